@@ -1,0 +1,38 @@
+// fileio.h — checked file access and atomic writes.
+// Every file w2s writes appears whole or not at all: data goes to "<path>.tmp.<pid>" in the
+// same directory, is fsync'ed, renamed over <path>, and the directory is fsync'ed.
+// All functions return 0 / non-NULL on success, -1 / NULL with w2s_error_message() set.
+#ifndef W2S_BASE_FILEIO_H
+#define W2S_BASE_FILEIO_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+// fopen that records "cannot open PATH for MODE: strerror" on failure.
+FILE *fopen_check(const char *path, const char *mode, const char *src_file, int src_line);
+#define w2s_fopen(path, mode) fopen_check((path), (mode), __FILE__, __LINE__)
+
+// Reads a whole file into a malloc'ed, NUL-terminated buffer; *size excludes the NUL.
+// Fails (without allocating) if the file is larger than max_size.
+char *w2s_read_file(const char *path, size_t max_size, size_t *size);
+
+// An output file being written atomically.
+typedef struct {
+    FILE *f;           // write here
+    char *final_path;  // renamed onto at commit
+    char *tmp_path;
+} w2s_atomic_file;
+
+int w2s_atomic_open(w2s_atomic_file *af, const char *path);
+// Flushes, fsyncs, closes and renames into place. On failure the temp file is removed.
+int w2s_atomic_commit(w2s_atomic_file *af);
+// Drops the temp file (error path); safe to call after a failed commit or twice.
+void w2s_atomic_abort(w2s_atomic_file *af);
+// One-shot: writes buf[0..size) atomically to path.
+int w2s_write_file_atomic(const char *path, const void *buf, size_t size);
+
+// mkdir -p; succeeds if the directory exists.
+int w2s_mkdir_p(const char *path);
+int w2s_file_exists(const char *path);
+
+#endif

@@ -1,0 +1,11 @@
+// cli.h — the `w2s` command's subcommands. Each cmd_* parses its own arguments, returns the
+// process exit code, and prints errors as one line: "w2s <cmd>: <what failed>".
+#ifndef W2S_CLI_H
+#define W2S_CLI_H
+
+int cmd_info(int argc, char **argv);
+
+// Prints "w2s <cmd>: <current error>" (and a hint if given) to stderr; returns 1.
+int cli_fail(const char *cmd, const char *hint);
+
+#endif

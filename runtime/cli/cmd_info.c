@@ -1,0 +1,54 @@
+// cmd_info.c — `w2s info`: CPU features, the ISA path chosen, threads, library versions.
+#include "cli.h"
+
+#include "cpu.h"
+
+#include <hwloc.h>
+#include <jansson.h>
+#include <oneapi/dnnl/dnnl.h>
+#include <omp.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdio.h>
+#include <string.h>
+
+static void print_features(const w2s_cpu_features *f) {
+    struct { const char *name; bool on; } flags[] = {
+        {"avx2", f->avx2}, {"fma", f->fma}, {"f16c", f->f16c}, {"avx_vnni", f->avx_vnni},
+        {"avx512f", f->avx512f}, {"avx512bw", f->avx512bw}, {"avx512vl", f->avx512vl},
+        {"avx512dq", f->avx512dq}, {"avx512_vnni", f->avx512_vnni}, {"avx512_bf16", f->avx512_bf16},
+        {"neon", f->neon}, {"neon_dotprod", f->neon_dotprod}, {"neon_bf16", f->neon_bf16},
+    };
+    printf("features:");
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (flags[i].on) printf(" %s", flags[i].name);
+    printf("\nos state:  ymm=%s zmm=%s\n", f->os_ymm ? "yes" : "no", f->os_zmm ? "yes" : "no");
+}
+
+int cmd_info(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help")) {
+            printf("usage: w2s info\n  Prints the CPU's features, the ISA path kernels use (W2S_ISA=<level>\n"
+                   "  lowers it), the OpenMP thread count and the versions of the libraries used.\n");
+            return 0;
+        }
+        fprintf(stderr, "w2s info: unknown option '%s'\n", argv[i]);
+        return 2;
+    }
+    const w2s_cpu_features *f = w2s_cpu();
+    printf("cpu:       %s (%s)\n", f->brand[0] ? f->brand : "unknown", f->vendor);
+    print_features(f);
+    printf("isa:       %s (detected %s)\n", w2s_isa_name(w2s_isa_active()), w2s_isa_name(w2s_isa_detected()));
+    printf("supported:");
+    for (int i = 0; i < W2S_ISA_COUNT; i++)
+        if (w2s_isa_supported((w2s_isa)i)) printf(" %s", w2s_isa_name((w2s_isa)i));
+    printf("\nthreads:   %d (OpenMP max)\n", omp_get_max_threads());
+    const dnnl_version_t *dv = dnnl_version();
+    char pcre_ver[32] = "?";
+    pcre2_config(PCRE2_CONFIG_VERSION, pcre_ver);
+    unsigned hv = hwloc_get_api_version();
+    printf("libraries: oneDNN %d.%d.%d, hwloc %u.%u.%u, jansson %s, pcre2 %s, OpenMP %d\n", dv->major,
+           dv->minor, dv->patch, hv >> 16, (hv >> 8) & 0xff, hv & 0xff, jansson_version_str(), pcre_ver,
+           _OPENMP);
+    return 0;
+}

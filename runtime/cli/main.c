@@ -1,0 +1,41 @@
+// main.c — `w2s` entry point: dispatches to one subcommand per file in runtime/cli/.
+#include "cli.h"
+
+#include "error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} subcommand;
+
+static const subcommand subcommands[] = {
+    {"info", cmd_info, "ISA chosen and available, topology, threads, library versions"},
+};
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: w2s <command> [options]   (w2s <command> --help for its options)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+}
+
+int cli_fail(const char *cmd, const char *hint) {
+    fprintf(stderr, "w2s %s: %s\n", cmd, w2s_error_message());
+    if (hint) fprintf(stderr, "  hint: %s\n", hint);
+    return 1;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        if (!strcmp(argv[1], subcommands[i].name)) return subcommands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "w2s: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
