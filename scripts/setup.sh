@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# setup.sh — installs everything w2s needs on Debian 12 (run as root). Idempotent.
+# Build: gcc/cmake/ninja, oneDNN, hwloc, Google Benchmark, jansson (JSON), PCRE2 (Unicode
+# regex for the GPT-2 tokenizer), cmocka (tests). Tests: Debian's python3-torch (cross-checks),
+# node/npm (the reference GPT-2 encoder), the aarch64 cross compiler, its arm64 libraries and
+# qemu-user (NEON kernels). Demo: dataset-fashion-mnist.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+native=(build-essential cmake ninja-build pkg-config git
+        libdnnl-dev libhwloc-dev libbenchmark-dev libjansson-dev libpcre2-dev libcmocka-dev
+        python3 python3-torch nodejs npm dataset-fashion-mnist
+        gcc-aarch64-linux-gnu qemu-user)
+arm64=(libcmocka-dev:arm64 libgomp1:arm64)
+
+missing() {
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+  done
+}
+
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  dpkg --add-architecture arm64
+fi
+todo=$(missing "${native[@]}" "${arm64[@]}")
+if [ -n "$todo" ]; then
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $todo
+fi
+echo "setup: all dependencies installed"
