@@ -8,7 +8,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 native=(build-essential cmake ninja-build pkg-config git
-        libdnnl-dev libhwloc-dev libbenchmark-dev libjansson-dev libpcre2-dev libcmocka-dev
+        libdnnl-dev libhwloc-dev libbenchmark-dev libjansson-dev libpcre2-dev libcmocka-dev zlib1g-dev
         python3 python3-torch nodejs npm dataset-fashion-mnist
         gcc-aarch64-linux-gnu qemu-user)
 arm64=(libcmocka-dev:arm64 libgomp1:arm64)
