@@ -1,1 +1,318 @@
-// gemm.c — placeholder so the layer links until the GEMM driver lands.
+// gemm.c — the GEMM driver: argument checks, B packing, and BLIS's loops around the
+// registered micro-kernels (gemm_kernel.h), run in one OpenMP region. Each thread owns a
+// fixed rectangle of C tiles and computes every element of it in the same K order whatever
+// the thread count or tile position, so results are bit-identical across thread counts and
+// rows never depend on other rows. Packing buffers are per-thread, grow-only, freed at exit.
+#include "gemm_kernel.h"
+
+#include "error.h"
+
+#include <omp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+// ---- per-thread workspace
+
+typedef struct {
+    void *buf;
+    size_t cap;
+} gemm_ws;
+
+static pthread_key_t ws_key;
+static pthread_once_t ws_once = PTHREAD_ONCE_INIT;
+static __thread gemm_ws *tls_ws;
+
+static void ws_destroy(void *p) {
+    gemm_ws *ws = p;
+    free(ws->buf);
+    free(ws);
+}
+
+static void ws_key_create(void) { (void)pthread_key_create(&ws_key, ws_destroy); }
+
+// The calling thread's workspace of at least `size` bytes, 64-byte aligned; NULL if out of memory.
+static void *ws_get(size_t size) {
+    if (!tls_ws) {
+        pthread_once(&ws_once, ws_key_create);
+        tls_ws = calloc(1, sizeof *tls_ws);
+        if (!tls_ws) return NULL;
+        pthread_setspecific(ws_key, tls_ws);
+    }
+    if (tls_ws->cap < size) {
+        size_t cap = (size + 4095) & ~(size_t)4095;
+        void *p = aligned_alloc(64, cap);
+        if (!p) return NULL;
+        free(tls_ws->buf);
+        tls_ws->buf = p;
+        tls_ws->cap = cap;
+    }
+    return tls_ws->buf;
+}
+
+// ---- helpers
+
+static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
+static size_t round_up(size_t a, size_t b) { return div_up(a, b) * b; }
+static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+static size_t type_esz(gemm_type t) { return t == GEMM_F32 ? 4 : t == GEMM_BF16 ? 2 : 1; }
+
+static gemm_view view_at(gemm_view v, w2s_dtype dt, size_t i, size_t j) {
+    v.p = (const char *)v.p + ((ptrdiff_t)i * v.rs + (ptrdiff_t)j * v.cs) * (ptrdiff_t)w2s_dtype_size(dt);
+    return v;
+}
+
+static bool a_dtype_ok(gemm_type t, w2s_dtype d) {
+    return t == GEMM_F32    ? d == W2S_DTYPE_F32
+           : t == GEMM_BF16 ? d == W2S_DTYPE_F32 || d == W2S_DTYPE_BF16
+                            : d == W2S_DTYPE_U8;
+}
+
+static bool b_dtype_ok(gemm_type t, w2s_dtype d) {
+    return t == GEMM_U8S8 ? d == W2S_DTYPE_S8 : a_dtype_ok(t, d);
+}
+
+static const char *type_name(gemm_type t) {
+    return t == GEMM_F32 ? "f32" : t == GEMM_BF16 ? "bf16" : t == GEMM_U8S8 ? "u8s8" : "?";
+}
+
+static const gemm_kernel *kernel_for(gemm_type type, w2s_isa isa, const char *who) {
+    if ((unsigned)type >= GEMM_TYPE_COUNT) {
+        W2S_FAIL("%s: unknown gemm type %d", who, (int)type);
+        return NULL;
+    }
+    // w2s_isa_supported() answers "scalar only" until detection has run, so run it first.
+    (void)w2s_isa_detected();
+    if ((unsigned)isa >= W2S_ISA_COUNT || !w2s_isa_supported(isa)) {
+        W2S_FAIL("%s: isa %d (%s) is not supported by this CPU; use w2s_isa_active()", who,
+                 (int)isa, (unsigned)isa < W2S_ISA_COUNT ? w2s_isa_name(isa) : "?");
+        return NULL;
+    }
+    const gemm_kernel *k = gemm_kernel_find(type, isa);
+    if (!k) W2S_FAIL("%s: no %s kernel for isa %s", who, type_name(type), w2s_isa_name(isa));
+    return k;
+}
+
+// Σ_k B[k, j] for j in [0, n) of a strided s8 view.
+static void col_sums_s8(int32_t *sum, gemm_view b, size_t K, size_t n) {
+    for (size_t j = 0; j < n; j++) {
+        int32_t s = 0;
+        for (size_t k = 0; k < K; k++) s += ((const int8_t *)b.p)[(ptrdiff_t)k * b.rs + (ptrdiff_t)j * b.cs];
+        sum[j] = s;
+    }
+}
+
+// ---- packed B
+
+static size_t packed_panel_bytes(const gemm_kernel *k, size_t K) {
+    return div_up(K, k->kgroup) * k->nr * k->kgroup * type_esz(k->type);
+}
+
+int gemm_pack_b(gemm_packed_b *pb, gemm_type type, w2s_isa isa, size_t K, size_t N,
+                w2s_dtype b_dtype, gemm_view b) {
+    memset(pb, 0, sizeof *pb);
+    const gemm_kernel *k = kernel_for(type, isa, "gemm_pack_b");
+    if (!k) return -1;
+    if (!b_dtype_ok(type, b_dtype))
+        return W2S_FAIL("gemm_pack_b: B dtype %d is not valid for %s", (int)b_dtype, type_name(type));
+    if (K > 0 && N > 0 && !b.p) return W2S_FAIL("gemm_pack_b: B is NULL for a %zux%zu matrix", K, N);
+    size_t bytes = round_up(div_up(N, k->nr) * packed_panel_bytes(k, K), 64);
+    pb->data = aligned_alloc(64, bytes ? bytes : 64);
+    if (type == GEMM_U8S8) pb->col_sum = malloc((N ? N : 1) * sizeof(int32_t));
+    if (!pb->data || (type == GEMM_U8S8 && !pb->col_sum)) {
+        gemm_packed_b_free(pb);
+        return W2S_FAIL("gemm_pack_b: out of memory packing a %zux%zu %s B (%zu bytes)", K, N,
+                        type_name(type), bytes);
+    }
+    pb->type = type;
+    pb->isa = isa;
+    pb->K = K;
+    pb->N = N;
+    pb->nr = k->nr;
+    pb->kgroup = k->kgroup;
+    gemm_repack_b(pb, b_dtype, b);
+    return 0;
+}
+
+void gemm_repack_b(gemm_packed_b *pb, w2s_dtype b_dtype, gemm_view b) {
+    const gemm_kernel *k = gemm_kernel_find(pb->type, pb->isa);
+    size_t panels = div_up(pb->N, pb->nr), pbytes = packed_panel_bytes(k, pb->K);
+    // Packing is O(K·N) but runs every training step; panels are independent.
+#pragma omp parallel for schedule(static) if (panels * pb->K > 65536)
+    for (size_t p = 0; p < panels; p++) {
+        size_t n = min_sz(pb->nr, pb->N - p * pb->nr);
+        k->pack_b(k, (char *)pb->data + p * pbytes, b_dtype, view_at(b, b_dtype, 0, p * pb->nr),
+                  pb->K, n);
+    }
+    if (pb->type == GEMM_U8S8) col_sums_s8(pb->col_sum, b, pb->K, pb->N);
+}
+
+void gemm_packed_b_free(gemm_packed_b *pb) {
+    free(pb->data);
+    free(pb->col_sum);
+    memset(pb, 0, sizeof *pb);
+}
+
+// ---- the driver
+
+typedef struct {
+    const gemm_kernel *k;
+    const gemm_args *g;
+    gemm_type type;
+    size_t kcb;           // K block length (multiple of kgroup; K rounded up when unblocked)
+    bool accumulate, nonlinear, raw_s32, need_col_sum;
+    int failed;           // shared: some thread could not get its workspace
+} gemm_plan;
+
+// Splits T threads into tm × tn over the tile grid, minimising the padded area per thread;
+// ties go to splitting N (each thread then streams only its share of the weights).
+static void split_threads(size_t T, size_t mt, size_t nt, const gemm_kernel *k, size_t *tm,
+                          size_t *tn) {
+    size_t best = (size_t)-1;
+    *tm = 1;
+    *tn = T;
+    for (size_t a = 1; a <= T; a++) {
+        if (T % a) continue;
+        size_t b = T / a;
+        size_t area = div_up(mt, a) * k->mr * div_up(nt, b) * k->nr;
+        if (area < best || (area == best && b > *tn)) {
+            best = area;
+            *tm = a;
+            *tn = b;
+        }
+    }
+}
+
+static void gemm_thread(gemm_plan *pl, size_t t, size_t T) {
+    const gemm_kernel *k = pl->k;
+    const gemm_args *g = pl->g;
+    size_t mr = k->mr, nr = k->nr, kg = k->kgroup, esz = type_esz(k->type);
+    size_t mt = div_up(g->M, mr), nt = div_up(g->N, nr), tm, tn;
+    split_threads(T, mt, nt, k, &tm, &tn);
+    size_t r = t / tn, s = t % tn;
+    size_t m0 = min_sz(g->M, (r * mt / tm) * mr), m1 = min_sz(g->M, ((r + 1) * mt / tm) * mr);
+    size_t n0 = min_sz(g->N, (s * nt / tn) * nr), n1 = min_sz(g->N, ((s + 1) * nt / tn) * nr);
+
+    // Workspace: packed A block, packed B block (on the fly), column sums (U8S8 on the fly).
+    size_t kgroups = div_up(pl->kcb, kg);
+    size_t mc = min_sz(k->mc, round_up(m1 - m0, mr)), nc = min_sz(k->nc, round_up(n1 - n0, nr));
+    size_t a_bytes = round_up(mc * kgroups * kg * esz, 64);
+    size_t b_bytes = g->b_packed ? 0 : round_up(nc * kgroups * kg * esz, 64);
+    size_t s_bytes = pl->need_col_sum ? (n1 - n0) * sizeof(int32_t) : 0;
+    char *ws = m0 < m1 && n0 < n1 ? ws_get(a_bytes + b_bytes + s_bytes) : NULL;
+    if (m0 < m1 && n0 < n1 && !ws) {
+#pragma omp atomic write
+        pl->failed = 1;
+    }
+#pragma omp barrier
+    int failed;
+#pragma omp atomic read
+    failed = pl->failed;
+    if (failed || m0 >= m1 || n0 >= n1) return;
+
+    char *wa = ws, *wb = ws + a_bytes;
+    int32_t *col_sum = NULL;
+    if (pl->need_col_sum) {
+        col_sum = (int32_t *)(ws + a_bytes + b_bytes) - n0;
+        col_sums_s8(col_sum + n0, view_at(g->b, g->b_dtype, 0, n0), g->K, n1 - n0);
+    } else if (g->b_packed) {
+        col_sum = g->b_packed->col_sum;
+    }
+    const gemm_epilogue *ep = &g->ep;
+    size_t pk_groups = g->b_packed ? div_up(g->K, kg) : 0;
+
+    for (size_t jc = n0; jc < n1; jc += nc) {
+        size_t ncb = min_sz(nc, n1 - jc);
+        for (size_t pc = 0; pc < g->K || (pc == 0 && g->K == 0); pc += pl->kcb) {
+            size_t kcur = min_sz(pl->kcb, g->K - pc), kgc = div_up(kcur, kg);
+            bool last = pc + pl->kcb >= g->K;
+            unsigned flags = pl->raw_s32 ? GEMM_UK_S32 : 0;
+            if (pl->nonlinear)
+                flags |= GEMM_UK_LAST | GEMM_UK_ACCUM;
+            else
+                flags |= (pl->accumulate || pc > 0 ? GEMM_UK_LOAD : 0) | (last ? GEMM_UK_LAST : 0);
+
+            if (!g->b_packed && kcur)
+                for (size_t jr = 0; jr < ncb; jr += nr)
+                    k->pack_b(k, wb + (jr / nr) * kgc * nr * kg * esz, g->b_dtype,
+                              view_at(g->b, g->b_dtype, pc, jc + jr), kcur, min_sz(nr, ncb - jr));
+
+            for (size_t ic = m0; ic < m1; ic += mc) {
+                size_t mcb = min_sz(mc, m1 - ic);
+                if (kcur)
+                    for (size_t ir = 0; ir < mcb; ir += mr)
+                        k->pack_a(k, wa + (ir / mr) * kgc * mr * kg * esz, g->a_dtype,
+                                  view_at(g->a, g->a_dtype, ic + ir, pc), min_sz(mr, mcb - ir), kcur);
+                for (size_t jr = 0; jr < ncb; jr += nr) {
+                    size_t j = jc + jr;
+                    const char *bp = g->b_packed
+                        ? (const char *)g->b_packed->data + ((j / nr) * pk_groups + pc / kg) * nr * kg * esz
+                        : wb + (jr / nr) * kgc * nr * kg * esz;
+                    for (size_t ir = 0; ir < mcb; ir += mr) {
+                        size_t i = ic + ir;
+                        gemm_uk_args ua = {
+                            .kc = kcur,
+                            .a = wa + (ir / mr) * kgc * mr * kg * esz,
+                            .b = bp,
+                            .c = (char *)g->c + (i * g->ldc + j) * 4,
+                            .ldc = g->ldc,
+                            .m = min_sz(mr, mcb - ir),
+                            .n = min_sz(nr, ncb - jr),
+                            .flags = flags,
+                            .bias = ep->bias ? ep->bias + j : NULL,
+                            .gelu = ep->gelu,
+                            .row_scale = ep->row_scale ? ep->row_scale + i : NULL,
+                            .row_zero = ep->row_zero ? ep->row_zero + i : NULL,
+                            .col_scale = ep->col_scale ? ep->col_scale + j : NULL,
+                            .col_sum = col_sum && ep->row_zero ? col_sum + j : NULL,
+                        };
+                        k->ukernel(&ua);
+                    }
+                }
+            }
+            if (g->K == 0) break;
+        }
+    }
+}
+
+int gemm(gemm_type type, w2s_isa isa, const gemm_args *g) {
+    const gemm_kernel *k = kernel_for(type, isa, "gemm");
+    if (!k) return -1;
+    const gemm_epilogue *ep = &g->ep;
+    if (g->M == 0 || g->N == 0) return 0;
+    if (!g->c || g->ldc < g->N)
+        return W2S_FAIL("gemm: C is NULL or ldc %zu < N %zu", g->ldc, g->N);
+    if (!a_dtype_ok(type, g->a_dtype))
+        return W2S_FAIL("gemm: A dtype %d is not valid for %s", (int)g->a_dtype, type_name(type));
+    if (g->K && !g->a.p) return W2S_FAIL("gemm: A is NULL (M=%zu K=%zu)", g->M, g->K);
+    if (g->b_packed) {
+        const gemm_packed_b *pb = g->b_packed;
+        if (pb->type != type || pb->K != g->K || pb->N != g->N)
+            return W2S_FAIL("gemm: packed B is %s %zux%zu, call is %s %zux%zu", type_name(pb->type),
+                            pb->K, pb->N, type_name(type), g->K, g->N);
+        if (gemm_kernel_find(type, pb->isa) != k)
+            return W2S_FAIL("gemm: B was packed for isa %s, call uses %s; repack for this isa",
+                            w2s_isa_name(pb->isa), w2s_isa_name(isa));
+    } else {
+        if (!b_dtype_ok(type, g->b_dtype))
+            return W2S_FAIL("gemm: B dtype %d is not valid for %s", (int)g->b_dtype, type_name(type));
+        if (g->K && !g->b.p) return W2S_FAIL("gemm: B is NULL and no packed B given");
+    }
+    bool raw = g->c_dtype == W2S_DTYPE_S32;
+    if (raw && (type != GEMM_U8S8 || ep->bias || ep->gelu || ep->row_scale || ep->row_zero || ep->col_scale))
+        return W2S_FAIL("gemm: s32 C is only for U8S8 with an empty epilogue (accumulate allowed)");
+    if (!raw && g->c_dtype != W2S_DTYPE_F32)
+        return W2S_FAIL("gemm: C dtype %d unsupported (f32, or s32 for raw U8S8)", (int)g->c_dtype);
+
+    gemm_plan pl = {.k = k, .g = g, .type = type, .accumulate = ep->accumulate, .raw_s32 = raw};
+    pl.nonlinear = ep->accumulate && (ep->gelu || (type == GEMM_U8S8 && !raw));
+    pl.kcb = pl.nonlinear ? round_up(g->K > 0 ? g->K : 1, k->kgroup) : k->kc;
+    pl.need_col_sum = type == GEMM_U8S8 && !g->b_packed && ep->row_zero;
+
+    // Small products are not worth waking the team (the result does not depend on T).
+    double work = (double)g->M * (double)g->N * (double)(g->K + 1);
+#pragma omp parallel if (work > 262144.0)
+    gemm_thread(&pl, (size_t)omp_get_thread_num(), (size_t)omp_get_num_threads());
+    if (pl.failed) return W2S_FAIL("gemm: out of memory for per-thread packing buffers");
+    return 0;
+}

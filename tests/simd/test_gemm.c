@@ -1,0 +1,139 @@
+// test_gemm.c — gemm() against gemm_ref for every type on every ISA level this CPU supports:
+// ragged and prime shapes (M = 1, K = 0/1, K across several K blocks), strided/transposed A,
+// prepacked and on-the-fly B (A·B, A·Bᵀ, Aᵀ·B), every epilogue combination, NaN-poisoned
+// padding (gemm_check.c). U8S8 raw s32 output must match exactly. Also argument errors.
+#include "gemm_check.h"
+
+#include "error.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+typedef struct {
+    size_t M, N, K;
+} shape;
+
+// Fixed shapes hit the edges of every tile/blocking choice; K = 530 spans 3 K blocks of 256
+// (and 5 of 128); 97/101/103 are prime; 1×N is the decode case.
+static const shape shapes[] = {
+    {1, 1, 1},   {1, 1, 0},   {3, 5, 0},    {1, 17, 33},  {7, 13, 1},   {2, 130, 64},
+    {17, 97, 31}, {8, 48, 16}, {64, 64, 64}, {97, 101, 103}, {15, 49, 2}, {131, 67, 257},
+    {33, 70, 530}, {1, 300, 300}, {29, 200, 11}, {200, 31, 77},
+};
+
+static uint64_t seed_state = 12345;
+static uint64_t next_rand(void) {
+    seed_state = seed_state * 6364136223846793005ull + 1442695040888963407ull;
+    return seed_state >> 33;
+}
+
+static int failures;
+
+static void run(gemm_case *tc) {
+    if (gemm_check_case(tc)) failures++;
+}
+
+// Every epilogue combination on a few shapes, layout options varied per case.
+static void check_type_isa(gemm_type type, w2s_isa isa) {
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        for (unsigned combo = 0; combo < 8; combo++) {
+            // All 8 epilogue combos on the first 6 shapes; two random combos on the others.
+            if (s >= 6 && combo >= 2) break;
+            unsigned e = s >= 6 ? (unsigned)next_rand() % 8 : combo;
+            uint64_t r = next_rand();
+            gemm_case tc = {
+                .type = type, .isa = isa, .M = shapes[s].M, .N = shapes[s].N, .K = shapes[s].K,
+                .a_dtype = (type == GEMM_BF16 && (r & 1)) ? W2S_DTYPE_BF16 : W2S_DTYPE_F32,
+                .b_dtype = (type == GEMM_BF16 && (r & 2)) ? W2S_DTYPE_BF16 : W2S_DTYPE_F32,
+                .a_trans = (r >> 2) & 1, .b_prepacked = (r >> 3) & 1, .b_trans = (r >> 4) & 1,
+                .bias = e & 1, .gelu = (e >> 1) & 1, .accumulate = (e >> 2) & 1,
+                .seed = r,
+            };
+            if (type == GEMM_U8S8) {
+                // Half the cases raw s32 (exact), half with the dequantizing epilogue.
+                tc.raw_s32 = (r >> 5) & 1;
+                if (tc.raw_s32) tc.bias = tc.gelu = false;
+                else tc.quant = true;
+            }
+            run(&tc);
+        }
+    }
+    // Random shapes with random options.
+    for (int t = 0; t < 12; t++) {
+        uint64_t r = next_rand();
+        gemm_case tc = {
+            .type = type, .isa = isa, .M = 1 + next_rand() % 150, .N = 1 + next_rand() % 200,
+            .K = next_rand() % 300,
+            .a_dtype = (type == GEMM_BF16 && (r & 1)) ? W2S_DTYPE_BF16 : W2S_DTYPE_F32,
+            .b_dtype = (type == GEMM_BF16 && (r & 2)) ? W2S_DTYPE_BF16 : W2S_DTYPE_F32,
+            .a_trans = (r >> 2) & 1, .b_prepacked = (r >> 3) & 1, .b_trans = (r >> 4) & 1,
+            .bias = (r >> 5) & 1, .gelu = (r >> 6) & 1, .accumulate = (r >> 7) & 1, .seed = r,
+        };
+        if (type == GEMM_U8S8) {
+            tc.raw_s32 = (r >> 8) & 1;
+            if (tc.raw_s32) tc.bias = tc.gelu = false;
+            else tc.quant = true;
+        }
+        run(&tc);
+    }
+}
+
+static void check_type(gemm_type type) {
+    failures = 0;
+    (void)w2s_isa_detected();  // w2s_isa_supported() needs detection to have run
+    for (int isa = 0; isa < W2S_ISA_COUNT; isa++) {
+        if (!w2s_isa_supported((w2s_isa)isa)) continue;
+        int before = failures;
+        check_type_isa(type, (w2s_isa)isa);
+        printf("  %-5s %-12s %s\n", type == GEMM_F32 ? "f32" : type == GEMM_BF16 ? "bf16" : "u8s8",
+               w2s_isa_name((w2s_isa)isa), failures == before ? "ok" : "FAILED");
+    }
+    assert_int_equal(failures, 0);
+}
+
+static void test_gemm_f32(void **state) { check_type(GEMM_F32); }
+static void test_gemm_bf16(void **state) { check_type(GEMM_BF16); }
+static void test_gemm_u8s8(void **state) { check_type(GEMM_U8S8); }
+
+// Bad arguments fail with a message instead of computing.
+static void test_gemm_errors(void **state) {
+    float a[4] = {0}, b[4] = {0}, c[4] = {0};
+    gemm_args g = {.M = 2, .N = 2, .K = 2, .a_dtype = W2S_DTYPE_F32, .a = {a, 2, 1},
+                   .b_dtype = W2S_DTYPE_F32, .b = {b, 2, 1}, .c_dtype = W2S_DTYPE_F32, .c = c, .ldc = 2};
+    assert_int_equal(gemm(GEMM_F32, W2S_ISA_SCALAR, &g), 0);
+    g.ldc = 1;
+    assert_int_equal(gemm(GEMM_F32, W2S_ISA_SCALAR, &g), -1);
+    assert_true(w2s_error_message()[0] != 0);
+    g.ldc = 2;
+    g.c_dtype = W2S_DTYPE_S32;
+    assert_int_equal(gemm(GEMM_F32, W2S_ISA_SCALAR, &g), -1);
+    g.c_dtype = W2S_DTYPE_F32;
+    g.a_dtype = W2S_DTYPE_U8;
+    assert_int_equal(gemm(GEMM_F32, W2S_ISA_SCALAR, &g), -1);
+    g.a_dtype = W2S_DTYPE_F32;
+    assert_int_equal(gemm((gemm_type)7, W2S_ISA_SCALAR, &g), -1);
+    // A prepacked B of another shape is refused.
+    gemm_packed_b pb;
+    assert_int_equal(gemm_pack_b(&pb, GEMM_F32, W2S_ISA_SCALAR, 3, 2, W2S_DTYPE_F32, (gemm_view){b, 2, 1}), 0);
+    g.b_packed = &pb;
+    assert_int_equal(gemm(GEMM_F32, W2S_ISA_SCALAR, &g), -1);
+    gemm_packed_b_free(&pb);
+    // An isa of the other architecture is refused.
+#if defined(__x86_64__)
+    g.b_packed = NULL;
+    assert_int_equal(gemm(GEMM_F32, W2S_ISA_NEON, &g), -1);
+#endif
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gemm_f32),
+        cmocka_unit_test(test_gemm_bf16),
+        cmocka_unit_test(test_gemm_u8s8),
+        cmocka_unit_test(test_gemm_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
