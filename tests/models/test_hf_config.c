@@ -102,7 +102,7 @@ static void test_save_roundtrip(void **state) {
 
     char *text = hf_config_to_json(&c);
     assert_non_null(text);
-    assert_contains(text, "\"layer_norm_epsilon\": 1e-6");  // shortest (jansson drops the exponent zero)
+    assert_contains(text, "\"layer_norm_epsilon\": 1e-6");  // shortest; jansson omits "0" in e-06
     assert_contains(text, "\"id2label\": {");
     assert_contains(text, "\"2\": \"LABEL_2\"");
     assert_contains(text, "\"num_labels\": 3");

@@ -2,6 +2,8 @@
 // deterministic bytes against a hand-written golden file, F16/BF16 -> f32 conversion
 // (exhaustive for F16), and one hostile file per validation rule, each checked to fail with
 // a message naming the file and the problem. Fixtures are built byte by byte here.
+// With arguments it serves test_safetensors_torch.py instead: `--dump FILE` prints a file's
+// tensors as JSON, `--write-sample FILE` writes a fixed sample file.
 #include "fixture_file.h"
 #include "safetensors.h"
 
@@ -19,6 +21,7 @@
 #include <setjmp.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <jansson.h>
 
 // ---- helpers
 
@@ -548,7 +551,88 @@ static void test_header_mutations_do_not_crash(void **state) {
     free(img);
 }
 
-int main(void) {
+// ---- modes for the PyTorch cross-check (tests/models/test_safetensors_torch.py)
+
+static void hex_append(json_t *obj, const char *key, const void *p, size_t n) {
+    static const char digits[] = "0123456789abcdef";
+    char *h = malloc(2 * n + 1);
+    for (size_t i = 0; i < n; i++) {
+        h[2 * i] = digits[((const uint8_t *)p)[i] >> 4];
+        h[2 * i + 1] = digits[((const uint8_t *)p)[i] & 15];
+    }
+    h[2 * n] = 0;
+    json_object_set_new(obj, key, json_string(h));
+    free(h);
+}
+
+// {"metadata": {..}, "tensors": {name: {"dtype", "shape", "offset", "hex" (raw bytes),
+// "f32_hex" (safetensors_read_f32 output, for F32/F16/BF16)}}} on stdout.
+static int dump(const char *path) {
+    safetensors_file *f = safetensors_open(path);
+    if (!f) {
+        fprintf(stderr, "%s\n", w2s_error_message());
+        return 1;
+    }
+    json_t *root = json_object(), *meta = json_object(), *tensors = json_object();
+    for (size_t i = 0; i < safetensors_metadata_count(f); i++) {
+        const char *k, *v;
+        safetensors_metadata_at(f, i, &k, &v);
+        json_object_set_new(meta, k, json_string(v));
+    }
+    for (size_t i = 0; i < safetensors_count(f); i++) {
+        const safetensors_tensor *t = safetensors_tensor_at(f, i);
+        json_t *o = json_object(), *shape = json_array();
+        for (int d = 0; d < t->ndim; d++)
+            json_array_append_new(shape, json_integer((json_int_t)t->shape[d]));
+        json_object_set_new(o, "dtype", json_string(safetensors_dtype_name(t->dtype)));
+        json_object_set_new(o, "shape", shape);
+        json_object_set_new(o, "offset", json_integer((json_int_t)t->offset));
+        hex_append(o, "hex", t->data, t->nbytes);
+        if (t->dtype == SAFETENSORS_F32 || t->dtype == SAFETENSORS_F16 ||
+            t->dtype == SAFETENSORS_BF16) {
+            float *x = malloc((t->numel ? t->numel : 1) * sizeof *x);
+            if (safetensors_read_f32(f, t->name, t->ndim, t->shape, x) != 0) {
+                fprintf(stderr, "%s\n", w2s_error_message());
+                return 1;
+            }
+            hex_append(o, "f32_hex", x, t->numel * sizeof *x);
+            free(x);
+        }
+        json_object_set_new(tensors, t->name, o);
+    }
+    json_object_set_new(root, "metadata", meta);
+    json_object_set_new(root, "tensors", tensors);
+    json_dumpf(root, stdout, JSON_COMPACT);
+    json_decref(root);
+    safetensors_close(f);
+    return 0;
+}
+
+// The sample the Python side checks value by value (keep the two in sync).
+static int write_sample(const char *path) {
+    float w[6];
+    for (int i = 0; i < 6; i++) w[i] = (float)i * 0.5f - 1.0f;
+    const uint16_t h[4] = {0x3c00, 0xc000, 0x7bff, 0x0001};  // 1, -2, 65504, 2^-24
+    w2s_bf16 b[3] = {w2s_f32_to_bf16(1.0f), w2s_f32_to_bf16(-3.5f), w2s_f32_to_bf16(1e30f)};
+    const int64_t i64[2] = {-1, (int64_t)1 << 40};
+    const uint8_t u[5] = {0, 1, 127, 128, 255};
+    const size_t s23[2] = {2, 3}, s4 = 4, s3 = 3, s2 = 2, s5 = 5;
+    safetensors_writer *wr = safetensors_writer_create();
+    int rc = safetensors_writer_add(wr, "u", SAFETENSORS_U8, 1, &s5, u) ||
+             safetensors_writer_add(wr, "w", SAFETENSORS_F32, 2, s23, w) ||
+             safetensors_writer_add(wr, "h", SAFETENSORS_F16, 1, &s4, h) ||
+             safetensors_writer_add(wr, "b", SAFETENSORS_BF16, 1, &s3, b) ||
+             safetensors_writer_add(wr, "i", SAFETENSORS_I64, 1, &s2, i64) ||
+             safetensors_writer_set_metadata(wr, "format", "pt") ||
+             safetensors_writer_write(wr, path);
+    safetensors_writer_destroy(wr);
+    if (rc) fprintf(stderr, "%s\n", w2s_error_message());
+    return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--dump") == 0) return dump(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "--write-sample") == 0) return write_sample(argv[2]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_every_dtype),
         cmocka_unit_test(test_golden_bytes_and_determinism),
