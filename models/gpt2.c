@@ -1,0 +1,247 @@
+// gpt2.c — GPT-2 model construction: the parameter size table, the three buffers
+// (parameters, gradients, activations), initialization and bookkeeping.
+// Forward and backward live in gpt2_forward.c / gpt2_backward.c. The one thing to know:
+// every pointer in gpt2_params / gpt2_acts is carved from one allocation by a size table,
+// in the order of the struct fields, so the layout is fixed by the config alone.
+#include "gpt2_internal.h"
+
+#include "error.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(sizeof(gpt2_params) == GPT2_NUM_TENSORS * sizeof(float *),
+               "gpt2_params must be exactly the tensor pointers, in table order");
+
+#define GPT2_NUM_ACTS (sizeof(gpt2_acts) / sizeof(float *))
+_Static_assert(sizeof(gpt2_acts) % sizeof(float *) == 0, "gpt2_acts holds only float pointers");
+
+// ---- size tables
+
+static void fill_tensor_table(gpt2_model *m) {
+    const gpt2_config *c = &m->cfg;
+    size_t V = c->vocab_size, P = c->n_positions, C = c->n_embd, L = c->n_layer;
+    size_t K = c->n_classes, VO = m->opt.lm_mode == GPT2_LM_UNTIED ? m->lm_vocab : 0;
+    const struct {
+        const char *name;
+        bool per_layer;
+        int ndim;
+        size_t d0, d1;
+    } t[GPT2_NUM_TENSORS] = {
+        {"wte.weight", false, 2, V, C},
+        {"wpe.weight", false, 2, P, C},
+        {"ln_1.weight", true, 1, C, 0},
+        {"ln_1.bias", true, 1, C, 0},
+        {"attn.c_attn.weight", true, 2, C, 3 * C},
+        {"attn.c_attn.bias", true, 1, 3 * C, 0},
+        {"attn.c_proj.weight", true, 2, C, C},
+        {"attn.c_proj.bias", true, 1, C, 0},
+        {"ln_2.weight", true, 1, C, 0},
+        {"ln_2.bias", true, 1, C, 0},
+        {"mlp.c_fc.weight", true, 2, C, 4 * C},
+        {"mlp.c_fc.bias", true, 1, 4 * C, 0},
+        {"mlp.c_proj.weight", true, 2, 4 * C, C},
+        {"mlp.c_proj.bias", true, 1, C, 0},
+        {"ln_f.weight", false, 1, C, 0},
+        {"ln_f.bias", false, 1, C, 0},
+        {"lm_head.weight", false, 2, VO, C},
+        {"score.weight", false, 2, K, C},
+    };
+    size_t off = 0;
+    for (int i = 0; i < GPT2_NUM_TENSORS; i++) {
+        gpt2_tensor_info *ti = &m->tensors[i];
+        ti->name = t[i].name;
+        ti->per_layer = t[i].per_layer;
+        ti->ndim = t[i].ndim;
+        ti->shape[0] = t[i].d0;
+        ti->shape[1] = t[i].ndim == 2 ? t[i].d1 : 0;
+        ti->numel = (t[i].per_layer ? L : 1) * t[i].d0 * (t[i].ndim == 2 ? t[i].d1 : 1);
+        ti->offset = off;
+        off += ti->numel;
+    }
+    m->num_params = off;
+}
+
+static void point_params(gpt2_model *m, gpt2_params *p, float *base) {
+    float **ptrs = (float **)p;
+    for (int i = 0; i < GPT2_NUM_TENSORS; i++)
+        ptrs[i] = m->tensors[i].numel ? base + m->tensors[i].offset : NULL;
+}
+
+// Activation sizes for (B, T), in gpt2_acts field order.
+static void act_sizes(const gpt2_model *m, size_t B, size_t T, size_t sizes[GPT2_NUM_ACTS]) {
+    size_t C = m->cfg.n_embd, L = m->cfg.n_layer, NH = m->cfg.n_head, K = m->cfg.n_classes;
+    size_t BT = B * T, VO = m->lm_vocab;
+    size_t s[] = {
+        BT * C,                    // encoded
+        L * BT * C, L * BT, L * BT,// ln1, mean, rstd
+        L * BT * 3 * C,            // qkv
+        L * BT * C,                // atty
+        L * B * NH * T * T,        // att
+        L * BT * C,                // res2
+        L * BT * C, L * BT, L * BT,// ln2, mean, rstd
+        L * BT * 4 * C,            // fch
+        L * BT * 4 * C,            // fch_gelu
+        L * BT * C,                // res3
+        BT * C, BT, BT,            // lnf, mean, rstd
+        BT * VO,                   // lm_logits
+        B * K,                     // cls_logits
+        BT * C, BT * C, BT * C,    // dres, dln, datty
+        BT * 3 * C,                // dqkv
+        BT * 4 * C,                // dfch
+        B * NH * T,                // datt_row
+    };
+    _Static_assert(sizeof s / sizeof s[0] == GPT2_NUM_ACTS, "one size per activation");
+    memcpy(sizes, s, sizeof s);
+}
+
+// ---- create / destroy
+
+static float *alloc_floats(size_t n) {
+    // 64-byte aligned for the kernels; never 0 bytes (aligned_alloc(64, 0) may return NULL).
+    size_t bytes = ((n ? n : 1) * sizeof(float) + 63) & ~(size_t)63;
+    return aligned_alloc(64, bytes);
+}
+
+gpt2_model *gpt2_create(const gpt2_config *cfg, const gpt2_options *opt) {
+    const gpt2_config *c = cfg;
+    if (!c->n_layer || !c->n_head || !c->n_embd || !c->vocab_size || !c->n_positions ||
+        c->n_embd % c->n_head) {
+        W2S_FAIL("gpt2_create: bad config (n_layer %zu, n_head %zu, n_embd %zu, vocab %zu, "
+                 "positions %zu); n_embd must be a multiple of n_head",
+                 c->n_layer, c->n_head, c->n_embd, c->vocab_size, c->n_positions);
+        return NULL;
+    }
+    if (!(c->ln_eps > 0.0f)) {
+        W2S_FAIL("gpt2_create: layer_norm_epsilon %g must be > 0", (double)c->ln_eps);
+        return NULL;
+    }
+    if (!opt->max_batch || !opt->max_seq || opt->max_seq > c->n_positions) {
+        W2S_FAIL("gpt2_create: max_batch %zu / max_seq %zu invalid (max_seq <= n_positions %zu)",
+                 opt->max_batch, opt->max_seq, c->n_positions);
+        return NULL;
+    }
+    if (opt->lm_mode == GPT2_LM_TIED && opt->lm_vocab && opt->lm_vocab != c->vocab_size) {
+        W2S_FAIL("gpt2_create: a tied LM head predicts all %zu embedding rows, not %zu",
+                 c->vocab_size, opt->lm_vocab);
+        return NULL;
+    }
+    if (opt->lm_vocab > c->vocab_size) {
+        W2S_FAIL("gpt2_create: lm_vocab %zu > vocab_size %zu", opt->lm_vocab, c->vocab_size);
+        return NULL;
+    }
+    gpt2_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        W2S_FAIL("gpt2_create: out of memory");
+        return NULL;
+    }
+    m->cfg = *c;
+    m->opt = *opt;
+    m->lm_vocab = opt->lm_mode == GPT2_LM_NONE ? 0 : opt->lm_vocab ? opt->lm_vocab : c->vocab_size;
+    fill_tensor_table(m);
+    size_t sizes[GPT2_NUM_ACTS], n_acts = 0;
+    act_sizes(m, opt->max_batch, opt->max_seq, sizes);
+    for (size_t i = 0; i < GPT2_NUM_ACTS; i++) n_acts += sizes[i];
+    size_t BTmax = opt->max_batch * opt->max_seq;
+    m->params_memory = alloc_floats(m->num_params);
+    m->grads_memory = alloc_floats(m->num_params);
+    m->acts_memory = alloc_floats(n_acts);
+    m->tokens = malloc(BTmax * sizeof(int32_t));
+    m->targets = malloc(BTmax * sizeof(int32_t));
+    m->lengths = malloc(opt->max_batch * sizeof(int32_t));
+    if (!m->params_memory || !m->grads_memory || !m->acts_memory || !m->tokens || !m->targets ||
+        !m->lengths) {
+        W2S_FAIL("gpt2_create: out of memory (%zu parameters, %zu activation floats for "
+                 "batch %zu x %zu); lower the batch size or sequence length",
+                 m->num_params, n_acts, opt->max_batch, opt->max_seq);
+        gpt2_destroy(m);
+        return NULL;
+    }
+    memset(m->acts_memory, 0, n_acts * sizeof(float));
+    point_params(m, &m->params, m->params_memory);
+    point_params(m, &m->grads, m->grads_memory);
+    m->isa = w2s_isa_active();
+    m->rk = rowops_get(m->isa);
+    gpt2_zero_grad(m);
+    gpt2_init_random(m, 0);
+    return m;
+}
+
+void gpt2_destroy(gpt2_model *m) {
+    if (!m) return;
+    free(m->params_memory);
+    free(m->grads_memory);
+    free(m->acts_memory);
+    free(m->tokens);
+    free(m->targets);
+    free(m->lengths);
+    free(m);
+}
+
+void gpt2_zero_grad(gpt2_model *m) { memset(m->grads_memory, 0, m->num_params * sizeof(float)); }
+
+void gpt2_layout_acts(gpt2_model *m, size_t B, size_t T) {
+    size_t sizes[GPT2_NUM_ACTS];
+    act_sizes(m, B, T, sizes);
+    float **ptrs = (float **)&m->acts;
+    float *p = m->acts_memory;
+    for (size_t i = 0; i < GPT2_NUM_ACTS; i++) {
+        ptrs[i] = p;
+        p += sizes[i];
+    }
+}
+
+// ---- initialization
+
+static uint64_t splitmix64(uint64_t *s) {
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+// Standard normal by Box–Muller on two 53-bit uniforms (one value per call, no spare).
+static double normal(uint64_t *s) {
+    double u1 = ((splitmix64(s) >> 11) + 1) * (1.0 / 9007199254740993.0);  // (0, 1]
+    double u2 = (splitmix64(s) >> 11) * (1.0 / 9007199254740992.0);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+void gpt2_init_random(gpt2_model *m, uint64_t seed) {
+    uint64_t s = seed;
+    double std_resid = 0.02 / sqrt(2.0 * (double)m->cfg.n_layer);
+    for (int i = 0; i < GPT2_NUM_TENSORS; i++) {
+        const gpt2_tensor_info *t = &m->tensors[i];
+        float *p = m->params_memory + t->offset;
+        const char *n = t->name;
+        bool is_ln_weight = !strcmp(n, "ln_1.weight") || !strcmp(n, "ln_2.weight") ||
+                            !strcmp(n, "ln_f.weight");
+        if (is_ln_weight) {
+            for (size_t j = 0; j < t->numel; j++) p[j] = 1.0f;
+        } else if (t->ndim == 1 || !strcmp(n, "score.weight")) {
+            memset(p, 0, t->numel * sizeof(float));  // biases, LN biases, the zero-init head
+        } else {
+            bool resid = !strcmp(n, "attn.c_proj.weight") || !strcmp(n, "mlp.c_proj.weight");
+            double sd = resid ? std_resid : 0.02;
+            for (size_t j = 0; j < t->numel; j++) p[j] = (float)(sd * normal(&s));
+        }
+    }
+}
+
+// ---- queries
+
+const gpt2_tensor_info *gpt2_tensor_find(const gpt2_model *m, const char *name) {
+    for (int i = 0; i < GPT2_NUM_TENSORS; i++)
+        if (!strcmp(m->tensors[i].name, name)) return &m->tensors[i];
+    return NULL;
+}
+
+double gpt2_train_flops_per_token(const gpt2_model *m) {
+    // Matmul parameters: the blocks, the heads (score is per sequence, negligible but exact
+    // accounting is not the point: 6·N is the standard estimate, Kaplan et al. 2020 §2.1).
+    double n = 0;
+    for (int i = 2; i < GPT2_NUM_TENSORS; i++) n += (double)m->tensors[i].numel;
+    if (m->opt.lm_mode == GPT2_LM_TIED) n += (double)m->tensors[0].numel;
+    return 6.0 * n;
+}

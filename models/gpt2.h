@@ -1,0 +1,169 @@
+// gpt2.h — GPT-2 of any size: parameters, activations, forward and backward for whole
+// (B, T) batches of right-padded sequences, with a classification head and/or an LM head.
+// Not an optimizer or a loss library: the caller turns head logits into a loss and passes
+// d(loss)/d(logits) to gpt2_backward (the LM cross-entropy is the one loss computed here).
+// Memory follows llm.c: ONE parameter buffer carved by a size table, one gradient buffer, one
+// activation buffer sized for (max_batch, max_seq) at creation; nothing is allocated per step.
+// Batch independence: sequence b's outputs depend only on tokens[b, 0..lengths[b]); pad
+// positions are computed but never read by real ones (causal attention), pad ids never read.
+#ifndef W2S_MODELS_GPT2_H
+#define W2S_MODELS_GPT2_H
+
+#include "gemm.h"
+#include "gpt2_config.h"
+#include "rowops.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+// VO = outputs of the LM head (lm_vocab; the demo predicts 266 of its 267 embedding rows).
+typedef enum {
+    GPT2_LM_NONE = 0,   // no LM head (fine-tuning / classification only)
+    GPT2_LM_TIED,       // logits = h · wteᵀ (Hugging Face GPT2LMHeadModel), VO = V
+    GPT2_LM_UNTIED,     // logits = h · lm_headᵀ, lm_head (VO, C), no bias (the demo)
+} gpt2_lm_mode;
+
+typedef enum {
+    GPT2_FP32 = 0,      // every matmul in f32 (reference, tests)
+    GPT2_BF16,          // matmul operands rounded to bf16, f32 accumulation; the rest f32
+} gpt2_precision;
+
+typedef struct {
+    size_t max_batch;         // B_max
+    size_t max_seq;           // T_max (<= n_positions)
+    gpt2_lm_mode lm_mode;
+    size_t lm_vocab;          // VO for GPT2_LM_UNTIED (0 = vocab_size); must be V when tied
+    gpt2_precision precision;
+} gpt2_options;
+
+#define GPT2_NUM_TENSORS 18
+
+// Pointers into one buffer, in this order (the size table of gpt2_tensor_info).
+// HF Conv1D weights are [in, out] = gemm's B[K, N], stored as-is.
+typedef struct {
+    float *wte;       // (V, C)
+    float *wpe;       // (P, C)
+    float *ln1w;      // (L, C)
+    float *ln1b;      // (L, C)
+    float *qkvw;      // (L, C, 3C)
+    float *qkvb;      // (L, 3C)
+    float *attprojw;  // (L, C, C)
+    float *attprojb;  // (L, C)
+    float *ln2w;      // (L, C)
+    float *ln2b;      // (L, C)
+    float *fcw;       // (L, C, 4C)
+    float *fcb;       // (L, 4C)
+    float *fcprojw;   // (L, 4C, C)
+    float *fcprojb;   // (L, C)
+    float *lnfw;      // (C)
+    float *lnfb;      // (C)
+    float *lm_head;   // (VO, C) untied LM head; NULL (0 elements) otherwise
+    float *score;     // (K, C) classification head (HF GPT2ForSequenceClassification); NULL if K = 0
+} gpt2_params;
+
+// One parameter tensor: its checkpoint name and shape. Per-layer tensors are stored (L, ...)
+// and named "h.<i>.<name>" in checkpoints, one tensor per layer.
+typedef struct {
+    const char *name;    // "wte.weight", "attn.c_attn.weight", "score.weight", ...
+    bool per_layer;
+    int ndim;            // of ONE layer's tensor (1 or 2)
+    size_t shape[2];     // of ONE layer's tensor
+    size_t offset;       // in floats from the start of the parameter buffer
+    size_t numel;        // all layers
+} gpt2_tensor_info;
+
+// Saved activations of the last forward (compact (B, T) layout of the current batch).
+typedef struct {
+    float *encoded;   // (B, T, C)
+    float *ln1;       // (L, B, T, C)
+    float *ln1_mean;  // (L, B, T)
+    float *ln1_rstd;  // (L, B, T)
+    float *qkv;       // (L, B, T, 3C)
+    float *atty;      // (L, B, T, C)
+    float *att;       // (L, B, NH, T, T) softmax rows (only j <= t written)
+    float *res2;      // (L, B, T, C) residual after attention
+    float *ln2;       // (L, B, T, C)
+    float *ln2_mean;  // (L, B, T)
+    float *ln2_rstd;  // (L, B, T)
+    float *fch;       // (L, B, T, 4C) pre-GELU
+    float *fch_gelu;  // (L, B, T, 4C)
+    float *res3;      // (L, B, T, C) residual after the MLP
+    float *lnf;       // (B, T, C) final LayerNorm output (the features)
+    float *lnf_mean;  // (B, T)
+    float *lnf_rstd;  // (B, T)
+    float *lm_logits; // (B, T, VO) logits; rows with a target hold probabilities
+    float *cls_logits;// (B, K)
+    // backward scratch (reused per layer)
+    float *dres;      // (B, T, C) grad of the residual stream
+    float *dln;       // (B, T, C)
+    float *datty;     // (B, T, C)
+    float *dqkv;      // (B, T, 3C)
+    float *dfch;      // (B, T, 4C)
+    float *datt_row;  // (B, NH, T) one attention row's grads per (b, h)
+} gpt2_acts;
+
+typedef struct {
+    gpt2_config cfg;
+    gpt2_options opt;
+    size_t lm_vocab;                             // VO (0 without an LM head)
+    gpt2_tensor_info tensors[GPT2_NUM_TENSORS];
+    size_t num_params;
+    gpt2_params params;
+    float *params_memory;                        // (num_params)
+    gpt2_params grads;
+    float *grads_memory;                         // (num_params), zeroed by gpt2_zero_grad
+    gpt2_acts acts;
+    float *acts_memory;
+    bool linear_probe;   // backward stops at the heads: only score / lm_head get gradients
+    const rowops_kernels *rk;
+    w2s_isa isa;
+    // state of the last forward
+    size_t B, T;
+    int32_t *tokens;     // (B_max, T_max) copy; the embedding backward needs it
+    int32_t *lengths;    // (B_max)
+    int32_t *targets;    // (B_max, T_max); -1 = no target
+    bool have_targets;
+    size_t n_targets;    // LM positions counted in the loss
+    float lm_loss;       // mean LM cross-entropy (valid when have_targets)
+} gpt2_model;
+
+// Creates a model with parameters set to the GPT-2 initialization of gpt2_init_random(seed 0).
+// Returns NULL with w2s_error_message() set (bad config/options, out of memory).
+gpt2_model *gpt2_create(const gpt2_config *cfg, const gpt2_options *opt);
+void gpt2_destroy(gpt2_model *m);   // NULL is a no-op
+
+// GPT-2 initialization (Radford et al. 2019; llm.c): weights N(0, 0.02), residual
+// projections (attn.c_proj, mlp.c_proj) N(0, 0.02/sqrt(2L)), biases 0, LayerNorm 1/0, the
+// classification head 0. Deterministic in `seed` (splitmix64 + Box–Muller, in this file's
+// tensor order), independent of the thread count.
+void gpt2_init_random(gpt2_model *m, uint64_t seed);
+
+// Forward pass of a batch.
+//   tokens:  (B, T) ids in [0, V) for t < lengths[b]; entries at t >= lengths[b] are ignored
+//   lengths: (B) each in [1, T]
+//   targets: (B, T) LM targets in [0, VO) or -1 (no target), or NULL. With targets and an LM
+//            head, m->lm_loss = mean cross-entropy over the positions t < lengths[b] whose
+//            target is >= 0, and the LM head's backward is prepared. Without targets the
+//            LM head is not computed (features and classification only).
+// Outputs: m->acts.cls_logits (B, K) at the last real token, m->acts.lnf (B, T, C).
+// B <= max_batch, T <= max_seq. Returns 0, or -1 with a message (bad ids, sizes).
+int gpt2_forward(gpt2_model *m, const int32_t *tokens, const int32_t *lengths, size_t B, size_t T,
+                 const int32_t *targets);
+
+// Backward of the last forward, ACCUMULATING into m->grads (call gpt2_zero_grad first):
+//   loss = lm_weight * lm_loss (if the forward had targets) + Σ dlogits ⊙ cls_logits
+//   dlogits: (B, K) gradient of the caller's loss w.r.t. cls_logits, or NULL.
+// In linear-probe mode only the heads' gradients are computed. Returns 0 or -1.
+int gpt2_backward(gpt2_model *m, const float *dlogits, float lm_weight);
+
+void gpt2_zero_grad(gpt2_model *m);
+
+// The tensor table entry called `name` ("score.weight"), or NULL.
+const gpt2_tensor_info *gpt2_tensor_find(const gpt2_model *m, const char *name);
+
+// 6·N per token, N = parameters used by a forward (embedding lookups excluded, the LM head
+// or tied wte counted when present): the FLOPs estimate of one training step per token.
+double gpt2_train_flops_per_token(const gpt2_model *m);
+
+#endif

@@ -1,0 +1,218 @@
+// gpt2_backward.c — the GPT-2 backward pass (llm.c's order), accumulating into m->grads.
+// Not an optimizer: it only adds gradients. The one thing to know: every reduction over
+// tokens (weight, bias, LayerNorm and embedding gradients) runs in token order inside a
+// fixed column split (or inside gemm, which is thread-count invariant), so gradients are
+// bit-identical for any thread count — no float atomics anywhere.
+#include "gpt2_internal.h"
+
+#include "error.h"
+
+#include <math.h>
+#include <string.h>
+
+// Column chunk of the column-parallel reductions (a multiple of 16 floats: whole vectors).
+#define COL_CHUNK 64
+
+static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+
+static void zero_floats(float *p, size_t n) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i += 4096) memset(p + i, 0, min_sz(4096, n - i) * sizeof(float));
+}
+
+// db[N] += Σ_r dy[r, :] over `rows` rows, in row order.
+static void bias_backward(const gpt2_model *m, float *db, const float *dy, size_t rows, size_t N) {
+    const rowops_kernels *rk = m->rk;
+    size_t chunks = (N + COL_CHUNK - 1) / COL_CHUNK;
+#pragma omp parallel for schedule(static)
+    for (size_t ch = 0; ch < chunks; ch++) {
+        size_t c0 = ch * COL_CHUNK, n = min_sz(COL_CHUNK, N - c0);
+        for (size_t r = 0; r < rows; r++) rk->axpy(db + c0, 1.0f, dy + r * N + c0, n);
+    }
+}
+
+// y = x·W + b with x (BT, K), W (K, N):
+//   dx (BT, K) = dy · Wᵀ (overwritten; skipped if dx is NULL), dW += xᵀ · dy, db += Σ dy.
+static int linear_backward(const gpt2_model *m, float *dx, float *dw, float *db, const float *dy,
+                           const float *x, const float *w, size_t BT, size_t K, size_t N) {
+    if (dx && gpt2_matmul(m, dx, K, (gemm_view){dy, (ptrdiff_t)N, 1}, (gemm_view){w, 1, (ptrdiff_t)N},
+                          BT, K, N, NULL, false))
+        return -1;
+    if (gpt2_matmul(m, dw, N, (gemm_view){x, 1, (ptrdiff_t)K}, (gemm_view){dy, (ptrdiff_t)N, 1}, K, N,
+                    BT, NULL, true))
+        return -1;
+    if (db) bias_backward(m, db, dy, BT, N);
+    return 0;
+}
+
+// LayerNorm y = LN(x; w, b) over rows of C: dx += ..., dw += ..., db += ...
+static void layernorm_backward(const gpt2_model *m, float *dx, float *dw, float *db, const float *dy,
+                               const float *x, const float *w, const float *mean, const float *rstd,
+                               size_t rows, size_t C) {
+    const rowops_kernels *rk = m->rk;
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < rows; r++)
+        rk->layernorm_bwd_dx(dx + r * C, dy + r * C, x + r * C, w, mean[r], rstd[r], C);
+    size_t chunks = (C + COL_CHUNK - 1) / COL_CHUNK;
+#pragma omp parallel for schedule(static)
+    for (size_t ch = 0; ch < chunks; ch++) {
+        size_t c0 = ch * COL_CHUNK, n = min_sz(COL_CHUNK, C - c0);
+        for (size_t r = 0; r < rows; r++)
+            rk->layernorm_bwd_params(dw + c0, db + c0, dy + r * C + c0, x + r * C + c0, mean[r], rstd[r], n);
+    }
+}
+
+// Causal attention backward of one layer: datty (B, T, C) → dqkv (B, T, 3C) (overwritten).
+static void attention_backward(gpt2_model *m, float *dqkv, const float *datty, const float *qkv,
+                               const float *att, size_t B, size_t T) {
+    const rowops_kernels *rk = m->rk;
+    size_t C = m->cfg.n_embd, NH = m->cfg.n_head, hs = C / NH, C3 = 3 * C;
+    float scale = 1.0f / sqrtf((float)hs);
+    const int32_t *len = m->lengths;
+    float *datt_row = m->acts.datt_row;
+    zero_floats(dqkv, B * T * C3);
+    // Each (b, h) owns its slices of dqkv, so the team needs no synchronization.
+#pragma omp parallel for collapse(2) schedule(static)
+    for (size_t b = 0; b < B; b++) {
+        for (size_t h = 0; h < NH; h++) {
+            float *drow = datt_row + (b * NH + h) * T;
+            for (size_t t = 0; t < (size_t)len[b]; t++) {
+                const float *row = att + ((b * NH + h) * T + t) * T;
+                const float *dout = datty + (b * T + t) * C + h * hs;
+                const float *q = qkv + (b * T + t) * C3 + h * hs;
+                float *dq = dqkv + (b * T + t) * C3 + h * hs;
+                for (size_t j = 0; j <= t; j++) {
+                    size_t o = (b * T + j) * C3 + h * hs;
+                    drow[j] = rk->dot(dout, qkv + o + 2 * C, hs);
+                    rk->axpy(dqkv + o + 2 * C, row[j], dout, hs);
+                }
+                rk->softmax_bwd(drow, row, drow, t + 1, scale);
+                for (size_t j = 0; j <= t; j++) {
+                    size_t o = (b * T + j) * C3 + h * hs;
+                    rk->axpy(dq, drow[j], qkv + o + C, hs);
+                    rk->axpy(dqkv + o + C, drow[j], q, hs);
+                }
+            }
+        }
+    }
+}
+
+// ---- heads
+
+// Gradient of lm_weight * mean cross-entropy, in place over the probabilities; then dlnf and
+// the LM head (or tied wte) gradient.
+static int lm_head_backward(gpt2_model *m, float *dlnf, float lm_weight, size_t BT) {
+    size_t C = m->cfg.n_embd, VO = m->lm_vocab;
+    float *dlog = m->acts.lm_logits;
+    float s = m->n_targets ? lm_weight / (float)m->n_targets : 0.0f;
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < BT; r++) {
+        float *d = dlog + r * VO;
+        int32_t y = m->targets[r];
+        if (y < 0) {
+            memset(d, 0, VO * sizeof(float));
+            continue;
+        }
+        d[y] -= 1.0f;
+        for (size_t v = 0; v < VO; v++) d[v] *= s;
+    }
+    bool tied = m->opt.lm_mode == GPT2_LM_TIED;
+    const float *w = tied ? m->params.wte : m->params.lm_head;
+    float *dw = tied ? m->grads.wte : m->grads.lm_head;
+    if (!m->linear_probe &&
+        gpt2_matmul(m, dlnf, C, (gemm_view){dlog, (ptrdiff_t)VO, 1}, (gemm_view){w, (ptrdiff_t)C, 1},
+                    BT, C, VO, NULL, true))
+        return -1;
+    return gpt2_matmul(m, dw, C, (gemm_view){dlog, 1, (ptrdiff_t)VO},
+                       (gemm_view){m->acts.lnf, (ptrdiff_t)C, 1}, VO, C, BT, NULL, true);
+}
+
+static void cls_head_backward(gpt2_model *m, float *dlnf, const float *dlogits, size_t B, size_t T) {
+    size_t C = m->cfg.n_embd, K = m->cfg.n_classes;
+    const rowops_kernels *rk = m->rk;
+    for (size_t b = 0; b < B; b++) {
+        size_t i = b * T + (size_t)m->lengths[b] - 1;
+        const float *h = m->acts.lnf + i * C;
+        for (size_t k = 0; k < K; k++) {
+            float g = dlogits[b * K + k];
+            rk->axpy(m->grads.score + k * C, g, h, C);
+            rk->axpy(dlnf + i * C, g, m->params.score + k * C, C);
+        }
+    }
+}
+
+// ---- backward
+
+static int backward(gpt2_model *m, const float *dlogits, float lm_weight, size_t B, size_t T) {
+    size_t C = m->cfg.n_embd, L = m->cfg.n_layer, NH = m->cfg.n_head, BT = B * T;
+    const gpt2_params *p = &m->params;
+    gpt2_params *g = &m->grads;
+    gpt2_acts *a = &m->acts;
+
+    float *dlnf = a->dln;
+    zero_floats(dlnf, BT * C);
+    if (m->have_targets && lm_head_backward(m, dlnf, lm_weight, BT)) return -1;
+    if (dlogits) cls_head_backward(m, dlnf, dlogits, B, T);
+    if (m->linear_probe) return 0;
+
+    float *dres = a->dres;
+    zero_floats(dres, BT * C);
+    layernorm_backward(m, dres, g->lnfw, g->lnfb, dlnf, a->res3 + (L - 1) * BT * C, p->lnfw,
+                       a->lnf_mean, a->lnf_rstd, BT, C);
+
+    const rowops_kernels *rk = m->rk;
+    for (size_t l = L; l-- > 0;) {
+        const float *res = l == 0 ? a->encoded : a->res3 + (l - 1) * BT * C;
+        const float *ln1 = a->ln1 + l * BT * C, *qkv = a->qkv + l * BT * 3 * C;
+        const float *atty = a->atty + l * BT * C, *att = a->att + l * B * NH * T * T;
+        const float *res2 = a->res2 + l * BT * C, *ln2 = a->ln2 + l * BT * C;
+        const float *fch = a->fch + l * BT * 4 * C, *fch_gelu = a->fch_gelu + l * BT * 4 * C;
+
+        // MLP: res3 = res2 + gelu(ln2 · fcw + fcb) · fcprojw + fcprojb
+        if (linear_backward(m, a->dfch, g->fcprojw + l * 4 * C * C, g->fcprojb + l * C, dres, fch_gelu,
+                            p->fcprojw + l * 4 * C * C, BT, 4 * C, C))
+            return -1;
+#pragma omp parallel for schedule(static)
+        for (size_t r = 0; r < BT; r++)
+            rk->gelu_bwd(a->dfch + r * 4 * C, fch + r * 4 * C, a->dfch + r * 4 * C, 4 * C);
+        if (linear_backward(m, a->dln, g->fcw + l * C * 4 * C, g->fcb + l * 4 * C, a->dfch, ln2,
+                            p->fcw + l * C * 4 * C, BT, C, 4 * C))
+            return -1;
+        layernorm_backward(m, dres, g->ln2w + l * C, g->ln2b + l * C, a->dln, res2, p->ln2w + l * C,
+                           a->ln2_mean + l * BT, a->ln2_rstd + l * BT, BT, C);
+
+        // attention: res2 = res + attn(ln1) · attprojw + attprojb
+        if (linear_backward(m, a->datty, g->attprojw + l * C * C, g->attprojb + l * C, dres, atty,
+                            p->attprojw + l * C * C, BT, C, C))
+            return -1;
+        attention_backward(m, a->dqkv, a->datty, qkv, att, B, T);
+        if (linear_backward(m, a->dln, g->qkvw + l * C * 3 * C, g->qkvb + l * 3 * C, a->dqkv, ln1,
+                            p->qkvw + l * C * 3 * C, BT, C, 3 * C))
+            return -1;
+        layernorm_backward(m, dres, g->ln1w + l * C, g->ln1b + l * C, a->dln, res, p->ln1w + l * C,
+                           a->ln1_mean + l * BT, a->ln1_rstd + l * BT, BT, C);
+    }
+
+    // embeddings: column split, tokens in order (a token id may repeat within the batch)
+    size_t chunks = (C + COL_CHUNK - 1) / COL_CHUNK;
+#pragma omp parallel for schedule(static)
+    for (size_t ch = 0; ch < chunks; ch++) {
+        size_t c0 = ch * COL_CHUNK, n = min_sz(COL_CHUNK, C - c0);
+        for (size_t i = 0; i < BT; i++) {
+            size_t b = i / T, t = i % T;
+            if (t >= (size_t)m->lengths[b]) continue;
+            rk->axpy(g->wte + (size_t)m->tokens[i] * C + c0, 1.0f, dres + i * C + c0, n);
+            rk->axpy(g->wpe + t * C + c0, 1.0f, dres + i * C + c0, n);
+        }
+    }
+    return 0;
+}
+
+int gpt2_backward(gpt2_model *m, const float *dlogits, float lm_weight) {
+    if (!m->B) return W2S_FAIL("gpt2_backward: no forward pass to differentiate (call gpt2_forward first)");
+    if (dlogits && !m->cfg.n_classes)
+        return W2S_FAIL("gpt2_backward: dlogits given but the model has no classification head");
+    size_t B = m->B, T = m->T;
+    m->B = m->T = 0;  // the LM backward overwrites the probabilities: one backward per forward
+    return backward(m, dlogits, lm_weight, B, T);
+}

@@ -1,0 +1,208 @@
+// gpt2_forward.c — the GPT-2 forward pass over a (B, T) batch of right-padded sequences,
+// saving what the backward needs, plus the classification and LM heads.
+// Not a KV-cache decoder: every call recomputes whole sequences. The one thing to know:
+// attention is computed only for real positions (t < lengths[b]); pad positions get a zero
+// attention output, so their values are finite but never feed a real position.
+#include "gpt2_internal.h"
+
+#include "error.h"
+
+#include <math.h>
+#include <string.h>
+
+// ---- matmul
+
+int gpt2_matmul(const gpt2_model *m, float *c, size_t ldc, gemm_view a, gemm_view b, size_t M,
+                size_t N, size_t K, const float *bias, bool accumulate) {
+    gemm_type type = m->opt.precision == GPT2_BF16 ? GEMM_BF16 : GEMM_F32;
+    gemm_args g = {
+        .M = M, .N = N, .K = K,
+        .a_dtype = W2S_DTYPE_F32, .a = a,
+        .b_dtype = W2S_DTYPE_F32, .b = b,
+        .c_dtype = W2S_DTYPE_F32, .c = c, .ldc = ldc,
+        .ep = {.bias = bias, .accumulate = accumulate},
+    };
+    if (gemm(type, m->isa, &g)) return w2s_error_wrap("gpt2 matmul %zux%zux%zu", M, N, K);
+    return 0;
+}
+
+// y[BT, N] = x[BT, K] · W[K, N] + bias (W row-major [in, out]: HF Conv1D); += if accumulate.
+static int linear(const gpt2_model *m, float *y, const float *x, const float *w, const float *bias,
+                  size_t BT, size_t K, size_t N, bool accumulate) {
+    return gpt2_matmul(m, y, N, (gemm_view){x, (ptrdiff_t)K, 1}, (gemm_view){w, (ptrdiff_t)N, 1},
+                       BT, N, K, bias, accumulate);
+}
+
+// ---- layers
+
+static void layernorm_rows(const gpt2_model *m, float *y, float *mean, float *rstd, const float *x,
+                           const float *w, const float *b, size_t rows, size_t C) {
+    const rowops_kernels *rk = m->rk;
+    float eps = m->cfg.ln_eps;
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < rows; r++)
+        rk->layernorm_fwd(y + r * C, mean ? mean + r : NULL, rstd ? rstd + r : NULL, x + r * C, w, b,
+                          C, eps);
+}
+
+// Causal self-attention of one layer: qkv (B, T, 3C) → out (B, T, C), att (B, NH, T, T).
+static void attention_forward(const gpt2_model *m, float *out, float *att, const float *qkv,
+                              size_t B, size_t T) {
+    const rowops_kernels *rk = m->rk;
+    size_t C = m->cfg.n_embd, NH = m->cfg.n_head, hs = C / NH, C3 = 3 * C;
+    float scale = 1.0f / sqrtf((float)hs);
+    const int32_t *len = m->lengths;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (size_t b = 0; b < B; b++) {
+        for (size_t h = 0; h < NH; h++) {
+            size_t n = (size_t)len[b];
+            for (size_t t = 0; t < T; t++) {
+                float *o = out + (b * T + t) * C + h * hs;
+                memset(o, 0, hs * sizeof(float));
+                if (t >= n) continue;  // pad query: nothing real depends on it
+                const float *q = qkv + (b * T + t) * C3 + h * hs;
+                float *row = att + ((b * NH + h) * T + t) * T;
+                for (size_t j = 0; j <= t; j++) row[j] = rk->dot(q, qkv + (b * T + j) * C3 + C + h * hs, hs);
+                rk->softmax_fwd(row, row, t + 1, scale);
+                for (size_t j = 0; j <= t; j++) rk->axpy(o, row[j], qkv + (b * T + j) * C3 + 2 * C + h * hs, hs);
+            }
+        }
+    }
+}
+
+// dst = src (n floats) in parallel chunks: the residual is copied into the next stream so the
+// projection GEMM can accumulate into it.
+static void copy_rows(float *dst, const float *src, size_t n) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i += 4096) memcpy(dst + i, src + i, (n - i < 4096 ? n - i : 4096) * sizeof(float));
+}
+
+// ---- heads
+
+static void cls_head_forward(gpt2_model *m, size_t B, size_t T) {
+    size_t C = m->cfg.n_embd, K = m->cfg.n_classes;
+    for (size_t b = 0; b < B; b++) {
+        const float *h = m->acts.lnf + (b * T + (size_t)m->lengths[b] - 1) * C;
+        for (size_t k = 0; k < K; k++)
+            m->acts.cls_logits[b * K + k] = m->rk->dot(h, m->params.score + k * C, C);
+    }
+}
+
+// LM logits (B, T, VO) = lnf · Wᵀ, W (VO, C); rows with a target become probabilities and
+// the mean cross-entropy over them is stored.
+static int lm_head_forward(gpt2_model *m, size_t B, size_t T) {
+    size_t C = m->cfg.n_embd, VO = m->lm_vocab, BT = B * T;
+    const float *w = m->opt.lm_mode == GPT2_LM_TIED ? m->params.wte : m->params.lm_head;
+    if (gpt2_matmul(m, m->acts.lm_logits, VO, (gemm_view){m->acts.lnf, (ptrdiff_t)C, 1},
+                    (gemm_view){w, 1, (ptrdiff_t)C}, BT, VO, C, NULL, false))
+        return -1;
+    float *row_loss = m->acts.dres;  // (BT) scratch: per-row losses, summed in order below
+    const rowops_kernels *rk = m->rk;
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < BT; r++) {
+        int32_t y = m->targets[r];
+        row_loss[r] = 0.0f;
+        if (y < 0) continue;
+        float *p = m->acts.lm_logits + r * VO;
+        rk->softmax_fwd(p, p, VO, 1.0f);
+        row_loss[r] = -logf(p[y]);
+    }
+    double sum = 0.0;
+    for (size_t r = 0; r < BT; r++) sum += row_loss[r];
+    m->lm_loss = m->n_targets ? (float)(sum / (double)m->n_targets) : 0.0f;
+    return 0;
+}
+
+// ---- forward
+
+static int check_batch(gpt2_model *m, const int32_t *tokens, const int32_t *lengths, size_t B,
+                       size_t T, const int32_t *targets) {
+    if (B == 0 || T == 0 || B > m->opt.max_batch || T > m->opt.max_seq)
+        return W2S_FAIL("gpt2_forward: batch %zu x %zu outside the model's 1..%zu x 1..%zu", B, T,
+                        m->opt.max_batch, m->opt.max_seq);
+    size_t V = m->cfg.vocab_size;
+    m->n_targets = 0;
+    for (size_t b = 0; b < B; b++) {
+        if (lengths[b] < 1 || (size_t)lengths[b] > T)
+            return W2S_FAIL("gpt2_forward: sequence %zu has length %d, outside 1..%zu", b,
+                            (int)lengths[b], T);
+        for (size_t t = 0; t < T; t++) {
+            size_t i = b * T + t;
+            bool real = t < (size_t)lengths[b];
+            if (real && (tokens[i] < 0 || (size_t)tokens[i] >= V))
+                return W2S_FAIL("gpt2_forward: token %d at (%zu, %zu) outside the vocabulary 0..%zu",
+                                (int)tokens[i], b, t, V - 1);
+            m->tokens[i] = real ? tokens[i] : 0;
+            int32_t y = targets && real ? targets[i] : -1;
+            if (y >= 0 && (size_t)y >= m->lm_vocab)
+                return W2S_FAIL("gpt2_forward: target %d at (%zu, %zu) outside the LM head's 0..%zu",
+                                (int)y, b, t, m->lm_vocab ? m->lm_vocab - 1 : 0);
+            m->targets[i] = y < 0 ? -1 : y;
+            m->n_targets += y >= 0;
+        }
+        m->lengths[b] = lengths[b];
+    }
+    if (targets && !m->lm_vocab)
+        return W2S_FAIL("gpt2_forward: LM targets given but the model has no LM head");
+    m->have_targets = targets != NULL;
+    return 0;
+}
+
+int gpt2_forward(gpt2_model *m, const int32_t *tokens, const int32_t *lengths, size_t B, size_t T,
+                 const int32_t *targets) {
+    m->B = m->T = 0;  // no valid forward until this one completes
+    if (check_batch(m, tokens, lengths, B, T, targets)) return -1;
+    gpt2_layout_acts(m, B, T);
+    size_t C = m->cfg.n_embd, L = m->cfg.n_layer, NH = m->cfg.n_head, BT = B * T;
+    const gpt2_params *p = &m->params;
+    gpt2_acts *a = &m->acts;
+
+    // token + position embedding; pad positions get the position embedding only
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < BT; i++) {
+        size_t b = i / T, t = i % T;
+        float *e = a->encoded + i * C;
+        const float *wp = p->wpe + t * C;
+        if (t < (size_t)m->lengths[b]) {
+            const float *wt = p->wte + (size_t)m->tokens[i] * C;
+            for (size_t c = 0; c < C; c++) e[c] = wt[c] + wp[c];
+        } else {
+            memcpy(e, wp, C * sizeof(float));
+        }
+    }
+
+    for (size_t l = 0; l < L; l++) {
+        const float *res = l == 0 ? a->encoded : a->res3 + (l - 1) * BT * C;
+        float *ln1 = a->ln1 + l * BT * C, *qkv = a->qkv + l * BT * 3 * C;
+        float *atty = a->atty + l * BT * C, *att = a->att + l * B * NH * T * T;
+        float *res2 = a->res2 + l * BT * C, *ln2 = a->ln2 + l * BT * C;
+        float *fch = a->fch + l * BT * 4 * C, *fch_gelu = a->fch_gelu + l * BT * 4 * C;
+        float *res3 = a->res3 + l * BT * C;
+
+        layernorm_rows(m, ln1, a->ln1_mean + l * BT, a->ln1_rstd + l * BT, res, p->ln1w + l * C,
+                       p->ln1b + l * C, BT, C);
+        if (linear(m, qkv, ln1, p->qkvw + l * C * 3 * C, p->qkvb + l * 3 * C, BT, C, 3 * C, false))
+            return -1;
+        attention_forward(m, atty, att, qkv, B, T);
+        copy_rows(res2, res, BT * C);
+        if (linear(m, res2, atty, p->attprojw + l * C * C, p->attprojb + l * C, BT, C, C, true))
+            return -1;
+        layernorm_rows(m, ln2, a->ln2_mean + l * BT, a->ln2_rstd + l * BT, res2, p->ln2w + l * C,
+                       p->ln2b + l * C, BT, C);
+        if (linear(m, fch, ln2, p->fcw + l * C * 4 * C, p->fcb + l * 4 * C, BT, C, 4 * C, false))
+            return -1;
+        const rowops_kernels *rk = m->rk;
+#pragma omp parallel for schedule(static)
+        for (size_t r = 0; r < BT; r++) rk->gelu_fwd(fch_gelu + r * 4 * C, fch + r * 4 * C, 4 * C);
+        copy_rows(res3, res2, BT * C);
+        if (linear(m, res3, fch_gelu, p->fcprojw + l * 4 * C * C, p->fcprojb + l * C, BT, 4 * C, C, true))
+            return -1;
+    }
+    layernorm_rows(m, a->lnf, a->lnf_mean, a->lnf_rstd, a->res3 + (L - 1) * BT * C, p->lnfw, p->lnfb,
+                   BT, C);
+    if (m->cfg.n_classes) cls_head_forward(m, B, T);
+    if (m->have_targets && lm_head_forward(m, B, T)) return -1;
+    m->B = B;
+    m->T = T;
+    return 0;
+}
