@@ -1,0 +1,55 @@
+// fuzz_safetensors.c — libFuzzer target for the safetensors reader (models/safetensors.c).
+// Not part of the normal build: scripts/fuzz compiles it with clang -fsanitize=fuzzer.
+// Beyond "no crash, no out-of-bounds read", an accepted file must satisfy the reader's
+// documented invariants (tiling, lookup by name, sorted metadata); a violation traps.
+// fuzz-sources: base/error.c base/fileio.c models/safetensors.c
+#include "safetensors.h"
+
+#include "error.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECK(c) \
+    do {         \
+        if (!(c)) __builtin_trap(); \
+    } while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    safetensors_file *f = safetensors_open_memory(data, size, "fuzz");
+    if (!f) {
+        CHECK(w2s_error_message()[0] != 0);  // every rejection says why
+        return 0;
+    }
+    size_t end = 0, n = safetensors_count(f);
+    for (size_t i = 0; i < n; i++) {
+        const safetensors_tensor *t = safetensors_tensor_at(f, i);
+        CHECK(t->offset == end);  // strict tiling
+        end += t->nbytes;
+        CHECK(safetensors_find(f, t->name) == t);
+        CHECK(t->ndim >= 0 && t->ndim <= SAFETENSORS_MAX_DIMS);
+        CHECK(t->nbytes == t->numel * safetensors_dtype_size(t->dtype));
+        const uint8_t *p = t->data;
+        CHECK(p >= data && p + t->nbytes <= data + size);
+        if (t->dtype == SAFETENSORS_F32 || t->dtype == SAFETENSORS_F16 ||
+            t->dtype == SAFETENSORS_BF16) {
+            float *x = malloc((t->numel ? t->numel : 1) * sizeof *x);  // numel <= size
+            CHECK(x && safetensors_read_f32(f, t->name, t->ndim, t->shape, x) == 0);
+            free(x);
+        }
+    }
+    CHECK(8 + end <= size);
+    const char *prev = NULL;
+    for (size_t i = 0; i < safetensors_metadata_count(f); i++) {
+        const char *k, *v;
+        safetensors_metadata_at(f, i, &k, &v);
+        CHECK(!prev || strcmp(prev, k) < 0);
+        CHECK(safetensors_metadata(f, k) == v);
+        prev = k;
+    }
+    safetensors_close(f);
+    return 0;
+}
