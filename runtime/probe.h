@@ -1,0 +1,45 @@
+// probe.h — linear probes on frozen features (DEMO.md "Probes"; the paper's vision setup).
+// A head Linear(D → K) with bias, zero-initialized, trained with AdamW on standardized
+// features against soft targets with any W2S loss (xent, logconf, product). Tiny: the work is
+// O(epochs · N · D · K) scalar loops, not a hot path. Deterministic in the seed.
+#ifndef W2S_RUNTIME_PROBE_H
+#define W2S_RUNTIME_PROBE_H
+
+#include "loss.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    size_t epochs;        // passes over the data, reshuffled each epoch (20)
+    size_t batch;         // examples per optimizer step; the last batch may be smaller (64)
+    float lr;             // peak learning rate, cosine-annealed to 0, no warm-up (1e-2)
+    float beta1, beta2;   // AdamW moments (0.9, 0.999)
+    float eps;            // AdamW epsilon (1e-8)
+    float weight_decay;   // decoupled, on the weight matrix only (0)
+    loss_config loss;     // the loss over each whole batch
+    uint64_t seed;        // batch order
+} probe_config;
+
+// DEMO.md's probe recipe with the given loss.
+void probe_config_default(probe_config *c, loss_kind loss);
+
+typedef struct {
+    size_t d, k;
+    float *w;      // (K, D) followed by b: one buffer, so the optimizer sees one vector
+    float *b;      // (K) = w + K*D
+    float *mean;   // (D) standardization fitted on the training split
+    float *inv_std;// (D) 1 / (unbiased std + 1e-5)
+} probe_head;
+
+int probe_head_init(probe_head *h, size_t d, size_t k);
+void probe_head_free(probe_head *h);
+
+// Fits the standardization on x (N, D), then trains the head on (x, y): y (N, K) target
+// probabilities (one-hot for ground truth). Returns 0, or -1 with a message.
+int probe_train(probe_head *h, const probe_config *c, const float *x, const float *y, size_t n);
+
+// probs (N, K) = softmax(head(standardize(x))) for features x (N, D). Returns 0 or -1.
+int probe_predict(const probe_head *h, const float *x, size_t n, float *probs);
+
+#endif

@@ -1,0 +1,106 @@
+// test_probe.c — linear probes: learning a known linear rule, standardization statistics,
+// determinism in the seed, and every loss running end to end.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "probe.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { D = 8, K = 2, N_TRAIN = 2000, N_TEST = 1000 };
+
+// Features: a Gaussian cloud with per-dimension offsets and scales (so standardization
+// matters); label = sign of a fixed direction with a margin, so a linear probe can be exact.
+static void make_data(uint64_t seed, size_t n, float *x, float *y, int *label) {
+    static const float w_true[D] = {1.5f, -2.0f, 0.5f, 0.0f, 1.0f, -0.7f, 0.0f, 2.2f};
+    rng r;
+    rng_seed(&r, seed);
+    for (size_t i = 0; i < n; i++) {
+        float s;
+        do {
+            s = 0;
+            for (size_t j = 0; j < D; j++) {
+                float z = rng_normal_f32(&r);
+                x[i * D + j] = 3.0f * (float)j + (1.0f + (float)j) * z;
+                s += w_true[j] * z;
+            }
+        } while (fabsf(s) < 0.3f);
+        label[i] = s > 0;
+        y[i * K + 0] = (float)(s <= 0);
+        y[i * K + 1] = (float)(s > 0);
+    }
+}
+
+static double accuracy(const probe_head *h, const float *x, const int *label, size_t n) {
+    float *p = malloc(n * K * sizeof(float));
+    assert_int_equal(probe_predict(h, x, n, p), 0);
+    size_t ok = 0;
+    for (size_t i = 0; i < n; i++) ok += (p[i * K + 1] > p[i * K + 0]) == label[i];
+    free(p);
+    return (double)ok / (double)n;
+}
+
+static void test_learns_linear_rule(void **state) {
+    float *x = malloc(N_TRAIN * D * sizeof(float)), *y = malloc(N_TRAIN * K * sizeof(float));
+    float *xt = malloc(N_TEST * D * sizeof(float)), *yt = malloc(N_TEST * K * sizeof(float));
+    int *lab = malloc(N_TRAIN * sizeof(int)), *labt = malloc(N_TEST * sizeof(int));
+    make_data(1, N_TRAIN, x, y, lab);
+    make_data(2, N_TEST, xt, yt, labt);
+    for (int kind = LOSS_XENT; kind <= LOSS_PRODUCT; kind++) {
+        probe_config c;
+        probe_config_default(&c, (loss_kind)kind);
+        probe_head h;
+        assert_int_equal(probe_head_init(&h, D, K), 0);
+        assert_int_equal(probe_train(&h, &c, x, y, N_TRAIN), 0);
+        double acc = accuracy(&h, xt, labt, N_TEST);
+        // The rule is linear with a margin: 20 epochs of AdamW reach ≥ 97% on fresh data
+        // (chance is ~50%); a broken gradient or standardization stays far below.
+        if (acc < 0.97) fail_msg("loss %s: held-out accuracy %.3f", loss_kind_name((loss_kind)kind), acc);
+        probe_head_free(&h);
+    }
+    free(x); free(y); free(xt); free(yt); free(lab); free(labt);
+}
+
+static void test_standardizer_and_determinism(void **state) {
+    float *x = malloc(N_TRAIN * D * sizeof(float)), *y = malloc(N_TRAIN * K * sizeof(float));
+    int *lab = malloc(N_TRAIN * sizeof(int));
+    make_data(3, N_TRAIN, x, y, lab);
+    probe_config c;
+    probe_config_default(&c, LOSS_XENT);
+    c.epochs = 2;
+    probe_head a, b;
+    assert_int_equal(probe_head_init(&a, D, K), 0);
+    assert_int_equal(probe_head_init(&b, D, K), 0);
+    assert_int_equal(probe_train(&a, &c, x, y, N_TRAIN), 0);
+    assert_int_equal(probe_train(&b, &c, x, y, N_TRAIN), 0);
+    assert_memory_equal(a.w, b.w, (K * D + K) * sizeof(float));  // same seed, same bits
+    c.seed = 7;
+    assert_int_equal(probe_train(&b, &c, x, y, N_TRAIN), 0);      // retraining starts from zero
+    assert_memory_not_equal(a.w, b.w, (K * D + K) * sizeof(float));
+    for (size_t j = 0; j < D; j++) {
+        double s = 0, s2 = 0;
+        for (size_t i = 0; i < N_TRAIN; i++) s += x[i * D + j];
+        double mu = s / N_TRAIN;
+        for (size_t i = 0; i < N_TRAIN; i++) s2 += (x[i * D + j] - mu) * (x[i * D + j] - mu);
+        double inv = 1.0 / (sqrt(s2 / (N_TRAIN - 1)) + 1e-5);
+        assert_float_equal(a.mean[j], mu, 1e-4 * (1 + fabs(mu)));
+        assert_float_equal(a.inv_std[j], inv, 1e-5 * inv);
+    }
+    probe_head_free(&a);
+    probe_head_free(&b);
+    free(x); free(y); free(lab);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_learns_linear_rule),
+        cmocka_unit_test(test_standardizer_and_determinism),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
