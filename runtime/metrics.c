@@ -1,0 +1,108 @@
+// metrics.c — accuracy, rank-based AUROC, PGR, mean ± sample std (see metrics.h).
+#include "metrics.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+size_t metrics_argmax(const float *row, size_t K) {
+    size_t best = 0;
+    for (size_t k = 1; k < K; k++)
+        if (row[k] > row[best]) best = k;
+    return best;
+}
+
+double metrics_accuracy(const float *logits, const int32_t *labels, size_t N, size_t K) {
+    size_t n = 0, right = 0;
+    for (size_t i = 0; i < N; i++) {
+        if (labels[i] < 0) continue;
+        n++;
+        right += metrics_argmax(logits + i * K, K) == (size_t)labels[i];
+    }
+    return n ? (double)right / (double)n : NAN;
+}
+
+// ---- AUROC
+
+typedef struct {
+    float score;
+    int32_t label;
+} scored;
+
+static int cmp_scored(const void *a, const void *b) {
+    float x = ((const scored *)a)->score, y = ((const scored *)b)->score;
+    return (x > y) - (x < y);
+}
+
+double metrics_auroc(const float *scores, const int32_t *labels, size_t N, const char **reason) {
+    const char *why = NULL;
+    double auc = NAN;
+    scored *s = malloc((N ? N : 1) * sizeof *s);
+    if (!s) {
+        why = "out of memory";
+        goto out;
+    }
+    size_t n = 0, n1 = 0;
+    for (size_t i = 0; i < N; i++) {
+        if (labels[i] < 0) continue;
+        if (isnan(scores[i])) {
+            why = "a score is NaN";
+            goto out;
+        }
+        s[n].score = scores[i];
+        s[n].label = labels[i] != 0;
+        n1 += s[n].label;
+        n++;
+    }
+    size_t n0 = n - n1;
+    if (n0 == 0 || n1 == 0) {
+        why = "AUROC is undefined: the examples hold only one class";
+        goto out;
+    }
+    qsort(s, n, sizeof *s, cmp_scored);
+    // Sum of the positives' ranks (1-based), each tie group sharing its average rank.
+    double rank_sum = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i, pos = 0;
+        while (j < n && s[j].score == s[i].score) pos += (size_t)s[j++].label;
+        rank_sum += (double)pos * 0.5 * (double)(i + 1 + j);  // mean of ranks i+1 .. j
+        i = j;
+    }
+    double u = rank_sum - 0.5 * (double)n1 * (double)(n1 + 1);
+    auc = u / ((double)n0 * (double)n1);
+out:
+    free(s);
+    if (reason) *reason = why;
+    return auc;
+}
+
+// ---- PGR and summaries
+
+double metrics_pgr(double acc_weak, double acc_w2s, double acc_ceiling, const char **reason) {
+    const char *why = NULL;
+    double pgr = NAN;
+    if (isnan(acc_weak) || isnan(acc_w2s) || isnan(acc_ceiling))
+        why = "PGR is undefined: an accuracy is missing";
+    else if (acc_ceiling <= acc_weak)
+        why = "PGR is undefined: the strong ceiling does not beat the weak model";
+    else
+        pgr = (acc_w2s - acc_weak) / (acc_ceiling - acc_weak);
+    if (reason) *reason = why;
+    return pgr;
+}
+
+size_t metrics_mean_std(const double *x, size_t n, double *mean, double *std) {
+    size_t m = 0;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i])) {
+            sum += x[i];
+            m++;
+        }
+    *mean = m ? sum / (double)m : NAN;
+    // Two passes (sum of squared deviations from the mean): no cancellation.
+    double ss = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i])) ss += (x[i] - *mean) * (x[i] - *mean);
+    *std = m >= 2 ? sqrt(ss / (double)(m - 1)) : NAN;
+    return m;
+}
