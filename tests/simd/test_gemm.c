@@ -3,6 +3,7 @@
 // prepacked and on-the-fly B (A·B, A·Bᵀ, Aᵀ·B), every epilogue combination, NaN-poisoned
 // padding (gemm_check.c). U8S8 raw s32 output must match exactly. Also argument errors.
 #include "gemm_check.h"
+#include "gemm_kernel.h"
 
 #include "error.h"
 
@@ -88,8 +89,8 @@ static void check_type(gemm_type type) {
         if (!w2s_isa_supported((w2s_isa)isa)) continue;
         int before = failures;
         check_type_isa(type, (w2s_isa)isa);
-        printf("  %-5s %-12s %s\n", type == GEMM_F32 ? "f32" : type == GEMM_BF16 ? "bf16" : "u8s8",
-               w2s_isa_name((w2s_isa)isa), failures == before ? "ok" : "FAILED");
+        printf("  %-12s %-28s %s\n", w2s_isa_name((w2s_isa)isa), gemm_kernel_find(type, (w2s_isa)isa)->name,
+               failures == before ? "ok" : "FAILED");
     }
     assert_int_equal(failures, 0);
 }

@@ -1,0 +1,164 @@
+// gemm_avx512.h — AVX-512 pieces shared by the f32 and bf16 GEMM micro-kernels (and usable by
+// the int8 ones once their tile is converted to f32): the vectorised tanh-GELU and the
+// epilogue store of one 16-column slice of a C row. Include only from *_avx512*.c files.
+// Partial tiles use masked loads/stores, so edge elements get exactly the arithmetic of
+// interior ones (results never depend on tile position).
+#ifndef W2S_SIMD_GEMM_AVX512_H
+#define W2S_SIMD_GEMM_AVX512_H
+
+#include "gemm_kernel.h"
+
+#include <immintrin.h>
+
+// e^t for t in [-88, 88] (callers clamp): Cephes expf's range reduction and minimax
+// polynomial (about 1 ulp), scaled by 2^n with vscalefps.
+static inline __m512 gemm_exp_avx512(__m512 t) {
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(t, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), t);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+// GPT-2 tanh-GELU (gemm_gelu_ref) as x·σ(2u) = x / (1 + e^(-2u)), u = √(2/π)(x + 0.044715x³):
+// the same function, without tanh's cancellation for negative x.
+static inline __m512 gemm_gelu_avx512(__m512 x) {
+    __m512 x2 = _mm512_mul_ps(x, x);
+    __m512 u = _mm512_mul_ps(_mm512_mul_ps(x, _mm512_set1_ps(0.7978845608028654f)),
+                             _mm512_fmadd_ps(x2, _mm512_set1_ps(0.044715f), _mm512_set1_ps(1.0f)));
+    __m512 t = _mm512_mul_ps(u, _mm512_set1_ps(-2.0f));
+    t = _mm512_min_ps(_mm512_max_ps(t, _mm512_set1_ps(-88.0f)), _mm512_set1_ps(88.0f));
+    __m512 e = gemm_exp_avx512(t);
+    return _mm512_div_ps(x, _mm512_add_ps(e, _mm512_set1_ps(1.0f)));
+}
+
+// Column mask for the 16-wide slice s of a tile with n valid columns.
+static inline __mmask16 gemm_mask16(size_t n, size_t s) {
+    size_t lo = 16 * s;
+    if (n <= lo) return 0;
+    return n - lo >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - lo)) - 1);
+}
+
+// Final write of one 16-column slice v (raw f32 accumulator) of row i at column j0 of the
+// tile, following args->flags (gemm_kernel.h): LOAD adds C's partial sum; LAST applies bias,
+// GELU and ACCUM; otherwise the raw sum is stored.
+static inline __attribute__((always_inline)) void gemm_store16_avx512(
+    const gemm_uk_args *ua, size_t i, size_t j0, __m512 v, __mmask16 mk) {
+    float *c = (float *)ua->c + i * ua->ldc + j0;
+    unsigned f = ua->flags;
+    if (f & GEMM_UK_LOAD) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, c));
+    if (f & GEMM_UK_LAST) {
+        if (ua->bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, ua->bias + j0));
+        if (ua->gelu) v = gemm_gelu_avx512(v);
+        if (f & GEMM_UK_ACCUM) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, c));
+    }
+    _mm512_mask_storeu_ps(c, mk, v);
+}
+
+// The K loop of an 8×48 tile in assembly, shared by the f32 (OP = vfmadd231ps) and bf16
+// (OP = vdpbf16ps) kernels: per step, 3 B vectors (48 columns × one 32-bit unit) are loaded and
+// each of the 8 A units is broadcast straight from memory ({1to16} operand, which gcc does
+// not emit from intrinsics), so the 24 accumulators stay in zmm0-23 with 11 loads per 24 FMAs.
+// The finished tile goes to acc[8][48] (L1-resident) for the epilogue. steps may be 0.
+#define GEMM_AVX512_8X48_LOOP(NAME, OP) \
+    static inline void NAME(const void *a, const void *b, size_t steps, float *acc) { \
+        __asm__ volatile( \
+        "vpxord %%zmm0, %%zmm0, %%zmm0\n\t" \
+        "vpxord %%zmm1, %%zmm1, %%zmm1\n\t" \
+        "vpxord %%zmm2, %%zmm2, %%zmm2\n\t" \
+        "vpxord %%zmm3, %%zmm3, %%zmm3\n\t" \
+        "vpxord %%zmm4, %%zmm4, %%zmm4\n\t" \
+        "vpxord %%zmm5, %%zmm5, %%zmm5\n\t" \
+        "vpxord %%zmm6, %%zmm6, %%zmm6\n\t" \
+        "vpxord %%zmm7, %%zmm7, %%zmm7\n\t" \
+        "vpxord %%zmm8, %%zmm8, %%zmm8\n\t" \
+        "vpxord %%zmm9, %%zmm9, %%zmm9\n\t" \
+        "vpxord %%zmm10, %%zmm10, %%zmm10\n\t" \
+        "vpxord %%zmm11, %%zmm11, %%zmm11\n\t" \
+        "vpxord %%zmm12, %%zmm12, %%zmm12\n\t" \
+        "vpxord %%zmm13, %%zmm13, %%zmm13\n\t" \
+        "vpxord %%zmm14, %%zmm14, %%zmm14\n\t" \
+        "vpxord %%zmm15, %%zmm15, %%zmm15\n\t" \
+        "vpxord %%zmm16, %%zmm16, %%zmm16\n\t" \
+        "vpxord %%zmm17, %%zmm17, %%zmm17\n\t" \
+        "vpxord %%zmm18, %%zmm18, %%zmm18\n\t" \
+        "vpxord %%zmm19, %%zmm19, %%zmm19\n\t" \
+        "vpxord %%zmm20, %%zmm20, %%zmm20\n\t" \
+        "vpxord %%zmm21, %%zmm21, %%zmm21\n\t" \
+        "vpxord %%zmm22, %%zmm22, %%zmm22\n\t" \
+        "vpxord %%zmm23, %%zmm23, %%zmm23\n\t" \
+        "test %[n], %[n]\n\t" \
+        "jz 2f\n\t" \
+        ".p2align 5\n" \
+        "1:\n\t" \
+        "vmovaps (%[b]), %%zmm24\n\t" \
+        "vmovaps 64(%[b]), %%zmm25\n\t" \
+        "vmovaps 128(%[b]), %%zmm26\n\t" \
+        OP " 0(%[a])%{1to16%}, %%zmm24, %%zmm0\n\t" \
+        OP " 0(%[a])%{1to16%}, %%zmm25, %%zmm1\n\t" \
+        OP " 0(%[a])%{1to16%}, %%zmm26, %%zmm2\n\t" \
+        OP " 4(%[a])%{1to16%}, %%zmm24, %%zmm3\n\t" \
+        OP " 4(%[a])%{1to16%}, %%zmm25, %%zmm4\n\t" \
+        OP " 4(%[a])%{1to16%}, %%zmm26, %%zmm5\n\t" \
+        OP " 8(%[a])%{1to16%}, %%zmm24, %%zmm6\n\t" \
+        OP " 8(%[a])%{1to16%}, %%zmm25, %%zmm7\n\t" \
+        OP " 8(%[a])%{1to16%}, %%zmm26, %%zmm8\n\t" \
+        OP " 12(%[a])%{1to16%}, %%zmm24, %%zmm9\n\t" \
+        OP " 12(%[a])%{1to16%}, %%zmm25, %%zmm10\n\t" \
+        OP " 12(%[a])%{1to16%}, %%zmm26, %%zmm11\n\t" \
+        OP " 16(%[a])%{1to16%}, %%zmm24, %%zmm12\n\t" \
+        OP " 16(%[a])%{1to16%}, %%zmm25, %%zmm13\n\t" \
+        OP " 16(%[a])%{1to16%}, %%zmm26, %%zmm14\n\t" \
+        OP " 20(%[a])%{1to16%}, %%zmm24, %%zmm15\n\t" \
+        OP " 20(%[a])%{1to16%}, %%zmm25, %%zmm16\n\t" \
+        OP " 20(%[a])%{1to16%}, %%zmm26, %%zmm17\n\t" \
+        OP " 24(%[a])%{1to16%}, %%zmm24, %%zmm18\n\t" \
+        OP " 24(%[a])%{1to16%}, %%zmm25, %%zmm19\n\t" \
+        OP " 24(%[a])%{1to16%}, %%zmm26, %%zmm20\n\t" \
+        OP " 28(%[a])%{1to16%}, %%zmm24, %%zmm21\n\t" \
+        OP " 28(%[a])%{1to16%}, %%zmm25, %%zmm22\n\t" \
+        OP " 28(%[a])%{1to16%}, %%zmm26, %%zmm23\n\t" \
+        "add $32, %[a]\n\t" \
+        "add $192, %[b]\n\t" \
+        "dec %[n]\n\t" \
+        "jnz 1b\n" \
+        "2:\n\t" \
+        "vmovaps %%zmm0, 0(%[acc])\n\t" \
+        "vmovaps %%zmm1, 64(%[acc])\n\t" \
+        "vmovaps %%zmm2, 128(%[acc])\n\t" \
+        "vmovaps %%zmm3, 192(%[acc])\n\t" \
+        "vmovaps %%zmm4, 256(%[acc])\n\t" \
+        "vmovaps %%zmm5, 320(%[acc])\n\t" \
+        "vmovaps %%zmm6, 384(%[acc])\n\t" \
+        "vmovaps %%zmm7, 448(%[acc])\n\t" \
+        "vmovaps %%zmm8, 512(%[acc])\n\t" \
+        "vmovaps %%zmm9, 576(%[acc])\n\t" \
+        "vmovaps %%zmm10, 640(%[acc])\n\t" \
+        "vmovaps %%zmm11, 704(%[acc])\n\t" \
+        "vmovaps %%zmm12, 768(%[acc])\n\t" \
+        "vmovaps %%zmm13, 832(%[acc])\n\t" \
+        "vmovaps %%zmm14, 896(%[acc])\n\t" \
+        "vmovaps %%zmm15, 960(%[acc])\n\t" \
+        "vmovaps %%zmm16, 1024(%[acc])\n\t" \
+        "vmovaps %%zmm17, 1088(%[acc])\n\t" \
+        "vmovaps %%zmm18, 1152(%[acc])\n\t" \
+        "vmovaps %%zmm19, 1216(%[acc])\n\t" \
+        "vmovaps %%zmm20, 1280(%[acc])\n\t" \
+        "vmovaps %%zmm21, 1344(%[acc])\n\t" \
+        "vmovaps %%zmm22, 1408(%[acc])\n\t" \
+        "vmovaps %%zmm23, 1472(%[acc])\n\t" \
+        : [a] "+r"(a), [b] "+r"(b), [n] "+r"(steps) \
+        : [acc] "r"(acc) \
+        : "zmm0", "zmm1", "zmm2", "zmm3", "zmm4", "zmm5", "zmm6", "zmm7", "zmm8", "zmm9", \
+          "zmm10", "zmm11", "zmm12", "zmm13", "zmm14", "zmm15", "zmm16", "zmm17", "zmm18", \
+          "zmm19", "zmm20", "zmm21", "zmm22", "zmm23", "zmm24", "zmm25", "zmm26", "memory", "cc"); \
+    }
+
+#endif

@@ -1,0 +1,73 @@
+// gemm_bf16_avx512_bf16.c — bf16 GEMM micro-kernel on vdpbf16ps (AVX512_BF16): an 8×48 tile of
+// f32 accumulators; one step consumes a K pair: 3 B vectors of 16 columns × (bf16, bf16) and
+// 8 A pairs broadcast as 32-bit units, i.e. 48 multiply-adds per instruction pair of k.
+// vdpbf16ps treats bf16 denormal inputs as zero and adds the two products of a pair before
+// rounding once, so it differs from the AVX-512F/AVX2/scalar kernels by f32 rounding only.
+#include "gemm_avx512.h"
+#include "gemm_pack_x86.h"
+
+enum { MR = 8, NR = 48, NV = NR / 16 };
+
+GEMM_AVX512_8X48_LOOP(gemm_bf16_avx512_bf16_loop, "vdpbf16ps")
+
+static inline __attribute__((always_inline)) void tile_bf16(const gemm_uk_args *ua, const int M) {
+    __m512 c[MR][NV];
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < NV; j++) c[i][j] = _mm512_setzero_ps();
+    const uint32_t *a = ua->a;  // bf16 pairs as 32-bit units
+    const float *b = ua->b;     // likewise, loaded as 16 units per vector
+    float *cp = ua->c;
+    size_t steps = (ua->kc + 1) / 2;
+    if (ua->flags & (GEMM_UK_LOAD | GEMM_UK_ACCUM))
+        for (int i = 0; i < M; i++) {
+            _mm_prefetch((const char *)(cp + i * ua->ldc), _MM_HINT_T0);
+            _mm_prefetch((const char *)(cp + i * ua->ldc + 16), _MM_HINT_T0);
+            _mm_prefetch((const char *)(cp + i * ua->ldc + 32), _MM_HINT_T0);
+            _mm_prefetch((const char *)(cp + i * ua->ldc + 47), _MM_HINT_T0);
+        }
+    if (M == MR) {
+        float acc[MR * NR] __attribute__((aligned(64)));
+        gemm_bf16_avx512_bf16_loop(a, b, steps, acc);
+        for (int i = 0; i < MR; i++)
+            for (int j = 0; j < NV; j++) c[i][j] = _mm512_load_ps(acc + i * NR + 16 * j);
+    } else {
+#pragma GCC unroll 4
+        for (size_t s = 0; s < steps; s++) {
+            __m512bh b0 = (__m512bh)_mm512_load_ps(b), b1 = (__m512bh)_mm512_load_ps(b + 16),
+                     b2 = (__m512bh)_mm512_load_ps(b + 32);
+            for (int i = 0; i < M; i++) {
+                __m512bh ai = (__m512bh)_mm512_set1_epi32((int)a[i]);
+                c[i][0] = _mm512_dpbf16_ps(c[i][0], b0, ai);
+                c[i][1] = _mm512_dpbf16_ps(c[i][1], b1, ai);
+                c[i][2] = _mm512_dpbf16_ps(c[i][2], b2, ai);
+            }
+            a += MR;
+            b += NR;
+        }
+    }
+    __mmask16 m0 = gemm_mask16(ua->n, 0), m1 = gemm_mask16(ua->n, 1), m2 = gemm_mask16(ua->n, 2);
+    for (int i = 0; i < M; i++) {
+        gemm_store16_avx512(ua, (size_t)i, 0, c[i][0], m0);
+        gemm_store16_avx512(ua, (size_t)i, 16, c[i][1], m1);
+        gemm_store16_avx512(ua, (size_t)i, 32, c[i][2], m2);
+    }
+}
+
+static void gemm_bf16_avx512_bf16_8x48(const gemm_uk_args *ua) {
+    switch (ua->m) {
+    case 8: tile_bf16(ua, 8); break;
+    case 7: tile_bf16(ua, 7); break;
+    case 6: tile_bf16(ua, 6); break;
+    case 5: tile_bf16(ua, 5); break;
+    case 4: tile_bf16(ua, 4); break;
+    case 3: tile_bf16(ua, 3); break;
+    case 2: tile_bf16(ua, 2); break;
+    default: tile_bf16(ua, 1); break;
+    }
+}
+
+const gemm_kernel gemm_kernel_bf16_avx512_bf16 = {
+    .name = "gemm_bf16_avx512_bf16_8x48", .type = GEMM_BF16, .isa = W2S_ISA_AVX512_BF16,
+    .mr = MR, .nr = NR, .kgroup = 2, .kc = 768, .mc = 128, .nc = 3072,
+    .ukernel = gemm_bf16_avx512_bf16_8x48, .pack_a = gemm_pack_a32_x86, .pack_b = gemm_pack_b32_x86,
+};

@@ -1,0 +1,71 @@
+// gemm_f32_avx512.c — f32 GEMM micro-kernel for every AVX-512 level: an 8×48 register tile
+// (24 zmm accumulators, 3 B vectors per k, A broadcast from memory), so one k step is 24 FMAs
+// against 11 loads, and M = 32/128/512/2048 and N = 768/2304/3072 tile without waste.
+// Partial rows (m < 8) run a kernel instantiated for exactly m rows (decode, M = 1, is a
+// 1×48 stream over the packed weights); partial columns use masks.
+#include "gemm_avx512.h"
+#include "gemm_pack_x86.h"
+
+enum { MR = 8, NR = 48, NV = NR / 16 };
+
+GEMM_AVX512_8X48_LOOP(gemm_f32_avx512_loop, "vfmadd231ps")
+
+static inline __attribute__((always_inline)) void tile_f32(const gemm_uk_args *ua, const int M) {
+    __m512 c[MR][NV];
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < NV; j++) c[i][j] = _mm512_setzero_ps();
+    const float *a = ua->a, *b = ua->b;
+    float *cp = ua->c;
+    // C is touched only after the K loop: start pulling its lines in now.
+    if (ua->flags & (GEMM_UK_LOAD | GEMM_UK_ACCUM))
+        for (int i = 0; i < M; i++) {
+            _mm_prefetch((const char *)(cp + i * ua->ldc), _MM_HINT_T0);
+            _mm_prefetch((const char *)(cp + i * ua->ldc + 16), _MM_HINT_T0);
+            _mm_prefetch((const char *)(cp + i * ua->ldc + 32), _MM_HINT_T0);
+            _mm_prefetch((const char *)(cp + i * ua->ldc + 47), _MM_HINT_T0);
+        }
+    if (M == MR) {
+        float acc[MR * NR] __attribute__((aligned(64)));
+        gemm_f32_avx512_loop(a, b, ua->kc, acc);
+        for (int i = 0; i < MR; i++)
+            for (int j = 0; j < NV; j++) c[i][j] = _mm512_load_ps(acc + i * NR + 16 * j);
+    } else {
+#pragma GCC unroll 4
+    for (size_t k = 0; k < ua->kc; k++) {
+        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16), b2 = _mm512_load_ps(b + 32);
+        for (int i = 0; i < M; i++) {
+            __m512 ai = _mm512_set1_ps(a[i]);
+            c[i][0] = _mm512_fmadd_ps(ai, b0, c[i][0]);
+            c[i][1] = _mm512_fmadd_ps(ai, b1, c[i][1]);
+            c[i][2] = _mm512_fmadd_ps(ai, b2, c[i][2]);
+        }
+        a += MR;
+        b += NR;
+    }
+    }
+    __mmask16 m0 = gemm_mask16(ua->n, 0), m1 = gemm_mask16(ua->n, 1), m2 = gemm_mask16(ua->n, 2);
+    for (int i = 0; i < M; i++) {
+        gemm_store16_avx512(ua, (size_t)i, 0, c[i][0], m0);
+        gemm_store16_avx512(ua, (size_t)i, 16, c[i][1], m1);
+        gemm_store16_avx512(ua, (size_t)i, 32, c[i][2], m2);
+    }
+}
+
+static void gemm_f32_avx512_8x48(const gemm_uk_args *ua) {
+    switch (ua->m) {
+    case 8: tile_f32(ua, 8); break;
+    case 7: tile_f32(ua, 7); break;
+    case 6: tile_f32(ua, 6); break;
+    case 5: tile_f32(ua, 5); break;
+    case 4: tile_f32(ua, 4); break;
+    case 3: tile_f32(ua, 3); break;
+    case 2: tile_f32(ua, 2); break;
+    default: tile_f32(ua, 1); break;
+    }
+}
+
+const gemm_kernel gemm_kernel_f32_avx512 = {
+    .name = "gemm_f32_avx512_8x48", .type = GEMM_F32, .isa = W2S_ISA_AVX512,
+    .mr = MR, .nr = NR, .kgroup = 1, .kc = 384, .mc = 128, .nc = 3072,
+    .ukernel = gemm_f32_avx512_8x48, .pack_a = gemm_pack_a32_x86, .pack_b = gemm_pack_b32_x86,
+};
