@@ -70,8 +70,8 @@ static int bad_line(loader *L, const char *fmt, ...) {
     va_end(ap);
     if (!L->opt->skip_bad) return W2S_FAIL("%s:%zu: %s", L->path, L->line_no, what);
     if (L->stats.n_bad++ == 0)
-        snprintf(L->stats.first_bad, sizeof L->stats.first_bad, "%s:%zu: %s", L->path,
-                 L->line_no, what);
+        snprintf(L->stats.first_bad, sizeof L->stats.first_bad, "%s:%zu: %s", L->path, L->line_no,
+                 what);
     return 0;
 }
 
@@ -217,7 +217,8 @@ static int take_label(loader *L, json_t *obj, int32_t *label) {
     json_t *h = json_object_get(obj, "hard_label");
     *label = -1;
     if (!h) {
-        if (L->opt->require_labels) return bad_line(L, "missing \"hard_label\" (labels are required)");
+        if (L->opt->require_labels)
+            return bad_line(L, "missing \"hard_label\" (labels are required)");
         return 1;
     }
     if (!json_is_integer(h))
@@ -226,7 +227,8 @@ static int take_label(loader *L, json_t *obj, int32_t *label) {
     if (v < 0) return bad_line(L, "\"hard_label\" = %lld is negative", (long long)v);
     size_t K = L->opt->n_classes;
     if (K && (unsigned long long)v >= K)
-        return bad_line(L, "\"hard_label\" = %lld is out of range for %zu classes", (long long)v, K);
+        return bad_line(L, "\"hard_label\" = %lld is out of range for %zu classes", (long long)v,
+                        K);
     if (v >= DATASET_MAX_CLASSES)
         return bad_line(L, "\"hard_label\" = %lld is implausibly large (limit %d classes)",
                         (long long)v, DATASET_MAX_CLASSES);
@@ -247,7 +249,8 @@ static int take_soft(loader *L, json_t *obj, int *present) {
     size_t want = L->opt->n_classes ? L->opt->n_classes : L->soft_len;
     if (want && n != want) {
         if (L->opt->n_classes)
-            return bad_line(L, "\"soft_label\" has %zu entries, expected %zu (one per class)", n, want);
+            return bad_line(L, "\"soft_label\" has %zu entries, expected %zu (one per class)", n,
+                            want);
         return bad_line(L, "\"soft_label\" has %zu entries, but line %zu's has %zu", n,
                         L->soft_len_line, want);
     }
@@ -259,7 +262,8 @@ static int take_soft(loader *L, json_t *obj, int *present) {
     for (size_t k = 0; k < n; k++) {
         json_t *e = json_array_get(s, k);
         if (!json_is_number(e))
-            return bad_line(L, "\"soft_label\"[%zu] must be a number, got %s", k, json_type_name(e));
+            return bad_line(L, "\"soft_label\"[%zu] must be a number, got %s", k,
+                            json_type_name(e));
         double v = json_number_value(e);
         if (!(v >= 0.0) || v > 1.0 + DATASET_SOFT_SUM_TOL)
             return bad_line(L, "\"soft_label\"[%zu] = %g is not a probability", k, v);

@@ -53,8 +53,8 @@ int dataset_split_w2s(dataset_split *s, size_t n_examples, size_t n_train, size_
 int dataset_split_w2s_separate(dataset_split *s, size_t n_examples, size_t n_train,
                                size_t n_test_examples, size_t n_test, uint64_t seed) {
     if (n_test > n_test_examples)
-        return W2S_FAIL("the test file has %zu usable examples but n_test is %zu",
-                        n_test_examples, n_test);
+        return W2S_FAIL("the test file has %zu usable examples but n_test is %zu", n_test_examples,
+                        n_test);
     if (dataset_split_w2s(s, n_examples, n_train, 0, seed)) return -1;
     free(s->test);
     rng r;

@@ -42,7 +42,8 @@ static int write_one(FILE *f, const dataset *ds, size_t i, const float *soft, in
     head[hl - 1] = 0;  // drop the closing brace; the label fields follow
     int ok = fprintf(f, "%s%s\"soft_label\":[", head, n_fields ? "," : "") >= 0;
     free(head);
-    for (size_t k = 0; k < K && ok; k++) ok = fprintf(f, k ? ",%.9g" : "%.9g", (double)soft[k]) >= 0;
+    for (size_t k = 0; k < K && ok; k++)
+        ok = fprintf(f, k ? ",%.9g" : "%.9g", (double)soft[k]) >= 0;
     if (ok) ok = fprintf(f, "],\"hard_label\":%d}\n", (int)hard) >= 0;
     if (!ok) return W2S_FAIL("write error");
     return 0;

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 
 static int read_floats(json_t *arr, float *out, size_t n) {
-    if (!json_is_array(arr) || json_array_size(arr) != n) return W2S_FAIL("array of %zu numbers expected", n);
+    if (!json_is_array(arr) || json_array_size(arr) != n)
+        return W2S_FAIL("array of %zu numbers expected", n);
     for (size_t i = 0; i < n; i++) out[i] = (float)json_number_value(json_array_get(arr, i));
     return 0;
 }
@@ -23,8 +24,8 @@ static double num_or(json_t *c, const char *key, double dflt) {
 static int run_case(json_t *c) {
     loss_config cfg;
     loss_kind kind;
-    if (loss_kind_parse(json_string_value(json_object_get(c, "loss")) ? json_string_value(json_object_get(c, "loss")) : "", &kind))
-        return -1;
+    const char *name = json_string_value(json_object_get(c, "loss"));
+    if (loss_kind_parse(name ? name : "(missing)", &kind)) return -1;
     loss_config_default(&cfg, kind);
     cfg.aux_coef = (float)num_or(c, "aux_coef", cfg.aux_coef);
     cfg.warmup_frac = (float)num_or(c, "warmup_frac", cfg.warmup_frac);
@@ -33,7 +34,8 @@ static int run_case(json_t *c) {
     size_t B = (size_t)json_integer_value(json_object_get(c, "B"));
     size_t K = (size_t)json_integer_value(json_object_get(c, "K"));
     float *z = malloc(B * K * sizeof *z), *y = malloc(B * K * sizeof *y);
-    float *dz = malloc(B * K * sizeof *dz), *work = malloc((loss_work_floats(B, K) + 1) * sizeof *work);
+    float *dz = malloc(B * K * sizeof *dz),
+          *work = malloc((loss_work_floats(B, K) + 1) * sizeof *work);
     int rc = -1;
     float loss;
     if (z && y && dz && work && !read_floats(json_object_get(c, "z"), z, B * K) &&

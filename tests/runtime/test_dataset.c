@@ -188,19 +188,27 @@ static const bad_case bad_cases[] = {
     {"{\"txt\": \"a\", \"hard_label\": 2}", "\"hard_label\" = 2 is out of range for 2 classes"},
     {"{\"txt\": \"a\", \"hard_label\": 1, \"soft_label\": [0.1, 0.2, 0.7]}",
      "\"soft_label\" has 3 entries, expected 2"},
-    {"{\"txt\": \"a\", \"hard_label\": 1, \"soft_label\": [-0.1, 1.1]}", "\"soft_label\"[0] = -0.1 is not a probability"},
-    {"{\"txt\": \"a\", \"hard_label\": 1, \"soft_label\": [0.3, 0.3]}", "\"soft_label\" sums to 0.6, not 1"},
-    {"{\"txt\": \"a\", \"hard_label\": 1, \"soft_label\": [0.5, \"x\"]}", "\"soft_label\"[1] must be a number, got a string"},
-    {"{\"txt\": \"a\", \"hard_label\": 1, \"soft_label\": 0.5}", "\"soft_label\" must be an array of probabilities, got a real"},
-    {"{\"input_ids\": [1, 2.5], \"hard_label\": 1}", "\"input_ids\"[1] must be an integer, got a real"},
-    {"{\"input_ids\": [1, 1000], \"hard_label\": 1}", "\"input_ids\"[1] = 1000 is outside the vocabulary [0, 1000)"},
+    {"{\"txt\": \"a\", \"hard_label\": 1, \"soft_label\": [-0.1, 1.1]}",
+     "\"soft_label\"[0] = -0.1 is not a probability"},
+    {"{\"txt\": \"a\", \"hard_label\": 1, \"soft_label\": [0.3, 0.3]}",
+     "\"soft_label\" sums to 0.6, not 1"},
+    {"{\"txt\": \"a\", \"hard_label\": 1, \"soft_label\": [0.5, \"x\"]}",
+     "\"soft_label\"[1] must be a number, got a string"},
+    {"{\"txt\": \"a\", \"hard_label\": 1, \"soft_label\": 0.5}",
+     "\"soft_label\" must be an array of probabilities, got a real"},
+    {"{\"input_ids\": [1, 2.5], \"hard_label\": 1}",
+     "\"input_ids\"[1] must be an integer, got a real"},
+    {"{\"input_ids\": [1, 1000], \"hard_label\": 1}",
+     "\"input_ids\"[1] = 1000 is outside the vocabulary [0, 1000)"},
     {"{\"input_ids\": [-3], \"hard_label\": 1}", "\"input_ids\"[0] = -3 is outside"},
     {"{\"input_ids\": [], \"hard_label\": 1}", "\"input_ids\" is empty"},
-    {"{\"input_ids\": \"1 2\", \"hard_label\": 1}", "\"input_ids\" must be an array of integers, got a string"},
+    {"{\"input_ids\": \"1 2\", \"hard_label\": 1}",
+     "\"input_ids\" must be an array of integers, got a string"},
     {"{\"txt\": \"FAIL\", \"hard_label\": 1}", "tokenizer failed: stand-in tokenizer refuses FAIL"},
     {"{\"txt\": \"a\", \"txt\": \"b\", \"hard_label\": 1}", "malformed JSON near byte"},
     {"{\"txt\": \"a\\u0000b\", \"hard_label\": 1}", "a string contains \\u0000 (NUL)"},
-    {"{\"txt\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", \"hard_label\": 1}",
+    {"{\"txt\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", "
+     "\"hard_label\": 1}",
      "line is longer than 64 bytes"},
 };
 
@@ -212,8 +220,10 @@ static void test_each_bad_line(void **state) {
         o.vocab_size = 1000;
         o.max_line_bytes = 64;
         char content[512];
-        snprintf(content, sizeof content, "{\"txt\": \"ok\", \"hard_label\": 0}\n%s\n{\"txt\": \"ok2\", \"hard_label\": 1}\n",
-                 bad_cases[c].line);
+        snprintf(
+            content, sizeof content,
+            "{\"txt\": \"ok\", \"hard_label\": 0}\n%s\n{\"txt\": \"ok2\", \"hard_label\": 1}\n",
+            bad_cases[c].line);
         dataset ds;
         char *path;
         int rc = load_str(&ds, content, &o, &path);
@@ -292,8 +302,9 @@ static void test_many_lines(void **state) {
     char *buf = malloc(cap);
     assert_non_null(buf);
     for (size_t i = 0; i < N; i++)
-        len += (size_t)snprintf(buf + len, cap - len, "{\"input_ids\":[%zu,%zu],\"hard_label\":%zu}\n",
-                                i % 50000, (i * 7) % 50000, i % 3);
+        len +=
+            (size_t)snprintf(buf + len, cap - len, "{\"input_ids\":[%zu,%zu],\"hard_label\":%zu}\n",
+                             i % 50000, (i * 7) % 50000, i % 3);
     char *path = fixture_file_write("big.jsonl", buf, len);
     free(buf);
     dataset_options o = {0};
@@ -396,15 +407,16 @@ static void test_split_separate(void **state) {
 
 static void test_write_labels_round_trip(void **state) {
     (void)state;
-    const char *content = "{\"txt\": \"ab\", \"hard_label\": 1, \"id\": \"q1\", \"meta\": {\"x\": 0.1}}\n"
-                          "{\"txt\": \"c\"}\n"
-                          "{\"txt\": \"de\", \"hard_label\": 0, \"soft_label\": [0.5, 0.5], \"gt_label\": 0}\n";
+    const char *content =
+        "{\"txt\": \"ab\", \"hard_label\": 1, \"id\": \"q1\", \"meta\": {\"x\": 0.1}}\n"
+        "{\"txt\": \"c\"}\n"
+        "{\"txt\": \"de\", \"hard_label\": 0, \"soft_label\": [0.5, 0.5], \"gt_label\": 0}\n";
     dataset_options o = text_opts();
     dataset ds;
     assert_int_equal(load_str(&ds, content, &o, NULL), 0);
     // Values chosen to need all 9 significant digits to round-trip.
-    const float soft[3 * 2] = {0.123456791f, 0.876543224f, 1.0f / 3.0f, 2.0f / 3.0f, 1e-8f,
-                               1.0f - 1e-8f};
+    const float soft[3 * 2] = {0.123456791f, 0.876543224f, 1.0f / 3.0f,
+                               2.0f / 3.0f,  1e-8f,        1.0f - 1e-8f};
     const int32_t hard[3] = {1, 1, 0};
     const size_t idx[3] = {2, 0, 1};  // written in index order, not file order
     char *out = fixture_file_path("labels.jsonl");
@@ -414,7 +426,8 @@ static void test_write_labels_round_trip(void **state) {
     char *text = w2s_read_file(out, 1 << 20, &size);
     assert_non_null(text);
     const char *want =
-        "{\"txt\":\"de\",\"gt_label\":0,\"soft_label\":[0.123456791,0.876543224],\"hard_label\":1}\n"
+        "{\"txt\":\"de\",\"gt_label\":0,\"soft_label\":[0.123456791,0.876543224],\"hard_label\":1}"
+        "\n"
         "{\"txt\":\"ab\",\"id\":\"q1\",\"meta\":{\"x\":0.10000000000000001},\"gt_label\":1,"
         "\"soft_label\":[0.333333343,0.666666687],\"hard_label\":1}\n"
         "{\"txt\":\"c\",\"soft_label\":[9.99999994e-09,1],\"hard_label\":0}\n";

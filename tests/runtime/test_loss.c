@@ -85,7 +85,8 @@ static void logconf_target_d(const float *z, const float *y, size_t B, size_t K,
             for (size_t k = 1; k < K; k++)
                 if (p[k] > p[cls]) cls = k;
         if (cls_out) cls_out[b] = cls;
-        for (size_t k = 0; k < K; k++) t[b * K + k] = (1 - alpha) * y[b * K + k] + alpha * (k == cls);
+        for (size_t k = 0; k < K; k++)
+            t[b * K + k] = (1 - alpha) * y[b * K + k] + alpha * (k == cls);
     }
 }
 
@@ -96,7 +97,8 @@ static void product_target_d(const float *z, const float *y, size_t B, size_t K,
         softmax_d(z + b * K, K, p);
         double s = 0;
         for (size_t k = 0; k < K; k++) s += p[k] * y[b * K + k];
-        for (size_t k = 0; k < K; k++) t[b * K + k] = s > 0 ? p[k] * y[b * K + k] / s : y[b * K + k];
+        for (size_t k = 0; k < K; k++)
+            t[b * K + k] = s > 0 ? p[k] * y[b * K + k] / s : y[b * K + k];
     }
 }
 

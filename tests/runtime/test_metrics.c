@@ -83,7 +83,8 @@ static void test_auroc_brute_force(void **state) {
         const char *why;
         double got = metrics_auroc(s, y, N, &why);
         assert_null(why);
-        if (fabs(got - want) > TOL_EXACT) fail_msg("seed %d: auroc %.15g, brute force %.15g", (int)seed, got, want);
+        if (fabs(got - want) > TOL_EXACT)
+            fail_msg("seed %d: auroc %.15g, brute force %.15g", (int)seed, got, want);
     }
 }
 

@@ -28,7 +28,8 @@ char *fixture_file_write(const char *name, const void *data, size_t len) {
     char *path = fixture_file_path(name);
     FILE *f = fopen(path, "wb");
     if (!f) fail_msg("fixture_file_write: cannot create %s", path);
-    if (len && fwrite(data, 1, len, f) != len) fail_msg("fixture_file_write: short write to %s", path);
+    if (len && fwrite(data, 1, len, f) != len)
+        fail_msg("fixture_file_write: short write to %s", path);
     if (fclose(f) != 0) fail_msg("fixture_file_write: close %s failed", path);
     return path;
 }
