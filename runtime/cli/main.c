@@ -14,6 +14,7 @@ typedef struct {
 
 static const subcommand subcommands[] = {
     {"info", cmd_info, "ISA chosen and available, topology, threads, library versions"},
+    {"tokenize", cmd_tokenize, "GPT-2 BPE token ids of each stdin line (or --decode them)"},
 };
 
 static void usage(FILE *out) {

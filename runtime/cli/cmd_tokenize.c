@@ -1,0 +1,167 @@
+// cmd_tokenize.c — `w2s tokenize`: GPT-2 BPE ids of each stdin line as a JSON array, or back.
+// A line is the bytes up to '\n'; the '\n' is not tokenized (a '\r' before it is). A last line
+// without '\n' counts only if it is non-empty, so "a\nb\n" and "a\nb" are both two lines.
+#include "cli.h"
+
+#include "error.h"
+#include "tokenizer.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: w2s tokenize --vocab DIR [--decode] [--stats]\n"
+            "       w2s tokenize --vocab VOCAB_JSON --merges MERGES_TXT [--decode] [--stats]\n"
+            "  Reads text on stdin and writes one JSON array of GPT-2 token ids per input line.\n"
+            "  A line is the bytes up to '\\n' (not included; a '\\r' before it is); a last line\n"
+            "  without '\\n' counts if non-empty. Invalid UTF-8 is read as U+FFFD (like TextDecoder).\n"
+            "  --vocab DIR     directory with vocab.json + merges.txt, or encoder.json + vocab.bpe\n"
+            "  --vocab FILE    vocab.json / encoder.json, with --merges merges.txt / vocab.bpe\n"
+            "  --decode        the reverse: reads one JSON array of ids per line, writes the bytes\n"
+            "                  of the tokens followed by '\\n'\n"
+            "  --stats         prints lines, bytes, tokens and throughput to stderr at the end\n");
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+// Writes "[1,2,3]\n" through a small buffer: printf per id would dominate the run time.
+static void write_ids(FILE *out, const int32_t *ids, size_t n) {
+    char buf[4096];
+    size_t k = 0;
+    buf[k++] = '[';
+    for (size_t i = 0; i < n; i++) {
+        if (k > sizeof buf - 16) {
+            fwrite(buf, 1, k, out);
+            k = 0;
+        }
+        k += (size_t)snprintf(buf + k, 16, i ? ",%d" : "%d", ids[i]);
+    }
+    buf[k++] = ']';
+    buf[k++] = '\n';
+    fwrite(buf, 1, k, out);
+}
+
+static int decode_line(tokenizer *tok, const char *line, size_t n, size_t lineno, tokenizer_ids *ids) {
+    json_error_t jerr;
+    json_t *arr = json_loadb(line, n, 0, &jerr);
+    if (!arr || !json_is_array(arr)) {
+        json_decref(arr);
+        return W2S_FAIL("stdin:%zu: expected a JSON array of token ids", lineno);
+    }
+    ids->n = 0;
+    int rc = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > TOKENIZER_MAX_ID) {
+            rc = W2S_FAIL("stdin:%zu: element %zu is not a token id", lineno, i);
+            break;
+        }
+        if (ids->n == ids->cap) {
+            size_t cap = ids->cap ? 2 * ids->cap : 64;
+            int32_t *p = realloc(ids->ids, cap * sizeof *p);
+            if (!p) {
+                rc = W2S_FAIL("out of memory");
+                break;
+            }
+            ids->ids = p;
+            ids->cap = cap;
+        }
+        ids->ids[ids->n++] = (int32_t)json_integer_value(v);
+    }
+    json_decref(arr);
+    if (rc) return rc;
+    size_t len;
+    char *bytes = tokenizer_decode(tok, ids->ids, ids->n, &len);
+    if (!bytes) return w2s_error_wrap("stdin:%zu", lineno);
+    fwrite(bytes, 1, len, stdout);
+    fputc('\n', stdout);
+    free(bytes);
+    return 0;
+}
+
+int cmd_tokenize(int argc, char **argv) {
+    const char *vocab = NULL, *merges = NULL;
+    int decode = 0, stats = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--vocab") && i + 1 < argc) {
+            vocab = argv[++i];
+        } else if (!strcmp(argv[i], "--merges") && i + 1 < argc) {
+            merges = argv[++i];
+        } else if (!strcmp(argv[i], "--decode")) {
+            decode = 1;
+        } else if (!strcmp(argv[i], "--stats")) {
+            stats = 1;
+        } else {
+            fprintf(stderr, "w2s tokenize: unknown or incomplete option '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!vocab) {
+        fprintf(stderr, "w2s tokenize: --vocab is required\n");
+        usage(stderr);
+        return 2;
+    }
+    tokenizer *tok = merges ? tokenizer_load(vocab, merges) : tokenizer_load_dir(vocab);
+    if (!tok)
+        return cli_fail("tokenize", merges ? NULL : "--vocab names a directory, or a vocab file with --merges");
+
+    static char outbuf[1 << 16];
+    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    char *line = NULL;
+    size_t line_cap = 0, lines = 0, bytes = 0, tokens = 0;
+    tokenizer_ids ids = {0};
+    int rc = 0;
+    double t0 = now_s();
+    ssize_t got;
+    while ((got = getline(&line, &line_cap, stdin)) > 0) {
+        size_t n = (size_t)got;
+        if (line[n - 1] == '\n') n--;
+        lines++;
+        bytes += (size_t)got;
+        if (decode) {
+            if (decode_line(tok, line, n, lines, &ids)) {
+                rc = cli_fail("tokenize", NULL);
+                break;
+            }
+            continue;
+        }
+        ids.n = 0;
+        if (tokenizer_encode(tok, line, n, &ids)) {
+            w2s_error_wrap("stdin:%zu", lines);
+            rc = cli_fail("tokenize", NULL);
+            break;
+        }
+        tokens += ids.n;
+        write_ids(stdout, ids.ids, ids.n);
+    }
+    double dt = now_s() - t0;
+    if (!rc && ferror(stdin)) {
+        fprintf(stderr, "w2s tokenize: error reading stdin\n");
+        rc = 1;
+    }
+    if (fflush(stdout) != 0 && !rc) {
+        fprintf(stderr, "w2s tokenize: error writing stdout\n");
+        rc = 1;
+    }
+    if (stats && !rc)
+        fprintf(stderr, "w2s tokenize: %zu lines, %zu bytes, %zu tokens in %.3f s (%.2f MB/s, %.0f tokens/s)\n",
+                lines, bytes, tokens, dt, dt > 0 ? (double)bytes / dt / 1e6 : 0.0,
+                dt > 0 ? (double)tokens / dt : 0.0);
+    free(line);
+    tokenizer_ids_free(&ids);
+    tokenizer_free(tok);
+    return rc;
+}
