@@ -6,6 +6,7 @@
 
 extern const gemm_kernel gemm_kernel_f32_scalar, gemm_kernel_bf16_scalar, gemm_kernel_u8s8_scalar;
 #if defined(__x86_64__)
+extern const gemm_kernel gemm_kernel_f32_avx2, gemm_kernel_bf16_avx2;
 extern const gemm_kernel gemm_kernel_f32_avx512, gemm_kernel_bf16_avx512, gemm_kernel_bf16_avx512_bf16;
 extern const gemm_kernel gemm_kernel_u8s8_avx2, gemm_kernel_u8s8_avx2_vnni, gemm_kernel_u8s8_avx512,
     gemm_kernel_u8s8_avx512_vnni;
@@ -17,6 +18,7 @@ const gemm_kernel *const gemm_kernel_registry[] = {
     &gemm_kernel_bf16_scalar,
     &gemm_kernel_u8s8_scalar,
 #if defined(__x86_64__)
+    &gemm_kernel_f32_avx2,
     &gemm_kernel_f32_avx512,
     &gemm_kernel_bf16_avx512,
     &gemm_kernel_bf16_avx512_bf16,
