@@ -405,11 +405,16 @@ int dataset_load(dataset *ds, const char *path, const dataset_options *opts) {
                 goto fail;
             continue;
         }
-        if (is_blank(buf, len)) {
+        char *text = buf;
+        if (L.line_no == 1 && len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) {
+            text += 3;  // a UTF-8 byte-order mark, as some Windows tools write: not content
+            len -= 3;
+        }
+        if (is_blank(text, len)) {
             L.stats.n_blank++;
             continue;
         }
-        if (take_line(&L, buf, len)) goto fail;
+        if (take_line(&L, text, len)) goto fail;
     }
     if (rc < 0) {
         w2s_error_wrap("%s:%zu", path, L.line_no + 1);

@@ -7,7 +7,8 @@
 // "soft_label": [p0, p1, …], or pre-tokenized {"input_ids": [int…], "hard_label": int}.
 // When a line has both, "input_ids" wins and "txt" is not tokenized. Other fields are kept
 // (with keep_raw) and written back by dataset_write_labels. Blank lines (whitespace only)
-// are skipped and counted: they are what editors and `cat` leave at the ends of files.
+// are skipped and counted: they are what editors and `cat` leave at the ends of files. CRLF
+// line ends and a UTF-8 byte-order mark at the start of the file are accepted.
 // Errors read "FILE:LINE: problem (hint)".
 #ifndef W2S_RUNTIME_DATASET_H
 #define W2S_RUNTIME_DATASET_H

@@ -105,6 +105,23 @@ static void test_load_text_and_labels(void **state) {
     dataset_free(&ds);
 }
 
+static void test_byte_order_mark(void **state) {
+    (void)state;
+    dataset_options o = text_opts();
+    dataset ds;
+    assert_int_equal(load_str(&ds, "\xEF\xBB\xBF{\"txt\": \"a\", \"hard_label\": 1}\n", &o, NULL),
+                     0);
+    assert_int_equal(ds.n, 1);
+    assert_string_equal(ds.raw, "{\"txt\": \"a\", \"hard_label\": 1}");
+    dataset_free(&ds);
+    // Only at the start of the file: elsewhere it is not JSON.
+    char *path;
+    assert_int_equal(load_str(&ds, "{\"txt\": \"a\"}\n\xEF\xBB\xBF{\"txt\": \"b\"}\n", &o, &path),
+                     -1);
+    assert_non_null(strstr(w2s_error_message(), ":2: malformed JSON"));
+    fixture_file_remove(path);
+}
+
 static void test_unlabeled_and_require(void **state) {
     (void)state;
     dataset_options o = text_opts();
@@ -259,6 +276,18 @@ static void test_no_tokenizer_is_fatal(void **state) {
     assert_int_equal(load_str(&ds, "{\"input_ids\":[3],\"hard_label\":0}\n", &o, NULL), 0);
     assert_int_equal(ds.n, 1);
     dataset_free(&ds);
+}
+
+static void test_tokenizer_ids_checked(void **state) {
+    (void)state;
+    dataset_options o = text_opts();
+    o.vocab_size = 100;  // 'a' = 97 fits, 'z' = 122 does not
+    dataset ds;
+    char *path;
+    assert_int_equal(load_str(&ds, "{\"txt\":\"a\"}\n{\"txt\":\"az\"}\n", &o, &path), -1);
+    assert_non_null(strstr(w2s_error_message(),
+                           ":2: tokenizer returned id 122 outside the vocabulary [0, 100)"));
+    fixture_file_remove(path);
 }
 
 static void test_missing_file(void **state) {
@@ -472,10 +501,12 @@ static void test_write_labels_round_trip(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load_text_and_labels),
+        cmocka_unit_test(test_byte_order_mark),
         cmocka_unit_test(test_unlabeled_and_require),
         cmocka_unit_test(test_n_classes_inference),
         cmocka_unit_test(test_each_bad_line),
         cmocka_unit_test(test_no_tokenizer_is_fatal),
+        cmocka_unit_test(test_tokenizer_ids_checked),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_max_ctx),
         cmocka_unit_test(test_many_lines),
