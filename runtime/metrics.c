@@ -75,6 +75,19 @@ out:
     return auc;
 }
 
+double metrics_auroc_logits(const float *logits, const int32_t *labels, size_t N,
+                            const char **reason) {
+    float *score = malloc((N ? N : 1) * sizeof *score);
+    if (!score) {
+        if (reason) *reason = "out of memory";
+        return NAN;
+    }
+    for (size_t i = 0; i < N; i++) score[i] = logits[2 * i + 1] - logits[2 * i];
+    double auc = metrics_auroc(score, labels, N, reason);
+    free(score);
+    return auc;
+}
+
 // ---- PGR and summaries
 
 double metrics_pgr(double acc_weak, double acc_w2s, double acc_ceiling, const char **reason) {

@@ -21,6 +21,11 @@ double metrics_accuracy(const float *logits, const int32_t *labels, size_t N, si
 // is NULL on success. reason may be NULL. Allocates N indices temporarily.
 double metrics_auroc(const float *scores, const int32_t *labels, size_t N, const char **reason);
 
+// AUROC of a binary classifier from its logits (N, 2), scored by z[i,1] − z[i,0]: the same
+// order as p1 = softmax(z)[1], without the ties fp32 softmax creates when it saturates at 1.
+double metrics_auroc_logits(const float *logits, const int32_t *labels, size_t N,
+                            const char **reason);
+
 // Performance gap recovered: (acc_w2s − acc_weak) / (acc_ceiling − acc_weak). When the
 // ceiling does not beat the weak model (acc_ceiling ≤ acc_weak) or an input is NAN, returns
 // NAN and sets *reason; otherwise *reason = NULL. reason may be NULL.

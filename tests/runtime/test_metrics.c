@@ -88,6 +88,17 @@ static void test_auroc_brute_force(void **state) {
     }
 }
 
+static void test_auroc_logits(void **state) {
+    (void)state;
+    // Margins 40 and 60 both saturate fp32 softmax to p1 = 1 (a tie), but their logit
+    // differences keep the order: positives at margins 60 and 1, negatives at 40 and −3.
+    const float z[4 * 2] = {0, 40, 0, 60, 2, 3, 3, 0};
+    const int32_t y[4] = {0, 1, 1, 0};
+    const char *why = "unset";
+    assert_true(fabs(metrics_auroc_logits(z, y, 4, &why) - 0.75) < TOL_EXACT);
+    assert_null(why);
+}
+
 static void test_pgr(void **state) {
     (void)state;
     const char *why = "unset";
@@ -125,6 +136,7 @@ int main(void) {
         cmocka_unit_test(test_accuracy),
         cmocka_unit_test(test_auroc_hand),
         cmocka_unit_test(test_auroc_brute_force),
+        cmocka_unit_test(test_auroc_logits),
         cmocka_unit_test(test_pgr),
         cmocka_unit_test(test_mean_std),
     };
