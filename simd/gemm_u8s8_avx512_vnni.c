@@ -8,29 +8,45 @@
 enum { VNNI_MR = 8, VNNI_NR = 48, VNNI_NV = VNNI_NR / 16 };
 
 // rows ∈ [1, MR] and nv ∈ [1, NV] are compile-time constants in every instantiation, so the
-// accumulator array lives in registers and the loops unroll.
+// accumulator array lives in registers and the loops unroll. With 1 or 2 rows there are too few
+// independent accumulators to hide vpdpbusd's latency (M = 1 is the decode / GEMV case), so
+// consecutive K groups go to `sets` separate accumulator sets, added together at the end.
 U8S8_INLINE void u8s8_vnni_tile(const gemm_uk_args *a, int rows, int nv) {
-    __m512i acc[VNNI_MR][VNNI_NV];
-    _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++)
-        _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) acc[i][v] = _mm512_setzero_si512();
+    enum { MAXSETS = 4 };
+    const int sets = rows == 1 ? 4 : rows == 2 ? 2 : 1;
+    __m512i acc[MAXSETS][VNNI_MR][VNNI_NV];
+    _Pragma("GCC unroll 16") for (int s = 0; s < sets; s++)
+        _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++)
+            _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) acc[s][i][v] = _mm512_setzero_si512();
     const uint8_t *pa = a->a;
     const int8_t *pb = a->b;
-    size_t groups = (a->kc + 3) / 4;
-    for (size_t g = 0; g < groups; g++) {
-        __m512i b[VNNI_NV];
-        _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) b[v] = _mm512_load_si512(pb + v * 64);
-        _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) {
-            int32_t quad;
-            memcpy(&quad, pa + i * 4, 4);
-            __m512i ai = _mm512_set1_epi32(quad);
-            _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) acc[i][v] = _mm512_dpbusd_epi32(acc[i][v], ai, b[v]);
-        }
-        pa += VNNI_MR * 4;
-        pb += VNNI_NR * 4;
-    }
+    size_t groups = (a->kc + 3) / 4, g = 0;
+#define VNNI_GROUP(s)                                                                              \
+    do {                                                                                           \
+        __m512i b[VNNI_NV];                                                                        \
+        _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) b[v] = _mm512_load_si512(pb + v * 64); \
+        _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) {                                  \
+            int32_t quad;                                                                          \
+            memcpy(&quad, pa + i * 4, 4);                                                          \
+            __m512i ai = _mm512_set1_epi32(quad);                                                  \
+            _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++)                                  \
+                acc[s][i][v] = _mm512_dpbusd_epi32(acc[s][i][v], ai, b[v]);                        \
+        }                                                                                          \
+        pa += VNNI_MR * 4;                                                                         \
+        pb += VNNI_NR * 4;                                                                         \
+    } while (0)
+    for (; g + (size_t)sets <= groups; g += (size_t)sets)
+        _Pragma("GCC unroll 4") for (int s = 0; s < sets; s++) VNNI_GROUP(s);
+    for (int s = 0; g < groups; g++, s++) VNNI_GROUP(s);
+#undef VNNI_GROUP
+    _Pragma("GCC unroll 16") for (int s = 1; s < sets; s++)
+        _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++)
+            _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++)
+                acc[0][i][v] = _mm512_add_epi32(acc[0][i][v], acc[s][i][v]);
     _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) {
         u8s8_cols512 c = u8s8_cols512_load(a, (size_t)v * 16);
-        _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) u8s8_store512(a, (size_t)i, (size_t)v * 16, &c, acc[i][v]);
+        _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++)
+            u8s8_store512(a, (size_t)i, (size_t)v * 16, &c, acc[0][i][v]);
     }
 }
 
@@ -48,12 +64,55 @@ static void gemm_u8s8_avx512_vnni_8x48(const gemm_uk_args *a) {
     vnni_tiles[a->m - 1][(a->n + 15) / 16 - 1](a);
 }
 
+// Packs an 8-row u8 A micro-panel from a row-major view: 16 K groups (64 bytes) of the 8 rows
+// at a time, as an 8×16 transpose of 32-bit words in registers (the panel stores group g as
+// the 8 rows' 4-byte quads side by side). The scalar word copy this replaces cost ~10% of a
+// K = 3072 product. Other views, and the K tail (< 64 bytes), go to gemm_u8s8_pack_a.
+static void gemm_u8s8_avx512_vnni_pack_a(const gemm_kernel *k, void *dst, w2s_dtype a_dtype,
+                                         gemm_view a, size_t m, size_t kc) {
+    if (a.cs != 1 || k->mr != 8) {
+        gemm_u8s8_pack_a(k, dst, a_dtype, a, m, kc);
+        return;
+    }
+    const __m512i lo = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
+    const __m512i hi = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
+    const uint8_t *src = a.p;
+    uint8_t *d = dst;
+    size_t full = kc / 64 * 64;
+    for (size_t k0 = 0; k0 < full; k0 += 64, d += 16 * 32) {
+        __m512i r[8], t[8], u[8];
+        _Pragma("GCC unroll 8") for (int i = 0; i < 8; i++)
+            r[i] = (size_t)i < m ? _mm512_loadu_si512(src + (ptrdiff_t)i * a.rs + k0) : _mm512_setzero_si512();
+        _Pragma("GCC unroll 4") for (int i = 0; i < 8; i += 2) {
+            t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);      // per lane: groups 0,1 of rows i,i+1
+            t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);  // groups 2,3
+        }
+        _Pragma("GCC unroll 2") for (int h = 0; h < 8; h += 4) {  // rows 0–3, then 4–7
+            u[h + 0] = _mm512_unpacklo_epi64(t[h], t[h + 2]);      // per lane: group 0, 4 rows
+            u[h + 1] = _mm512_unpackhi_epi64(t[h], t[h + 2]);      // group 1
+            u[h + 2] = _mm512_unpacklo_epi64(t[h + 1], t[h + 3]);  // group 2
+            u[h + 3] = _mm512_unpackhi_epi64(t[h + 1], t[h + 3]);  // group 3
+        }
+        // Lane L of u[j] (rows 0–3) and of u[4 + j] (rows 4–7) make group 4L + j.
+        _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) {
+            __m512i g01 = _mm512_permutex2var_epi64(u[j], lo, u[4 + j]);  // groups j, 4 + j
+            __m512i g23 = _mm512_permutex2var_epi64(u[j], hi, u[4 + j]);  // groups 8 + j, 12 + j
+            _mm256_store_si256((__m256i *)(d + (0 + j) * 32), _mm512_castsi512_si256(g01));
+            _mm256_store_si256((__m256i *)(d + (4 + j) * 32), _mm512_extracti64x4_epi64(g01, 1));
+            _mm256_store_si256((__m256i *)(d + (8 + j) * 32), _mm512_castsi512_si256(g23));
+            _mm256_store_si256((__m256i *)(d + (12 + j) * 32), _mm512_extracti64x4_epi64(g23, 1));
+        }
+    }
+    if (full < kc)
+        gemm_u8s8_pack_a(k, d, a_dtype, (gemm_view){src + full, a.rs, 1}, m, kc - full);
+}
+
 // kc = 768: the 48-column B micro-panel of one K block (768·48 = 36 KB) stays in Zen 4/5's
 // 48 KB L1 beside the 6 KB A micro-panel while the ir loop reuses it; GPT-2's K = 768 then
 // runs unblocked and K = 3072 in 4 blocks (the s32 partial sums pass through C, 1.5 KB/tile).
 const gemm_kernel gemm_kernel_u8s8_avx512_vnni = {
     .name = "gemm_u8s8_avx512_vnni_8x48", .type = GEMM_U8S8, .isa = W2S_ISA_AVX512_VNNI,
     .mr = VNNI_MR, .nr = VNNI_NR, .kgroup = 4, .kc = 768, .mc = 192, .nc = 3072,
-    .ukernel = gemm_u8s8_avx512_vnni_8x48, .pack_a = gemm_u8s8_pack_a,
+    .ukernel = gemm_u8s8_avx512_vnni_8x48, .pack_a = gemm_u8s8_avx512_vnni_pack_a,
     .pack_b = gemm_pack_b_generic,
 };
