@@ -1,7 +1,11 @@
-// cmd_info.c — `w2s info`: CPU features, the ISA path chosen, threads, library versions.
+// cmd_info.c — `w2s info`: CPU features, the ISA path chosen, threads, library versions,
+// topology and the default placement of the two pipeline stages (equal costs).
 #include "cli.h"
 
 #include "cpu.h"
+#include "placement.h"
+#include "team.h"
+#include "topology.h"
 
 #include <hwloc.h>
 #include <jansson.h>
@@ -42,7 +46,7 @@ int cmd_info(int argc, char **argv) {
     printf("supported:");
     for (int i = 0; i < W2S_ISA_COUNT; i++)
         if (w2s_isa_supported((w2s_isa)i)) printf(" %s", w2s_isa_name((w2s_isa)i));
-    printf("\nthreads:   %d (OpenMP max)\n", omp_get_max_threads());
+    printf("\nthreads:   %d (OpenMP max), wait policy %s\n", omp_get_max_threads(), team_wait_policy());
     const dnnl_version_t *dv = dnnl_version();
     char pcre_ver[32] = "?";
     pcre2_config(PCRE2_CONFIG_VERSION, pcre_ver);
@@ -50,5 +54,14 @@ int cmd_info(int argc, char **argv) {
     printf("libraries: oneDNN %d.%d.%d, hwloc %u.%u.%u, jansson %s, pcre2 %s, OpenMP %d\n", dv->major,
            dv->minor, dv->patch, hv >> 16, (hv >> 8) & 0xff, hv & 0xff, jansson_version_str(), pcre_ver,
            _OPENMP);
+    topology *t = topology_load_this_system();
+    if (!t) return cli_fail("info", NULL);
+    topology_print(stdout, t);
+    placement pl;
+    if (placement_plan(t, NULL, &pl) == 0) {
+        placement_print(stdout, &pl);
+        placement_free(&pl);
+    }
+    topology_destroy(t);
     return 0;
 }

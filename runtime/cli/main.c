@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "error.h"
+#include "team.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +31,7 @@ int cli_fail(const char *cmd, const char *hint) {
 }
 
 int main(int argc, char **argv) {
+    team_wait_policy_apply(argv); // before any OpenMP region: may re-exec with OMP_WAIT_POLICY=passive
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

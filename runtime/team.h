@@ -1,0 +1,58 @@
+// team.h — a pipeline stage's thread team: one OS thread that owns an OpenMP team bound to
+// the stage's PUs, and runs the stage's function.
+// libgomp keeps a separate thread pool per root (non-OpenMP) thread, so two teams started
+// from two pthreads never share workers: each stage's kernels run on its own cores.
+// Not a scheduler: the stage function decides what runs; errors come back through team_join.
+//
+// Waiting threads: libgomp's idle workers spin (GOMP_SPINCOUNT, 300k iterations by default,
+// forever with OMP_WAIT_POLICY=active) before sleeping. On a machine shared with other jobs a
+// spinning worker burns a core a neighbour wants, and once preempted it wakes late: measured
+// here (2 cores, load ~8), starting a 2-thread region 1 ms after the last one took a median
+// 11-31 ms with the default spin and 9-10 us with OMP_WAIT_POLICY=passive (futex wake-ups);
+// back-to-back regions cost 15-36 us (default) vs 15-27 us (passive). So w2s runs passive:
+// team_wait_policy_apply(), first thing in main, re-executes the program once with
+// OMP_WAIT_POLICY=passive unless the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT (set
+// OMP_WAIT_POLICY=active on a dedicated machine). libgomp reads these in its constructor,
+// before main, so setenv alone would come too late.
+#ifndef W2S_RUNTIME_TEAM_H
+#define W2S_RUNTIME_TEAM_H
+
+#include "topology.h"
+
+#include <stdbool.h>
+
+// The stage body, run on the team's root thread (OpenMP thread 0) after binding. Returns 0, or
+// -1 with the w2s error set. `#pragma omp parallel` inside it uses the bound team.
+typedef int (*team_fn)(void *arg);
+// Called on the team's thread when binding or `fn` failed, with the message, before the thread
+// ends: the place to pipeline_fail() so the other stage stops waiting.
+typedef void (*team_error_fn)(void *arg, const char *message);
+
+typedef struct team_config {
+    const char *name;       // stage name for messages ("label", "train")
+    const topology *topo;
+    const unsigned *pus;    // (n_threads) PU OS index for each OpenMP thread
+    int n_threads;
+    bool bind;              // false: no binding (a synthetic topology, or a user opt-out)
+    team_fn fn;
+    team_error_fn on_error; // may be NULL
+    void *arg;              // passed to fn and on_error
+} team_config;
+
+typedef struct team team;
+
+// Starts the team's thread. NULL (error set) if the thread cannot be created; failures after
+// that (binding, fn) are reported by team_join. `cfg->pus` must outlive the team.
+team *team_start(const team_config *cfg);
+// Waits for the thread, frees the team, and returns fn's result; on -1 the calling thread's
+// error is "<name> stage: <the team thread's message>".
+int team_join(team *tm);
+
+// Re-executes /proc/self/exe with OMP_WAIT_POLICY=passive when neither OMP_WAIT_POLICY nor
+// GOMP_SPINCOUNT is set. Returns only when no re-exec was needed or exec failed (the run then
+// continues with libgomp's default policy).
+void team_wait_policy_apply(char **argv);
+// "passive", "active" or "default (spin then sleep)": what libgomp was started with.
+const char *team_wait_policy(void);
+
+#endif
