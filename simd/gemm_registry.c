@@ -11,6 +11,8 @@ extern const gemm_kernel gemm_kernel_f32_avx512, gemm_kernel_bf16_avx512, gemm_k
 extern const gemm_kernel gemm_kernel_u8s8_avx2, gemm_kernel_u8s8_avx2_vnni, gemm_kernel_u8s8_avx512,
     gemm_kernel_u8s8_avx512_vnni;
 #elif defined(__aarch64__)
+extern const gemm_kernel gemm_kernel_f32_neon, gemm_kernel_bf16_neon, gemm_kernel_bf16_neon_bf16,
+    gemm_kernel_u8s8_neon, gemm_kernel_u8s8_neon_dotprod;
 #endif
 
 const gemm_kernel *const gemm_kernel_registry[] = {
@@ -27,6 +29,11 @@ const gemm_kernel *const gemm_kernel_registry[] = {
     &gemm_kernel_u8s8_avx512,
     &gemm_kernel_u8s8_avx512_vnni,
 #elif defined(__aarch64__)
+    &gemm_kernel_f32_neon,
+    &gemm_kernel_bf16_neon,
+    &gemm_kernel_bf16_neon_bf16,
+    &gemm_kernel_u8s8_neon,
+    &gemm_kernel_u8s8_neon_dotprod,
 #endif
     NULL,
 };
