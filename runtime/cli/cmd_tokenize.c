@@ -32,7 +32,7 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-// Writes "[1,2,3]\n" through a small buffer: printf per id would dominate the run time.
+// Writes "[1,2,3]\n" through a small buffer: printf per id would take a third of the run time.
 static void write_ids(FILE *out, const int32_t *ids, size_t n) {
     char buf[4096];
     size_t k = 0;
@@ -42,7 +42,15 @@ static void write_ids(FILE *out, const int32_t *ids, size_t n) {
             fwrite(buf, 1, k, out);
             k = 0;
         }
-        k += (size_t)snprintf(buf + k, 16, i ? ",%d" : "%d", ids[i]);
+        if (i) buf[k++] = ',';
+        char digits[12];
+        size_t nd = 0;
+        uint32_t v = (uint32_t)ids[i];  // ids are non-negative
+        do {
+            digits[nd++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        while (nd) buf[k++] = digits[--nd];
     }
     buf[k++] = ']';
     buf[k++] = '\n';
@@ -122,6 +130,7 @@ int cmd_tokenize(int argc, char **argv) {
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     char *line = NULL;
     size_t line_cap = 0, lines = 0, bytes = 0, tokens = 0;
+    double encode_s = 0;  // time inside tokenizer_encode alone (no I/O, no JSON)
     tokenizer_ids ids = {0};
     int rc = 0;
     double t0 = now_s();
@@ -139,7 +148,10 @@ int cmd_tokenize(int argc, char **argv) {
             continue;
         }
         ids.n = 0;
-        if (tokenizer_encode(tok, line, n, &ids)) {
+        double e0 = stats ? now_s() : 0;
+        int failed = tokenizer_encode(tok, line, n, &ids);
+        if (stats) encode_s += now_s() - e0;
+        if (failed) {
             w2s_error_wrap("stdin:%zu", lines);
             rc = cli_fail("tokenize", NULL);
             break;
@@ -156,10 +168,13 @@ int cmd_tokenize(int argc, char **argv) {
         fprintf(stderr, "w2s tokenize: error writing stdout\n");
         rc = 1;
     }
-    if (stats && !rc)
+    if (stats && !rc) {
         fprintf(stderr, "w2s tokenize: %zu lines, %zu bytes, %zu tokens in %.3f s (%.2f MB/s, %.0f tokens/s)\n",
-                lines, bytes, tokens, dt, dt > 0 ? (double)bytes / dt / 1e6 : 0.0,
-                dt > 0 ? (double)tokens / dt : 0.0);
+                lines, bytes, tokens, dt, dt > 0 ? (double)bytes / dt / 1e6 : 0.0, dt > 0 ? (double)tokens / dt : 0.0);
+        if (!decode && encode_s > 0)
+            fprintf(stderr, "w2s tokenize: encoding alone %.3f s (%.2f MB/s, %.0f tokens/s)\n", encode_s,
+                    (double)bytes / encode_s / 1e6, (double)tokens / encode_s);
+    }
     free(line);
     tokenizer_ids_free(&ids);
     tokenizer_free(tok);
