@@ -1,0 +1,74 @@
+// convert_avx512.c — AVX-512F versions of the convert.h kernels: 16 lanes, masked tails.
+// bf16 rounding is done on the integer bits exactly as w2s_f32_to_bf16 does it (not with
+// vcvtneps2bf16, which flushes subnormal inputs to zero; see convert_avx512_bf16.c), so the
+// result is bit-identical to the scalar reference for every input, NaN and subnormals included.
+#include "convert.h"
+
+#include <immintrin.h>
+
+static inline __mmask16 tail16(size_t left) {
+    return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
+}
+
+// w2s_f32_to_bf16 on 16 lanes: RNE by adding 0x7fff + the kept lsb, NaN → quiet NaN.
+static inline __m256i f32_to_bf16_16(__m512i u) {
+    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), 16);
+    __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)),
+                                            _mm512_set1_epi32(0x7f800000));
+    r = _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
+    return _mm512_cvtepi32_epi16(r);
+}
+
+static void f32_to_bf16_avx512(w2s_bf16 *dst, const float *src, size_t n) {
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 k = tail16(n - i);
+        __m512i u = _mm512_maskz_loadu_epi32(k, src + i);
+        _mm256_mask_storeu_epi16(dst + i, k, f32_to_bf16_16(u));
+    }
+}
+
+void convert_bf16_to_f32_avx512(float *dst, const w2s_bf16 *src, size_t n) {
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 k = tail16(n - i);
+        __m512i h = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(k, src + i));
+        _mm512_mask_storeu_epi32(dst + i, k, _mm512_slli_epi32(h, 16));
+    }
+}
+
+bool convert_range_f32_avx512(float *lo, float *hi, const float *x, size_t n) {
+    __m512 l = _mm512_setzero_ps(), h = _mm512_setzero_ps();
+    __mmask16 bad = 0;
+    const __m512i expo = _mm512_set1_epi32(0x7f800000);
+    for (size_t i = 0; i < n; i += 16) {
+        __m512 v = _mm512_maskz_loadu_ps(tail16(n - i), x + i);  // tail lanes 0: in range anyway
+        bad |= _mm512_cmpeq_epi32_mask(_mm512_and_si512(_mm512_castps_si512(v), expo), expo);
+        l = _mm512_min_ps(v, l);
+        h = _mm512_max_ps(v, h);
+    }
+    if (bad) return false;
+    *lo = _mm512_reduce_min_ps(l);
+    *hi = _mm512_reduce_max_ps(h);
+    return true;
+}
+
+void convert_quantize_u8_avx512(uint8_t *q, const float *x, size_t n, float inv_scale, int32_t zero) {
+    const __m512 inv = _mm512_set1_ps(inv_scale), z = _mm512_set1_ps((float)zero);
+    const __m512 top = _mm512_set1_ps(255.0f);
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 k = tail16(n - i);
+        __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + i), inv);
+        v = _mm512_add_ps(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
+        v = _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), top);
+        _mm512_mask_cvtepi32_storeu_epi8(q + i, k, _mm512_cvtps_epi32(v));
+    }
+}
+
+static const convert_kernels table = {
+    .f32_to_bf16 = f32_to_bf16_avx512,
+    .bf16_to_f32 = convert_bf16_to_f32_avx512,
+    .range_f32 = convert_range_f32_avx512,
+    .quantize_u8 = convert_quantize_u8_avx512,
+};
+
+const convert_kernels *convert_avx512(void) { return &table; }
