@@ -68,6 +68,6 @@ static void gemm_bf16_avx512_bf16_8x48(const gemm_uk_args *ua) {
 
 const gemm_kernel gemm_kernel_bf16_avx512_bf16 = {
     .name = "gemm_bf16_avx512_bf16_8x48", .type = GEMM_BF16, .isa = W2S_ISA_AVX512_BF16,
-    .mr = MR, .nr = NR, .kgroup = 2, .kc = 768, .mc = 128, .nc = 3072,
+    .mr = MR, .nr = NR, .kgroup = 2, .kc = 1536, .mc = 128, .nc = 3072,
     .ukernel = gemm_bf16_avx512_bf16_8x48, .pack_a = gemm_pack_a32_x86, .pack_b = gemm_pack_b32_x86,
 };

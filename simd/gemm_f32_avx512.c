@@ -66,6 +66,6 @@ static void gemm_f32_avx512_8x48(const gemm_uk_args *ua) {
 
 const gemm_kernel gemm_kernel_f32_avx512 = {
     .name = "gemm_f32_avx512_8x48", .type = GEMM_F32, .isa = W2S_ISA_AVX512,
-    .mr = MR, .nr = NR, .kgroup = 1, .kc = 384, .mc = 128, .nc = 3072,
+    .mr = MR, .nr = NR, .kgroup = 1, .kc = 768, .mc = 128, .nc = 3072,
     .ukernel = gemm_f32_avx512_8x48, .pack_a = gemm_pack_a32_x86, .pack_b = gemm_pack_b32_x86,
 };

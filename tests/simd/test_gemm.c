@@ -18,11 +18,12 @@ typedef struct {
 } shape;
 
 // Fixed shapes hit the edges of every tile/blocking choice; K = 530 spans 3 K blocks of 256
-// (and 5 of 128); 97/101/103 are prime; 1×N is the decode case.
+// (the scalar kernels), K = 1700 and 3100 span several blocks of the AVX-512 kernels (kc = 768
+// f32, 1536 bf16); 97/101/103 are prime; 1×N is the decode case.
 static const shape shapes[] = {
     {1, 1, 1},   {1, 1, 0},   {3, 5, 0},    {1, 17, 33},  {7, 13, 1},   {2, 130, 64},
     {17, 97, 31}, {8, 48, 16}, {64, 64, 64}, {97, 101, 103}, {15, 49, 2}, {131, 67, 257},
-    {33, 70, 530}, {1, 300, 300}, {29, 200, 11}, {200, 31, 77},
+    {33, 70, 530}, {1, 300, 300}, {29, 200, 11}, {200, 31, 77},  {9, 50, 1700}, {20, 60, 3100},
 };
 
 static uint64_t seed_state = 12345;
@@ -41,9 +42,11 @@ static void run(gemm_case *tc) {
 static void check_type_isa(gemm_type type, w2s_isa isa) {
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         for (unsigned combo = 0; combo < 8; combo++) {
-            // All 8 epilogue combos on the first 6 shapes; two random combos on the others.
-            if (s >= 6 && combo >= 2) break;
-            unsigned e = s >= 6 ? (unsigned)next_rand() % 8 : combo;
+            // All 8 epilogue combos on the first 6 and the last 2 shapes; two random combos on
+            // the others.
+            bool all = s < 6 || s + 2 >= sizeof shapes / sizeof shapes[0];
+            if (!all && combo >= 2) break;
+            unsigned e = all ? combo : (unsigned)next_rand() % 8;
             uint64_t r = next_rand();
             gemm_case tc = {
                 .type = type, .isa = isa, .M = shapes[s].M, .N = shapes[s].N, .K = shapes[s].K,
