@@ -128,8 +128,8 @@ int safetensors_writer_set_metadata(safetensors_writer *w, const char *key, cons
 // copied whole. The bytes depend only on the tensors' names, dtypes, shapes, data and the
 // metadata — not on insertion order: the header is compact JSON with sorted keys, padded with
 // spaces to a multiple of 8 bytes; the data buffer holds tensors sorted by dtype size
-// (largest first), then name (the reference writer also sorts by dtype, then name), so every tensor is aligned to
-// its element size within an 8-aligned buffer.
+// (largest first), then name (the reference writer also sorts by dtype, then name), so
+// every tensor is aligned to its element size within an 8-aligned buffer.
 int safetensors_writer_write(safetensors_writer *w, const char *path);
 
 #endif

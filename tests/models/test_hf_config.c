@@ -43,7 +43,8 @@ static const char *GPT2_JSON =
     "  \"summary_proj_to_labels\": true,\n"
     "  \"summary_type\": \"cls_index\",\n"
     "  \"summary_use_proj\": true,\n"
-    "  \"task_specific_params\": {\"text-generation\": {\"do_sample\": true, \"max_length\": 50}},\n"
+    "  \"task_specific_params\": {\"text-generation\": {\"do_sample\": true,\n"
+    "                                               \"max_length\": 50}},\n"
     "  \"vocab_size\": 50257\n"
     "}\n";
 
@@ -164,7 +165,8 @@ static void expect_bad(const char *json, const char *want1, const char *want2) {
     fixture_file_remove(path);
 }
 
-#define OK_KEYS "\"n_layer\": 2, \"n_head\": 2, \"n_embd\": 8, \"vocab_size\": 10, \"n_positions\": 16"
+#define OK_KEYS \
+    "\"n_layer\": 2, \"n_head\": 2, \"n_embd\": 8, \"vocab_size\": 10, \"n_positions\": 16"
 
 static void test_rejects(void **state) {
     (void)state;
