@@ -8,45 +8,33 @@
 enum { VNNI_MR = 8, VNNI_NR = 48, VNNI_NV = VNNI_NR / 16 };
 
 // rows ∈ [1, MR] and nv ∈ [1, NV] are compile-time constants in every instantiation, so the
-// accumulator array lives in registers and the loops unroll. With 1 or 2 rows there are too few
-// independent accumulators to hide vpdpbusd's latency (M = 1 is the decode / GEMV case), so
-// consecutive K groups go to `sets` separate accumulator sets, added together at the end.
+// accumulator array lives in registers and the loops unroll. (Splitting the 1–2 row tiles'
+// K groups over several accumulator sets to hide vpdpbusd latency was measured: no gain, the
+// M = 1 case is bound by streaming B from L2/L3; software prefetch of B made it slower.)
 U8S8_INLINE void u8s8_vnni_tile(const gemm_uk_args *a, int rows, int nv) {
-    enum { MAXSETS = 4 };
-    const int sets = rows == 1 ? 4 : rows == 2 ? 2 : 1;
-    __m512i acc[MAXSETS][VNNI_MR][VNNI_NV];
-    _Pragma("GCC unroll 16") for (int s = 0; s < sets; s++)
-        _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++)
-            _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) acc[s][i][v] = _mm512_setzero_si512();
+    __m512i acc[VNNI_MR][VNNI_NV];
+    _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++)
+        _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) acc[i][v] = _mm512_setzero_si512();
     const uint8_t *pa = a->a;
     const int8_t *pb = a->b;
-    size_t groups = (a->kc + 3) / 4, g = 0;
-#define VNNI_GROUP(s)                                                                              \
-    do {                                                                                           \
-        __m512i b[VNNI_NV];                                                                        \
-        _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) b[v] = _mm512_load_si512(pb + v * 64); \
-        _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) {                                  \
-            int32_t quad;                                                                          \
-            memcpy(&quad, pa + i * 4, 4);                                                          \
-            __m512i ai = _mm512_set1_epi32(quad);                                                  \
-            _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++)                                  \
-                acc[s][i][v] = _mm512_dpbusd_epi32(acc[s][i][v], ai, b[v]);                        \
-        }                                                                                          \
-        pa += VNNI_MR * 4;                                                                         \
-        pb += VNNI_NR * 4;                                                                         \
-    } while (0)
-    for (; g + (size_t)sets <= groups; g += (size_t)sets)
-        _Pragma("GCC unroll 4") for (int s = 0; s < sets; s++) VNNI_GROUP(s);
-    for (int s = 0; g < groups; g++, s++) VNNI_GROUP(s);
-#undef VNNI_GROUP
-    _Pragma("GCC unroll 16") for (int s = 1; s < sets; s++)
-        _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++)
+    size_t groups = (a->kc + 3) / 4;
+    for (size_t g = 0; g < groups; g++) {
+        __m512i b[VNNI_NV];
+        _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) b[v] = _mm512_load_si512(pb + v * 64);
+        _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) {
+            int32_t quad;
+            memcpy(&quad, pa + i * 4, 4);
+            __m512i ai = _mm512_set1_epi32(quad);
             _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++)
-                acc[0][i][v] = _mm512_add_epi32(acc[0][i][v], acc[s][i][v]);
+                acc[i][v] = _mm512_dpbusd_epi32(acc[i][v], ai, b[v]);
+        }
+        pa += VNNI_MR * 4;
+        pb += VNNI_NR * 4;
+    }
     _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) {
         u8s8_cols512 c = u8s8_cols512_load(a, (size_t)v * 16);
         _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++)
-            u8s8_store512(a, (size_t)i, (size_t)v * 16, &c, acc[0][i][v]);
+            u8s8_store512(a, (size_t)i, (size_t)v * 16, &c, acc[i][v]);
     }
 }
 
