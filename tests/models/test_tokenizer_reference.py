@@ -162,6 +162,28 @@ def run(cmd, stdin=None):
     return p
 
 
+def check_cli(enc_dir):
+    """`w2s tokenize` conventions: line splitting, --help, errors that name the file."""
+    fails = []
+    def ids_of(data):
+        return run([W2S, "tokenize", "--vocab", enc_dir], data).stdout.decode().splitlines()
+    if ids_of(b"a\nb\n") != ids_of(b"a\nb") or len(ids_of(b"a\nb")) != 2:
+        fails.append("a last line without '\\n' is not one line")
+    if ids_of(b"\n\n") != ["[]", "[]"] or ids_of(b"") != []:
+        fails.append("empty lines / empty input convention broken")
+    if ids_of(b"x\r\n") != ["[87,201]"]:
+        fails.append("'\\r' before '\\n' must be tokenized ('x' = 87, '\\r' = 201)")
+    if b"usage: w2s tokenize" not in run([W2S, "tokenize", "--help"]).stdout:
+        fails.append("--help")
+    with tempfile.TemporaryDirectory() as tmp:
+        open(os.path.join(tmp, "vocab.json"), "w").write('{"a": "x"}')
+        open(os.path.join(tmp, "merges.txt"), "w").write("")
+        p = subprocess.run([W2S, "tokenize", "--vocab", tmp], input=b"", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if p.returncode != 1 or b"vocab.json" not in p.stderr or b"not an integer" not in p.stderr:
+            fails.append(f"bad vocab error: exit {p.returncode}, {p.stderr!r}")
+    return fails
+
+
 def main():
     fixtures = subprocess.run(["bash", os.path.join(SRC, "scripts", "npm-fixtures.sh"), os.path.join(BUILD, "npm-fixtures")],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -219,7 +241,7 @@ def main():
     round_trip_bad = [i for i in range(n) if i >= len(dec_lines) or dec_lines[i] != texts[i]]
     print(f"decode(encode(line)) == TextDecoder(line) on {n - len(round_trip_bad)}/{n} lines")
 
-    fails = []
+    fails = check_cli(enc_dir)
     if bad:
         fails.append(f"{len(bad)} lines differ from the reference")
     if unexplained:
