@@ -13,6 +13,8 @@
 // GPT-2's split pattern (openai/gpt-2 src/encoder.py) with \s spelled \p{White_Space}: encoder.py
 // runs it under Python's `regex`, whose \s is Unicode White_Space; PCRE2's \s also matches
 // U+180E and ECMAScript's adds U+FEFF and drops U+0085, so neither may stand in for it.
+// \p{L} and \p{N} follow PCRE2's Unicode tables (14.0 in PCRE2 10.42): characters assigned in
+// later Unicode versions count as "other" here, as they did for GPT-2's own 2019 tokenizer.
 static const char tok_pattern[] =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\p{White_Space}\\p{L}\\p{N}]+"
     "|\\p{White_Space}+(?!\\P{White_Space})|\\p{White_Space}+";
