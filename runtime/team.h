@@ -5,12 +5,12 @@
 // Not a scheduler: the stage function decides what runs; errors come back through team_join.
 //
 // Waiting threads: libgomp's idle workers spin (GOMP_SPINCOUNT, 300k iterations by default,
-// forever with OMP_WAIT_POLICY=active) before sleeping. On a machine shared with other jobs a
-// spinning worker burns a core a neighbour wants, and once preempted it wakes late: measured
-// here (2 cores, load ~8), starting a 2-thread region 1 ms after the last one took a median
-// 11-31 ms with the default spin and 9-10 us with OMP_WAIT_POLICY=passive (futex wake-ups);
-// back-to-back regions cost 15-36 us (default) vs 15-27 us (passive). So w2s runs passive:
-// team_wait_policy_apply(), first thing in main, re-executes the program once with
+// for ever with OMP_WAIT_POLICY=active) before sleeping. On a machine shared with other jobs a
+// spinning worker burns a core a neighbour wants, and once preempted it wakes late. Measured
+// on 2 cores at load ~12 (2-thread empty region, medians of 7 interleaved runs): started 1 ms
+// after the previous one, 27 ms default / 26 ms active / 9 us passive; back to back, 51 us
+// default / 36 us active / 24 us passive (a quiet machine gives ~3 us active). So w2s runs
+// passive: team_wait_policy_apply(), first thing in main, re-executes the program once with
 // OMP_WAIT_POLICY=passive unless the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT (set
 // OMP_WAIT_POLICY=active on a dedicated machine). libgomp reads these in its constructor,
 // before main, so setenv alone would come too late.
