@@ -143,6 +143,11 @@ static topology *load(topology_kind kind, const char *arg) {
     }
     if (rc == 0) {
         t->this_system = hwloc_topology_is_thissystem(t->hw) != 0;
+        // hwloc's own HWLOC_SYNTHETIC / HWLOC_XMLFILE variables substitute another machine.
+        const char *syn = getenv("HWLOC_SYNTHETIC"), *xml = getenv("HWLOC_XMLFILE");
+        if (kind == SOURCE_THIS && !t->this_system)
+            snprintf(t->source, sizeof t->source, "%s=%s", syn ? "HWLOC_SYNTHETIC" : "HWLOC_XMLFILE",
+                     syn ? syn : xml ? xml : "?");
         rc = view_build(t);
     }
     if (rc < 0) {

@@ -43,6 +43,9 @@ typedef struct topology {
 
 // This machine, restricted to the CPUs the process may run on (its affinity mask, so
 // `taskset -c 0-3 w2s ...` confines placement to those PUs). NULL on failure (error set).
+// hwloc's HWLOC_SYNTHETIC="pack:2 [numa] core:8 pu:2" or HWLOC_XMLFILE=<path> in the
+// environment substitute that machine (this_system is then false): `w2s info` previews the
+// placement a bigger server would get.
 topology *topology_load_this_system(void);
 // A synthetic machine in hwloc's syntax, e.g. "pack:2 [numa] core:8 pu:2" or
 // "numa:4 core:4 pu:2" (PU OS indices are then 0..n_pus-1 in order). Never bound to.
