@@ -95,12 +95,16 @@ static void gemm_u8s8_avx512_vnni_pack_a(const gemm_kernel *k, void *dst, w2s_dt
         gemm_u8s8_pack_a(k, d, a_dtype, (gemm_view){src + full, a.rs, 1}, m, kc - full);
 }
 
-// kc = 768: the 48-column B micro-panel of one K block (768·48 = 36 KB) stays in Zen 4/5's
-// 48 KB L1 beside the 6 KB A micro-panel while the ir loop reuses it; GPT-2's K = 768 then
-// runs unblocked and K = 3072 in 4 blocks (the s32 partial sums pass through C, 1.5 KB/tile).
+// Blocking, measured on Zen 5 (1 thread, GPT-2 shapes, against oneDNN in the same process):
+// K is best left unblocked — with kc = 768, K = 3072 products ran at 0.87–0.93× oneDNN, with
+// kc = 3072 at 0.98–1.0×, because each K block after the first re-reads and re-writes the C
+// block's s32 partial sums (590 KB for 192 rows × 768 columns), which evicts B from L2. So
+// kc = 4096 covers GPT-2 up to medium (K = 4C = 4096) in one block; mc = 128 keeps the packed A
+// block (128 × K ≤ 512 KB) plus one B micro-panel (K × 48 ≤ 192 KB) inside Zen 5's 1 MB L2.
+// mc = 96 and 192 measured the same within noise.
 const gemm_kernel gemm_kernel_u8s8_avx512_vnni = {
     .name = "gemm_u8s8_avx512_vnni_8x48", .type = GEMM_U8S8, .isa = W2S_ISA_AVX512_VNNI,
-    .mr = VNNI_MR, .nr = VNNI_NR, .kgroup = 4, .kc = 768, .mc = 192, .nc = 3072,
+    .mr = VNNI_MR, .nr = VNNI_NR, .kgroup = 4, .kc = 4096, .mc = 128, .nc = 3072,
     .ukernel = gemm_u8s8_avx512_vnni_8x48, .pack_a = gemm_u8s8_avx512_vnni_pack_a,
     .pack_b = gemm_pack_b_generic,
 };
