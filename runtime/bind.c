@@ -32,6 +32,10 @@ int bind_thread_to_pu(const topology *t, unsigned pu) {
 
 int bind_omp_team(const topology *t, const unsigned *pus, int n) {
     if (n < 1) return W2S_FAIL("OpenMP team of %d threads: need at least 1", n);
+    // With OMP_PROC_BIND/OMP_PLACES, libgomp may hand thread numbers to different pool threads
+    // from one region to the next, which would silently undo the binding below.
+    if (omp_get_proc_bind() != omp_proc_bind_false)
+        return W2S_FAIL("OMP_PROC_BIND or OMP_PLACES is set, but w2s binds its threads itself: unset them");
     omp_set_num_threads(n);
     int bad_thread = -1, got = 0;
     char why[W2S_ERROR_MAX] = "";

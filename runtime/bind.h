@@ -18,7 +18,8 @@ int bind_thread_to_pu(const topology *t, unsigned pu);
 // Binds every thread of the calling thread's OpenMP team: sets omp_set_num_threads(n) for the
 // calling thread, then in one parallel region thread i binds to pus[i]. libgomp reuses the same
 // pool threads in the same order for later regions of up to n threads started from this thread,
-// so the binding holds for them. -1 if a thread failed to bind or the team came out smaller.
+// so the binding holds for them. -1 if a thread failed to bind, the team came out smaller, or
+// OMP_PROC_BIND / OMP_PLACES are set (libgomp's own placement would reshuffle threads).
 int bind_omp_team(const topology *t, const unsigned *pus, int n);
 // The PU (OS index) the calling thread is running on now, or -1 if unknown.
 int bind_current_pu(void);
