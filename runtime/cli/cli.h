@@ -3,8 +3,11 @@
 #ifndef W2S_CLI_H
 #define W2S_CLI_H
 
+int cmd_eval(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 // Prints "w2s <cmd>: <current error>" (and a hint if given) to stderr; returns 1.
 int cli_fail(const char *cmd, const char *hint);

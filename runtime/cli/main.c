@@ -14,8 +14,11 @@ typedef struct {
 } subcommand;
 
 static const subcommand subcommands[] = {
+    {"eval", cmd_eval, "accuracy/AUROC of a model on a JSONL dataset, optional predictions"},
     {"info", cmd_info, "ISA chosen and available, topology, threads, library versions"},
+    {"run", cmd_run, "the weak-to-strong protocol on your models and data (PGR report)"},
     {"tokenize", cmd_tokenize, "GPT-2 BPE token ids of each stdin line (or --decode them)"},
+    {"train", cmd_train, "fine-tune one model on a JSONL dataset (any loss), save a checkpoint"},
 };
 
 static void usage(FILE *out) {

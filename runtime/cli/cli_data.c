@@ -1,0 +1,54 @@
+// cli_data.c — dataset loading shared by `w2s train` and `w2s eval` (cli_data.h).
+#include "cli_data.h"
+
+#include "error.h"
+#include "fileio.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+static int tokenize_cb(void *ctx, const char *text, size_t len, int32_t **ids, size_t *n) {
+    tokenizer_ids v = {0};
+    if (tokenizer_encode((tokenizer *)ctx, text, len, &v) != 0) {
+        tokenizer_ids_free(&v);
+        return -1;
+    }
+    *ids = v.ids;
+    *n = v.n;
+    return 0;
+}
+
+int cli_load_dataset(dataset *ds, const char *path, const gpt2_config *cfg, const char *tok_dir, size_t n_classes,
+                     size_t max_ctx, bool truncate, bool keep_raw, tokenizer **tok) {
+    *tok = NULL;
+    struct stat st;
+    char p1[4096], p2[4096];
+    if (tok_dir && stat(tok_dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(p1, sizeof p1, "%s/vocab.json", tok_dir);
+        snprintf(p2, sizeof p2, "%s/encoder.json", tok_dir);
+        if (w2s_file_exists(p1) || w2s_file_exists(p2)) {
+            if (!(*tok = tokenizer_load_dir(tok_dir))) return w2s_error_wrap("tokenizer of %s", tok_dir);
+            if (tokenizer_vocab_size(*tok) > cfg->vocab_size)
+                return W2S_FAIL("the tokenizer in %s has %zu tokens but the model's vocab_size is %zu (tokenizer and "
+                                "model files do not match)", tok_dir, tokenizer_vocab_size(*tok), cfg->vocab_size);
+        }
+    }
+    dataset_options o = {.n_classes = n_classes, .require_labels = 1, .keep_raw = keep_raw,
+                         .max_ctx = max_ctx ? max_ctx : cfg->n_positions, .truncate = truncate,
+                         .vocab_size = (int64_t)cfg->vocab_size, .tokenize = *tok ? tokenize_cb : NULL,
+                         .tokenize_ctx = *tok};
+    if (dataset_load(ds, path, &o) != 0) return -1;
+    if (ds->n == 0) return W2S_FAIL("%s: no usable examples (%zu lines, %zu too long)", path, ds->stats.n_lines,
+                                    ds->stats.n_too_long);
+    return 0;
+}
+
+int cli_parse_size(const char *v, size_t *out) {
+    char *end;
+    if (!v || v[0] == '-') return -1;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (end == v || *end) return -1;
+    *out = (size_t)x;
+    return 0;
+}

@@ -1,0 +1,23 @@
+// cli_data.h — what `w2s train` and `w2s eval` share: a model's tokenizer and its dataset.
+// Not used by `w2s run` (protocol.c loads its inputs itself, for two models at once).
+#ifndef W2S_CLI_DATA_H
+#define W2S_CLI_DATA_H
+
+#include "dataset.h"
+#include "gpt2_config.h"
+#include "tokenizer.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+// Loads `path` for a model of shape cfg: labels required, ids checked against its vocabulary,
+// "txt" tokenized with the tokenizer of tok_dir (vocab.json + merges.txt; NULL or a directory
+// without them: pre-tokenized data only). n_classes 0 = infer. *tok is the tokenizer loaded
+// (free it after the dataset). Returns 0 or -1 with a message.
+int cli_load_dataset(dataset *ds, const char *path, const gpt2_config *cfg, const char *tok_dir, size_t n_classes,
+                     size_t max_ctx, bool truncate, bool keep_raw, tokenizer **tok);
+
+// Parses a non-negative decimal integer; -1 if v is not one.
+int cli_parse_size(const char *v, size_t *out);
+
+#endif

@@ -1,0 +1,141 @@
+// cmd_train.c — `w2s train`: fine-tune one GPT-2 classifier on a JSONL dataset (trainer.h)
+// with any loss, on ground truth or soft labels, and save a w2s checkpoint. A killed run
+// rerun with the same command resumes from OUT.ckpt (bit-identical result, same threads).
+#include "cli.h"
+#include "cli_data.h"
+
+#include "error.h"
+#include "gpt2_checkpoint.h"
+#include "protocol.h"
+#include "trainer.h"
+
+#include <inttypes.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(FILE *f) {
+    fprintf(f,
+        "usage: w2s train --model PATH --data FILE.jsonl --out FILE.safetensors [options]\n"
+        "  Fine-tunes a GPT-2 classifier (head on the last real token) on the examples of FILE:\n"
+        "  targets are each line's \"soft_label\" when present, else one-hot \"hard_label\".\n"
+        "  Adam (0.9/0.999, no weight decay), LR cosine to 0 without warm-up, fixed data order.\n"
+        "  --model PATH      Hugging Face GPT-2 directory or w2s checkpoint file\n"
+        "  --data FILE       JSONL ({\"txt\"|\"input_ids\", \"hard_label\", optional \"soft_label\"})\n"
+        "  --out FILE        trained model (w2s checkpoint: safetensors with HF names + score.weight)\n"
+        "  --loss L          xent (default), logconf or product\n"
+        "  --epochs E        (default 2)     --batch B (32)     --minibatch b (8)\n"
+        "  --lr X            peak LR (default 5e-5 for n_embd <= 1024, else 1e-5)\n"
+        "  --precision P     bf16 (default) or fp32\n"
+        "  --max-ctx T       drop examples longer than T tokens (default n_positions); --truncate cuts them\n"
+        "  --tokenizer DIR   vocab.json + merges.txt for \"txt\" lines (default: the model directory)\n"
+        "  --linear-probe    train the head only\n"
+        "  --ckpt-every N    checkpoint OUT.ckpt every N steps (default: every 10 minutes)\n"
+        "  --threads N       OpenMP threads\n"
+        "  --quiet           no progress lines\n");
+}
+
+int cmd_train(int argc, char **argv) {
+    const char *model_path = NULL, *data = NULL, *out = NULL, *tok_dir = NULL;
+    trainer_config tc;
+    trainer_config_default(&tc);
+    size_t minibatch = 8, max_ctx = 0, threads = 0;
+    float lr = 0;
+    gpt2_precision prec = GPT2_BF16;
+    bool truncate = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool ok = true;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--truncate")) truncate = true;
+        else if (!strcmp(a, "--linear-probe")) tc.linear_probe = true;
+        else if (!strcmp(a, "--quiet")) tc.quiet = true;
+        else if (!v) ok = false;
+        else if (!strcmp(a, "--model")) model_path = argv[++i];
+        else if (!strcmp(a, "--data")) data = argv[++i];
+        else if (!strcmp(a, "--out")) out = argv[++i];
+        else if (!strcmp(a, "--tokenizer")) tok_dir = argv[++i];
+        else if (!strcmp(a, "--loss")) {
+            loss_kind k;
+            ok = loss_kind_parse(argv[++i], &k) == 0;
+            if (ok) loss_config_default(&tc.loss, k);
+        } else if (!strcmp(a, "--precision")) {
+            const char *p = argv[++i];
+            ok = !strcmp(p, "bf16") || !strcmp(p, "fp32");
+            prec = !strcmp(p, "fp32") ? GPT2_FP32 : GPT2_BF16;
+        } else if (!strcmp(a, "--lr")) {
+            char *end;
+            lr = strtof(argv[++i], &end);
+            ok = *end == 0 && lr > 0 && lr <= 1;
+        } else if (!strcmp(a, "--epochs")) ok = !cli_parse_size(argv[++i], &tc.epochs) && tc.epochs;
+        else if (!strcmp(a, "--batch")) ok = !cli_parse_size(argv[++i], &tc.batch) && tc.batch;
+        else if (!strcmp(a, "--minibatch")) ok = !cli_parse_size(argv[++i], &minibatch) && minibatch;
+        else if (!strcmp(a, "--max-ctx")) ok = !cli_parse_size(argv[++i], &max_ctx) && max_ctx;
+        else if (!strcmp(a, "--ckpt-every")) ok = !cli_parse_size(argv[++i], &tc.ckpt_every);
+        else if (!strcmp(a, "--threads")) ok = !cli_parse_size(argv[++i], &threads) && threads && threads <= 4096;
+        else ok = false;
+        if (!ok) {
+            fprintf(stderr, "w2s train: bad option or value: '%s%s%s' (see w2s train --help)\n", a, v ? " " : "", v ? v : "");
+            return 2;
+        }
+    }
+    if (!model_path || !data || !out) {
+        fprintf(stderr, "w2s train: --model, --data and --out are required (see w2s train --help)\n");
+        return 2;
+    }
+    if (threads) omp_set_num_threads((int)threads);
+    gpt2_config cfg;
+    if (gpt2_checkpoint_config(model_path, &cfg) != 0) return cli_fail("train", NULL);
+    struct stat st;
+    if (!tok_dir && stat(model_path, &st) == 0 && S_ISDIR(st.st_mode)) tok_dir = model_path;
+    dataset ds = {0};
+    tokenizer *tok = NULL;
+    gpt2_model *m = NULL;
+    int rc = cli_load_dataset(&ds, data, &cfg, tok_dir, 0, max_ctx, truncate, false, &tok);
+    size_t max_len = 1;
+    for (size_t i = 0; !rc && i < ds.n; i++) {
+        size_t len;
+        dataset_tokens(&ds, i, &len);
+        if (len > max_len) max_len = len;
+    }
+    if (!rc) {
+        gpt2_options opt = {.max_batch = minibatch < tc.batch ? minibatch : tc.batch, .max_seq = max_len,
+                            .lm_mode = GPT2_LM_NONE, .precision = prec};
+        m = gpt2_checkpoint_load(model_path, &opt, (long)ds.n_classes);
+        rc = m ? 0 : -1;
+    }
+    char ckpt[4200];
+    snprintf(ckpt, sizeof ckpt, "%s.ckpt", out);
+    if (!rc) {
+        tc.lr = lr > 0 ? lr : trainer_default_lr(&cfg);
+        // The checkpoint key: every option and the inputs' identity, so a stale OUT.ckpt is ignored.
+        uint64_t h = PROTOCOL_HASH_INIT;
+        for (int i = 1; i < argc; i++) h = protocol_hash(h, argv[i]);
+        struct stat sd, sm;
+        char ident[256];
+        snprintf(ident, sizeof ident, "%lld %lld %lld %lld", stat(data, &sd) ? 0LL : (long long)sd.st_size,
+                 stat(data, &sd) ? 0LL : (long long)sd.st_mtim.tv_sec, stat(model_path, &sm) ? 0LL : (long long)sm.st_size,
+                 stat(model_path, &sm) ? 0LL : (long long)sm.st_mtim.tv_sec);
+        tc.ckpt_key = protocol_hash(h, ident);
+        tc.ckpt_path = ckpt;
+        tc.label = "train";
+        trainer_data d = {.ds = &ds, .n = ds.n};
+        trainer_stats ts;
+        rc = trainer_train(m, &tc, &d, &ts);
+        if (!rc) rc = gpt2_checkpoint_save(m, out);
+        if (!rc) {
+            unlink(ckpt);
+            printf("{\"out\": \"%s\", \"examples\": %zu, \"steps\": %zu, \"final_loss\": %.6g, \"train_s\": %.3f, "
+                   "\"resumed_step\": %zu}\n", out, ds.n, ts.steps, ts.final_loss, ts.seconds, ts.resumed_step);
+        }
+    }
+    gpt2_destroy(m);
+    dataset_free(&ds);
+    tokenizer_free(tok);
+    return rc ? cli_fail("train", NULL) : 0;
+}

@@ -1,0 +1,512 @@
+// protocol.c — the W2S run: inputs, per-seed steps with reuse and resume, results (protocol.h).
+// Step records (step.json, labels.safetensors) are written LAST, after the files they vouch
+// for, so a step whose record exists with the right hash is complete.
+#include "protocol.h"
+
+#include "error.h"
+#include "fileio.h"
+#include "gpt2_checkpoint.h"
+#include "metrics.h"
+#include "progress.h"
+#include "safetensors.h"
+#include "tokenizer.h"
+#include "trainer.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PROTOCOL_FORMAT "w2s-protocol-1"  // bump when step outputs change meaning
+#define LABELS_META_KEY "w2s_step_key"
+
+void protocol_config_default(protocol_config *c) {
+    memset(c, 0, sizeof *c);
+    c->losses[0] = LOSS_XENT;
+    c->losses[1] = LOSS_LOGCONF;
+    c->losses[2] = LOSS_PRODUCT;
+    c->n_losses = 3;
+    c->n_seeds = 1;
+    c->precision = GPT2_BF16;
+    c->epochs = 2;
+    c->batch = 32;
+    c->minibatch = 8;
+    c->ckpt_every_s = 600;
+}
+
+uint64_t protocol_hash(uint64_t h, const char *s) {
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h ^ 0xff;  // a terminator, so ("ab","c") and ("a","bc") differ
+}
+
+static uint64_t hashf(uint64_t h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static uint64_t hashf(uint64_t h, const char *fmt, ...) {
+    char buf[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return protocol_hash(h, buf);
+}
+
+// ---- inputs
+
+static bool is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// A file's identity: absolute path, size and modification time (nanoseconds).
+static uint64_t hash_file(uint64_t h, const char *path) {
+    struct stat st;
+    char abs[PATH_MAX];
+    if (stat(path, &st) != 0) return hashf(h, "missing %s", path);
+    if (!realpath(path, abs)) snprintf(abs, sizeof abs, "%s", path);
+    return hashf(h, "%s %lld %lld.%09ld", abs, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+                 (long)st.st_mtim.tv_nsec);
+}
+
+static uint64_t hash_model(uint64_t h, const char *path) {
+    if (!is_dir(path)) return hash_file(h, path);
+    char p[4096];
+    snprintf(p, sizeof p, "%s/config.json", path);
+    h = hash_file(h, p);
+    snprintf(p, sizeof p, "%s/model.safetensors", path);
+    return hash_file(h, p);
+}
+
+static int tokenize_cb(void *ctx, const char *text, size_t len, int32_t **ids, size_t *n) {
+    tokenizer_ids v = {0};
+    if (tokenizer_encode((tokenizer *)ctx, text, len, &v) != 0) {
+        tokenizer_ids_free(&v);
+        return -1;
+    }
+    *ids = v.ids;
+    *n = v.n;
+    return 0;
+}
+
+static bool has_tokenizer_files(const char *dir) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/vocab.json", dir);
+    if (w2s_file_exists(p)) return true;
+    snprintf(p, sizeof p, "%s/encoder.json", dir);
+    return w2s_file_exists(p);
+}
+
+typedef struct {
+    const protocol_config *c;
+    gpt2_config cw, cs;           // weak and strong shapes (n_classes set to K)
+    tokenizer *tok;
+    dataset pool, test_file;
+    bool separate_test;
+    size_t K, n_train, n_test, max_ctx, max_len;
+    float lr_weak, lr_strong;
+    const char *label_precision;
+    uint64_t base_hash, weak_model_hash, strong_model_hash;
+} run_ctx;
+
+static int load_inputs(run_ctx *x) {
+    const protocol_config *c = x->c;
+    if (gpt2_checkpoint_config(c->weak_dir, &x->cw) != 0) return w2s_error_wrap("weak model %s", c->weak_dir);
+    if (gpt2_checkpoint_config(c->strong_dir, &x->cs) != 0) return w2s_error_wrap("strong model %s", c->strong_dir);
+    if (x->cw.vocab_size != x->cs.vocab_size)
+        return W2S_FAIL("weak model %s has vocab_size %zu but strong model %s has %zu (weak and strong "
+                        "models must share one tokenizer)", c->weak_dir, x->cw.vocab_size, c->strong_dir, x->cs.vocab_size);
+    size_t P = x->cw.n_positions < x->cs.n_positions ? x->cw.n_positions : x->cs.n_positions;
+    x->max_ctx = c->max_ctx ? c->max_ctx : (P < 1024 ? P : 1024);
+    if (x->max_ctx > P)
+        return W2S_FAIL("--max-ctx %zu exceeds the models' n_positions %zu", x->max_ctx, P);
+    const char *tdir = is_dir(c->strong_dir) && has_tokenizer_files(c->strong_dir) ? c->strong_dir
+                       : is_dir(c->weak_dir) && has_tokenizer_files(c->weak_dir) ? c->weak_dir : NULL;
+    if (tdir) {
+        if (!(x->tok = tokenizer_load_dir(tdir))) return w2s_error_wrap("tokenizer of %s", tdir);
+        if (tokenizer_vocab_size(x->tok) > x->cs.vocab_size)
+            return W2S_FAIL("the tokenizer in %s has %zu tokens but the models' vocab_size is %zu (tokenizer and "
+                            "model files do not match)", tdir, tokenizer_vocab_size(x->tok), x->cs.vocab_size);
+    }
+    dataset_options o = {.require_labels = 1, .keep_raw = 1, .max_ctx = x->max_ctx, .truncate = c->truncate,
+                         .vocab_size = (int64_t)x->cs.vocab_size, .tokenize = x->tok ? tokenize_cb : NULL,
+                         .tokenize_ctx = x->tok};
+    if (dataset_load(&x->pool, c->data_path, &o) != 0) return -1;
+    if (x->pool.n == 0) return W2S_FAIL("%s: no usable examples (%zu lines, %zu longer than %zu tokens)", c->data_path,
+                                        x->pool.stats.n_lines, x->pool.stats.n_too_long, x->max_ctx);
+    x->K = x->pool.n_classes;
+    x->separate_test = c->test_path != NULL;
+    if (x->separate_test) {
+        o.n_classes = x->K;
+        o.keep_raw = 0;
+        if (dataset_load(&x->test_file, c->test_path, &o) != 0) return -1;
+        if (x->test_file.n == 0) return W2S_FAIL("%s: no usable examples", c->test_path);
+        x->n_test = c->n_test ? c->n_test : x->test_file.n;
+        x->n_train = c->n_train ? c->n_train : x->pool.n;
+        if (x->n_test > x->test_file.n)
+            return W2S_FAIL("--n-test %zu but %s has %zu usable examples", x->n_test, c->test_path, x->test_file.n);
+        if (x->n_train > x->pool.n)
+            return W2S_FAIL("--n-train %zu but %s has %zu usable examples", x->n_train, c->data_path, x->pool.n);
+    } else {
+        x->n_test = c->n_test ? c->n_test : x->pool.n / 5;
+        x->n_train = c->n_train ? c->n_train : x->pool.n - x->n_test;
+        if (x->n_train + x->n_test > x->pool.n)
+            return W2S_FAIL("--n-train %zu + --n-test %zu exceed the %zu usable examples of %s", x->n_train, x->n_test,
+                            x->pool.n, c->data_path);
+    }
+    if (x->n_train < 4 || x->n_test < 1)
+        return W2S_FAIL("too few examples: n_train %zu (need >= 4), n_test %zu (need >= 1)", x->n_train, x->n_test);
+    x->cw.n_classes = x->cs.n_classes = x->K;
+    x->max_len = 1;
+    const dataset *ds[2] = {&x->pool, &x->test_file};
+    for (int d = 0; d < 1 + x->separate_test; d++)
+        for (size_t i = 0; i < ds[d]->n; i++) {
+            size_t len;
+            dataset_tokens(ds[d], i, &len);
+            if (len > x->max_len) x->max_len = len;
+        }
+    x->lr_weak = c->lr > 0 ? c->lr : trainer_default_lr(&x->cw);
+    x->lr_strong = c->lr > 0 ? c->lr : trainer_default_lr(&x->cs);
+    x->label_precision = c->precision == GPT2_BF16 ? "bf16" : "fp32";
+    uint64_t h = protocol_hash(PROTOCOL_HASH_INIT, PROTOCOL_FORMAT);
+    h = hash_file(h, c->data_path);
+    h = x->separate_test ? hash_file(h, c->test_path) : protocol_hash(h, "no test file");
+    h = hashf(h, "ntrain %zu ntest %zu ctx %zu trunc %d K %zu ep %zu batch %zu mb %zu prec %d probe %d", x->n_train,
+              x->n_test, x->max_ctx, (int)c->truncate, x->K, c->epochs, c->batch, c->minibatch, (int)c->precision,
+              (int)c->linear_probe);
+    x->base_hash = h;
+    x->weak_model_hash = hash_model(PROTOCOL_HASH_INIT, c->weak_dir);
+    x->strong_model_hash = hash_model(PROTOCOL_HASH_INIT, c->strong_dir);
+    return 0;
+}
+
+// ---- step records
+
+static void step_dir(char *out, size_t cap, const char *out_dir, uint64_t seed, const char *step) {
+    snprintf(out, cap, "%s/seed%" PRIu64 "/%s", out_dir, seed, step);
+}
+
+static void key_hex(char out[17], uint64_t key) { snprintf(out, 17, "%016" PRIx64, key); }
+
+static double json_num(json_t *o, const char *k) {
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+// Reads dir/step.json into *m when its key matches. Returns true if reused.
+static bool step_load(const char *dir, uint64_t key, results_model *m) {
+    char path[4200], hex[17];
+    snprintf(path, sizeof path, "%s/step.json", dir);
+    json_t *o = json_load_file(path, 0, NULL);
+    if (!o) return false;
+    key_hex(hex, key);
+    json_t *k = json_object_get(o, "key");
+    bool ok = json_is_string(k) && !strcmp(json_string_value(k), hex);
+    if (ok) {
+        m->accuracy = json_num(o, "accuracy");
+        m->auroc = json_num(o, "auroc");
+        m->auroc_reason = isfinite(m->auroc) ? NULL : "undefined (see the step's evaluation)";
+        m->final_loss = json_num(o, "final_loss");
+        m->steps = (size_t)json_integer_value(json_object_get(o, "steps"));
+        m->n_train = (size_t)json_integer_value(json_object_get(o, "n_train"));
+        m->train_s = json_num(o, "train_s");
+        m->eval_s = json_num(o, "eval_s");
+        m->reused = true;
+    }
+    json_decref(o);
+    return ok;
+}
+
+static int step_save(const char *dir, uint64_t key, const results_model *m) {
+    char path[4200], hex[17];
+    snprintf(path, sizeof path, "%s/step.json", dir);
+    key_hex(hex, key);
+    json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:I, s:I, s:f, s:f}", "key", hex, "accuracy",
+                          results_number(m->accuracy), "auroc", results_number(m->auroc), "final_loss",
+                          results_number(m->final_loss), "steps", (json_int_t)m->steps, "n_train",
+                          (json_int_t)m->n_train, "train_s", m->train_s, "eval_s", m->eval_s);
+    int rc = o ? results_write_json(path, o) : W2S_FAIL("cannot build %s", path);
+    json_decref(o);
+    return rc;
+}
+
+// ---- training steps
+
+static gpt2_model *load_model(const run_ctx *x, const char *path) {
+    gpt2_options opt = {.max_batch = x->c->minibatch < x->c->batch ? x->c->minibatch : x->c->batch,
+                        .max_seq = x->max_len, .lm_mode = GPT2_LM_NONE, .precision = x->c->precision};
+    gpt2_model *m = gpt2_checkpoint_load(path, &opt, (long)x->K);
+    if (!m) w2s_error_wrap("loading %s", path);
+    return m;
+}
+
+typedef struct {
+    const char *name;          // step directory and progress label ("weak", "student_xent")
+    const char *model_path;    // pretrained start
+    float lr;
+    loss_config loss;
+    trainer_data train, test;
+    uint64_t key;
+    bool keep_model;           // save dir/model.safetensors (and return the model)
+} train_step;
+
+// Trains, evaluates and records one model, or reuses its record. *out_model (may be NULL)
+// gets the trained model when it was trained here (caller destroys it).
+static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, results_model *r,
+                          gpt2_model **out_model) {
+    const protocol_config *c = x->c;
+    char dir[4096], ckpt[4200], model_file[4200], label[96];
+    step_dir(dir, sizeof dir, c->out_dir, seed, s->name);
+    snprintf(ckpt, sizeof ckpt, "%s/train.ckpt", dir);
+    snprintf(model_file, sizeof model_file, "%s/model.safetensors", dir);
+    snprintf(label, sizeof label, "seed %" PRIu64 " %s", seed, s->name);
+    if (out_model) *out_model = NULL;
+    memset(r, 0, sizeof *r);
+    if (step_load(dir, s->key, r) && (!s->keep_model || w2s_file_exists(model_file))) {
+        if (!c->quiet) fprintf(stderr, "%s: reused (accuracy %.4f)\n", label, r->accuracy);
+        return 0;
+    }
+    memset(r, 0, sizeof *r);
+    if (w2s_mkdir_p(dir) != 0) return -1;
+    gpt2_model *m = load_model(x, s->model_path);
+    if (!m) return -1;
+    trainer_config tc;
+    trainer_config_default(&tc);
+    tc.epochs = c->epochs;
+    tc.batch = c->batch;
+    tc.lr = s->lr;
+    tc.loss = s->loss;
+    tc.linear_probe = c->linear_probe;
+    tc.ckpt_path = ckpt;
+    tc.ckpt_every = c->ckpt_every;
+    tc.ckpt_every_s = c->ckpt_every_s;
+    tc.ckpt_key = s->key;
+    tc.quiet = c->quiet;
+    tc.label = label;
+    trainer_stats st;
+    trainer_eval_result ev;
+    int rc = trainer_train(m, &tc, &s->train, &st);
+    if (!rc) rc = trainer_evaluate(m, &s->test, NULL, &ev);
+    if (!rc && (s->keep_model || c->save_models)) rc = gpt2_checkpoint_save(m, model_file);
+    if (!rc) {
+        *r = (results_model){.accuracy = ev.accuracy, .auroc = ev.auroc, .auroc_reason = ev.auroc_reason,
+                             .final_loss = st.final_loss, .steps = st.steps, .n_train = s->train.n,
+                             .train_s = st.seconds, .eval_s = ev.seconds, .resumed_step = st.resumed_step};
+        rc = step_save(dir, s->key, r);
+    }
+    if (!rc) unlink(ckpt);  // the step record supersedes it
+    if (!rc && !c->quiet)
+        fprintf(stderr, "%s: test accuracy %.4f (%zu steps, %.1f s%s)\n", label, r->accuracy, r->steps, r->train_s,
+                st.resumed_step ? ", resumed" : "");
+    if (!rc && out_model && s->keep_model) *out_model = m;
+    else gpt2_destroy(m);
+    return rc;
+}
+
+// ---- labels
+
+// Soft labels (n, K) and hard labels (n) of train2 by the weak model, reused from
+// OUT/seed<k>/labels.safetensors when its key matches; otherwise computed (loading the weak
+// model from its step if `weak` is NULL) and written with weak_labels.jsonl.
+static int run_label_step(const run_ctx *x, uint64_t seed, const dataset_split *sp, gpt2_model *weak, uint64_t key,
+                          float *soft, int32_t *hard, double *label_s) {
+    const protocol_config *c = x->c;
+    const size_t n = sp->n_train2, K = x->K;
+    char dir[4096], rec[4200], jsonl[4200], weak_file[4200], hex[17];
+    snprintf(dir, sizeof dir, "%s/seed%" PRIu64, c->out_dir, seed);
+    snprintf(rec, sizeof rec, "%s/labels.safetensors", dir);
+    snprintf(jsonl, sizeof jsonl, "%s/weak_labels.jsonl", dir);
+    snprintf(weak_file, sizeof weak_file, "%s/weak/model.safetensors", dir);
+    key_hex(hex, key);
+    *label_s = 0;
+    if (w2s_file_exists(rec) && w2s_file_exists(jsonl)) {
+        safetensors_file *f = safetensors_open(rec);
+        const char *k = f ? safetensors_metadata(f, LABELS_META_KEY) : NULL;
+        bool ok = false;
+        if (k && !strcmp(k, hex)) {
+            size_t s2[2] = {n, K};
+            const safetensors_tensor *th = safetensors_find(f, "hard");
+            ok = safetensors_read_f32(f, "soft", 2, s2, soft) == 0 && th && th->dtype == SAFETENSORS_I32 &&
+                 th->numel == n;
+            if (ok) memcpy(hard, th->data, n * sizeof(int32_t));
+        }
+        safetensors_close(f);
+        w2s_error_clear();
+        if (ok) {
+            if (!c->quiet) fprintf(stderr, "seed %" PRIu64 " labels: reused\n", seed);
+            return 0;
+        }
+    }
+    gpt2_model *m = weak ? weak : load_model(x, weak_file);
+    if (!m) return -1;
+    double t0 = progress_now();
+    trainer_data d = {.ds = &x->pool, .idx = sp->train2, .n = n};
+    int rc = trainer_predict(m, &d, soft);
+    if (!rc) {
+        trainer_soft_labels(soft, n, K, soft, hard);
+        rc = dataset_write_labels(jsonl, &x->pool, sp->train2, n, soft, hard);
+    }
+    if (!rc) {
+        safetensors_writer *w = safetensors_writer_create();
+        size_t s2[2] = {n, K}, s1[1] = {n};
+        rc = w ? 0 : W2S_FAIL("out of memory");
+        if (!rc) rc = safetensors_writer_add(w, "soft", SAFETENSORS_F32, 2, s2, soft);
+        if (!rc) rc = safetensors_writer_add(w, "hard", SAFETENSORS_I32, 1, s1, hard);
+        if (!rc) rc = safetensors_writer_set_metadata(w, LABELS_META_KEY, hex);
+        if (!rc) rc = safetensors_writer_set_metadata(w, "label_precision", x->label_precision);
+        if (!rc) rc = safetensors_writer_write(w, rec);
+        safetensors_writer_destroy(w);
+    }
+    *label_s = progress_now() - t0;
+    if (!rc && !c->quiet) fprintf(stderr, "seed %" PRIu64 " labels: %zu examples in %.1f s\n", seed, n, *label_s);
+    if (m != weak) gpt2_destroy(m);
+    return rc ? w2s_error_wrap("labeling train2 (seed %" PRIu64 ")", seed) : 0;
+}
+
+// ---- one seed
+
+static int check_classes(const run_ctx *x, const size_t *idx, size_t n, const char *what, uint64_t seed) {
+    size_t *cnt = calloc(x->K, sizeof(size_t));
+    if (!cnt) return W2S_FAIL("out of memory");
+    size_t present = dataset_class_counts(&x->pool, idx, n, cnt);
+    int rc = 0;
+    if (present < 2) {
+        size_t only = 0;
+        for (size_t k = 0; k < x->K; k++)
+            if (cnt[k]) only = k;
+        rc = W2S_FAIL("%s: the %s split of seed %" PRIu64 " (%zu examples) has only one class (hard_label %zu); "
+                      "ground-truth training needs at least two", x->c->data_path, what, seed, n, only);
+    }
+    free(cnt);
+    return rc;
+}
+
+static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
+    const protocol_config *c = x->c;
+    const size_t K = x->K;
+    double t0 = progress_now();
+    dataset_split sp = {0};
+    int rc = x->separate_test ? dataset_split_w2s_separate(&sp, x->pool.n, x->n_train, x->test_file.n, x->n_test, seed)
+                              : dataset_split_w2s(&sp, x->pool.n, x->n_train, x->n_test, seed);
+    if (rc) return -1;
+    memset(r, 0, sizeof *r);
+    r->seed = seed;
+    rc = check_classes(x, sp.train1, sp.n_train1, "train1 (weak model's training)", seed);
+    if (!rc) rc = check_classes(x, sp.train2, sp.n_train2, "train2 (ceiling's training)", seed);
+    trainer_data test = {.ds = x->separate_test ? &x->test_file : &x->pool, .idx = sp.test, .n = sp.n_test};
+    uint64_t seed_hash = hashf(x->base_hash, "seed %" PRIu64, seed);
+    uint64_t weak_key = hashf(seed_hash ^ x->weak_model_hash, "weak lr %a", (double)x->lr_weak);
+    uint64_t labels_key = hashf(weak_key, "labels %s", x->label_precision);
+    uint64_t strong_key = hashf(seed_hash ^ x->strong_model_hash, "strong lr %a", (double)x->lr_strong);
+    float *soft = malloc(sp.n_train2 * K * sizeof(float));
+    int32_t *hard = malloc(sp.n_train2 * sizeof(int32_t));
+    if (!rc && (!soft || !hard)) rc = W2S_FAIL("out of memory");
+    gpt2_model *weak = NULL;
+    if (!rc) {
+        train_step s = {.name = "weak", .model_path = c->weak_dir, .lr = x->lr_weak,
+                        .train = {.ds = &x->pool, .idx = sp.train1, .n = sp.n_train1}, .test = test,
+                        .key = weak_key, .keep_model = true};
+        loss_config_default(&s.loss, LOSS_XENT);
+        rc = run_train_step(x, seed, &s, &r->weak, &weak);
+    }
+    if (!rc) rc = run_label_step(x, seed, &sp, weak, labels_key, soft, hard, &r->label_s);
+    gpt2_destroy(weak);
+    if (!rc) {
+        size_t agree = 0;
+        for (size_t i = 0; i < sp.n_train2; i++) agree += hard[i] == x->pool.hard_label[sp.train2[i]];
+        r->label_agreement = (double)agree / (double)sp.n_train2;
+        train_step s = {.name = "ceiling", .model_path = c->strong_dir, .lr = x->lr_strong,
+                        .train = {.ds = &x->pool, .idx = sp.train2, .n = sp.n_train2}, .test = test,
+                        .key = hashf(strong_key, "ceiling")};
+        loss_config_default(&s.loss, LOSS_XENT);
+        rc = run_train_step(x, seed, &s, &r->ceiling, NULL);
+    }
+    for (size_t l = 0; l < c->n_losses && !rc; l++) {
+        char name[64];
+        snprintf(name, sizeof name, "student_%s", loss_kind_name(c->losses[l]));
+        train_step s = {.name = name, .model_path = c->strong_dir, .lr = x->lr_strong,
+                        .train = {.ds = &x->pool, .idx = sp.train2, .n = sp.n_train2, .targets = soft}, .test = test};
+        loss_config_default(&s.loss, c->losses[l]);
+        s.key = hashf(strong_key ^ labels_key, "%s aux %a warm %a a %a b %a", name, (double)s.loss.aux_coef,
+                      (double)s.loss.warmup_frac, (double)s.loss.alpha, (double)s.loss.beta);
+        rc = run_train_step(x, seed, &s, &r->students[l], NULL);
+        if (!rc) r->pgr[l] = metrics_pgr(r->weak.accuracy, r->students[l].accuracy, r->ceiling.accuracy, &r->pgr_reason[l]);
+    }
+    r->total_s = progress_now() - t0;
+    free(soft);
+    free(hard);
+    dataset_split_free(&sp);
+    return rc;
+}
+
+// ---- the run
+
+static json_t *resolved_json(const run_ctx *x) {
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:b}", "n_pool", (json_int_t)x->pool.n,
+                     "n_train", (json_int_t)x->n_train, "n_test", (json_int_t)x->n_test, "n_classes", (json_int_t)x->K,
+                     "max_ctx", (json_int_t)x->max_ctx, "lr_weak", (double)x->lr_weak, "lr_strong",
+                     (double)x->lr_strong, "dropped_too_long", (json_int_t)(x->pool.stats.n_too_long +
+                                                                             x->test_file.stats.n_too_long),
+                     "truncated", (json_int_t)(x->pool.stats.n_truncated + x->test_file.stats.n_truncated),
+                     "weak_n_layers", (json_int_t)x->cw.n_layer, "strong_n_layers", (json_int_t)x->cs.n_layer,
+                     "separate_test_file", x->separate_test);
+}
+
+static void print_table(FILE *f, const results_run *r) {
+    fprintf(f, "\nw2s run: %zu seed%s, %zu classes\n\n| %-20s | %8s | %8s | %8s |\n", r->n_done, r->n_done == 1 ? "" : "s",
+            r->n_classes, "test accuracy", "mean", "std", "PGR");
+    for (int w = -2; w < (int)r->n_losses; w++) {
+        int which = w == -2 ? -1 : w == -1 ? -2 : w;  // weak, ceiling, students
+        double mean, std, pm, ps;
+        char name[64];
+        snprintf(name, sizeof name, "%s", which == -1 ? "weak" : which == -2 ? "ceiling" : loss_kind_name(r->losses[which]));
+        results_stat(r, which, false, &mean, &std);
+        fprintf(f, "| %-20s | %8.4f | %8.4f |", name, mean, isfinite(std) ? std : 0.0);
+        if (which >= 0 && results_stat(r, which, true, &pm, &ps)) fprintf(f, " %8.3f |\n", pm);
+        else fprintf(f, " %8s |\n", which >= 0 ? "undef" : "");
+    }
+}
+
+int protocol_run(const protocol_config *c) {
+    if (!c->weak_dir || !c->strong_dir || !c->data_path || !c->out_dir)
+        return W2S_FAIL("--weak, --strong, --data and --out are required");
+    if (c->n_seeds == 0 || c->n_seeds > RESULTS_MAX_SEEDS || c->n_losses == 0 || c->n_losses > RESULTS_MAX_LOSSES)
+        return W2S_FAIL("1 to %d seeds and 1 to %d losses", RESULTS_MAX_SEEDS, RESULTS_MAX_LOSSES);
+    if (c->epochs == 0 || c->batch == 0 || c->minibatch == 0) return W2S_FAIL("--epochs, --batch, --minibatch must be > 0");
+    double t0 = progress_now();
+    run_ctx x = {.c = c};
+    int rc = load_inputs(&x);
+    if (!rc) rc = w2s_mkdir_p(c->out_dir);
+    results_run *res = calloc(1, sizeof *res);
+    json_t *cfg = c->config_json ? json_deep_copy(c->config_json) : json_object();
+    if (!rc && (!res || !cfg)) rc = W2S_FAIL("out of memory");
+    if (!rc) {
+        json_object_set_new(cfg, "resolved", resolved_json(&x));
+        res->config = cfg;
+        res->out_dir = c->out_dir;
+        res->label_precision = x.label_precision;
+        res->n_losses = c->n_losses;
+        memcpy(res->losses, c->losses, sizeof c->losses);
+        res->n_classes = x.K;
+    }
+    for (size_t s = 0; s < c->n_seeds && !rc; s++) {
+        rc = run_seed(&x, c->seeds[s], &res->seeds[s]);
+        if (!rc) {
+            res->n_done = s + 1;
+            res->total_s = progress_now() - t0;
+            rc = results_write(res);
+        }
+    }
+    if (!rc && !c->quiet) print_table(stdout, res);
+    json_decref(cfg);
+    free(res);
+    tokenizer_free(x.tok);
+    dataset_free(&x.pool);
+    dataset_free(&x.test_file);
+    return rc;
+}

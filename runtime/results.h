@@ -1,0 +1,67 @@
+// results.h — the figures of a `w2s run` and the files that show them: results.json
+// (config, versions, machine, every run's accuracy/AUROC/time, PGR per loss with mean ± std
+// over seeds), results_summary.json (the reference's keys: weak_acc, strong_acc,
+// transfer_acc_<loss>, means over seeds) and report.html (table + inline SVG plot, no network).
+// Not the protocol itself (protocol.h). Undefined numbers (NAN) are written as JSON null.
+#ifndef W2S_RUNTIME_RESULTS_H
+#define W2S_RUNTIME_RESULTS_H
+
+#include "loss.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RESULTS_MAX_SEEDS 16
+#define RESULTS_MAX_LOSSES 3
+
+// One trained model of one seed (weak, ceiling or a student).
+typedef struct {
+    double accuracy, auroc;   // on the test split; auroc NAN for K > 2 or one test class
+    const char *auroc_reason; // static string when auroc is NAN
+    double final_loss;        // training loss of the last step
+    size_t steps, n_train;
+    double train_s, eval_s;   // wall times (0 when reused)
+    bool reused;              // taken from a finished step in OUT (config hash matched)
+    size_t resumed_step;      // > 0 when training resumed from a checkpoint
+} results_model;
+
+typedef struct {
+    uint64_t seed;
+    results_model weak, ceiling, students[RESULTS_MAX_LOSSES];
+    double label_s;           // labeling train2 with the weak model (0 when reused)
+    double label_agreement;   // fraction of train2 where the weak label equals ground truth
+    double pgr[RESULTS_MAX_LOSSES];         // NAN when undefined
+    const char *pgr_reason[RESULTS_MAX_LOSSES];
+    double total_s;
+} results_seed;
+
+typedef struct {
+    json_t *config;           // borrowed: the run's options as JSON (written as "config")
+    const char *out_dir;
+    const char *label_precision;  // "fp32" / "bf16" / "int8": how weak labels were computed
+    loss_kind losses[RESULTS_MAX_LOSSES];
+    size_t n_losses;
+    size_t n_classes;
+    results_seed seeds[RESULTS_MAX_SEEDS];
+    size_t n_done;            // seeds finished (the files hold these)
+    double total_s;
+} results_run;
+
+// Mean and sample std over the finished seeds of the accuracy of the weak model (which =
+// -1), the ceiling (-2) or student `which` (>= 0); PGR of student `which` when pgr. Returns
+// the count of defined values.
+size_t results_stat(const results_run *r, int which, bool pgr, double *mean, double *std);
+
+// Writes OUT/results.json, OUT/results_summary.json and OUT/report.html atomically.
+int results_write(const results_run *r);
+
+// Writes `root` as indented JSON to `path` atomically, doubles with 17 significant digits
+// (so they read back bit-identical). Returns 0 or -1.
+int results_write_json(const char *path, json_t *root);
+
+// A JSON real, or null for NAN / infinities.
+json_t *results_number(double v);
+
+#endif
