@@ -78,8 +78,8 @@ int pretrain_run(gpt2_model *m, const pretrain_config *c, const int32_t *tokens,
 }
 
 int pretrain_evaluate(gpt2_model *m, const int32_t *tokens, const int32_t *targets, size_t n, size_t T,
-                      size_t probe_pos, double *lm_loss, double *probe_acc) {
-    const size_t B = m->opt.max_batch, VO = m->lm_vocab;
+                      size_t probe_pos, double *lm_loss, double *probe_acc, float *features) {
+    const size_t B = m->opt.max_batch, VO = m->lm_vocab, C = m->cfg.n_embd;
     int32_t *len = malloc(B * sizeof(int32_t));
     if (!len) return W2S_FAIL("out of memory");
     for (size_t b = 0; b < B; b++) len[b] = (int32_t)T;
@@ -97,6 +97,8 @@ int pretrain_evaluate(gpt2_model *m, const int32_t *tokens, const int32_t *targe
             size_t best = 0;
             for (size_t v = 1; v < VO; v++) best = p[v] > p[best] ? v : best;
             correct += (int32_t)best == targets[(s0 + b) * T + probe_pos];
+            if (features)
+                memcpy(features + (s0 + b) * C, m->acts.lnf + (b * T + probe_pos) * C, C * sizeof(float));
         }
     }
     free(len);

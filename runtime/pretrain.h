@@ -34,7 +34,9 @@ int pretrain_run(gpt2_model *m, const pretrain_config *c, const int32_t *tokens,
 
 // Mean LM loss over all n sequences, and the accuracy of the argmax prediction at position
 // `probe_pos` against targets[:, probe_pos] (the demo's caption accuracy). Forward only.
+// features (n, C), if not NULL, gets the final-LayerNorm output at probe_pos from the same
+// forward passes (the demo's test features cost no extra pass).
 int pretrain_evaluate(gpt2_model *m, const int32_t *tokens, const int32_t *targets, size_t n, size_t T,
-                      size_t probe_pos, double *lm_loss, double *probe_acc);
+                      size_t probe_pos, double *lm_loss, double *probe_acc, float *features);
 
 #endif

@@ -3,6 +3,7 @@
 #ifndef W2S_CLI_H
 #define W2S_CLI_H
 
+int cmd_demo(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);

@@ -14,6 +14,7 @@ typedef struct {
 } subcommand;
 
 static const subcommand subcommands[] = {
+    {"demo", cmd_demo, "the built-in weak-to-strong experiment on Fashion-MNIST, no downloads"},
     {"eval", cmd_eval, "accuracy/AUROC of a model on a JSONL dataset, optional predictions"},
     {"info", cmd_info, "ISA chosen and available, topology, threads, library versions"},
     {"run", cmd_run, "the weak-to-strong protocol on your models and data (PGR report)"},

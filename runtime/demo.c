@@ -1,0 +1,333 @@
+// demo.c — `w2s demo`: DEMO.md's recipe end to end (demo.h). Pretraining of the weak and
+// strong bodies on the captioned pool, features at position 49, the four probe runs per seed,
+// and the outputs. Every seed varies pretraining, the A/B split and the batch order; the
+// pretraining/probe permutation of the 60k training images is fixed.
+#include "demo.h"
+
+#include "demo_report.h"
+#include "error.h"
+#include "fileio.h"
+#include "gpt2.h"
+#include "gpt2_checkpoint.h"
+#include "image_tokens.h"
+#include "metrics.h"
+#include "pretrain.h"
+#include "probe.h"
+#include "progress.h"
+#include "rng.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEMO_T 50              // [BOS, t1..t49]
+#define DEMO_FEATURE_POS 49    // the position that predicts the caption
+#define DEMO_POOL 50000        // captioned pretraining pool
+#define DEMO_PROBE 10000       // probe pool (never captioned or pretrained on)
+#define DEMO_PERM_SEED 0x5eedf00dULL
+#define DEMO_BATCH 64
+
+typedef struct {
+    const char *name;
+    gpt2_config cfg;
+    size_t steps;
+    float lr;
+} demo_model_recipe;
+
+// DEMO.md "Models" and "Pretraining".
+static const demo_model_recipe weak_recipe = {
+    "weak", {.n_layer = 1, .n_head = 2, .n_embd = 32, .vocab_size = IMAGE_TOKEN_VOCAB_IN,
+             .n_positions = DEMO_T, .n_classes = 0, .ln_eps = 1e-5f}, 300, 3e-3f};
+static const demo_model_recipe strong_recipe = {
+    "strong", {.n_layer = 4, .n_head = 4, .n_embd = 128, .vocab_size = IMAGE_TOKEN_VOCAB_IN,
+               .n_positions = DEMO_T, .n_classes = 0, .ln_eps = 1e-5f}, 500, 2e-3f};
+
+void demo_config_default(demo_config *c) {
+    memset(c, 0, sizeof *c);
+    c->data_dir = FMNIST_DIR_DEFAULT;
+    c->out_dir = "w2s-demo";
+    c->n_seeds = 3;
+    for (size_t i = 0; i < c->n_seeds; i++) c->seeds[i] = i;
+}
+
+// The binary task: "upper-body garment" = T-shirt/top, Pullover, Coat, Shirt.
+static int32_t task_label(uint8_t cls) { return cls == 0 || cls == 2 || cls == 4 || cls == 6; }
+
+// tokens/targets (n, T) for the images idx[0..n) of split: [BOS, t1..t49] → [t1..t49, caption].
+static void encode_sequences(const fmnist_split *s, const size_t *idx, size_t n, int32_t *tokens,
+                             int32_t *targets) {
+    for (size_t i = 0; i < n; i++) {
+        const size_t im = idx ? idx[i] : i;
+        int32_t *tk = tokens + i * DEMO_T, *tg = targets + i * DEMO_T;
+        tk[0] = IMAGE_TOKEN_BOS;
+        image_tokens_encode(s->pixels + im * FMNIST_PIXELS, tk + 1);
+        memcpy(tg, tk + 1, (DEMO_T - 1) * sizeof(int32_t));
+        tg[DEMO_T - 1] = IMAGE_TOKEN_CAPTION0 + s->labels[im];
+    }
+}
+
+// features (n, C) = final-LayerNorm output at DEMO_FEATURE_POS.
+static int extract_features(gpt2_model *m, const int32_t *tokens, size_t n, float *features) {
+    const size_t C = m->cfg.n_embd, B = m->opt.max_batch;
+    int32_t len[DEMO_BATCH];
+    for (size_t b = 0; b < B; b++) len[b] = DEMO_T;
+    for (size_t s0 = 0; s0 < n; s0 += B) {
+        size_t nb = n - s0 < B ? n - s0 : B;
+        if (gpt2_forward(m, tokens + s0 * DEMO_T, len, nb, DEMO_T, NULL) != 0) return -1;
+        for (size_t b = 0; b < nb; b++)
+            memcpy(features + (s0 + b) * C, m->acts.lnf + (b * DEMO_T + DEMO_FEATURE_POS) * C, C * sizeof(float));
+    }
+    return 0;
+}
+
+typedef struct {
+    const int32_t *pool_tokens, *pool_targets;   // (n_pool, T)
+    const int32_t *probe_tokens, *test_tokens;   // (n_probe, T), (n_test, T)
+    const int32_t *test_targets;                 // (n_test, T)
+    size_t n_pool, n_probe, n_test;
+} demo_data;
+
+// ---- cache of pretrained bodies
+// Key: FNV-1a of everything that determines the weights (recipe, data prefix size, seeds).
+// The thread count and ISA are not in the key: they change the last bits of a pretraining
+// run, not what it learned, and a cache keyed by them would rarely hit. --fresh recomputes.
+static uint64_t fnv1a(const char *s) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+    return h;
+}
+
+static int cache_paths(const demo_config *c, const demo_model_recipe *r, const pretrain_config *pc, size_t n_pool,
+                       uint64_t seed, char *ckpt, char *meta, size_t size) {
+    char root[3072];
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (c->cache_dir) snprintf(root, sizeof root, "%s", c->cache_dir);
+    else if (xdg && *xdg) snprintf(root, sizeof root, "%s/w2s", xdg);
+    else if (home && *home) snprintf(root, sizeof root, "%s/.cache/w2s", home);
+    else return W2S_FAIL("no cache directory: set XDG_CACHE_HOME or HOME, or pass --cache-dir");
+    char recipe[512];
+    snprintf(recipe, sizeof recipe, "w2s-demo-v1|%s|L%zu|H%zu|C%zu|V%zu|P%zu|steps%zu|warm%zu|lr%.9g|b%zu|pool%zu|perm%llx|seed%llu",
+             r->name, r->cfg.n_layer, r->cfg.n_head, r->cfg.n_embd, r->cfg.vocab_size, r->cfg.n_positions, pc->steps,
+             pc->warmup, pc->lr, pc->batch, n_pool, (unsigned long long)DEMO_PERM_SEED, (unsigned long long)seed);
+    snprintf(ckpt, size, "%s/demo-%s-%016llx.safetensors", root, r->name, (unsigned long long)fnv1a(recipe));
+    snprintf(meta, size, "%s/demo-%s-%016llx.json", root, r->name, (unsigned long long)fnv1a(recipe));
+    return w2s_mkdir_p(root);
+}
+
+// Loads a cached body and its pretraining figures; 1 if found and valid, 0 if absent.
+static int cache_load(gpt2_model *m, const char *ckpt, const char *meta, demo_body_stats *st) {
+    if (!w2s_file_exists(ckpt) || !w2s_file_exists(meta)) return 0;
+    json_error_t jerr;
+    json_t *j = json_load_file(meta, 0, &jerr);
+    double loss = 0, secs = 0;
+    json_int_t steps = 0;
+    int ok = j && json_unpack(j, "{s:I, s:F, s:F}", "steps", &steps, "train_loss", &loss, "pretrain_s", &secs) == 0;
+    json_decref(j);
+    if (!ok) return 0;  // a damaged sidecar means: pretrain again (and overwrite)
+    if (gpt2_checkpoint_load_weights(m, ckpt) != 0) return w2s_error_wrap("cached body %s (delete it or use --fresh)", ckpt);
+    st->cached = true;
+    st->steps = (size_t)steps;
+    st->train_loss = loss;
+    st->pretrain_s = secs;
+    return 1;
+}
+
+static int cache_store(const gpt2_model *m, const char *ckpt, const char *meta, const demo_body_stats *st) {
+    if (gpt2_checkpoint_save(m, ckpt) != 0) return -1;
+    json_t *j = json_pack("{s:I, s:f, s:f}", "steps", (json_int_t)st->steps, "train_loss", st->train_loss,
+                          "pretrain_s", st->pretrain_s);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text) return W2S_FAIL("cannot serialize %s", meta);
+    int rc = w2s_write_file_atomic(meta, text, strlen(text));  // after the checkpoint: its presence marks completion
+    free(text);
+    return rc;
+}
+
+// Pretrains one body for `seed` (or loads it from the cache), evaluates it on test and
+// extracts probe-pool and test features.
+static gpt2_model *demo_body(const demo_model_recipe *r, const demo_config *c, const demo_data *d, uint64_t seed,
+                             demo_body_stats *st, float **probe_feat, float **test_feat) {
+    gpt2_options opt = {.max_batch = DEMO_BATCH, .max_seq = DEMO_T, .lm_mode = GPT2_LM_UNTIED,
+                        .lm_vocab = IMAGE_TOKEN_VOCAB_OUT, .precision = GPT2_BF16};
+    gpt2_model *m = gpt2_create(&r->cfg, &opt);
+    if (!m) return NULL;
+    pretrain_config pc = {.steps = c->quick ? r->steps / 5 : r->steps, .batch = DEMO_BATCH, .lr = r->lr,
+                          .lr_floor_frac = 0.1f, .warmup = c->quick ? 6 : 30, .beta1 = 0.9f, .beta2 = 0.95f,
+                          .eps = 1e-8f, .weight_decay = 0.1f, .clip_norm = 1.0f, .seed = seed, .quiet = c->quiet,
+                          .label = r->name};
+    char meta[4096];
+    int found = 0;
+    if (cache_paths(c, r, &pc, d->n_pool, seed, st->checkpoint, meta, sizeof meta) != 0) goto fail;
+    if (!c->fresh && (found = cache_load(m, st->checkpoint, meta, st)) < 0) goto fail;
+    if (!found) {
+        gpt2_init_random(m, seed * 2 + (r == &strong_recipe));
+        double t0 = progress_now();
+        float train_loss;
+        if (pretrain_run(m, &pc, d->pool_tokens, d->pool_targets, d->n_pool, DEMO_T, &train_loss) != 0) goto fail;
+        st->pretrain_s = progress_now() - t0;
+        st->steps = pc.steps;
+        st->train_loss = train_loss;
+        if (cache_store(m, st->checkpoint, meta, st) != 0) goto fail;
+    }
+    st->flops = gpt2_train_flops_per_token(m) * (double)(st->steps * DEMO_BATCH * DEMO_T);
+    const size_t C = r->cfg.n_embd;
+    *probe_feat = malloc(d->n_probe * C * sizeof(float));
+    *test_feat = malloc(d->n_test * C * sizeof(float));
+    if (!*probe_feat || !*test_feat) {
+        W2S_FAIL("out of memory for features");
+        goto fail;
+    }
+    double t0 = progress_now();
+    if (pretrain_evaluate(m, d->test_tokens, d->test_targets, d->n_test, DEMO_T, DEMO_FEATURE_POS, &st->test_loss,
+                          &st->caption_acc, *test_feat) != 0 ||
+        extract_features(m, d->probe_tokens, d->n_probe, *probe_feat) != 0)
+        goto fail;
+    st->features_s = progress_now() - t0;
+    return m;
+fail:
+    w2s_error_wrap("demo %s model, seed %llu", r->name, (unsigned long long)seed);
+    gpt2_destroy(m);
+    return NULL;
+}
+
+// Gathers rows idx[0..n) of x (·, D) into out (n, D).
+static void gather_rows(const float *x, size_t D, const size_t *idx, size_t n, float *out) {
+    for (size_t i = 0; i < n; i++) memcpy(out + i * D, x + idx[i] * D, D * sizeof(float));
+}
+
+// Trains a probe on (x, y) and returns its test accuracy; probs_out (optional) gets its
+// predictions on x_apply (n_apply rows).
+static int run_probe(loss_kind loss, uint64_t seed, size_t epochs, const float *x, const float *y, size_t n,
+                     size_t D, const float *x_test, const int32_t *y_test, size_t n_test, double *acc,
+                     const float *x_apply, size_t n_apply, float *probs_out) {
+    probe_config pc;
+    probe_config_default(&pc, loss);
+    pc.seed = seed;
+    pc.epochs = epochs;
+    probe_head h;
+    if (probe_head_init(&h, D, 2) != 0) return -1;
+    float *p = malloc(n_test * 2 * sizeof(float));
+    int rc = p ? 0 : W2S_FAIL("out of memory");
+    if (rc == 0) rc = probe_train(&h, &pc, x, y, n);
+    if (rc == 0) rc = probe_predict(&h, x_test, n_test, p);
+    if (rc == 0) *acc = metrics_accuracy(p, y_test, n_test, 2);
+    if (rc == 0 && probs_out) rc = probe_predict(&h, x_apply, n_apply, probs_out);
+    free(p);
+    probe_head_free(&h);
+    return rc;
+}
+
+static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *probe_labels,
+                     const int32_t *test_labels, uint64_t seed, demo_seed_result *res) {
+    float *wp = NULL, *wt = NULL, *sp = NULL, *st = NULL;
+    gpt2_model *weak = demo_body(&weak_recipe, c, d, seed, &res->weak_body, &wp, &wt);
+    gpt2_model *strong = weak ? demo_body(&strong_recipe, c, d, seed, &res->strong_body, &sp, &st) : NULL;
+    gpt2_destroy(weak);
+    gpt2_destroy(strong);
+    if (!strong) {
+        free(wp); free(wt); free(sp); free(st);
+        return -1;
+    }
+    const size_t half = d->n_probe / 2, Dw = weak_recipe.cfg.n_embd, Ds = strong_recipe.cfg.n_embd;
+    const size_t epochs = c->quick ? 5 : 20;
+    size_t *perm = malloc(d->n_probe * sizeof(size_t));
+    float *xa = malloc(half * Dw * sizeof(float)), *xbw = malloc(half * Dw * sizeof(float));
+    float *xbs = malloc(half * Ds * sizeof(float));
+    float *ya = malloc(half * 2 * sizeof(float)), *yb = malloc(half * 2 * sizeof(float));
+    float *weak_soft = malloc(half * 2 * sizeof(float));
+    int rc = perm && xa && xbw && xbs && ya && yb && weak_soft ? 0 : W2S_FAIL("out of memory");
+    if (rc == 0) {
+        rng split_rng;
+        rng_seed_stream(&split_rng, seed, 1);
+        for (size_t i = 0; i < d->n_probe; i++) perm[i] = i;
+        rng_shuffle_indices(&split_rng, perm, d->n_probe);
+        // A = perm[0, half): weak, ground truth. B = perm[half, 2·half): students and ceiling.
+        gather_rows(wp, Dw, perm, half, xa);
+        gather_rows(wp, Dw, perm + half, half, xbw);
+        gather_rows(sp, Ds, perm + half, half, xbs);
+        for (size_t i = 0; i < half; i++) {
+            int32_t la = probe_labels[perm[i]], lb = probe_labels[perm[half + i]];
+            ya[2 * i] = (float)(la == 0), ya[2 * i + 1] = (float)(la == 1);
+            yb[2 * i] = (float)(lb == 0), yb[2 * i + 1] = (float)(lb == 1);
+        }
+        double t0 = progress_now();
+        rc = run_probe(LOSS_XENT, seed, epochs, xa, ya, half, Dw, wt, test_labels, d->n_test, &res->acc_weak, xbw,
+                       half, weak_soft);
+        if (rc == 0)
+            rc = run_probe(LOSS_XENT, seed, epochs, xbs, yb, half, Ds, st, test_labels, d->n_test, &res->acc_ceiling,
+                           NULL, 0, NULL);
+        if (rc == 0)
+            rc = run_probe(LOSS_XENT, seed, epochs, xbs, weak_soft, half, Ds, st, test_labels, d->n_test,
+                           &res->acc_xent, NULL, 0, NULL);
+        if (rc == 0)
+            rc = run_probe(LOSS_LOGCONF, seed, epochs, xbs, weak_soft, half, Ds, st, test_labels, d->n_test,
+                           &res->acc_logconf, NULL, 0, NULL);
+        res->probes_s = progress_now() - t0;
+        res->pgr_xent = metrics_pgr(res->acc_weak, res->acc_xent, res->acc_ceiling, &res->pgr_reason);
+        res->pgr_logconf = metrics_pgr(res->acc_weak, res->acc_logconf, res->acc_ceiling, &res->pgr_reason);
+    }
+    free(perm); free(xa); free(xbw); free(xbs); free(ya); free(yb); free(weak_soft);
+    free(wp); free(wt); free(sp); free(st);
+    return rc;
+}
+
+int demo_run(const demo_config *c) {
+    if (c->n_seeds == 0 || c->n_seeds > DEMO_MAX_SEEDS) return W2S_FAIL("demo: 1 to %d seeds", DEMO_MAX_SEEDS);
+    double t_start = progress_now();
+    fmnist_split train, test;
+    if (fmnist_load(&train, c->data_dir, "train") != 0) return -1;
+    if (fmnist_load(&test, c->data_dir, "t10k") != 0) {
+        fmnist_free(&train);
+        return -1;
+    }
+    if (train.n != DEMO_POOL + DEMO_PROBE) {
+        size_t got = train.n;
+        fmnist_free(&train);
+        fmnist_free(&test);
+        return W2S_FAIL("demo: expected %d training images, found %zu", DEMO_POOL + DEMO_PROBE, got);
+    }
+    // --quick keeps the recipe's shape but uses a fraction of every split.
+    demo_data d = {.n_pool = c->quick ? 10000 : DEMO_POOL, .n_probe = c->quick ? 4000 : DEMO_PROBE,
+                   .n_test = c->quick ? 4000 : test.n};
+    size_t *perm = malloc(train.n * sizeof(size_t));
+    int32_t *mem = malloc((2 * d.n_pool + d.n_probe + 2 * d.n_test) * DEMO_T * sizeof(int32_t));
+    int32_t *probe_labels = malloc(d.n_probe * sizeof(int32_t)), *test_labels = malloc(d.n_test * sizeof(int32_t));
+    int32_t *scratch = malloc(d.n_probe * DEMO_T * sizeof(int32_t));
+    demo_results results = {.config = c};
+    int rc = perm && mem && probe_labels && test_labels && scratch ? 0 : W2S_FAIL("demo: out of memory");
+    if (rc == 0) {
+        rng perm_rng;
+        rng_seed(&perm_rng, DEMO_PERM_SEED);
+        for (size_t i = 0; i < train.n; i++) perm[i] = i;
+        rng_shuffle_indices(&perm_rng, perm, train.n);
+        int32_t *pool_tokens = mem, *pool_targets = pool_tokens + d.n_pool * DEMO_T;
+        int32_t *probe_tokens = pool_targets + d.n_pool * DEMO_T;
+        int32_t *test_tokens = probe_tokens + d.n_probe * DEMO_T, *test_targets = test_tokens + d.n_test * DEMO_T;
+        encode_sequences(&train, perm, d.n_pool, pool_tokens, pool_targets);
+        encode_sequences(&train, perm + DEMO_POOL, d.n_probe, probe_tokens, scratch);
+        encode_sequences(&test, NULL, d.n_test, test_tokens, test_targets);
+        for (size_t i = 0; i < d.n_probe; i++) probe_labels[i] = task_label(train.labels[perm[DEMO_POOL + i]]);
+        for (size_t i = 0; i < d.n_test; i++) test_labels[i] = task_label(test.labels[i]);
+        d.pool_tokens = pool_tokens, d.pool_targets = pool_targets;
+        d.probe_tokens = probe_tokens, d.test_tokens = test_tokens, d.test_targets = test_targets;
+    }
+    for (size_t s = 0; rc == 0 && s < c->n_seeds; s++) {
+        double t0 = progress_now();
+        results.seeds[s].seed = c->seeds[s];
+        rc = demo_seed(c, &d, probe_labels, test_labels, c->seeds[s], &results.seeds[s]);
+        results.seeds[s].total_s = progress_now() - t0;
+        results.n_done = s + 1;
+        if (rc == 0 && !c->quiet) demo_print_seed(stderr, &results.seeds[s]);
+    }
+    results.total_s = progress_now() - t_start;
+    if (rc == 0) {
+        demo_print_table(stdout, &results);
+        rc = demo_write_outputs(&results);
+    }
+    free(perm); free(mem); free(probe_labels); free(test_labels); free(scratch);
+    fmnist_free(&train);
+    fmnist_free(&test);
+    return rc;
+}

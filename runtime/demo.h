@@ -1,0 +1,31 @@
+// demo.h — the built-in experiment (`w2s demo`, DEMO.md): weak-to-strong generalization on
+// Fashion-MNIST with two small GPT-2-architecture models pretrained here on captioned image
+// tokens, then linear probes on their frozen features: weak (ground truth) → weak labels →
+// strong students (xent, logconf) vs the strong ceiling; PGR per loss over several seeds.
+// Not the general protocol on user data: that is `w2s run`.
+#ifndef W2S_RUNTIME_DEMO_H
+#define W2S_RUNTIME_DEMO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DEMO_MAX_SEEDS 16
+
+typedef struct {
+    const char *data_dir;    // Fashion-MNIST IDX files (FMNIST_DIR_DEFAULT)
+    const char *out_dir;     // results.json, results_summary.json, report.html ("w2s-demo")
+    uint64_t seeds[DEMO_MAX_SEEDS];
+    size_t n_seeds;          // 3
+    const char *cache_dir;   // pretrained bodies; NULL = $XDG_CACHE_HOME/w2s (or ~/.cache/w2s)
+    bool fresh;              // ignore cached bodies (and overwrite them)
+    bool quick;              // a smaller, faster version for smoke tests
+    bool quiet;
+} demo_config;
+
+void demo_config_default(demo_config *c);
+
+// Runs everything and writes the outputs. Returns 0, or -1 with a message.
+int demo_run(const demo_config *c);
+
+#endif

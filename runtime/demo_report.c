@@ -1,0 +1,184 @@
+// demo_report.c — tables, JSON and HTML of the demo's results (demo_report.h).
+#include "demo_report.h"
+
+#include "cpu.h"
+#include "error.h"
+#include "fileio.h"
+#include "metrics.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+typedef struct {
+    const char *key, *label;
+    size_t offset;   // of the double in demo_seed_result
+} demo_metric;
+
+#define METRIC(k, l, f) {k, l, offsetof(demo_seed_result, f)}
+static const demo_metric metrics[] = {
+    METRIC("weak", "weak (probe on weak features, ground truth)", acc_weak),
+    METRIC("ceiling", "ceiling (strong features, ground truth)", acc_ceiling),
+    METRIC("xent", "student xent (strong features, weak labels)", acc_xent),
+    METRIC("logconf", "student logconf (+ confidence loss)", acc_logconf),
+    METRIC("pgr_xent", "PGR xent", pgr_xent),
+    METRIC("pgr_logconf", "PGR logconf", pgr_logconf),
+};
+enum { N_METRICS = sizeof metrics / sizeof metrics[0] };
+
+static double metric_of(const demo_seed_result *s, const demo_metric *m) {
+    return *(const double *)((const char *)s + m->offset);
+}
+
+// mean and sample std of one metric over the seeds (NaN PGRs skipped); returns how many.
+static size_t metric_stats(const demo_results *r, const demo_metric *m, double *mean, double *std) {
+    double v[DEMO_MAX_SEEDS];
+    for (size_t s = 0; s < r->n_done; s++) v[s] = metric_of(&r->seeds[s], m);
+    return metrics_mean_std(v, r->n_done, mean, std);
+}
+
+void demo_print_seed(FILE *f, const demo_seed_result *r) {
+    fprintf(f, "seed %llu: weak %.3f  ceiling %.3f  xent %.3f  logconf %.3f  PGR xent %.2f logconf %.2f  (%.1f s)\n",
+            (unsigned long long)r->seed, r->acc_weak, r->acc_ceiling, r->acc_xent, r->acc_logconf, r->pgr_xent,
+            r->pgr_logconf, r->total_s);
+}
+
+void demo_print_table(FILE *f, const demo_results *r) {
+    fprintf(f, "\nw2s demo: Fashion-MNIST \"upper-body garment\", linear probes on pretrained GPT-2 bodies, %zu seed%s\n\n",
+            r->n_done, r->n_done == 1 ? "" : "s");
+    fprintf(f, "| %-46s | %6s | %6s |\n|%s|%s|%s|\n", "test accuracy", "mean", "std",
+            "------------------------------------------------", "--------", "--------");
+    for (size_t i = 0; i < N_METRICS; i++) {
+        double mean, std;
+        size_t n = metric_stats(r, &metrics[i], &mean, &std);
+        if (n == 0) fprintf(f, "| %-46s | %6s | %6s |\n", metrics[i].label, "n/a", "");
+        else if (n == 1) fprintf(f, "| %-46s | %6.3f | %6s |\n", metrics[i].label, mean, "-");
+        else fprintf(f, "| %-46s | %6.3f | %6.3f |\n", metrics[i].label, mean, std);
+    }
+    double pre = 0, probes = 0;
+    for (size_t s = 0; s < r->n_done; s++) {
+        pre += r->seeds[s].weak_body.pretrain_s + r->seeds[s].strong_body.pretrain_s;
+        probes += r->seeds[s].probes_s;
+    }
+    fprintf(f, "\nwall time: %.1f s total (pretraining %.1f s, probes %.1f s)\n", r->total_s, pre, probes);
+}
+
+static json_t *body_json(const demo_body_stats *b) {
+    return json_pack("{s:b, s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "cached", b->cached, "checkpoint",
+                     b->checkpoint, "steps", (json_int_t)b->steps, "pretrain_s",
+                     b->pretrain_s, "features_s", b->features_s, "train_loss", b->train_loss, "test_lm_loss",
+                     b->test_loss, "caption_acc", b->caption_acc, "flops", b->flops, "gflops_per_s",
+                     b->pretrain_s > 0 ? b->flops / b->pretrain_s * 1e-9 : 0.0);
+}
+
+// NaN is not JSON: an undefined PGR is null.
+static json_t *number_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+static int write_json(const char *dir, const char *name, json_t *root) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+    if (!text) return W2S_FAIL("cannot serialize %s", path);
+    size_t n = strlen(text);
+    text[n] = '\n';  // json_dumps leaves room for the NUL we overwrite; end the file with a newline
+    int rc = w2s_write_file_atomic(path, text, n + 1);
+    free(text);
+    return rc;
+}
+
+static int write_results(const demo_results *r) {
+    const demo_config *c = r->config;
+    json_t *seeds = json_array(), *summary = json_object(), *stats = json_object();
+    for (size_t s = 0; s < r->n_done; s++) {
+        const demo_seed_result *sr = &r->seeds[s];
+        json_t *o = json_pack("{s:I, s:o, s:o, s:f, s:f}", "seed", (json_int_t)sr->seed, "weak_body",
+                              body_json(&sr->weak_body), "strong_body", body_json(&sr->strong_body), "probes_s",
+                              sr->probes_s, "total_s", sr->total_s);
+        for (size_t i = 0; i < N_METRICS; i++) json_object_set_new(o, metrics[i].key, number_or_null(metric_of(sr, &metrics[i])));
+        if (!isfinite(sr->pgr_xent)) json_object_set_new(o, "pgr_undefined_reason", json_string(sr->pgr_reason));
+        json_array_append_new(seeds, o);
+    }
+    for (size_t i = 0; i < N_METRICS; i++) {
+        double mean, std;
+        size_t n = metric_stats(r, &metrics[i], &mean, &std);
+        json_object_set_new(stats, metrics[i].key,
+                            n ? json_pack("{s:o, s:o, s:I}", "mean", number_or_null(mean), "std",
+                                          number_or_null(std), "n", (json_int_t)n)
+                              : json_null());
+    }
+    // results_summary.json in the reference's shape (openai/weak-to-strong): means over seeds.
+    const char *keys[] = {"weak_acc", "strong_acc", "transfer_acc_xent", "transfer_acc_logconf"};
+    for (size_t i = 0; i < 4; i++) {
+        double mean, std;
+        metric_stats(r, &metrics[i], &mean, &std);
+        json_object_set_new(summary, keys[i], number_or_null(mean));
+    }
+    json_t *root = json_pack(
+        "{s:s, s:{s:s, s:b, s:I}, s:o, s:o, s:{s:s, s:s, s:i}, s:f}", "experiment", "w2s demo (DEMO.md)", "config",
+        "data_dir", c->data_dir, "quick", c->quick, "n_seeds", (json_int_t)r->n_done, "seeds", seeds, "stats", stats,
+        "machine", "isa", w2s_isa_name(w2s_isa_active()), "w2s_version", "0.1.0", "threads", omp_get_max_threads(),
+        "total_s", r->total_s);
+    int rc = root ? 0 : W2S_FAIL("cannot build results.json");
+    if (rc == 0) rc = write_json(c->out_dir, "results.json", root);
+    if (rc == 0) rc = write_json(c->out_dir, "results_summary.json", summary);
+    json_decref(root);
+    json_decref(summary);
+    return rc;
+}
+
+// report.html: the table and an SVG bar chart of mean accuracies (±std), self-contained.
+static int write_report(const demo_results *r) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/report.html", r->config->out_dir);
+    w2s_atomic_file af;
+    if (w2s_atomic_open(&af, path) != 0) return -1;
+    FILE *f = af.f;
+    fprintf(f, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>w2s demo</title>\n"
+               "<style>body{font-family:sans-serif;max-width:52em;margin:2em auto}"
+               "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.3em .6em;text-align:right}"
+               "td:first-child{text-align:left}</style></head><body>\n"
+               "<h1>Weak-to-strong generalization: w2s demo</h1>\n"
+               "<p>Fashion-MNIST, binary task \"upper-body garment\"; linear probes on frozen features of two "
+               "GPT-2-architecture models pretrained on captioned image tokens (DEMO.md). %zu seed(s), %.1f s.</p>\n"
+               "<table><tr><th>test accuracy</th><th>mean</th><th>std</th></tr>\n",
+            r->n_done, r->total_s);
+    for (size_t i = 0; i < N_METRICS; i++) {
+        double mean, std;
+        size_t n = metric_stats(r, &metrics[i], &mean, &std);
+        if (n > 1)
+            fprintf(f, "<tr><td>%s</td><td>%.3f</td><td>%.3f</td></tr>\n", metrics[i].label, mean, std);
+        else if (n == 1)
+            fprintf(f, "<tr><td>%s</td><td>%.3f</td><td>-</td></tr>\n", metrics[i].label, mean);
+        else
+            fprintf(f, "<tr><td>%s</td><td>n/a</td><td></td></tr>\n", metrics[i].label);
+    }
+    fprintf(f, "</table>\n<h2>Accuracy (mean ± std over seeds)</h2>\n");
+    // Bars start at the axis minimum so differences of a few points are visible.
+    const double lo = 0.75, hi = 1.0, W = 560, H = 260, x0 = 60, bw = 90;
+    fprintf(f, "<svg id=\"plot\" width=\"%.0f\" height=\"%.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n", W, H + 40);
+    for (int g = 0; g <= 5; g++) {
+        double v = lo + (hi - lo) * g / 5.0, y = H - (v - lo) / (hi - lo) * (H - 20);
+        fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+                   "<text x=\"5\" y=\"%.1f\" font-size=\"12\">%.2f</text>\n", x0, W, y, y, y + 4, v);
+    }
+    const char *colors[] = {"#d62728", "#2ca02c", "#1f77b4", "#9467bd"};
+    for (size_t i = 0; i < 4; i++) {
+        double mean, std;
+        metric_stats(r, &metrics[i], &mean, &std);
+        double v = mean < lo ? lo : mean, y = H - (v - lo) / (hi - lo) * (H - 20), x = x0 + 20 + i * (bw + 30);
+        double e = isfinite(std) ? std / (hi - lo) * (H - 20) : 0;
+        fprintf(f, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"%s\"/>"
+                   "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>"
+                   "<text x=\"%.0f\" y=\"%.0f\" font-size=\"13\">%s %.3f</text>\n",
+                x, y, bw, H - y, colors[i], x + bw / 2, x + bw / 2, y - e, y + e, x, H + 20, metrics[i].key, mean);
+    }
+    fprintf(f, "</svg>\n</body></html>\n");
+    return w2s_atomic_commit(&af);
+}
+
+int demo_write_outputs(const demo_results *r) {
+    if (w2s_mkdir_p(r->config->out_dir) != 0) return -1;
+    if (write_results(r) != 0 || write_report(r) != 0) return w2s_error_wrap("writing the demo's outputs");
+    return 0;
+}

@@ -1,0 +1,42 @@
+// demo_report.h — the demo's figures and how they are shown: the terminal table,
+// results.json (everything), results_summary.json (the reference's keys) and report.html
+// (table + inline SVG plot, no network needed). All files are written atomically.
+#ifndef W2S_RUNTIME_DEMO_REPORT_H
+#define W2S_RUNTIME_DEMO_REPORT_H
+
+#include "demo.h"
+
+#include <stdio.h>
+
+typedef struct {
+    bool cached;             // loaded from the cache instead of pretrained
+    char checkpoint[4096];   // the cached checkpoint file
+    size_t steps;
+    double pretrain_s, features_s;
+    double train_loss;       // mean LM loss over the last 10% of pretraining steps
+    double test_loss;        // LM loss on the test images (captions included)
+    double caption_acc;      // argmax at position 49 = the caption token
+    double flops;            // pretraining FLOPs (6 · params · tokens)
+} demo_body_stats;
+
+typedef struct {
+    uint64_t seed;
+    demo_body_stats weak_body, strong_body;
+    double acc_weak, acc_ceiling, acc_xent, acc_logconf;
+    double pgr_xent, pgr_logconf;   // NAN when undefined (pgr_reason says why)
+    const char *pgr_reason;
+    double probes_s, total_s;
+} demo_seed_result;
+
+typedef struct {
+    const demo_config *config;
+    demo_seed_result seeds[DEMO_MAX_SEEDS];
+    size_t n_done;
+    double total_s;
+} demo_results;
+
+void demo_print_seed(FILE *f, const demo_seed_result *r);
+void demo_print_table(FILE *f, const demo_results *r);
+int demo_write_outputs(const demo_results *r);
+
+#endif

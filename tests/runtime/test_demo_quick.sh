@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# test_demo_quick.sh — `w2s demo --quick` end to end on the real Fashion-MNIST files: the
+# output files exist and agree, the ceiling beats the weak model, and a second run from the
+# warm cache reuses the pretrained bodies and reproduces the same accuracies.
+set -euo pipefail
+: "${W2S_BIN:?}"
+if [ ! -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+  echo "dataset-fashion-mnist is not installed (scripts/setup.sh installs it)" >&2
+  exit 1
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$W2S_BIN" demo --quick --seeds 0 --out "$tmp/a" --cache-dir "$tmp/cache" --quiet > "$tmp/a.txt"
+"$W2S_BIN" demo --quick --seeds 0 --out "$tmp/b" --cache-dir "$tmp/cache" --quiet > "$tmp/b.txt"
+grep -q "PGR logconf" "$tmp/a.txt"
+
+/usr/bin/python3 - "$tmp" <<'PY'
+import json, math, sys
+tmp = sys.argv[1]
+def load(run):
+    r = json.load(open(f"{tmp}/{run}/results.json"))
+    s = json.load(open(f"{tmp}/{run}/results_summary.json"))
+    html = open(f"{tmp}/{run}/report.html").read()
+    return r, s, html
+a, sa, html = load("a")
+b, sb, _ = load("b")
+seed = a["seeds"][0]
+assert "<svg" in html and "</html>" in html, "report.html is incomplete"
+assert seed["ceiling"] > seed["weak"], f"ceiling {seed['ceiling']} does not beat weak {seed['weak']}"
+for key, src in [("weak_acc", "weak"), ("strong_acc", "ceiling"), ("transfer_acc_xent", "xent"),
+                 ("transfer_acc_logconf", "logconf")]:
+    assert abs(sa[key] - a["stats"][src]["mean"]) < 1e-9, (key, sa[key], a["stats"][src])
+for loss in ["xent", "logconf"]:
+    pgr = (seed[loss] - seed["weak"]) / (seed["ceiling"] - seed["weak"])
+    assert abs(pgr - seed["pgr_" + loss]) < 1e-5, (loss, pgr, seed["pgr_" + loss])
+assert not seed["weak_body"]["cached"] and not seed["strong_body"]["cached"]
+assert b["seeds"][0]["weak_body"]["cached"] and b["seeds"][0]["strong_body"]["cached"], "warm run did not reuse the cache"
+for k in ["weak", "ceiling", "xent", "logconf"]:
+    assert a["seeds"][0][k] == b["seeds"][0][k], f"{k} differs between cold and warm runs"
+print(f"demo quick ok: weak {seed['weak']:.3f} ceiling {seed['ceiling']:.3f} "
+      f"xent {seed['xent']:.3f} logconf {seed['logconf']:.3f}, total {a['total_s']:.1f}s / warm {b['total_s']:.1f}s")
+PY
