@@ -248,3 +248,17 @@ pipeline_stats pipeline_get_stats(pipeline *p) {
     pthread_mutex_unlock(&p->mu);
     return s;
 }
+
+const char *pipeline_failure(pipeline *p) {
+    pthread_mutex_lock(&p->mu);
+    const char *m = p->failed ? p->message : NULL; // never rewritten once set: first failure wins
+    pthread_mutex_unlock(&p->mu);
+    return m;
+}
+
+bool pipeline_drained(pipeline *p) {
+    pthread_mutex_lock(&p->mu);
+    bool d = p->closed && !p->failed && p->released == p->committed && !p->reader_holds;
+    pthread_mutex_unlock(&p->mu);
+    return d;
+}

@@ -9,6 +9,7 @@
 
 #include "topology.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,5 +67,9 @@ int pipeline_release_read(pipeline *p, pipeline_slot *slot);
 void pipeline_fail(pipeline *p, const char *message);
 
 pipeline_stats pipeline_get_stats(pipeline *p);
+// The first failure's message, or NULL if the pipeline has not failed. Stable until destroy.
+const char *pipeline_failure(pipeline *p);
+// True once the producer has closed the ring and the consumer has released every batch.
+bool pipeline_drained(pipeline *p);
 
 #endif

@@ -164,7 +164,8 @@ static void test_fifo_10k(void **state) {
     side prod = {.p = p, .n = N, .seed = 1, .delay_pct = 10, .fail_at = -1};
     side cons = {.p = p, .n = N, .seed = 2, .delay_pct = 10, .fail_at = -1};
     run_pair(&prod, &cons);
-    if (prod.rc || cons.rc) fail_msg("producer %d '%s', consumer %d '%s'", prod.rc, prod.message, cons.rc, cons.message);
+    if (prod.rc || cons.rc)
+        fail_msg("producer %d '%s', consumer %d '%s'", prod.rc, prod.message, cons.rc, cons.message);
     assert_int_equal(prod.done, N);
     assert_int_equal(cons.done, N);
     pipeline_stats st = pipeline_get_stats(p);

@@ -108,7 +108,8 @@ static void check_probe(const char *name, const stage_probe *s) {
     assert_int_equal(s->team_size, s->n);
     for (int i = 0; i < s->n; i++) {
         if (!s->bound_ok[i]) fail_msg("%s thread %d is not bound to exactly PU %u", name, i, s->pus[i]);
-        if (s->cpu[i] != (int)s->pus[i]) fail_msg("%s thread %d runs on CPU %d, not PU %u", name, i, s->cpu[i], s->pus[i]);
+        if (s->cpu[i] != (int)s->pus[i])
+            fail_msg("%s thread %d runs on CPU %d, not PU %u", name, i, s->cpu[i], s->pus[i]);
     }
 }
 
@@ -130,7 +131,8 @@ static void test_two_stages(void **state) {
     assert_non_null(p);
     stage_probe lab = {.topo = t, .pus = pl.stage[PLACEMENT_LABEL].pus, .n = pl.stage[PLACEMENT_LABEL].n_threads,
                        .p = p, .producer = true};
-    stage_probe trn = {.topo = t, .pus = pl.stage[PLACEMENT_TRAIN].pus, .n = pl.stage[PLACEMENT_TRAIN].n_threads, .p = p};
+    stage_probe trn = {
+        .topo = t, .pus = pl.stage[PLACEMENT_TRAIN].pus, .n = pl.stage[PLACEMENT_TRAIN].n_threads, .p = p};
     team *a = start("label", &lab, true), *b = start("train", &trn, true);
     int ra = team_join(a);
     if (ra < 0) fail_msg("%s", w2s_error_message());
