@@ -164,18 +164,21 @@ typedef struct {
     int failed;           // shared: some thread could not get its workspace
 } gemm_plan;
 
-// Splits T threads into tm × tn over the tile grid, minimising the padded area per thread;
-// ties go to splitting N (each thread then streams only its share of the weights).
-static void split_threads(size_t T, size_t mt, size_t nt, const gemm_kernel *k, size_t *tm,
-                          size_t *tn) {
+// Splits T threads into tm × tn over the tile grid, minimising the padded area per thread.
+// Ties: when every thread would get at least a full mc block of rows, split M (each thread
+// then packs only its own rows of A; the shared weights are read from L3); otherwise split N
+// (each thread streams only its share of the weights, the decode / small-batch case).
+static void split_threads(size_t T, size_t M, size_t mt, size_t nt, const gemm_kernel *k,
+                          size_t *tm, size_t *tn) {
     size_t best = (size_t)-1;
+    bool prefer_m = M / T >= k->mc;
     *tm = 1;
     *tn = T;
     for (size_t a = 1; a <= T; a++) {
         if (T % a) continue;
         size_t b = T / a;
         size_t area = div_up(mt, a) * k->mr * div_up(nt, b) * k->nr;
-        if (area < best || (area == best && b > *tn)) {
+        if (area < best || (area == best && (prefer_m ? a > *tm : b > *tn))) {
             best = area;
             *tm = a;
             *tn = b;
@@ -188,7 +191,7 @@ static void gemm_thread(gemm_plan *pl, size_t t, size_t T) {
     const gemm_args *g = pl->g;
     size_t mr = k->mr, nr = k->nr, kg = k->kgroup, esz = type_esz(k->type);
     size_t mt = div_up(g->M, mr), nt = div_up(g->N, nr), tm, tn;
-    split_threads(T, mt, nt, k, &tm, &tn);
+    split_threads(T, g->M, mt, nt, k, &tm, &tn);
     size_t r = t / tn, s = t % tn;
     size_t m0 = min_sz(g->M, (r * mt / tm) * mr), m1 = min_sz(g->M, ((r + 1) * mt / tm) * mr);
     size_t n0 = min_sz(g->N, (s * nt / tn) * nr), n1 = min_sz(g->N, ((s + 1) * nt / tn) * nr);

@@ -104,7 +104,7 @@ static void test_gemm_u8s8(void **state) { check_type(GEMM_U8S8); }
 
 // Bad arguments fail with a message instead of computing.
 static void test_gemm_errors(void **state) {
-    float a[4] = {0}, b[4] = {0}, c[4] = {0};
+    float a[4] = {0}, b[6] = {0}, c[4] = {0};
     gemm_args g = {.M = 2, .N = 2, .K = 2, .a_dtype = W2S_DTYPE_F32, .a = {a, 2, 1},
                    .b_dtype = W2S_DTYPE_F32, .b = {b, 2, 1}, .c_dtype = W2S_DTYPE_F32, .c = c, .ldc = 2};
     assert_int_equal(gemm(GEMM_F32, W2S_ISA_SCALAR, &g), 0);
