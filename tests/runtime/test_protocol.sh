@@ -68,6 +68,19 @@ PY
 # The weak model saved by the run evaluates to its recorded accuracy on the whole file as a check of eval's path.
 "$W2S_BIN" eval --model out_before/seed0/weak/model.safetensors --data data.jsonl > /dev/null || fail "eval of the run's weak model"
 
+# ---- text data through the strong directory's tokenizer (byte-level vocab.json + merges.txt)
+"$PROBE" model tweak 1 2 16 256 16 1
+"$PROBE" model tstrong 2 2 32 256 16 2
+"$PROBE" tokenizer tstrong
+"$PROBE" textdata text.jsonl 300 5
+"$W2S_BIN" run --weak tweak --strong tstrong --data text.jsonl --n-train 240 --n-test 60 --lr 1e-3 --losses xent,product \
+    --precision fp32 --out tout > /dev/null 2> tout.err || { cat tout.err; fail "text run failed"; }
+$CHECK check tout
+grep -q '"txt"' tout/seed0/weak_labels.jsonl || fail "weak labels lost the text field"
+grep -q '"label_precision": "fp32"' tout/results.json || fail "label_precision fp32"
+"$PROBE" model tsmall 1 2 16 200 16 1
+"$PROBE" tokenizer tsmall
+
 # ---- errors: one line on stderr, non-zero exit
 expect_error() {  # pattern, then the command
     local pat="$1"; shift
@@ -86,6 +99,9 @@ expect_error "unknown option" "$W2S_BIN" run $ARGS --bogus 1 --out e4
 expect_error "exceed" "$W2S_BIN" run --weak weak --strong strong --data data.jsonl --n-train 400 --n-test 100 --out e5
 echo '{"input_ids": [1, 2, 99], "hard_label": 0}' > badid.jsonl
 expect_error "badid.jsonl:1" "$W2S_BIN" run --weak weak --strong strong --data badid.jsonl --out e6
-[ ! -e e1 ] && [ ! -e e3 ] || fail "an output directory was created for a failed run"
+expect_error "tokenizer and model files do not match" "$W2S_BIN" run --weak tsmall --strong tsmall --data text.jsonl --out e7
+expect_error "no tokenizer" "$W2S_BIN" run --weak weak --strong strong --data text.jsonl --out e8
+expect_error "precision" "$W2S_BIN" run $ARGS --precision fp16 --out e9
+[ ! -e e1 ] && [ ! -e e3 ] && [ ! -e e7 ] || fail "an output directory was created for a failed run"
 "$W2S_BIN" run --help | grep -q -- "--weak DIR" || fail "--help"
 echo "ok"
