@@ -37,7 +37,8 @@ static void usage(FILE *f) {
         "  --threads N       OpenMP threads (default: all; results are bit-identical per thread count)\n"
         "  --epochs E        epochs (default 2)\n"
         "  --batch B         examples per optimizer step; the loss sees the whole batch (default 32)\n"
-        "  --minibatch b     examples per forward/backward (memory); default 8\n"
+        "  --minibatch b     examples per forward/backward, bounds activation memory (default 8); when\n"
+        "                    smaller than --batch, minibatches are forwarded again before their backward\n"
         "  --lr X            peak learning rate, cosine to 0 (default 5e-5 for n_embd <= 1024, else 1e-5)\n"
         "  --max-ctx T       drop examples longer than T tokens (default min(1024, n_positions))\n"
         "  --truncate        cut long examples to their first T tokens instead of dropping them\n"
@@ -209,7 +210,7 @@ int cmd_run(int argc, char **argv) {
             break;
         }
         const char *key = a + 2;
-        if (!strcmp(key, "config")) {
+        if (!strcmp(key, "config") && i + 1 < argc) {
             i++;
             continue;
         }
