@@ -1,6 +1,7 @@
 # test_resume.sh — a `w2s run` killed with SIGKILL during student training and rerun with the
 # same command ends with the same numbers as an uninterrupted run (timings excluded): finished
 # steps are reused and the interrupted student resumes from its last checkpoint, bit-exactly.
+# W2S_TEST_THREADS (default 1) sets --threads; test_resume_mt.sh runs it with 2.
 set -eu
 fail() { echo "FAIL: $*" >&2; exit 1; }
 PROBE="$W2S_BUILD_DIR/tests/probe_w2s_fixture"
@@ -13,7 +14,7 @@ cd "$T"
 "$PROBE" model strong 2 2 32 64 32 2
 "$PROBE" data data.jsonl 700 64 11
 ARGS="--weak weak --strong strong --data data.jsonl --n-train 600 --n-test 100 --seeds 3 --lr 1e-3 --batch 16
-      --minibatch 4 --epochs 3 --losses xent,logconf --ckpt-every 1"
+      --minibatch 4 --epochs 3 --losses xent,logconf --ckpt-every 1 --threads ${W2S_TEST_THREADS:-1}"
 
 "$W2S_BIN" run $ARGS --out a > /dev/null 2> a.err || { cat a.err; fail "uninterrupted run failed"; }
 $CHECK check a
