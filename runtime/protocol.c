@@ -216,6 +216,7 @@ static bool step_load(const char *dir, uint64_t key, results_model *m) {
         m->n_train = (size_t)json_integer_value(json_object_get(o, "n_train"));
         m->train_s = json_num(o, "train_s");
         m->eval_s = json_num(o, "eval_s");
+        m->examples_per_s = json_num(o, "train_examples_per_s");
         m->reused = true;
     }
     json_decref(o);
@@ -226,10 +227,11 @@ static int step_save(const char *dir, uint64_t key, const results_model *m) {
     char path[4200], hex[17];
     snprintf(path, sizeof path, "%s/step.json", dir);
     key_hex(hex, key);
-    json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:I, s:I, s:f, s:f}", "key", hex, "accuracy",
+    json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:I, s:I, s:f, s:f, s:o}", "key", hex, "accuracy",
                           results_number(m->accuracy), "auroc", results_number(m->auroc), "final_loss",
                           results_number(m->final_loss), "steps", (json_int_t)m->steps, "n_train",
-                          (json_int_t)m->n_train, "train_s", m->train_s, "eval_s", m->eval_s);
+                          (json_int_t)m->n_train, "train_s", m->train_s, "eval_s", m->eval_s,
+                          "train_examples_per_s", results_number(m->examples_per_s));
     int rc = o ? results_write_json(path, o) : W2S_FAIL("cannot build %s", path);
     json_decref(o);
     return rc;
@@ -297,6 +299,8 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
         *r = (results_model){.accuracy = ev.accuracy, .auroc = ev.auroc, .auroc_reason = ev.auroc_reason,
                              .final_loss = st.final_loss, .steps = st.steps, .n_train = s->train.n,
                              .train_s = st.seconds, .eval_s = ev.seconds, .resumed_step = st.resumed_step};
+        size_t B = c->batch < s->train.n ? c->batch : s->train.n;
+        r->examples_per_s = st.seconds > 0 ? (double)((st.steps - st.resumed_step) * B) / st.seconds : NAN;
         rc = step_save(dir, s->key, r);
     }
     if (!rc) unlink(ckpt);  // the step record supersedes it
@@ -314,7 +318,7 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
 // OUT/seed<k>/labels.safetensors when its key matches; otherwise computed (loading the weak
 // model from its step if `weak` is NULL) and written with weak_labels.jsonl.
 static int run_label_step(const run_ctx *x, uint64_t seed, const dataset_split *sp, gpt2_model *weak, uint64_t key,
-                          float *soft, int32_t *hard, double *label_s) {
+                          float *soft, int32_t *hard, double *label_s, double *label_rate) {
     const protocol_config *c = x->c;
     const size_t n = sp->n_train2, K = x->K;
     char dir[4096], rec[4200], jsonl[4200], weak_file[4200], hex[17];
@@ -324,6 +328,7 @@ static int run_label_step(const run_ctx *x, uint64_t seed, const dataset_split *
     snprintf(weak_file, sizeof weak_file, "%s/weak/model.safetensors", dir);
     key_hex(hex, key);
     *label_s = 0;
+    *label_rate = NAN;
     if (w2s_file_exists(rec) && w2s_file_exists(jsonl)) {
         safetensors_file *f = safetensors_open(rec);
         const char *k = f ? safetensors_metadata(f, LABELS_META_KEY) : NULL;
@@ -363,6 +368,7 @@ static int run_label_step(const run_ctx *x, uint64_t seed, const dataset_split *
         safetensors_writer_destroy(w);
     }
     *label_s = progress_now() - t0;
+    *label_rate = *label_s > 0 ? (double)n / *label_s : NAN;
     if (!rc && !c->quiet) fprintf(stderr, "seed %" PRIu64 " labels: %zu examples in %.1f s\n", seed, n, *label_s);
     if (m != weak) gpt2_destroy(m);
     return rc ? w2s_error_wrap("labeling train2 (seed %" PRIu64 ")", seed) : 0;
@@ -386,6 +392,14 @@ static int check_classes(const run_ctx *x, const size_t *idx, size_t n, const ch
     return rc;
 }
 
+// Ground-truth targets: one-hot hard_label of examples idx[0..n) (n, K), so a "soft_label"
+// field in the input file never leaks into the weak model's or the ceiling's training.
+static float *one_hot(const dataset *ds, const size_t *idx, size_t n) {
+    float *t = calloc(n * ds->n_classes, sizeof(float));
+    for (size_t i = 0; t && i < n; i++) t[i * ds->n_classes + (size_t)ds->hard_label[idx[i]]] = 1.0f;
+    return t;
+}
+
 static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
     const protocol_config *c = x->c;
     const size_t K = x->K;
@@ -404,24 +418,26 @@ static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
     uint64_t labels_key = hashf(weak_key, "labels %s", x->label_precision);
     uint64_t strong_key = hashf(seed_hash ^ x->strong_model_hash, "strong lr %a", (double)x->lr_strong);
     float *soft = malloc(sp.n_train2 * K * sizeof(float));
+    float *gt1 = one_hot(&x->pool, sp.train1, sp.n_train1), *gt2 = one_hot(&x->pool, sp.train2, sp.n_train2);
+    if (!rc && (!gt1 || !gt2)) rc = W2S_FAIL("out of memory");
     int32_t *hard = malloc(sp.n_train2 * sizeof(int32_t));
     if (!rc && (!soft || !hard)) rc = W2S_FAIL("out of memory");
     gpt2_model *weak = NULL;
     if (!rc) {
         train_step s = {.name = "weak", .model_path = c->weak_dir, .lr = x->lr_weak,
-                        .train = {.ds = &x->pool, .idx = sp.train1, .n = sp.n_train1}, .test = test,
+                        .train = {.ds = &x->pool, .idx = sp.train1, .n = sp.n_train1, .targets = gt1}, .test = test,
                         .key = weak_key, .keep_model = true};
         loss_config_default(&s.loss, LOSS_XENT);
         rc = run_train_step(x, seed, &s, &r->weak, &weak);
     }
-    if (!rc) rc = run_label_step(x, seed, &sp, weak, labels_key, soft, hard, &r->label_s);
+    if (!rc) rc = run_label_step(x, seed, &sp, weak, labels_key, soft, hard, &r->label_s, &r->label_examples_per_s);
     gpt2_destroy(weak);
     if (!rc) {
         size_t agree = 0;
         for (size_t i = 0; i < sp.n_train2; i++) agree += hard[i] == x->pool.hard_label[sp.train2[i]];
         r->label_agreement = (double)agree / (double)sp.n_train2;
         train_step s = {.name = "ceiling", .model_path = c->strong_dir, .lr = x->lr_strong,
-                        .train = {.ds = &x->pool, .idx = sp.train2, .n = sp.n_train2}, .test = test,
+                        .train = {.ds = &x->pool, .idx = sp.train2, .n = sp.n_train2, .targets = gt2}, .test = test,
                         .key = hashf(strong_key, "ceiling")};
         loss_config_default(&s.loss, LOSS_XENT);
         rc = run_train_step(x, seed, &s, &r->ceiling, NULL);
@@ -439,6 +455,8 @@ static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
     }
     r->total_s = progress_now() - t0;
     free(soft);
+    free(gt1);
+    free(gt2);
     free(hard);
     dataset_split_free(&sp);
     return rc;

@@ -46,6 +46,7 @@ static json_t *model_json(const results_model *m) {
                           "auroc", results_number(m->auroc), "final_loss", results_number(m->final_loss), "steps",
                           (json_int_t)m->steps, "n_train", (json_int_t)m->n_train, "train_s", m->train_s, "eval_s",
                           m->eval_s, "reused", m->reused, "resumed_step", (json_int_t)m->resumed_step);
+    if (o) json_object_set_new(o, "train_examples_per_s", results_number(m->examples_per_s));
     if (o && !isfinite(m->auroc) && m->auroc_reason) json_object_set_new(o, "auroc_undefined_reason", json_string(m->auroc_reason));
     return o;
 }
@@ -81,6 +82,7 @@ static int write_results_json(const results_run *r) {
                               model_json(&sr->weak), "ceiling", model_json(&sr->ceiling), "students", students, "pgr",
                               pgr, "label_s", sr->label_s, "weak_label_agreement", results_number(sr->label_agreement),
                               "total_s", sr->total_s);
+        json_object_set_new(o, "label_examples_per_s", results_number(sr->label_examples_per_s));
         if (json_object_size(reasons)) json_object_set_new(o, "pgr_undefined_reason", reasons);
         else json_decref(reasons);
         json_array_append_new(seeds, o);

@@ -22,7 +22,8 @@ typedef struct {
     const char *auroc_reason; // static string when auroc is NAN
     double final_loss;        // training loss of the last step
     size_t steps, n_train;
-    double train_s, eval_s;   // wall times (0 when reused)
+    double train_s, eval_s;   // wall times (of the original run when reused)
+    double examples_per_s;    // training throughput: steps · batch / train_s
     bool reused;              // taken from a finished step in OUT (config hash matched)
     size_t resumed_step;      // > 0 when training resumed from a checkpoint
 } results_model;
@@ -31,6 +32,7 @@ typedef struct {
     uint64_t seed;
     results_model weak, ceiling, students[RESULTS_MAX_LOSSES];
     double label_s;           // labeling train2 with the weak model (0 when reused)
+    double label_examples_per_s;
     double label_agreement;   // fraction of train2 where the weak label equals ground truth
     double pgr[RESULTS_MAX_LOSSES];         // NAN when undefined
     const char *pgr_reason[RESULTS_MAX_LOSSES];

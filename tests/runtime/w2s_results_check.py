@@ -7,7 +7,8 @@ import os
 import statistics
 import sys
 
-TIMING = {"train_s", "eval_s", "label_s", "total_s", "reused", "resumed_step"}
+TIMING = {"train_s", "eval_s", "label_s", "total_s", "reused", "resumed_step", "train_examples_per_s",
+          "label_examples_per_s"}
 PGR_TOL = 1e-12  # PGR and means recomputed in double from the same doubles: rounding only
 
 
