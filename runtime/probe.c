@@ -48,7 +48,7 @@ void probe_head_free(probe_head *h) {
     memset(h, 0, sizeof *h);
 }
 
-static void fit_standardizer(probe_head *h, const float *x, size_t n) {
+void probe_fit_standardizer(probe_head *h, const float *x, size_t n) {
     const size_t D = h->d;
     for (size_t j = 0; j < D; j++) {
         double s = 0, s2 = 0;
@@ -81,70 +81,107 @@ static void head_logits(const probe_head *h, const float *xs, size_t n, float *z
         }
 }
 
-int probe_train(probe_head *h, const probe_config *c, const float *x, const float *y, size_t n) {
-    const size_t D = h->d, K = h->k, Bm = c->batch;
-    if (n == 0 || Bm == 0 || c->epochs == 0) return W2S_FAIL("probe: nothing to train (n=%zu)", n);
-    fit_standardizer(h, x, n);
-    memset(h->w, 0, (K * D + K) * sizeof(float));  // zero-initialized head (DEMO.md)
+struct probe_trainer {
+    probe_head *h;
+    probe_config c;
+    optim_adam *adam;
+    size_t n, step, total;      // examples per epoch, steps done, steps in all epochs
+    size_t *order;              // (n) visiting order, reshuffled per epoch
+    rng order_rng;
+    float *mem;                 // one allocation for everything below
+    float *grad;                // (K*D + K): dW then db
+    float *xb;                  // (Bm, D) standardized batch
+    float *zb, *yb, *dz;        // (Bm, K) logits, targets, d(loss)/d(logits)
+    float *work;                // loss scratch
+};
 
-    // One allocation for every buffer of the loop: gradients and the batch.
-    const size_t np = K * D + K;
-    size_t work_n = loss_work_floats(Bm, K);
-    size_t floats = np + Bm * D + 3 * Bm * K + work_n;
-    float *mem = calloc(floats, sizeof(float));
-    size_t *order = malloc(n * sizeof(size_t));
-    optim_adam_config ac = {.beta1 = c->beta1, .beta2 = c->beta2, .eps = c->eps,
-                            .weight_decay = c->weight_decay};
-    optim_adam *adam = optim_adam_create(&ac, np);
-    if (!mem || !order || !adam) {
-        free(mem);
-        free(order);
-        optim_adam_destroy(adam);
-        return W2S_FAIL("probe: out of memory");
+probe_trainer *probe_trainer_create(probe_head *h, const probe_config *c, size_t n) {
+    const size_t D = h->d, K = h->k, Bm = c->batch, np = K * D + K;
+    if (n == 0 || Bm == 0 || c->epochs == 0) {
+        W2S_FAIL("probe: nothing to train (n=%zu, batch=%zu, epochs=%zu)", n, Bm, c->epochs);
+        return NULL;
     }
+    probe_trainer *t = calloc(1, sizeof *t);
+    size_t work_n = loss_work_floats(Bm, K);
+    optim_adam_config ac = {.beta1 = c->beta1, .beta2 = c->beta2, .eps = c->eps, .weight_decay = c->weight_decay};
+    if (t) {
+        t->mem = calloc(np + Bm * D + 3 * Bm * K + work_n, sizeof(float));
+        t->order = malloc(n * sizeof(size_t));
+        t->adam = optim_adam_create(&ac, np);
+    }
+    if (!t || !t->mem || !t->order || !t->adam) {
+        probe_trainer_destroy(t);
+        W2S_FAIL("probe: out of memory");
+        return NULL;
+    }
+    t->h = h;
+    t->c = *c;
+    t->n = n;
+    t->total = (n + Bm - 1) / Bm * c->epochs;
+    t->grad = t->mem;
+    t->xb = t->grad + np;
+    t->zb = t->xb + Bm * D;
+    t->yb = t->zb + Bm * K;
+    t->dz = t->yb + Bm * K;
+    t->work = t->dz + Bm * K;
+    for (size_t i = 0; i < n; i++) t->order[i] = i;
+    rng_seed(&t->order_rng, c->seed);
+    memset(h->w, 0, np * sizeof(float));  // zero-initialized head (DEMO.md)
+    return t;
+}
+
+void probe_trainer_destroy(probe_trainer *t) {
+    if (!t) return;
+    optim_adam_destroy(t->adam);
+    free(t->order);
+    free(t->mem);
+    free(t);
+}
+
+int probe_trainer_step(probe_trainer *t, const float *x, const float *y, const size_t *idx, size_t B) {
+    probe_head *h = t->h;
+    const size_t D = h->d, K = h->k, np = K * D + K;
+    if (B == 0 || B > t->c.batch) return W2S_FAIL("probe: batch of %zu rows (1..%zu)", B, t->c.batch);
+    for (size_t r = 0; r < B; r++) {
+        standardize(h, x + idx[r] * D, 1, t->xb + r * D);
+        memcpy(t->yb + r * K, y + idx[r] * K, K * sizeof(float));
+    }
+    head_logits(h, t->xb, B, t->zb);
+    float loss;
+    float step_frac = (float)t->step / (float)t->total;
+    if (loss_compute(&t->c.loss, t->zb, t->yb, B, K, step_frac, t->work, &loss, t->dz) != 0)
+        return w2s_error_wrap("probe training failed at step %zu", t->step);
+    memset(t->grad, 0, np * sizeof(float));
+    for (size_t r = 0; r < B; r++)
+        for (size_t k = 0; k < K; k++) {
+            float g = t->dz[r * K + k];
+            for (size_t j = 0; j < D; j++) t->grad[k * D + j] += g * t->xb[r * D + j];
+            t->grad[K * D + k] += g;
+        }
     // Decoupled weight decay on the weight matrix only, not the biases (the tail).
     const optim_segment segs[2] = {{0, K * D, true}, {K * D, K, false}};
-    float *grad = mem;                 // (K*D + K): dW then db
-    float *xb = grad + np;             // (Bm, D) standardized batch
-    float *zb = xb + Bm * D;           // (Bm, K) logits
-    float *yb = zb + Bm * K;           // (Bm, K) targets
-    float *dz = yb + Bm * K;           // (Bm, K)
-    float *work = dz + Bm * K;         // loss scratch
+    optim_adam_step(t->adam, h->w, t->grad, segs, 2, optim_lr_cosine(t->step, t->total, 0, t->c.lr, 0.0f));
+    t->step++;
+    return 0;
+}
 
-    for (size_t i = 0; i < n; i++) order[i] = i;
-    rng order_rng;
-    rng_seed(&order_rng, c->seed);
-    const size_t steps_per_epoch = (n + Bm - 1) / Bm;
-    const size_t total = steps_per_epoch * c->epochs;
-    size_t step = 0;
-    int rc = 0;
-    for (size_t ep = 0; ep < c->epochs && rc == 0; ep++) {
-        rng_shuffle_indices(&order_rng, order, n);
-        for (size_t s0 = 0; s0 < n; s0 += Bm, step++) {
-            size_t B = n - s0 < Bm ? n - s0 : Bm;
-            for (size_t r = 0; r < B; r++) {
-                size_t i = order[s0 + r];
-                standardize(h, x + i * D, 1, xb + r * D);
-                memcpy(yb + r * K, y + i * K, K * sizeof(float));
-            }
-            head_logits(h, xb, B, zb);
-            float loss;
-            rc = loss_compute(&c->loss, zb, yb, B, K, (float)step / (float)total, work, &loss, dz);
-            if (rc != 0) break;
-            memset(grad, 0, np * sizeof(float));
-            for (size_t r = 0; r < B; r++)
-                for (size_t k = 0; k < K; k++) {
-                    float g = dz[r * K + k];
-                    for (size_t j = 0; j < D; j++) grad[k * D + j] += g * xb[r * D + j];
-                    grad[K * D + k] += g;
-                }
-            optim_adam_step(adam, h->w, grad, segs, 2, optim_lr_cosine(step, total, 0, c->lr, 0.0f));
-        }
+int probe_trainer_epochs(probe_trainer *t, const float *x, const float *y, size_t first_epoch) {
+    const size_t n = t->n, Bm = t->c.batch;
+    for (size_t ep = first_epoch; ep < t->c.epochs; ep++) {
+        if (ep > 0 || !t->c.first_epoch_in_order) rng_shuffle_indices(&t->order_rng, t->order, n);
+        for (size_t s0 = 0; s0 < n; s0 += Bm)
+            if (probe_trainer_step(t, x, y, t->order + s0, n - s0 < Bm ? n - s0 : Bm) != 0) return -1;
     }
-    if (rc != 0) w2s_error_wrap("probe training failed at step %zu", step);
-    optim_adam_destroy(adam);
-    free(mem);
-    free(order);
+    return 0;
+}
+
+int probe_train(probe_head *h, const probe_config *c, const float *x, const float *y, size_t n) {
+    if (n == 0) return W2S_FAIL("probe: no training examples");
+    probe_fit_standardizer(h, x, n);
+    probe_trainer *t = probe_trainer_create(h, c, n);
+    if (!t) return -1;
+    int rc = probe_trainer_epochs(t, x, y, 0);
+    probe_trainer_destroy(t);
     return rc;
 }
 

@@ -97,10 +97,43 @@ static void test_standardizer_and_determinism(void **state) {
     free(x); free(y); free(lab);
 }
 
+// The pipelined student steps through epoch 0 batch by batch as labels arrive, then runs the
+// remaining epochs: it must end with exactly the head probe_train gives (first epoch in order).
+static void test_stepwise_equals_probe_train(void **state) {
+    float *x = malloc(N_TRAIN * D * sizeof(float)), *y = malloc(N_TRAIN * K * sizeof(float));
+    int *lab = malloc(N_TRAIN * sizeof(int));
+    make_data(4, N_TRAIN, x, y, lab);
+    probe_config c;
+    probe_config_default(&c, LOSS_LOGCONF);
+    c.epochs = 3;
+    c.first_epoch_in_order = true;
+    probe_head a, b;
+    assert_int_equal(probe_head_init(&a, D, K), 0);
+    assert_int_equal(probe_head_init(&b, D, K), 0);
+    assert_int_equal(probe_train(&a, &c, x, y, N_TRAIN), 0);
+
+    probe_fit_standardizer(&b, x, N_TRAIN);
+    probe_trainer *t = probe_trainer_create(&b, &c, N_TRAIN);
+    assert_non_null(t);
+    size_t idx[64];
+    for (size_t s0 = 0; s0 < N_TRAIN; s0 += c.batch) {
+        size_t nb = N_TRAIN - s0 < c.batch ? N_TRAIN - s0 : c.batch;
+        for (size_t r = 0; r < nb; r++) idx[r] = s0 + r;
+        assert_int_equal(probe_trainer_step(t, x, y, idx, nb), 0);
+    }
+    assert_int_equal(probe_trainer_epochs(t, x, y, 1), 0);
+    probe_trainer_destroy(t);
+    assert_memory_equal(a.w, b.w, (K * D + K) * sizeof(float));
+    probe_head_free(&a);
+    probe_head_free(&b);
+    free(x); free(y); free(lab);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_learns_linear_rule),
         cmocka_unit_test(test_standardizer_and_determinism),
+        cmocka_unit_test(test_stepwise_equals_probe_train),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
