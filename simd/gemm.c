@@ -162,6 +162,7 @@ typedef struct {
     gemm_type type;
     size_t kcb;           // K block length (multiple of kgroup; K rounded up when unblocked)
     bool accumulate, nonlinear, raw_s32, need_col_sum;
+    bool direct_a;        // the kernel reads A in place (gemm_kernel.h, "Direct A")
     int failed;           // shared: some thread could not get its workspace (C incomplete)
 } gemm_plan;
 
@@ -240,7 +241,7 @@ static void gemm_thread(gemm_plan *pl, size_t t, size_t T) {
 
             for (size_t ic = m0; ic < m1; ic += mc) {
                 size_t mcb = min_sz(mc, m1 - ic);
-                if (kcur)
+                if (kcur && !pl->direct_a)
                     for (size_t ir = 0; ir < mcb; ir += mr)
                         k->pack_a(k, wa + (ir / mr) * kgc * mr * kg * esz, g->a_dtype,
                                   view_at(g->a, g->a_dtype, ic + ir, pc), min_sz(mr, mcb - ir), kcur);
@@ -253,7 +254,9 @@ static void gemm_thread(gemm_plan *pl, size_t t, size_t T) {
                         size_t i = ic + ir;
                         gemm_uk_args ua = {
                             .kc = kcur,
-                            .a = wa + (ir / mr) * kgc * mr * kg * esz,
+                            .a = pl->direct_a ? view_at(g->a, g->a_dtype, i, pc).p
+                                              : wa + (ir / mr) * kgc * mr * kg * esz,
+                            .a_ld = pl->direct_a ? (size_t)g->a.rs * esz : 0,
                             .b = bp,
                             .c = (char *)g->c + (i * g->ldc + j) * 4,
                             .ldc = g->ldc,
@@ -322,6 +325,10 @@ static int gemm_run(gemm_type type, w2s_isa isa, const gemm_args *g) {
     pl.nonlinear = ep->accumulate && (ep->gelu || (type == GEMM_U8S8 && !raw));
     pl.kcb = pl.nonlinear ? round_up(g->K > 0 ? g->K : 1, k->kgroup) : k->kc;
     pl.need_col_sum = type == GEMM_U8S8 && !g->b_packed && ep->row_zero;
+    // Direct A: row-major, already of the packed element type, whole groups only.
+    w2s_dtype packed_dt = type == GEMM_F32 ? W2S_DTYPE_F32 : type == GEMM_BF16 ? W2S_DTYPE_BF16 : W2S_DTYPE_U8;
+    pl.direct_a = k->direct_a && g->a.cs == 1 && g->a.rs > 0 && g->a_dtype == packed_dt && g->K % k->kgroup == 0 &&
+                  pl.kcb % k->kgroup == 0;
 
     // Small products are not worth waking the team (the result does not depend on T).
     double work = (double)g->M * (double)g->N * (double)(g->K + 1);

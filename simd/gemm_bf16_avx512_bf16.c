@@ -9,8 +9,11 @@
 enum { MR = 8, NR = 48, NV = NR / 16 };
 
 GEMM_AVX512_8X48_LOOP(gemm_bf16_avx512_bf16_loop, "vdpbf16ps")
+GEMM_AVX512_8X48_LOOP_DIRECT(gemm_bf16_avx512_bf16_loop_direct, "vdpbf16ps")
 
-static inline __attribute__((always_inline)) void tile_bf16(const gemm_uk_args *ua, const int M) {
+// DIRECT: A read in place (rows ua->a_ld bytes apart) instead of from a packed panel.
+static inline __attribute__((always_inline)) void tile_bf16(const gemm_uk_args *ua, const int M,
+                                                            const bool DIRECT) {
     __m512 c[MR][NV];
     for (int i = 0; i < M; i++)
         for (int j = 0; j < NV; j++) c[i][j] = _mm512_setzero_ps();
@@ -27,7 +30,10 @@ static inline __attribute__((always_inline)) void tile_bf16(const gemm_uk_args *
         }
     if (M == MR) {
         float acc[MR * NR] __attribute__((aligned(64)));
-        gemm_bf16_avx512_bf16_loop(a, b, steps, acc);
+        if (DIRECT)
+            gemm_bf16_avx512_bf16_loop_direct(a, ua->a_ld, b, steps, acc);
+        else
+            gemm_bf16_avx512_bf16_loop(a, b, steps, acc);
         for (int i = 0; i < MR; i++)
             for (int j = 0; j < NV; j++) c[i][j] = _mm512_load_ps(acc + i * NR + 16 * j);
     } else {
@@ -36,12 +42,13 @@ static inline __attribute__((always_inline)) void tile_bf16(const gemm_uk_args *
             __m512bh b0 = (__m512bh)_mm512_load_ps(b), b1 = (__m512bh)_mm512_load_ps(b + 16),
                      b2 = (__m512bh)_mm512_load_ps(b + 32);
             for (int i = 0; i < M; i++) {
-                __m512bh ai = (__m512bh)_mm512_set1_epi32((int)a[i]);
+                uint32_t ui = DIRECT ? *(const uint32_t *)((const char *)a + i * ua->a_ld) : a[i];
+                __m512bh ai = (__m512bh)_mm512_set1_epi32((int)ui);
                 c[i][0] = _mm512_dpbf16_ps(c[i][0], b0, ai);
                 c[i][1] = _mm512_dpbf16_ps(c[i][1], b1, ai);
                 c[i][2] = _mm512_dpbf16_ps(c[i][2], b2, ai);
             }
-            a += MR;
+            a += DIRECT ? 1 : MR;
             b += NR;
         }
     }
@@ -54,20 +61,24 @@ static inline __attribute__((always_inline)) void tile_bf16(const gemm_uk_args *
 }
 
 static void gemm_bf16_avx512_bf16_8x48(const gemm_uk_args *ua) {
+#define CASE(m)                                   \
+    case m:                                       \
+        if (ua->a_ld) tile_bf16(ua, m, true);     \
+        else tile_bf16(ua, m, false);             \
+        break;
     switch (ua->m) {
-    case 8: tile_bf16(ua, 8); break;
-    case 7: tile_bf16(ua, 7); break;
-    case 6: tile_bf16(ua, 6); break;
-    case 5: tile_bf16(ua, 5); break;
-    case 4: tile_bf16(ua, 4); break;
-    case 3: tile_bf16(ua, 3); break;
-    case 2: tile_bf16(ua, 2); break;
-    default: tile_bf16(ua, 1); break;
+        CASE(8) CASE(7) CASE(6) CASE(5) CASE(4) CASE(3) CASE(2)
+    default:
+        if (ua->a_ld) tile_bf16(ua, 1, true);
+        else tile_bf16(ua, 1, false);
+        break;
     }
+#undef CASE
 }
 
 const gemm_kernel gemm_kernel_bf16_avx512_bf16 = {
     .name = "gemm_bf16_avx512_bf16_8x48", .type = GEMM_BF16, .isa = W2S_ISA_AVX512_BF16,
     .mr = MR, .nr = NR, .kgroup = 2, .kc = 1536, .mc = 128, .nc = 3072,
     .ukernel = gemm_bf16_avx512_bf16_8x48, .pack_a = gemm_pack_a32_x86, .pack_b = gemm_pack_b32_x86,
+    .direct_a = true,
 };

@@ -9,8 +9,11 @@
 enum { MR = 8, NR = 48, NV = NR / 16 };
 
 GEMM_AVX512_8X48_LOOP(gemm_f32_avx512_loop, "vfmadd231ps")
+GEMM_AVX512_8X48_LOOP_DIRECT(gemm_f32_avx512_loop_direct, "vfmadd231ps")
 
-static inline __attribute__((always_inline)) void tile_f32(const gemm_uk_args *ua, const int M) {
+// DIRECT: A read in place (rows ua->a_ld bytes apart) instead of from a packed panel.
+static inline __attribute__((always_inline)) void tile_f32(const gemm_uk_args *ua, const int M,
+                                                           const bool DIRECT) {
     __m512 c[MR][NV];
     for (int i = 0; i < M; i++)
         for (int j = 0; j < NV; j++) c[i][j] = _mm512_setzero_ps();
@@ -26,7 +29,10 @@ static inline __attribute__((always_inline)) void tile_f32(const gemm_uk_args *u
         }
     if (M == MR) {
         float acc[MR * NR] __attribute__((aligned(64)));
-        gemm_f32_avx512_loop(a, b, ua->kc, acc);
+        if (DIRECT)
+            gemm_f32_avx512_loop_direct(a, ua->a_ld, b, ua->kc, acc);
+        else
+            gemm_f32_avx512_loop(a, b, ua->kc, acc);
         for (int i = 0; i < MR; i++)
             for (int j = 0; j < NV; j++) c[i][j] = _mm512_load_ps(acc + i * NR + 16 * j);
     } else {
@@ -34,12 +40,12 @@ static inline __attribute__((always_inline)) void tile_f32(const gemm_uk_args *u
     for (size_t k = 0; k < ua->kc; k++) {
         __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16), b2 = _mm512_load_ps(b + 32);
         for (int i = 0; i < M; i++) {
-            __m512 ai = _mm512_set1_ps(a[i]);
+            __m512 ai = _mm512_set1_ps(DIRECT ? *(const float *)((const char *)a + i * ua->a_ld) : a[i]);
             c[i][0] = _mm512_fmadd_ps(ai, b0, c[i][0]);
             c[i][1] = _mm512_fmadd_ps(ai, b1, c[i][1]);
             c[i][2] = _mm512_fmadd_ps(ai, b2, c[i][2]);
         }
-        a += MR;
+        a += DIRECT ? 1 : MR;
         b += NR;
     }
     }
@@ -52,20 +58,24 @@ static inline __attribute__((always_inline)) void tile_f32(const gemm_uk_args *u
 }
 
 static void gemm_f32_avx512_8x48(const gemm_uk_args *ua) {
+#define CASE(m)                                   \
+    case m:                                       \
+        if (ua->a_ld) tile_f32(ua, m, true);      \
+        else tile_f32(ua, m, false);              \
+        break;
     switch (ua->m) {
-    case 8: tile_f32(ua, 8); break;
-    case 7: tile_f32(ua, 7); break;
-    case 6: tile_f32(ua, 6); break;
-    case 5: tile_f32(ua, 5); break;
-    case 4: tile_f32(ua, 4); break;
-    case 3: tile_f32(ua, 3); break;
-    case 2: tile_f32(ua, 2); break;
-    default: tile_f32(ua, 1); break;
+        CASE(8) CASE(7) CASE(6) CASE(5) CASE(4) CASE(3) CASE(2)
+    default:
+        if (ua->a_ld) tile_f32(ua, 1, true);
+        else tile_f32(ua, 1, false);
+        break;
     }
+#undef CASE
 }
 
 const gemm_kernel gemm_kernel_f32_avx512 = {
     .name = "gemm_f32_avx512_8x48", .type = GEMM_F32, .isa = W2S_ISA_AVX512,
     .mr = MR, .nr = NR, .kgroup = 1, .kc = 768, .mc = 128, .nc = 3072,
     .ukernel = gemm_f32_avx512_8x48, .pack_a = gemm_pack_a32_x86, .pack_b = gemm_pack_b32_x86,
+    .direct_a = true,
 };

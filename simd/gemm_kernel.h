@@ -53,7 +53,9 @@ enum {
 // kc may be 0 (K = 0): then a, b are not read and the accumulator is 0 (or C when LOAD).
 typedef struct {
     size_t kc;           // K extent of this block (elements, not groups); may be 0
-    const void *a;       // packed A micro-panel, ceil(kc/kgroup) groups of MR*kgroup
+    const void *a;       // packed A micro-panel, ceil(kc/kgroup) groups of MR*kgroup; or,
+                         // when a_ld != 0, A itself (see "Direct A" below)
+    size_t a_ld;         // 0, or the byte stride between rows of a direct A
     const void *b;       // packed B micro-panel, ceil(kc/kgroup) groups of NR*kgroup
     void *c;             // C tile origin: element (i, j) at ((float|int32_t *)c)[i*ldc + j]
     size_t ldc;          // in elements
@@ -68,6 +70,14 @@ typedef struct {
     const float *col_scale;   // (n) U8S8
     const int32_t *col_sum;   // (n) U8S8: Σ_k B[k, j] over ALL of K (not just this block)
 } gemm_uk_args;
+
+// Direct A (gemm_kernel.direct_a): a kernel may read A unpacked when it is row-major with
+// elements of the packed type (f32 for F32, bf16 for BF16, u8 for U8S8): then a points to
+// A[i0, k0] and row i of the tile starts a_ld bytes after row i-1; a group of kgroup
+// elements is read as one unit at byte offset g*kgroup*size. The driver only uses it when
+// every group lies inside the row (kc a multiple of kgroup, or the block ends at K with K a
+// multiple of kgroup), so nothing past A is read; rows >= m are never touched.
+// Skipping the pack saves its cost and its L1/L2 footprint (oneDNN's brgemm does the same).
 
 // Epilogue order per element, identical for every kernel (gemm.h):
 //   U8S8: v = row_scale[i]*col_scale[j]*(float)(acc - row_zero[i]*col_sum[j])   (s32 math;
@@ -104,6 +114,7 @@ typedef struct gemm_kernel {
     gemm_ukernel_fn ukernel;
     gemm_pack_a_fn pack_a;  // gemm_pack_a_generic works for every layout
     gemm_pack_b_fn pack_b;  // gemm_pack_b_generic works for every layout
+    bool direct_a;          // ukernel accepts a_ld != 0 (unpacked row-major A)
 } gemm_kernel;
 
 // ---- registration
