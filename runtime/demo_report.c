@@ -5,6 +5,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "metrics.h"
+#include "results.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -72,21 +73,6 @@ static json_t *body_json(const demo_body_stats *b) {
                      b->pretrain_s > 0 ? b->flops / b->pretrain_s * 1e-9 : 0.0);
 }
 
-// NaN is not JSON: an undefined PGR is null.
-static json_t *number_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
-
-static int write_json(const char *dir, const char *name, json_t *root) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
-    if (!text) return W2S_FAIL("cannot serialize %s", path);
-    size_t n = strlen(text);
-    text[n] = '\n';  // json_dumps leaves room for the NUL we overwrite; end the file with a newline
-    int rc = w2s_write_file_atomic(path, text, n + 1);
-    free(text);
-    return rc;
-}
-
 static int write_results(const demo_results *r) {
     const demo_config *c = r->config;
     json_t *seeds = json_array(), *summary = json_object(), *stats = json_object();
@@ -95,7 +81,7 @@ static int write_results(const demo_results *r) {
         json_t *o = json_pack("{s:I, s:o, s:o, s:f, s:f}", "seed", (json_int_t)sr->seed, "weak_body",
                               body_json(&sr->weak_body), "strong_body", body_json(&sr->strong_body), "probes_s",
                               sr->probes_s, "total_s", sr->total_s);
-        for (size_t i = 0; i < N_METRICS; i++) json_object_set_new(o, metrics[i].key, number_or_null(metric_of(sr, &metrics[i])));
+        for (size_t i = 0; i < N_METRICS; i++) json_object_set_new(o, metrics[i].key, results_number(metric_of(sr, &metrics[i])));
         if (!isfinite(sr->pgr_xent)) json_object_set_new(o, "pgr_undefined_reason", json_string(sr->pgr_reason));
         json_array_append_new(seeds, o);
     }
@@ -103,8 +89,8 @@ static int write_results(const demo_results *r) {
         double mean, std;
         size_t n = metric_stats(r, &metrics[i], &mean, &std);
         json_object_set_new(stats, metrics[i].key,
-                            n ? json_pack("{s:o, s:o, s:I}", "mean", number_or_null(mean), "std",
-                                          number_or_null(std), "n", (json_int_t)n)
+                            n ? json_pack("{s:o, s:o, s:I}", "mean", results_number(mean), "std",
+                                          results_number(std), "n", (json_int_t)n)
                               : json_null());
     }
     // results_summary.json in the reference's shape (openai/weak-to-strong): means over seeds.
@@ -112,16 +98,19 @@ static int write_results(const demo_results *r) {
     for (size_t i = 0; i < 4; i++) {
         double mean, std;
         metric_stats(r, &metrics[i], &mean, &std);
-        json_object_set_new(summary, keys[i], number_or_null(mean));
+        json_object_set_new(summary, keys[i], results_number(mean));
     }
     json_t *root = json_pack(
         "{s:s, s:{s:s, s:b, s:I}, s:o, s:o, s:{s:s, s:s, s:i}, s:f}", "experiment", "w2s demo (DEMO.md)", "config",
         "data_dir", c->data_dir, "quick", c->quick, "n_seeds", (json_int_t)r->n_done, "seeds", seeds, "stats", stats,
-        "machine", "isa", w2s_isa_name(w2s_isa_active()), "w2s_version", "0.1.0", "threads", omp_get_max_threads(),
+        "machine", "isa", w2s_isa_name(w2s_isa_active()), "w2s_version", W2S_VERSION_STRING, "threads", omp_get_max_threads(),
         "total_s", r->total_s);
+    char path[4096];
     int rc = root ? 0 : W2S_FAIL("cannot build results.json");
-    if (rc == 0) rc = write_json(c->out_dir, "results.json", root);
-    if (rc == 0) rc = write_json(c->out_dir, "results_summary.json", summary);
+    snprintf(path, sizeof path, "%s/results.json", c->out_dir);
+    if (rc == 0) rc = results_write_json(path, root);
+    snprintf(path, sizeof path, "%s/results_summary.json", c->out_dir);
+    if (rc == 0) rc = results_write_json(path, summary);
     json_decref(root);
     json_decref(summary);
     return rc;
