@@ -488,6 +488,12 @@ static void print_table(FILE *f, const results_run *r) {
         if (which >= 0 && results_stat(r, which, true, &pm, &ps)) fprintf(f, " %8.3f |\n", pm);
         else fprintf(f, " %8s |\n", which >= 0 ? "undef" : "");
     }
+    for (size_t s = 0; s < r->n_done; s++)
+        for (size_t l = 0; l < r->n_losses; l++)
+            if (!isfinite(r->seeds[s].pgr[l]) && r->seeds[s].pgr_reason[l]) {
+                fprintf(f, "PGR undefined for seed %" PRIu64 ": %s\n", r->seeds[s].seed, r->seeds[s].pgr_reason[l]);
+                break;
+            }
 }
 
 int protocol_run(const protocol_config *c) {
@@ -520,7 +526,11 @@ int protocol_run(const protocol_config *c) {
             rc = results_write(res);
         }
     }
-    if (!rc && !c->quiet) print_table(stdout, res);
+    if (!rc && !c->quiet) {
+        print_table(stdout, res);
+        printf("\nwrote %s/results.json, results_summary.json, report.html; weak labels in %s/seed<k>/weak_labels.jsonl\n",
+               c->out_dir, c->out_dir);
+    }
     json_decref(cfg);
     free(res);
     tokenizer_free(x.tok);
