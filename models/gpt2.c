@@ -164,7 +164,7 @@ gpt2_model *gpt2_create(const gpt2_config *cfg, const gpt2_options *opt) {
     m->isa = w2s_isa_active();
     m->rk = rowops_get(m->isa);
     gpt2_zero_grad(m);
-    gpt2_init_random(m, 0);
+    memset(m->params_memory, 0, m->num_params * sizeof(float));
     return m;
 }
 
@@ -201,15 +201,24 @@ static uint64_t splitmix64(uint64_t *s) {
     return z ^ (z >> 31);
 }
 
-// Standard normal by Box–Muller on two 53-bit uniforms (one value per call, no spare).
-static double normal(uint64_t *s) {
-    double u1 = ((splitmix64(s) >> 11) + 1) * (1.0 / 9007199254740993.0);  // (0, 1]
-    double u2 = (splitmix64(s) >> 11) * (1.0 / 9007199254740992.0);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+// Fills p[0..n) with N(0, sd²) by Box–Muller (both outputs of each pair used), from a
+// splitmix64 stream seeded by `key`.
+static void fill_normal(float *p, size_t n, double sd, uint64_t key) {
+    uint64_t s = key;
+    for (size_t j = 0; j < n; j += 2) {
+        double u1 = ((splitmix64(&s) >> 11) + 1) * (1.0 / 9007199254740993.0);  // (0, 1]
+        double u2 = (splitmix64(&s) >> 11) * (1.0 / 9007199254740992.0);
+        double r = sd * sqrt(-2.0 * log(u1)), a = 6.283185307179586 * u2;
+        p[j] = (float)(r * cos(a));
+        if (j + 1 < n) p[j + 1] = (float)(r * sin(a));
+    }
 }
 
+// Normal values are drawn in fixed chunks, each from its own stream keyed by (seed, tensor,
+// chunk), so chunks fill in parallel and the result does not depend on the thread count.
+#define INIT_CHUNK ((size_t)65536)
+
 void gpt2_init_random(gpt2_model *m, uint64_t seed) {
-    uint64_t s = seed;
     double std_resid = 0.02 / sqrt(2.0 * (double)m->cfg.n_layer);
     for (int i = 0; i < GPT2_NUM_TENSORS; i++) {
         const gpt2_tensor_info *t = &m->tensors[i];
@@ -224,7 +233,13 @@ void gpt2_init_random(gpt2_model *m, uint64_t seed) {
         } else {
             bool resid = !strcmp(n, "attn.c_proj.weight") || !strcmp(n, "mlp.c_proj.weight");
             double sd = resid ? std_resid : 0.02;
-            for (size_t j = 0; j < t->numel; j++) p[j] = (float)(sd * normal(&s));
+            size_t chunks = (t->numel + INIT_CHUNK - 1) / INIT_CHUNK;
+#pragma omp parallel for schedule(static)
+            for (size_t c = 0; c < chunks; c++) {
+                uint64_t key = seed ^ ((uint64_t)i << 56) ^ ((uint64_t)c * 0xd1b54a32d192ed03ull);
+                size_t len = t->numel - c * INIT_CHUNK < INIT_CHUNK ? t->numel - c * INIT_CHUNK : INIT_CHUNK;
+                fill_normal(p + c * INIT_CHUNK, len, sd, splitmix64(&key));
+            }
         }
     }
 }

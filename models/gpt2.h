@@ -128,15 +128,15 @@ typedef struct {
     float lm_loss;       // mean LM cross-entropy (valid when have_targets)
 } gpt2_model;
 
-// Creates a model with parameters set to the GPT-2 initialization of gpt2_init_random(seed 0).
+// Creates a model with all parameters zero: call gpt2_init_random() or load a checkpoint.
 // Returns NULL with w2s_error_message() set (bad config/options, out of memory).
 gpt2_model *gpt2_create(const gpt2_config *cfg, const gpt2_options *opt);
 void gpt2_destroy(gpt2_model *m);   // NULL is a no-op
 
 // GPT-2 initialization (Radford et al. 2019; llm.c): weights N(0, 0.02), residual
 // projections (attn.c_proj, mlp.c_proj) N(0, 0.02/sqrt(2L)), biases 0, LayerNorm 1/0, the
-// classification head 0. Deterministic in `seed` (splitmix64 + Box–Muller, in this file's
-// tensor order), independent of the thread count.
+// classification head 0. Deterministic in `seed` (splitmix64 + Box–Muller over fixed chunks),
+// independent of the thread count.
 void gpt2_init_random(gpt2_model *m, uint64_t seed);
 
 // Forward pass of a batch.
