@@ -1,0 +1,139 @@
+# test_resource_limits.sh — w2s under hostile resources: memory it cannot get (ulimit -v), a
+# full disk (a small tmpfs), an unwritable output (a file where a directory must be, a
+# read-only bind mount), input files that end mid-line or change while being read. Each must
+# give one clear error and a non-zero exit — never a signal, a sanitizer report or a silent
+# wrong result — and leave no corrupt or temp file; after a full disk is given space again, the
+# rerun finishes with the same numbers as an undisturbed run. Inputs are checksummed before
+# and after: w2s never modifies them. Cases that need mount(2) (root in CI) say SKIPPED without.
+set -eu
+fail() { echo "FAIL: $*" >&2; exit 1; }
+PROBE="$W2S_BUILD_DIR/tests/probe_w2s_fixture"
+PY=/usr/bin/python3
+CHECK="$PY $W2S_SOURCE_DIR/tests/runtime/w2s_results_check.py"
+FILES="$PY $W2S_SOURCE_DIR/tests/runtime/w2s_outdir_check.py"
+T=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
+mounts=()
+bg=""
+cleanup() {
+    [ -n "$bg" ] && kill "$bg" 2>/dev/null
+    for m in "${mounts[@]}"; do umount "$m" 2>/dev/null || true; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+cd "$T"
+"$PROBE" model weak 1 2 16 64 32 1
+"$PROBE" model strong 2 2 32 64 32 2
+"$PROBE" model long 1 2 16 64 1024 4       # n_positions 1024: long examples are not dropped
+"$PROBE" model big 3 8 512 64 64 3        # 9.5M parameters, 38 MB: more than MEM_KB allows
+"$PROBE" data data.jsonl 400 64 11
+# 10,000 examples of 1,000 tokens: 20 MB of text, 40 MB of int32 ids (64 MB once doubled).
+$PY -c "
+line = '{\"input_ids\": [' + ','.join(['1'] * 1000) + '], \"hard_label\": 0}\n'
+open('bigdata.jsonl', 'w').write(line * 10000)"
+ARGS="--weak weak --strong strong --data data.jsonl --n-train 300 --n-test 100 --seeds 5 --lr 1e-3
+      --batch 16 --minibatch 4 --epochs 2 --threads 1 --ckpt-every 1 --quiet"
+inputs="weak strong long big data.jsonl bigdata.jsonl"
+sha() { find $inputs -type f -print0 | sort -z | xargs -0 sha256sum; }
+sha > sums.before
+# Address space for the memory cases: w2s with its libraries maps ~45 MB before main().
+MEM_KB=80000
+
+# expect_error PATTERN CMD...: non-zero exit by the program itself (not a signal), a message
+# on stderr that contains PATTERN, no sanitizer or abort text.
+expect_error() {
+    local pat="$1" rc=0; shift
+    "$@" > out.txt 2> err.txt || rc=$?
+    [ "$rc" -ne 0 ] || fail "succeeded: $*"
+    [ "$rc" -lt 128 ] || { cat err.txt; fail "killed by signal $((rc - 128)): $*"; }
+    grep -qi -- "$pat" err.txt || { cat err.txt; fail "message lacks '$pat': $*"; }
+    ! grep -qE 'Sanitizer|runtime error|Aborted|core dumped' err.txt || { cat err.txt; fail "crash report: $*"; }
+    echo "error ok ($rc): $(head -c 240 err.txt)"
+}
+limited() { (ulimit -v "$MEM_KB"; exec "$@"); }
+
+"$W2S_BIN" run $ARGS --out ref > /dev/null 2> ref.err || { cat ref.err; fail "reference run failed"; }
+$CHECK check ref
+
+# ---- memory
+expect_error "out of memory" limited "$W2S_BIN" eval --model long --data bigdata.jsonl
+expect_error "out of memory" limited "$W2S_BIN" eval --model big --data data.jsonl
+expect_error "out of memory" limited "$W2S_BIN" run $ARGS --strong big --out mem
+[ ! -e mem ] || $FILES mem --no-tmp || fail "bad files after running out of memory"
+expect_error "out of memory" limited "$W2S_BIN" train --model big --data data.jsonl --out m.safetensors --epochs 1
+[ ! -e m.safetensors ] || fail "train wrote a model without memory"
+
+# ---- full disk: a tmpfs too small for every checkpoint, then room again
+mkdir -p full
+if mount -t tmpfs -o size=200k tmpfs full 2> mount.err; then
+    mounts+=("$T/full")
+    expect_error "No space left on device" "$W2S_BIN" run $ARGS --out full/out
+    $FILES full/out --no-tmp || fail "bad files after a full disk"
+    expect_error "writing full/pred.jsonl" "$W2S_BIN" eval --model long --data bigdata.jsonl --predictions full/pred.jsonl --max-ctx 4 --truncate
+    [ ! -e full/pred.jsonl ] || fail "partial predictions file after a full disk"
+    mount -o remount,size=64m "$T/full"
+    "$W2S_BIN" run $ARGS --out full/out > /dev/null 2> full.err || { cat full.err; fail "rerun with room failed"; }
+    $CHECK same ref full/out || fail "different numbers after a full disk"
+    $FILES full/out --no-tmp || fail "bad files after the rerun"
+else
+    echo "SKIPPED full disk: cannot mount a tmpfs ($(head -1 mount.err))"
+fi
+
+# ---- unwritable output
+echo x > afile
+expect_error "afile" "$W2S_BIN" run $ARGS --out afile/out
+expect_error "afile" "$W2S_BIN" eval --model weak --data data.jsonl --predictions afile/pred.jsonl
+expect_error "afile" "$W2S_BIN" train --model weak --data data.jsonl --out afile/m.safetensors --epochs 1
+mkdir -p ro_src ro
+if mount --bind -o ro ro_src ro 2> mount.err; then
+    mounts+=("$T/ro")
+    expect_error "Read-only file system" "$W2S_BIN" run $ARGS --out ro/out
+    expect_error "Read-only file system" "$W2S_BIN" eval --model weak --data data.jsonl --predictions ro/pred.jsonl
+    expect_error "Read-only file system" "$W2S_BIN" train --model weak --data data.jsonl --out ro/m.safetensors --epochs 1
+    [ -z "$(ls -A ro_src)" ] || fail "something was written under the read-only mount"
+else
+    echo "SKIPPED read-only mount: $(head -1 mount.err)"
+fi
+
+# ---- inputs that end early or change while being read
+# A dataset that ends in the middle of a line (a writer died, a copy was cut): a FIFO delivers
+# exactly the first 3000 bytes, so the cut is deterministic.
+mkfifo cut.jsonl
+head -c 3000 data.jsonl > cut.jsonl &
+bg=$!
+expect_error "cut.jsonl:[0-9]*: malformed JSON" "$W2S_BIN" eval --model weak --data cut.jsonl
+wait "$bg" 2>/dev/null || true
+bg=""
+# A model file modified in place while it loads: each load either succeeds on a consistent file
+# or says it changed; never a crash, never a torn model used silently. A background loop keeps
+# bumping the file's mtime (what an in-place writer does).
+( while :; do touch big/model.safetensors; done ) &
+bg=$!
+changed=0 loaded=0
+for _ in 1 2 3 4 5 6; do
+    rc=0
+    "$W2S_BIN" eval --model big --data data.jsonl --max-ctx 32 > out.txt 2> err.txt || rc=$?
+    if [ "$rc" = 0 ]; then
+        loaded=$((loaded + 1))
+    else
+        [ "$rc" -lt 128 ] || { cat err.txt; fail "eval of a changing model killed by a signal"; }
+        grep -q "modified in place while being read\|changed while being opened" err.txt || { cat err.txt; fail "unexpected error for a changing model"; }
+        changed=$((changed + 1))
+    fi
+done
+kill "$bg"; wait "$bg" 2>/dev/null || true
+bg=""
+echo "changing model: $changed of 6 loads refused, $loaded loaded"
+[ "$changed" -gt 0 ] || fail "no load noticed the model changing"
+# A data file replaced after a finished run: the rerun must not reuse steps built on the old one.
+cp -r ref ref2
+"$PROBE" data data2.jsonl 400 64 12
+cp data.jsonl data.keep && cp data2.jsonl data.jsonl
+"$W2S_BIN" run $ARGS --out ref2 > /dev/null 2> ref2.err || { cat ref2.err; fail "rerun on new data failed"; }
+! grep -q ': reused' ref2.err || { cat ref2.err; fail "steps reused after the data file changed"; }
+mv data.keep data.jsonl
+touch -r ref/results.json data.jsonl  # restore an mtime: the checksum below is what matters
+
+# ---- inputs untouched
+sha > sums.after
+diff sums.before sums.after || fail "an input file was modified"
+echo "ok"
