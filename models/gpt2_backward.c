@@ -6,6 +6,7 @@
 #include "gpt2_internal.h"
 
 #include "error.h"
+#include "prof.h"
 
 #include <math.h>
 #include <string.h>
@@ -16,19 +17,23 @@
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 
 static void zero_floats(float *p, size_t n) {
+    double pt = prof_begin();
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i += 4096) memset(p + i, 0, min_sz(4096, n - i) * sizeof(float));
+    prof_end(PROF_RESIDUAL, pt);
 }
 
 // db[N] += Σ_r dy[r, :] over `rows` rows, in row order.
 static void bias_backward(const gpt2_model *m, float *db, const float *dy, size_t rows, size_t N) {
     const rowops_kernels *rk = m->rk;
     size_t chunks = (N + COL_CHUNK - 1) / COL_CHUNK;
+    double pt = prof_begin();
 #pragma omp parallel for schedule(static)
     for (size_t ch = 0; ch < chunks; ch++) {
         size_t c0 = ch * COL_CHUNK, n = min_sz(COL_CHUNK, N - c0);
         for (size_t r = 0; r < rows; r++) rk->axpy(db + c0, 1.0f, dy + r * N + c0, n);
     }
+    prof_end(PROF_BIAS_GRAD, pt);
 }
 
 // y = x·W + b with x (BT, K), W (K, N):
@@ -50,6 +55,7 @@ static void layernorm_backward(const gpt2_model *m, float *dx, float *dw, float 
                                const float *x, const float *w, const float *mean, const float *rstd,
                                size_t rows, size_t C) {
     const rowops_kernels *rk = m->rk;
+    double pt = prof_begin();
 #pragma omp parallel for schedule(static)
     for (size_t r = 0; r < rows; r++)
         rk->layernorm_bwd_dx(dx + r * C, dy + r * C, x + r * C, w, mean[r], rstd[r], C);
@@ -60,6 +66,7 @@ static void layernorm_backward(const gpt2_model *m, float *dx, float *dw, float 
         for (size_t r = 0; r < rows; r++)
             rk->layernorm_bwd_params(dw + c0, db + c0, dy + r * C + c0, x + r * C + c0, mean[r], rstd[r], n);
     }
+    prof_end(PROF_LAYERNORM, pt);
 }
 
 // Causal attention backward of one layer: datty (B, T, C) → dqkv (B, T, 3C) (overwritten).
@@ -71,6 +78,7 @@ static void attention_backward(gpt2_model *m, float *dqkv, const float *datty, c
     const int32_t *len = m->lengths;
     float *datt_row = m->acts.datt_row;
     zero_floats(dqkv, B * T * C3);
+    double pt = prof_begin();
     // Each (b, h) owns its slices of dqkv, so the team needs no synchronization.
 #pragma omp parallel for collapse(2) schedule(static)
     for (size_t b = 0; b < B; b++) {
@@ -95,6 +103,7 @@ static void attention_backward(gpt2_model *m, float *dqkv, const float *datty, c
             }
         }
     }
+    prof_end(PROF_ATTENTION, pt);
 }
 
 // ---- heads
@@ -105,6 +114,7 @@ static int lm_head_backward(gpt2_model *m, float *dlnf, float lm_weight, size_t 
     size_t C = m->cfg.n_embd, VO = m->lm_vocab;
     float *dlog = m->acts.lm_logits;
     float s = m->n_targets ? lm_weight / (float)m->n_targets : 0.0f;
+    double pt = prof_begin();
 #pragma omp parallel for schedule(static)
     for (size_t r = 0; r < BT; r++) {
         float *d = dlog + r * VO;
@@ -116,6 +126,7 @@ static int lm_head_backward(gpt2_model *m, float *dlnf, float lm_weight, size_t 
         d[y] -= 1.0f;
         for (size_t v = 0; v < VO; v++) d[v] *= s;
     }
+    prof_end(PROF_SOFTMAX, pt);
     bool tied = m->opt.lm_mode == GPT2_LM_TIED;
     const float *w = tied ? m->params.wte : m->params.lm_head;
     float *dw = tied ? m->grads.wte : m->grads.lm_head;
@@ -130,6 +141,7 @@ static int lm_head_backward(gpt2_model *m, float *dlnf, float lm_weight, size_t 
 static void cls_head_backward(gpt2_model *m, float *dlnf, const float *dlogits, size_t B, size_t T) {
     size_t C = m->cfg.n_embd, K = m->cfg.n_classes;
     const rowops_kernels *rk = m->rk;
+    double pt = prof_begin();
     for (size_t b = 0; b < B; b++) {
         size_t i = b * T + (size_t)m->lengths[b] - 1;
         const float *h = m->acts.lnf + i * C;
@@ -139,6 +151,7 @@ static void cls_head_backward(gpt2_model *m, float *dlnf, const float *dlogits, 
             rk->axpy(dlnf + i * C, g, m->params.score + k * C, C);
         }
     }
+    prof_end(PROF_HEAD, pt);
 }
 
 // ---- backward
@@ -172,9 +185,11 @@ static int backward(gpt2_model *m, const float *dlogits, float lm_weight, size_t
         if (linear_backward(m, a->dfch, g->fcprojw + l * 4 * C * C, g->fcprojb + l * C, dres, fch_gelu,
                             p->fcprojw + l * 4 * C * C, BT, 4 * C, C))
             return -1;
+        double pt = prof_begin();
 #pragma omp parallel for schedule(static)
         for (size_t r = 0; r < BT; r++)
             rk->gelu_bwd(a->dfch + r * 4 * C, fch + r * 4 * C, a->dfch + r * 4 * C, 4 * C);
+        prof_end(PROF_GELU, pt);
         if (linear_backward(m, a->dln, g->fcw + l * C * 4 * C, g->fcb + l * 4 * C, a->dfch, ln2,
                             p->fcw + l * C * 4 * C, BT, C, 4 * C))
             return -1;
@@ -195,6 +210,7 @@ static int backward(gpt2_model *m, const float *dlogits, float lm_weight, size_t
 
     // embeddings: column split, tokens in order (a token id may repeat within the batch)
     size_t chunks = (C + COL_CHUNK - 1) / COL_CHUNK;
+    double pt = prof_begin();
 #pragma omp parallel for schedule(static)
     for (size_t ch = 0; ch < chunks; ch++) {
         size_t c0 = ch * COL_CHUNK, n = min_sz(COL_CHUNK, C - c0);
@@ -205,6 +221,7 @@ static int backward(gpt2_model *m, const float *dlogits, float lm_weight, size_t
             rk->axpy(g->wpe + t * C + c0, 1.0f, dres + i * C + c0, n);
         }
     }
+    prof_end(PROF_EMBED, pt);
     return 0;
 }
 
@@ -213,6 +230,7 @@ int gpt2_backward(gpt2_model *m, const float *dlogits, float lm_weight) {
     if (dlogits && !m->cfg.n_classes)
         return W2S_FAIL("gpt2_backward: dlogits given but the model has no classification head");
     size_t B = m->B, T = m->T;
+    prof_set_phase(PROF_PHASE_BACKWARD);
     m->B = m->T = 0;  // the LM backward overwrites the probabilities: one backward per forward
     return backward(m, dlogits, lm_weight, B, T);
 }

@@ -6,6 +6,7 @@
 #include "gpt2_internal.h"
 
 #include "error.h"
+#include "prof.h"
 
 #include <math.h>
 #include <string.h>
@@ -39,10 +40,12 @@ static void layernorm_rows(const gpt2_model *m, float *y, float *mean, float *rs
                            const float *w, const float *b, size_t rows, size_t C) {
     const rowops_kernels *rk = m->rk;
     float eps = m->cfg.ln_eps;
+    double pt = prof_begin();
 #pragma omp parallel for schedule(static)
     for (size_t r = 0; r < rows; r++)
         rk->layernorm_fwd(y + r * C, mean ? mean + r : NULL, rstd ? rstd + r : NULL, x + r * C, w, b,
                           C, eps);
+    prof_end(PROF_LAYERNORM, pt);
 }
 
 // Causal self-attention of one layer: qkv (B, T, 3C) → out (B, T, C), att (B, NH, T, T).
@@ -52,6 +55,7 @@ static void attention_forward(const gpt2_model *m, float *out, float *att, const
     size_t C = m->cfg.n_embd, NH = m->cfg.n_head, hs = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
     const int32_t *len = m->lengths;
+    double pt = prof_begin();
 #pragma omp parallel for collapse(2) schedule(static)
     for (size_t b = 0; b < B; b++) {
         for (size_t h = 0; h < NH; h++) {
@@ -68,24 +72,29 @@ static void attention_forward(const gpt2_model *m, float *out, float *att, const
             }
         }
     }
+    prof_end(PROF_ATTENTION, pt);
 }
 
 // dst = src (n floats) in parallel chunks: the residual is copied into the next stream so the
 // projection GEMM can accumulate into it.
 static void copy_rows(float *dst, const float *src, size_t n) {
+    double pt = prof_begin();
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i += 4096) memcpy(dst + i, src + i, (n - i < 4096 ? n - i : 4096) * sizeof(float));
+    prof_end(PROF_RESIDUAL, pt);
 }
 
 // ---- heads
 
 static void cls_head_forward(gpt2_model *m, size_t B, size_t T) {
     size_t C = m->cfg.n_embd, K = m->cfg.n_classes;
+    double pt = prof_begin();
     for (size_t b = 0; b < B; b++) {
         const float *h = m->acts.lnf + (b * T + (size_t)m->lengths[b] - 1) * C;
         for (size_t k = 0; k < K; k++)
             m->acts.cls_logits[b * K + k] = m->rk->dot(h, m->params.score + k * C, C);
     }
+    prof_end(PROF_HEAD, pt);
 }
 
 // LM logits (B, T, VO) = lnf · Wᵀ, W (VO, C); rows with a target become probabilities and
@@ -98,6 +107,7 @@ static int lm_head_forward(gpt2_model *m, size_t B, size_t T) {
         return -1;
     float *row_loss = m->acts.dres;  // (BT) scratch: per-row losses, summed in order below
     const rowops_kernels *rk = m->rk;
+    double pt = prof_begin();
 #pragma omp parallel for schedule(static)
     for (size_t r = 0; r < BT; r++) {
         int32_t y = m->targets[r];
@@ -110,6 +120,7 @@ static int lm_head_forward(gpt2_model *m, size_t B, size_t T) {
     double sum = 0.0;
     for (size_t r = 0; r < BT; r++) sum += row_loss[r];
     m->lm_loss = m->n_targets ? (float)(sum / (double)m->n_targets) : 0.0f;
+    prof_end(PROF_SOFTMAX, pt);
     return 0;
 }
 
@@ -151,6 +162,8 @@ static int check_batch(gpt2_model *m, const int32_t *tokens, const int32_t *leng
 int gpt2_forward(gpt2_model *m, const int32_t *tokens, const int32_t *lengths, size_t B, size_t T,
                  const int32_t *targets) {
     m->B = m->T = 0;  // no valid forward until this one completes
+    prof_set_phase(PROF_PHASE_FORWARD);
+    double pt = prof_begin();
     if (check_batch(m, tokens, lengths, B, T, targets)) return -1;
     gpt2_layout_acts(m, B, T);
     size_t C = m->cfg.n_embd, L = m->cfg.n_layer, NH = m->cfg.n_head, BT = B * T;
@@ -170,6 +183,7 @@ int gpt2_forward(gpt2_model *m, const int32_t *tokens, const int32_t *lengths, s
             memcpy(e, wp, C * sizeof(float));
         }
     }
+    prof_end(PROF_EMBED, pt);
 
     for (size_t l = 0; l < L; l++) {
         const float *res = l == 0 ? a->encoded : a->res3 + (l - 1) * BT * C;
@@ -192,8 +206,10 @@ int gpt2_forward(gpt2_model *m, const int32_t *tokens, const int32_t *lengths, s
         if (linear(m, fch, ln2, p->fcw + l * C * 4 * C, p->fcb + l * 4 * C, BT, C, 4 * C, false))
             return -1;
         const rowops_kernels *rk = m->rk;
+        pt = prof_begin();
 #pragma omp parallel for schedule(static)
         for (size_t r = 0; r < BT; r++) rk->gelu_fwd(fch_gelu + r * 4 * C, fch + r * 4 * C, 4 * C);
+        prof_end(PROF_GELU, pt);
         copy_rows(res3, res2, BT * C);
         if (linear(m, res3, fch_gelu, p->fcprojw + l * 4 * C * C, p->fcprojb + l * C, BT, 4 * C, C, true))
             return -1;

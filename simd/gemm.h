@@ -70,7 +70,8 @@ typedef struct {
     size_t M, N, K;
     w2s_dtype a_dtype;                 // F32: f32; BF16: f32 or bf16; U8S8: u8
     gemm_view a;                       // A[M,K]
-    const gemm_packed_b *b_packed;     // prepacked B[K,N] (its isa must equal the call's) ...
+    const gemm_packed_b *b_packed;     // prepacked B[K,N] (packed for an isa that selects the
+                                       // same kernel as the call's, e.g. the same isa) ...
     w2s_dtype b_dtype;                 // ... or, when b_packed is NULL, B[K,N] read from b
     gemm_view b;
     w2s_dtype c_dtype;                 // F32 always; S32 for U8S8 with an empty epilogue (raw)

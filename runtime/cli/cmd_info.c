@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include "cpu.h"
+#include "peak.h"
 #include "placement.h"
 #include "team.h"
 #include "topology.h"
@@ -29,12 +30,38 @@ static void print_features(const w2s_cpu_features *f) {
     printf("\nos state:  ymm=%s zmm=%s\n", f->os_ymm ? "yes" : "no", f->os_zmm ? "yes" : "no");
 }
 
+// `w2s info --peak`: measured peaks (always re-measured here, then cached for the profiler).
+static int print_peak(void) {
+    peak_info p;
+    int threads = omp_get_max_threads();
+    if (peak_measure(&p, w2s_isa_active(), threads)) return cli_fail("info", NULL);
+    char path[1024];
+    peak_cache_path(path, sizeof path);
+    bool saved = peak_cache_save(&p) == 0;
+    printf("peak (%s, isa %s, measured in %.1f s; best of several short runs)\n", p.cpu, p.isa, p.seconds);
+    printf("  %-5s %-34s %14s %14s\n", "", "instruction", "1 core", "all cores");
+    for (int f = 0; f < PEAK_FAMILY_COUNT; f++)
+        printf("  %-5s %-34s %9.1f %s %9.1f %s  (%d threads)\n", peak_family_name((peak_family)f), p.loop[f],
+               p.core[f], f == PEAK_S8_DOT ? "GOP/s" : "GF/s ", p.all[f], f == PEAK_S8_DOT ? "GOP/s" : "GF/s ",
+               p.threads);
+    printf("  memory triad %.1f GB/s, copy %.1f GB/s (%d threads)\n", p.triad_gbs, p.copy_gbs, p.threads);
+    printf("  cache: %s%s\n", path, saved ? "" : " (not writable)");
+    return 0;
+}
+
 int cmd_info(int argc, char **argv) {
+    bool peak = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help")) {
-            printf("usage: w2s info\n  Prints the CPU's features, the ISA path kernels use (W2S_ISA=<level>\n"
-                   "  lowers it), the OpenMP thread count and the versions of the libraries used.\n");
+            printf("usage: w2s info [--peak]\n  Prints the CPU's features, the ISA path kernels use (W2S_ISA=<level>\n"
+                   "  lowers it), the OpenMP thread count and the versions of the libraries used.\n"
+                   "  --peak also measures fp32/bf16/int8 peak throughput (1 core, all cores) and memory\n"
+                   "  bandwidth (a few seconds) and caches them for `w2s profile`.\n");
             return 0;
+        }
+        if (!strcmp(argv[i], "--peak")) {
+            peak = true;
+            continue;
         }
         fprintf(stderr, "w2s info: unknown option '%s'\n", argv[i]);
         return 2;
@@ -63,5 +90,5 @@ int cmd_info(int argc, char **argv) {
         placement_free(&pl);
     }
     topology_destroy(t);
-    return 0;
+    return peak ? print_peak() : 0;
 }

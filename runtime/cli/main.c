@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "error.h"
+#include "profiler.h"
 #include "team.h"
 
 #include <stdio.h>
@@ -18,13 +19,16 @@ static const subcommand subcommands[] = {
     {"demo", cmd_demo, "the built-in weak-to-strong experiment on Fashion-MNIST, no downloads"},
     {"eval", cmd_eval, "accuracy/AUROC of a model on a JSONL dataset, optional predictions"},
     {"info", cmd_info, "ISA chosen and available, topology, threads, library versions"},
+    {"profile", cmd_profile, "time per matmul path and operation of a GPT-2 step, roofline report"},
     {"run", cmd_run, "the weak-to-strong protocol on your models and data (PGR report)"},
     {"tokenize", cmd_tokenize, "GPT-2 BPE token ids of each stdin line (or --decode them)"},
     {"train", cmd_train, "fine-tune one model on a JSONL dataset (any loss), save a checkpoint"},
 };
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: w2s <command> [options]   (w2s <command> --help for its options)\n\ncommands:\n");
+    fprintf(out, "usage: w2s [--profile] <command> [options]   (w2s <command> --help for its options)\n"
+                 "  --profile (or env W2S_PROFILE=1): time per matmul path and operation, table at exit\n"
+                 "  and profile.json in $W2S_PROFILE_DIR (default .)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
 }
@@ -37,6 +41,12 @@ int cli_fail(const char *cmd, const char *hint) {
 
 int main(int argc, char **argv) {
     team_wait_policy_apply(argv); // before any OpenMP region: may re-exec with OMP_WAIT_POLICY=passive
+    bool profile = argc >= 2 && !strcmp(argv[1], "--profile");
+    if (profile) {
+        argc--;
+        argv++;
+    }
+    profiler_install_at_exit(profile);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -1,0 +1,225 @@
+// cmd_profile.c — `w2s profile`: where a training or labeling step of a random-weight GPT-2
+// spends its time, per matmul path and per operation kind, against this machine's measured
+// peaks; writes profile.json and profile.html (roofline + time breakdown) into --out.
+// Not a benchmark of throughput over many steps (w2s bench train) and needs no files.
+// The one thing to know: the profiled total is printed next to the wall clock of the same
+// steps, so time that no hook covers shows up as a gap instead of silently vanishing.
+#include "cli.h"
+
+#include "error.h"
+#include "fileio.h"
+#include "gpt2.h"
+#include "hf_config.h"
+#include "optim.h"
+#include "peak.h"
+#include "prof.h"
+#include "profile_onednn.h"
+#include "profile_report.h"
+#include "profiler.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: w2s profile [--arch NAME] [--mode train|label] [--precision fp32|bf16|int8]\n"
+            "                   [--batch B] [--seq T] [--steps S] [--warmup W] [--threads N]\n"
+            "                   [--layers L] [--out DIR] [--compare-onednn]\n"
+            "  Runs S steps (after W warm-up steps) of a randomly initialized GPT-2 (--arch gpt2|\n"
+            "  gpt2-medium|gpt2-large|gpt2-xl; --layers overrides the depth) with a 2-class head on\n"
+            "  random tokens: `train` = forward + backward + Adam, `label` = forward only. Prints a\n"
+            "  table per matmul path (dtype x ISA x shape x layout x forward/backward) and per\n"
+            "  operation kind: calls, time, GFLOP/s, %% of this CPU's peak for that dtype, and the\n"
+            "  profiled total next to the wall clock of the steps. Writes DIR/profile.json and\n"
+            "  DIR/profile.html (roofline and time breakdown, viewable offline). Peaks come from\n"
+            "  `w2s info --peak`'s cache, measured now if absent. --compare-onednn also times\n"
+            "  oneDNN's matmul on every GEMM shape used (same threads, interleaved, medians).\n"
+            "  Defaults: gpt2, train, bf16, batch 8, seq 128, 3 steps, 1 warm-up, OpenMP max\n"
+            "  threads, --out . ; int8 needs the int8 label graph (not in this build).\n");
+}
+
+typedef struct {
+    const char *arch, *mode, *precision, *out;
+    long batch, seq, steps, warmup, threads, layers;
+    bool compare;
+} profile_args;
+
+static int parse(int argc, char **argv, profile_args *a) {
+    *a = (profile_args){.arch = "gpt2", .mode = "train", .precision = "bf16", .out = ".", .batch = 8,
+                        .seq = 128, .steps = 3, .warmup = 1, .threads = omp_get_max_threads()};
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            usage(stdout);
+            return 1;
+        }
+        if (!strcmp(o, "--compare-onednn")) {
+            a->compare = true;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "w2s profile: '%s' needs a value (or is unknown)\n", o);
+            return 2;
+        }
+        const char *v = argv[++i];
+        char *end = NULL;
+        long n = strtol(v, &end, 10);
+        bool pos = end && *end == '\0' && n > 0;
+        if (!strcmp(o, "--arch")) a->arch = v;
+        else if (!strcmp(o, "--mode")) a->mode = v;
+        else if (!strcmp(o, "--precision")) a->precision = v;
+        else if (!strcmp(o, "--out")) a->out = v;
+        else if (!strcmp(o, "--batch") && pos) a->batch = n;
+        else if (!strcmp(o, "--seq") && pos) a->seq = n;
+        else if (!strcmp(o, "--steps") && pos) a->steps = n;
+        else if (!strcmp(o, "--warmup") && end && *end == '\0' && n >= 0) a->warmup = n;
+        else if (!strcmp(o, "--threads") && pos) a->threads = n;
+        else if (!strcmp(o, "--layers") && pos) a->layers = n;
+        else {
+            fprintf(stderr, "w2s profile: bad option or value '%s %s'\n", o, v);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (strcmp(a->mode, "train") && strcmp(a->mode, "label")) {
+        fprintf(stderr, "w2s profile: --mode must be train or label, not '%s'\n", a->mode);
+        return 2;
+    }
+    if (!strcmp(a->precision, "int8")) {
+        fprintf(stderr, "w2s profile: --precision int8 needs the int8 label graph (models/gpt2_int8), "
+                        "which this build does not have yet; use fp32 or bf16\n");
+        return 2;
+    }
+    if (strcmp(a->precision, "fp32") && strcmp(a->precision, "bf16")) {
+        fprintf(stderr, "w2s profile: --precision must be fp32, bf16 or int8, not '%s'\n", a->precision);
+        return 2;
+    }
+    return 0;
+}
+
+static int cmp_double(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+// One step: label = forward; train = zero_grad, forward, loss gradient, backward, Adam.
+static int run_step(gpt2_model *m, optim_adam *o, const int32_t *tokens, const int32_t *lengths,
+                    float *dlogits, size_t B, size_t T, bool train) {
+    double t;
+    if (train) {
+        prof_set_phase(PROF_PHASE_BACKWARD);
+        t = prof_begin();
+        gpt2_zero_grad(m);
+        prof_end(PROF_OPTIMIZER, t);
+    }
+    if (gpt2_forward(m, tokens, lengths, B, T, NULL)) return -1;
+    if (!train) return 0;
+    prof_set_phase(PROF_PHASE_BACKWARD);
+    t = prof_begin();
+    // cross-entropy gradient against label b % 2 (as w2s bench train): softmax(z) - onehot, / B
+    for (size_t b = 0; b < B; b++) {
+        float z0 = m->acts.cls_logits[2 * b], z1 = m->acts.cls_logits[2 * b + 1];
+        float p1 = 1.0f / (1.0f + expf(z0 - z1));
+        dlogits[2 * b] = ((1.0f - p1) - (b % 2 == 0)) / (float)B;
+        dlogits[2 * b + 1] = (p1 - (b % 2 == 1)) / (float)B;
+    }
+    prof_end(PROF_LOSS, t);
+    if (gpt2_backward(m, dlogits, 0.0f)) return -1;
+    prof_set_phase(PROF_PHASE_BACKWARD);
+    t = prof_begin();
+    optim_segment seg = {0, m->num_params, false};
+    optim_adam_step(o, m->params_memory, m->grads_memory, &seg, 1, 1e-5f);
+    prof_end(PROF_OPTIMIZER, t);
+    return 0;
+}
+
+int cmd_profile(int argc, char **argv) {
+    profile_args a;
+    int prc = parse(argc, argv, &a);
+    if (prc) return prc == 1 ? 0 : prc;
+    gpt2_config cfg;
+    if (hf_config_named(a.arch, &cfg)) return cli_fail("profile", NULL);
+    cfg.n_classes = 2;
+    if (a.layers) cfg.n_layer = (size_t)a.layers;
+    if ((size_t)a.seq > cfg.n_positions) {
+        fprintf(stderr, "w2s profile: --seq %ld exceeds %s's %zu positions\n", a.seq, a.arch, cfg.n_positions);
+        return 2;
+    }
+    if (w2s_mkdir_p(a.out)) return cli_fail("profile", "pass a writable --out directory");
+    omp_set_num_threads((int)a.threads);
+    bool train = !strcmp(a.mode, "train"), bf16 = !strcmp(a.precision, "bf16");
+
+    peak_info pk;
+    bool measured = false;
+    if (peak_get(&pk, w2s_isa_active(), (int)a.threads, &measured)) return cli_fail("profile", NULL);
+    if (measured) fprintf(stderr, "w2s profile: measured this machine's peaks in %.1f s (cached)\n", pk.seconds);
+
+    size_t B = (size_t)a.batch, T = (size_t)a.seq;
+    gpt2_options opt = {.max_batch = B, .max_seq = T, .lm_mode = GPT2_LM_NONE,
+                        .precision = bf16 ? GPT2_BF16 : GPT2_FP32};
+    gpt2_model *m = gpt2_create(&cfg, &opt);
+    if (!m) return cli_fail("profile", "a smaller --arch, --batch or --seq");
+    gpt2_init_random(m, 1);
+    optim_adam_config oc = {.beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
+    optim_adam *o = train ? optim_adam_create(&oc, m->num_params) : NULL;
+    int32_t *tokens = malloc(B * T * sizeof(int32_t)), *lengths = malloc(B * sizeof(int32_t));
+    float *dlogits = malloc(B * 2 * sizeof(float));
+    double *t_step = malloc((size_t)a.steps * sizeof(double));
+    int rc = 0;
+    if ((train && !o) || !tokens || !lengths || !dlogits || !t_step) {
+        rc = W2S_FAIL("w2s profile: out of memory for the batch");
+        goto done;
+    }
+    uint64_t s = 12345;
+    for (size_t i = 0; i < B * T; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        tokens[i] = (int32_t)((s >> 33) % cfg.vocab_size);
+    }
+    for (size_t b = 0; b < B; b++) lengths[b] = (int32_t)T;
+
+    for (long w = 0; w < a.warmup && !rc; w++) rc = run_step(m, o, tokens, lengths, dlogits, B, T, train);
+    if (rc || (rc = profiler_start())) goto done;
+    double wall = 0.0;
+    for (long i = 0; i < a.steps && !rc; i++) {
+        double t0 = prof_now();
+        rc = run_step(m, o, tokens, lengths, dlogits, B, T, train);
+        t_step[i] = prof_now() - t0;
+        wall += t_step[i];
+    }
+    profiler_stop();
+    if (rc) goto done;
+
+    profile_data d;
+    if ((rc = profiler_snapshot(&d))) goto done;
+    char title[256];
+    snprintf(title, sizeof title, "%s%s %s %s, batch %zu x seq %zu, %ld steps, %ld threads, isa %s", a.arch,
+             a.layers ? " (layers overridden)" : "", a.mode, a.precision, B, T, a.steps, a.threads,
+             w2s_isa_name(m->isa));
+    qsort(t_step, (size_t)a.steps, sizeof *t_step, cmp_double);
+    profile_meta meta = {.title = title, .arch = a.arch, .mode = a.mode, .precision = a.precision, .batch = B,
+                         .seq = T, .steps = (size_t)a.steps, .threads = (int)a.threads, .wall_seconds = wall,
+                         .step_seconds_median = t_step[a.steps / 2], .compared_onednn = a.compare};
+    if (a.compare && (rc = profile_compare_onednn(&d)) == 0)
+        fprintf(stderr, "w2s profile: timed oneDNN matmul on %zu shapes\n", d.n_gemm);
+    char path[1024];
+    if (!rc) {
+        profile_print_table(stdout, &d, &pk, &meta);
+        printf("median step %.2f ms over %ld steps\n", 1e3 * meta.step_seconds_median, a.steps);
+        snprintf(path, sizeof path, "%s/profile.json", a.out);
+        rc = profile_write_json(path, &d, &pk, &meta);
+    }
+    if (!rc) {
+        snprintf(path, sizeof path, "%s/profile.html", a.out);
+        rc = profile_write_html(path, &d, &pk, &meta);
+        if (!rc) printf("wrote %s/profile.json and %s/profile.html\n", a.out, a.out);
+    }
+    profile_data_free(&d);
+done:
+    free(tokens); free(lengths); free(dlogits); free(t_step);
+    optim_adam_destroy(o);
+    gpt2_destroy(m);
+    return rc ? cli_fail("profile", NULL) : 0;
+}
