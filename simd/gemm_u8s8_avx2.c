@@ -24,6 +24,9 @@ U8S8_INLINE void u8s8_wide2_tile(const gemm_uk_args *a, int rows) {
     __m256i acc[WIDE2_MR][2];
     _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
     const uint8_t *pa = a->a;
+    // Packed A: row i's quad of group g at g*MR*4 + i*4; direct A (a_ld != 0, gemm_kernel.h):
+    // at i*a_ld + g*4.
+    size_t a_row = a->a_ld ? a->a_ld : 4, a_group = a->a_ld ? 4 : (size_t)WIDE2_MR * 4;
     const int8_t *pb = a->b;
     size_t groups = (a->kc + 3) / 4;
     for (size_t g = 0; g < groups; g++) {
@@ -31,12 +34,12 @@ U8S8_INLINE void u8s8_wide2_tile(const gemm_uk_args *a, int rows) {
         __m256i b1 = _mm256_cvtepi8_epi16(_mm_load_si128((const __m128i *)(pb + 16)));
         _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) {
             int32_t quad;
-            memcpy(&quad, pa + i * 4, 4);
+            memcpy(&quad, pa + (size_t)i * a_row, 4);
             __m256i ai = _mm256_shuffle_epi8(_mm256_set1_epi32(quad), widen_a);
             acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(ai, b0));
             acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(ai, b1));
         }
-        pa += WIDE2_MR * 4;
+        pa += a_group;
         pb += WIDE2_NR * 4;
     }
     u8s8_cols256 c = u8s8_cols256_load(a, 0);
@@ -58,4 +61,5 @@ const gemm_kernel gemm_kernel_u8s8_avx2 = {
     .name = "gemm_u8s8_avx2_4x8", .type = GEMM_U8S8, .isa = W2S_ISA_AVX2,
     .mr = WIDE2_MR, .nr = WIDE2_NR, .kgroup = 4, .kc = 512, .mc = 128, .nc = 3072,
     .ukernel = gemm_u8s8_avx2_4x8, .pack_a = gemm_u8s8_pack_a, .pack_b = gemm_pack_b_generic,
+    .direct_a = true,
 };

@@ -11,6 +11,9 @@ U8S8_INLINE void u8s8_avnni_tile(const gemm_uk_args *a, int rows, int nv) {
     _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++)
         _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) acc[i][v] = _mm256_setzero_si256();
     const uint8_t *pa = a->a;
+    // Packed A: row i's quad of group g at g*MR*4 + i*4; direct A (a_ld != 0, gemm_kernel.h):
+    // at i*a_ld + g*4.
+    size_t a_row = a->a_ld ? a->a_ld : 4, a_group = a->a_ld ? 4 : (size_t)AVNNI_MR * 4;
     const int8_t *pb = a->b;
     size_t groups = (a->kc + 3) / 4;
     for (size_t g = 0; g < groups; g++) {
@@ -18,11 +21,11 @@ U8S8_INLINE void u8s8_avnni_tile(const gemm_uk_args *a, int rows, int nv) {
         _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) b[v] = _mm256_load_si256((const __m256i *)(pb + v * 32));
         _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) {
             int32_t quad;
-            memcpy(&quad, pa + i * 4, 4);
+            memcpy(&quad, pa + (size_t)i * a_row, 4);
             __m256i ai = _mm256_set1_epi32(quad);
             _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) acc[i][v] = _mm256_dpbusd_avx_epi32(acc[i][v], ai, b[v]);
         }
-        pa += AVNNI_MR * 4;
+        pa += a_group;
         pb += AVNNI_NR * 4;
     }
     _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) {
@@ -50,4 +53,5 @@ const gemm_kernel gemm_kernel_u8s8_avx2_vnni = {
     .name = "gemm_u8s8_avx2_vnni_6x16", .type = GEMM_U8S8, .isa = W2S_ISA_AVX2_VNNI,
     .mr = AVNNI_MR, .nr = AVNNI_NR, .kgroup = 4, .kc = 512, .mc = 144, .nc = 3072,
     .ukernel = gemm_u8s8_avx2_vnni_6x16, .pack_a = gemm_u8s8_pack_a, .pack_b = gemm_pack_b_generic,
+    .direct_a = true,
 };

@@ -28,6 +28,9 @@ U8S8_INLINE void u8s8_wide_tile(const gemm_uk_args *a, int rows, int nv) {
     _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++)
         _Pragma("GCC unroll 16") for (int v = 0; v < 2 * nv; v++) acc[i][v] = _mm512_setzero_si512();
     const uint8_t *pa = a->a;
+    // Packed A: row i's quad of group g at g*MR*4 + i*4; direct A (a_ld != 0, gemm_kernel.h):
+    // at i*a_ld + g*4.
+    size_t a_row = a->a_ld ? a->a_ld : 4, a_group = a->a_ld ? 4 : (size_t)WIDE_MR * 4;
     const int8_t *pb = a->b;
     size_t groups = (a->kc + 3) / 4;
     for (size_t g = 0; g < groups; g++) {
@@ -36,12 +39,12 @@ U8S8_INLINE void u8s8_wide_tile(const gemm_uk_args *a, int rows, int nv) {
             b[v] = _mm512_cvtepi8_epi16(_mm256_load_si256((const __m256i *)(pb + v * 32)));
         _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) {
             int32_t quad;
-            memcpy(&quad, pa + i * 4, 4);
+            memcpy(&quad, pa + (size_t)i * a_row, 4);
             __m512i ai = _mm512_shuffle_epi8(_mm512_set1_epi32(quad), widen_a);
             _Pragma("GCC unroll 16") for (int v = 0; v < 2 * nv; v++)
                 acc[i][v] = _mm512_add_epi32(acc[i][v], _mm512_madd_epi16(ai, b[v]));
         }
-        pa += WIDE_MR * 4;
+        pa += a_group;
         pb += WIDE_NR * 4;
     }
     _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) {
@@ -71,5 +74,5 @@ const gemm_kernel gemm_kernel_u8s8_avx512 = {
     .name = "gemm_u8s8_avx512_4x32", .type = GEMM_U8S8, .isa = W2S_ISA_AVX512,
     .mr = WIDE_MR, .nr = WIDE_NR, .kgroup = 4, .kc = 512, .mc = 128, .nc = 3072,
     .ukernel = gemm_u8s8_avx512_4x32, .pack_a = gemm_u8s8_pack_a,
-    .pack_b = gemm_pack_b_generic,
+    .pack_b = gemm_pack_b_generic, .direct_a = true,
 };

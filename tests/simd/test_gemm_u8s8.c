@@ -205,12 +205,15 @@ static void *panel_alloc(size_t bytes) {
     return p;
 }
 
+// direct: hand the kernel A in place (gemm_kernel.h "Direct A") where the driver would: the
+// kernel supports it and every K group lies inside the row (K a multiple of 4).
 static void drive(const gemm_kernel *k, const ucase *u, const ubufs *t, size_t kc_blk,
-                  bool prepacked) {
+                  bool prepacked, bool direct) {
     size_t M = u->M, N = u->N, K = u->K, mr = k->mr, nr = k->nr;
     bool nonlinear_acc = u->accumulate && !u->s32;
     if (nonlinear_acc || K == 0) kc_blk = (K + 3) / 4 * 4 + 4;  // one block of all K
     size_t kgroups_all = (K + 3) / 4, npanels = (N + nr - 1) / nr;
+    direct = direct && k->direct_a && K % 4 == 0;
     int8_t *pre = NULL;
     if (prepacked) {  // gemm_packed_b layout: whole-K panels, blocks used in place
         pre = panel_alloc(npanels * kgroups_all * nr * 4 + 1);
@@ -226,7 +229,7 @@ static void drive(const gemm_kernel *k, const ucase *u, const ubufs *t, size_t k
             for (size_t k0 = 0; k0 < K || (k0 == 0 && K == 0); k0 += kc_blk) {
                 size_t kc = K - k0 < kc_blk ? K - k0 : kc_blk;
                 bool last = k0 + kc_blk >= K;
-                if (kc) k->pack_a(k, pa, W2S_DTYPE_U8, (gemm_view){t->a + i0 * u->lda + k0, (ptrdiff_t)u->lda, 1}, m, kc);
+                if (kc && !direct) k->pack_a(k, pa, W2S_DTYPE_U8, (gemm_view){t->a + i0 * u->lda + k0, (ptrdiff_t)u->lda, 1}, m, kc);
                 const int8_t *bp = pb;
                 if (prepacked)
                     bp = pre + (j0 / nr) * kgroups_all * nr * 4 + (k0 / 4) * nr * 4;
@@ -238,7 +241,8 @@ static void drive(const gemm_kernel *k, const ucase *u, const ubufs *t, size_t k
                 if (last && nonlinear_acc) flags |= GEMM_UK_ACCUM;
                 if (u->s32) flags |= GEMM_UK_S32;
                 gemm_uk_args a = {
-                    .kc = kc, .a = pa, .b = bp, .c = (uint32_t *)t->c + i0 * u->ldc + j0,
+                    .kc = kc, .a = direct ? (const void *)(t->a + i0 * u->lda + k0) : pa,
+                    .a_ld = direct ? u->lda : 0, .b = bp, .c = (uint32_t *)t->c + i0 * u->ldc + j0,
                     .ldc = u->ldc, .m = m, .n = n, .flags = flags,
                     .bias = t->bias ? t->bias + j0 : NULL, .gelu = u->gelu,
                     .row_scale = t->row_scale ? t->row_scale + i0 : NULL,
@@ -281,11 +285,12 @@ static const char *kname(const gemm_kernel *k) {
 }
 
 static int run_kernel_case(const gemm_kernel *k, const ucase *u, size_t kc_blk, bool prepacked) {
+    bool direct = rnd() & 1;
     ubufs t;
     make_case(u, &t);
     gemm_args ref = make_args(u, &t, t.c_ref);
     assert_int_equal(gemm_ref(GEMM_U8S8, &ref), 0);
-    drive(k, u, &t, kc_blk, prepacked);
+    drive(k, u, &t, kc_blk, prepacked, direct);
     int bad = compare(u, &t, kname(k));
     free_case(u, &t);
     return bad;
