@@ -35,7 +35,6 @@ void protocol_config_default(protocol_config *c) {
     c->precision = GPT2_BF16;
     c->epochs = 2;
     c->batch = 32;
-    c->minibatch = 8;
     c->ckpt_every_s = 600;
 }
 
@@ -109,6 +108,7 @@ typedef struct {
     dataset pool, test_file;
     bool separate_test;
     size_t K, n_train, n_test, max_ctx, max_len;
+    size_t mb_weak, mb_strong;    // minibatches (the models' max_batch)
     float lr_weak, lr_strong;
     const char *label_precision;
     uint64_t base_hash, weak_model_hash, strong_model_hash;
@@ -170,14 +170,19 @@ static int load_inputs(run_ctx *x) {
             dataset_tokens(ds[d], i, &len);
             if (len > x->max_len) x->max_len = len;
         }
+    // The minibatch changes the order of gradient sums, so it is part of each model's step keys.
+    x->mb_weak = c->minibatch ? c->minibatch : trainer_auto_minibatch(&x->cw, x->max_len, c->batch, TRAINER_ACT_BUDGET);
+    x->mb_strong = c->minibatch ? c->minibatch : trainer_auto_minibatch(&x->cs, x->max_len, c->batch, TRAINER_ACT_BUDGET);
+    if (x->mb_weak > c->batch) x->mb_weak = c->batch;
+    if (x->mb_strong > c->batch) x->mb_strong = c->batch;
     x->lr_weak = c->lr > 0 ? c->lr : trainer_default_lr(&x->cw);
     x->lr_strong = c->lr > 0 ? c->lr : trainer_default_lr(&x->cs);
     x->label_precision = c->precision == GPT2_BF16 ? "bf16" : "fp32";
     uint64_t h = protocol_hash(PROTOCOL_HASH_INIT, PROTOCOL_FORMAT);
     h = hash_file(h, c->data_path);
     h = x->separate_test ? hash_file(h, c->test_path) : protocol_hash(h, "no test file");
-    h = hashf(h, "ntrain %zu ntest %zu ctx %zu trunc %d K %zu ep %zu batch %zu mb %zu prec %d probe %d", x->n_train,
-              x->n_test, x->max_ctx, (int)c->truncate, x->K, c->epochs, c->batch, c->minibatch, (int)c->precision,
+    h = hashf(h, "ntrain %zu ntest %zu ctx %zu trunc %d K %zu ep %zu batch %zu prec %d probe %d", x->n_train,
+              x->n_test, x->max_ctx, (int)c->truncate, x->K, c->epochs, c->batch, (int)c->precision,
               (int)c->linear_probe);
     x->base_hash = h;
     x->weak_model_hash = hash_model(PROTOCOL_HASH_INIT, c->weak_dir);
@@ -239,8 +244,8 @@ static int step_save(const char *dir, uint64_t key, const results_model *m) {
 
 // ---- training steps
 
-static gpt2_model *load_model(const run_ctx *x, const char *path) {
-    gpt2_options opt = {.max_batch = x->c->minibatch < x->c->batch ? x->c->minibatch : x->c->batch,
+static gpt2_model *load_model(const run_ctx *x, const char *path, size_t minibatch) {
+    gpt2_options opt = {.max_batch = minibatch,
                         .max_seq = x->max_len, .lm_mode = GPT2_LM_NONE, .precision = x->c->precision};
     gpt2_model *m = gpt2_checkpoint_load(path, &opt, (long)x->K);
     if (!m) w2s_error_wrap("loading %s", path);
@@ -251,6 +256,7 @@ typedef struct {
     const char *name;          // step directory and progress label ("weak", "student_xent")
     const char *model_path;    // pretrained start
     float lr;
+    size_t minibatch;
     loss_config loss;
     trainer_data train, test;
     uint64_t key;
@@ -275,7 +281,7 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
     }
     memset(r, 0, sizeof *r);
     if (w2s_mkdir_p(dir) != 0) return -1;
-    gpt2_model *m = load_model(x, s->model_path);
+    gpt2_model *m = load_model(x, s->model_path, s->minibatch);
     if (!m) return -1;
     trainer_config tc;
     trainer_config_default(&tc);
@@ -347,7 +353,7 @@ static int run_label_step(const run_ctx *x, uint64_t seed, const dataset_split *
             return 0;
         }
     }
-    gpt2_model *m = weak ? weak : load_model(x, weak_file);
+    gpt2_model *m = weak ? weak : load_model(x, weak_file, x->mb_weak);
     if (!m) return -1;
     double t0 = progress_now();
     trainer_data d = {.ds = &x->pool, .idx = sp->train2, .n = n};
@@ -414,9 +420,9 @@ static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
     if (!rc) rc = check_classes(x, sp.train2, sp.n_train2, "train2 (ceiling's training)", seed);
     trainer_data test = {.ds = x->separate_test ? &x->test_file : &x->pool, .idx = sp.test, .n = sp.n_test};
     uint64_t seed_hash = hashf(x->base_hash, "seed %" PRIu64, seed);
-    uint64_t weak_key = hashf(seed_hash ^ x->weak_model_hash, "weak lr %a", (double)x->lr_weak);
+    uint64_t weak_key = hashf(seed_hash ^ x->weak_model_hash, "weak lr %a mb %zu", (double)x->lr_weak, x->mb_weak);
     uint64_t labels_key = hashf(weak_key, "labels %s", x->label_precision);
-    uint64_t strong_key = hashf(seed_hash ^ x->strong_model_hash, "strong lr %a", (double)x->lr_strong);
+    uint64_t strong_key = hashf(seed_hash ^ x->strong_model_hash, "strong lr %a mb %zu", (double)x->lr_strong, x->mb_strong);
     float *soft = malloc(sp.n_train2 * K * sizeof(float));
     float *gt1 = one_hot(&x->pool, sp.train1, sp.n_train1), *gt2 = one_hot(&x->pool, sp.train2, sp.n_train2);
     if (!rc && (!gt1 || !gt2)) rc = W2S_FAIL("out of memory");
@@ -424,7 +430,7 @@ static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
     if (!rc && (!soft || !hard)) rc = W2S_FAIL("out of memory");
     gpt2_model *weak = NULL;
     if (!rc) {
-        train_step s = {.name = "weak", .model_path = c->weak_dir, .lr = x->lr_weak,
+        train_step s = {.name = "weak", .model_path = c->weak_dir, .lr = x->lr_weak, .minibatch = x->mb_weak,
                         .train = {.ds = &x->pool, .idx = sp.train1, .n = sp.n_train1, .targets = gt1}, .test = test,
                         .key = weak_key, .keep_model = true};
         loss_config_default(&s.loss, LOSS_XENT);
@@ -436,7 +442,7 @@ static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
         size_t agree = 0;
         for (size_t i = 0; i < sp.n_train2; i++) agree += hard[i] == x->pool.hard_label[sp.train2[i]];
         r->label_agreement = (double)agree / (double)sp.n_train2;
-        train_step s = {.name = "ceiling", .model_path = c->strong_dir, .lr = x->lr_strong,
+        train_step s = {.name = "ceiling", .model_path = c->strong_dir, .lr = x->lr_strong, .minibatch = x->mb_strong,
                         .train = {.ds = &x->pool, .idx = sp.train2, .n = sp.n_train2, .targets = gt2}, .test = test,
                         .key = hashf(strong_key, "ceiling")};
         loss_config_default(&s.loss, LOSS_XENT);
@@ -445,7 +451,7 @@ static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
     for (size_t l = 0; l < c->n_losses && !rc; l++) {
         char name[64];
         snprintf(name, sizeof name, "student_%s", loss_kind_name(c->losses[l]));
-        train_step s = {.name = name, .model_path = c->strong_dir, .lr = x->lr_strong,
+        train_step s = {.name = name, .model_path = c->strong_dir, .lr = x->lr_strong, .minibatch = x->mb_strong,
                         .train = {.ds = &x->pool, .idx = sp.train2, .n = sp.n_train2, .targets = soft}, .test = test};
         loss_config_default(&s.loss, c->losses[l]);
         s.key = hashf(strong_key ^ labels_key, "%s aux %a warm %a a %a b %a", name, (double)s.loss.aux_coef,
@@ -465,7 +471,7 @@ static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
 // ---- the run
 
 static json_t *resolved_json(const run_ctx *x) {
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:b}", "n_pool", (json_int_t)x->pool.n,
+    json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:b}", "n_pool", (json_int_t)x->pool.n,
                      "n_train", (json_int_t)x->n_train, "n_test", (json_int_t)x->n_test, "n_classes", (json_int_t)x->K,
                      "max_ctx", (json_int_t)x->max_ctx, "lr_weak", (double)x->lr_weak, "lr_strong",
                      (double)x->lr_strong, "dropped_too_long", (json_int_t)(x->pool.stats.n_too_long +
@@ -473,6 +479,12 @@ static json_t *resolved_json(const run_ctx *x) {
                      "truncated", (json_int_t)(x->pool.stats.n_truncated + x->test_file.stats.n_truncated),
                      "weak_n_layers", (json_int_t)x->cw.n_layer, "strong_n_layers", (json_int_t)x->cs.n_layer,
                      "separate_test_file", x->separate_test);
+    if (o) {
+        json_object_set_new(o, "minibatch_weak", json_integer((json_int_t)x->mb_weak));
+        json_object_set_new(o, "minibatch_strong", json_integer((json_int_t)x->mb_strong));
+        json_object_set_new(o, "max_tokens", json_integer((json_int_t)x->max_len));
+    }
+    return o;
 }
 
 static void print_table(FILE *f, const results_run *r) {
@@ -501,7 +513,7 @@ int protocol_run(const protocol_config *c) {
         return W2S_FAIL("--weak, --strong, --data and --out are required");
     if (c->n_seeds == 0 || c->n_seeds > RESULTS_MAX_SEEDS || c->n_losses == 0 || c->n_losses > RESULTS_MAX_LOSSES)
         return W2S_FAIL("1 to %d seeds and 1 to %d losses", RESULTS_MAX_SEEDS, RESULTS_MAX_LOSSES);
-    if (c->epochs == 0 || c->batch == 0 || c->minibatch == 0) return W2S_FAIL("--epochs, --batch, --minibatch must be > 0");
+    if (c->epochs == 0 || c->batch == 0) return W2S_FAIL("--epochs and --batch must be > 0");
     double t0 = progress_now();
     run_ctx x = {.c = c};
     int rc = load_inputs(&x);

@@ -31,7 +31,8 @@ typedef struct {
     uint64_t seeds[RESULTS_MAX_SEEDS];
     size_t n_seeds;
     gpt2_precision precision;  // training and weak labeling
-    size_t epochs, batch, minibatch;   // 2, 32, 8 (minibatch = the models' max_batch)
+    size_t epochs, batch;  // 2, 32
+    size_t minibatch;      // the models' max_batch; 0: trainer_auto_minibatch per model
     float lr;             // 0: by model size (trainer_default_lr), per model
     size_t max_ctx;       // 0: min(1024, the models' n_positions)
     bool truncate;        // cut long examples instead of dropping them

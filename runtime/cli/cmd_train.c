@@ -27,7 +27,8 @@ static void usage(FILE *f) {
         "  --data FILE       JSONL ({\"txt\"|\"input_ids\", \"hard_label\", optional \"soft_label\"})\n"
         "  --out FILE        trained model (w2s checkpoint: safetensors with HF names + score.weight)\n"
         "  --loss L          xent (default), logconf or product\n"
-        "  --epochs E        (default 2)     --batch B (32)     --minibatch b (8)\n"
+        "  --epochs E        (default 2)     --batch B (32)\n"
+        "  --minibatch b     examples per forward/backward (default: the most that fit 1 GiB of activations)\n"
         "  --lr X            peak LR (default 5e-5 for n_embd <= 1024, else 1e-5)\n"
         "  --precision P     bf16 (default) or fp32\n"
         "  --max-ctx T       drop examples longer than T tokens (default n_positions); --truncate cuts them\n"
@@ -42,7 +43,7 @@ int cmd_train(int argc, char **argv) {
     const char *model_path = NULL, *data = NULL, *out = NULL, *tok_dir = NULL;
     trainer_config tc;
     trainer_config_default(&tc);
-    size_t minibatch = 8, max_ctx = 0, threads = 0;
+    size_t minibatch = 0, max_ctx = 0, threads = 0;
     float lr = 0;
     gpt2_precision prec = GPT2_BF16;
     bool truncate = false;
@@ -104,6 +105,7 @@ int cmd_train(int argc, char **argv) {
         if (len > max_len) max_len = len;
     }
     if (!rc) {
+        if (!minibatch) minibatch = trainer_auto_minibatch(&cfg, max_len, tc.batch, TRAINER_ACT_BUDGET);
         gpt2_options opt = {.max_batch = minibatch < tc.batch ? minibatch : tc.batch, .max_seq = max_len,
                             .lm_mode = GPT2_LM_NONE, .precision = prec};
         m = gpt2_checkpoint_load(model_path, &opt, (long)ds.n_classes);
