@@ -25,8 +25,9 @@ ap.add_argument("--peak-bf16", type=float, default=1030.0)
 ap.add_argument("--peak-s8", type=float, default=2060.0)
 ap.add_argument("--threads", type=int, default=0, help="pass --threads=N to the benchmark")
 ap.add_argument("--cpu", action="store_true",
-                help="rate from the benchmark thread's CPU time instead of wall time (a loaded "
-                     "machine steals wall time from both sides unevenly)")
+                help="rate from CPU time of all threads divided by the thread count, instead of "
+                     "wall time (a loaded machine steals wall time from both sides unevenly; "
+                     "spin-waits still count)")
 args = ap.parse_args()
 
 with tempfile.NamedTemporaryFile(suffix=".json") as out:
@@ -36,10 +37,13 @@ with tempfile.NamedTemporaryFile(suffix=".json") as out:
            "--benchmark_out_format=json", "--benchmark_report_aggregates_only=false"]
     if args.threads:
         cmd.append(f"--threads={args.threads}")
+    if args.cpu:
+        cmd.append("--process-cpu")
     print("$", " ".join(cmd), file=sys.stderr)
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     data = json.load(open(out.name))
 
+threads = int(data["context"].get("omp_threads", "1"))
 runs = {}
 for b in data["benchmarks"]:
     if b.get("run_type") != "iteration" or "flops" not in b:
@@ -49,11 +53,12 @@ for b in data["benchmarks"]:
         continue
     impl, dt, M, N, K = m.group(1), m.group(2), *map(int, m.groups()[2:])
     unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b.get("time_unit", "ns")]
-    rate = 2.0 * M * N * K / (b["cpu_time"] * unit) / 1e9 if args.cpu else b["flops"] / 1e9
+    rate = 2.0 * M * N * K * threads / (b["cpu_time"] * unit) / 1e9 if args.cpu else b["flops"] / 1e9
     runs.setdefault((dt, M, N, K), {}).setdefault(impl, []).append(rate)
 
 peak = {"f32": args.peak_f32, "bf16": args.peak_bf16, "s8": args.peak_s8}
-print(f"threads: {data['context'].get('num_cpus')} cpus visible; reps {args.reps}; GFLOP/s medians ({'CPU' if args.cpu else 'wall'} time)\n")
+print(f"{threads} OpenMP threads; {data['context'].get('num_cpus')} cpus visible; reps {args.reps}; "
+      f"GFLOP/s medians ({'CPU time of all threads / threads' if args.cpu else 'wall time'})\n")
 print("| dtype | M | N | K | w2s | oneDNN | ratio | ratio (best) | w2s % peak |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for (dt, M, N, K), r in sorted(runs.items(), key=lambda x: (["f32", "bf16", "s8"].index(x[0][0]), x[0][1], x[0][3], x[0][2])):

@@ -2,6 +2,8 @@
 // BM_gemm_<impl>_<dtype>/M/N/K, impl ∈ {w2s, onednn}, dtype ∈ {f32, bf16, s8}. Weights are
 // packed (w2s) / reordered to format_tag::any (oneDNN) once, outside the timed loop; both use
 // the same OpenMP thread count (OMP_NUM_THREADS, or --threads=N). Counter `flops` = 2·M·N·K/s.
+// --process-cpu makes cpu_time the CPU time of all threads (spin-waits included), which on a
+// loaded machine is a steadier measure of a parallel kernel than wall time.
 // bench/compare_gemm.py runs this interleaved and prints the comparison table.
 #include <benchmark/benchmark.h>
 #include <omp.h>
@@ -154,8 +156,11 @@ void bm_onednn(benchmark::State &st, dt d, shape s) {
 }  // namespace
 
 int main(int argc, char **argv) {
-    for (int i = 1; i < argc; i++)
+    bool process_cpu = false;
+    for (int i = 1; i < argc; i++) {
         if (!strncmp(argv[i], "--threads=", 10)) omp_set_num_threads(atoi(argv[i] + 10));
+        if (!strcmp(argv[i], "--process-cpu")) process_cpu = true;
+    }
     const int64_t Ms[] = {1, 32, 128, 512, 2048};
     const std::pair<int64_t, int64_t> KNs[] = {{768, 2304}, {768, 768}, {768, 3072}, {3072, 768}};
     for (dt d : {dt::f32, dt::bf16, dt::s8})
@@ -169,7 +174,9 @@ int main(int argc, char **argv) {
                     auto *b = impl ? benchmark::RegisterBenchmark(name.c_str(), bm_onednn, d, s)
                                    : benchmark::RegisterBenchmark(name.c_str(), bm_w2s, d, s);
                     b->UseRealTime()->Unit(benchmark::kMicrosecond);
+                    if (process_cpu) b->MeasureProcessCPUTime();
                 }
+    benchmark::AddCustomContext("omp_threads", std::to_string(omp_get_max_threads()));
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
