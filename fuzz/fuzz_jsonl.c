@@ -165,7 +165,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     }
     check_invariants(&ds, &o);
-    if (o.keep_raw && ds.n > 0) check_label_round_trip(&ds, &o);
+    // Printing n x K labels dominates an input with thousands of classes: round-trip small ones.
+    if (o.keep_raw && ds.n > 0 && ds.n * ds.n_classes <= 4096) check_label_round_trip(&ds, &o);
     dataset_free(&ds);
     return 0;
 }
