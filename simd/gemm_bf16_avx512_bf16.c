@@ -21,13 +21,14 @@ static inline __attribute__((always_inline)) void tile_bf16(const gemm_uk_args *
     const float *b = ua->b;     // likewise, loaded as 16 units per vector
     float *cp = ua->c;
     size_t steps = (ua->kc + 1) / 2;
-    if (ua->flags & (GEMM_UK_LOAD | GEMM_UK_ACCUM))
-        for (int i = 0; i < M; i++) {
-            _mm_prefetch((const char *)(cp + i * ua->ldc), _MM_HINT_T0);
-            _mm_prefetch((const char *)(cp + i * ua->ldc + 16), _MM_HINT_T0);
-            _mm_prefetch((const char *)(cp + i * ua->ldc + 32), _MM_HINT_T0);
-            _mm_prefetch((const char *)(cp + i * ua->ldc + 47), _MM_HINT_T0);
-        }
+    // C is touched only after the K loop: start pulling its lines in now, even when C is only
+    // written (a store miss stalls the epilogue; this way the fetch overlaps the K loop).
+    for (int i = 0; i < M; i++) {
+        _mm_prefetch((const char *)(cp + i * ua->ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(cp + i * ua->ldc + 16), _MM_HINT_T0);
+        _mm_prefetch((const char *)(cp + i * ua->ldc + 32), _MM_HINT_T0);
+        _mm_prefetch((const char *)(cp + i * ua->ldc + 47), _MM_HINT_T0);
+    }
     if (M == MR) {
         float acc[MR * NR] __attribute__((aligned(64)));
         if (DIRECT)

@@ -19,14 +19,14 @@ static inline __attribute__((always_inline)) void tile_f32(const gemm_uk_args *u
         for (int j = 0; j < NV; j++) c[i][j] = _mm512_setzero_ps();
     const float *a = ua->a, *b = ua->b;
     float *cp = ua->c;
-    // C is touched only after the K loop: start pulling its lines in now.
-    if (ua->flags & (GEMM_UK_LOAD | GEMM_UK_ACCUM))
-        for (int i = 0; i < M; i++) {
-            _mm_prefetch((const char *)(cp + i * ua->ldc), _MM_HINT_T0);
-            _mm_prefetch((const char *)(cp + i * ua->ldc + 16), _MM_HINT_T0);
-            _mm_prefetch((const char *)(cp + i * ua->ldc + 32), _MM_HINT_T0);
-            _mm_prefetch((const char *)(cp + i * ua->ldc + 47), _MM_HINT_T0);
-        }
+    // C is touched only after the K loop: start pulling its lines in now, even when C is only
+    // written (a store miss stalls the epilogue; this way the fetch overlaps the K loop).
+    for (int i = 0; i < M; i++) {
+        _mm_prefetch((const char *)(cp + i * ua->ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(cp + i * ua->ldc + 16), _MM_HINT_T0);
+        _mm_prefetch((const char *)(cp + i * ua->ldc + 32), _MM_HINT_T0);
+        _mm_prefetch((const char *)(cp + i * ua->ldc + 47), _MM_HINT_T0);
+    }
     if (M == MR) {
         float acc[MR * NR] __attribute__((aligned(64)));
         if (DIRECT)
