@@ -19,6 +19,7 @@ static const subcommand subcommands[] = {
     {"demo", cmd_demo, "the built-in weak-to-strong experiment on Fashion-MNIST, no downloads"},
     {"eval", cmd_eval, "accuracy/AUROC of a model on a JSONL dataset, optional predictions"},
     {"info", cmd_info, "ISA chosen and available, topology, threads, library versions"},
+    {"label", cmd_label, "weak labels (soft_label + hard_label) of a JSONL dataset, int8; --stream serves stdin"},
     {"profile", cmd_profile, "time per matmul path and operation of a GPT-2 step, roofline report"},
     {"run", cmd_run, "the weak-to-strong protocol on your models and data (PGR report)"},
     {"tokenize", cmd_tokenize, "GPT-2 BPE token ids of each stdin line (or --decode them)"},

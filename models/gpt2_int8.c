@@ -1,0 +1,346 @@
+// gpt2_int8.c — the int8 GPT-2 classification forward (gpt2_int8.h).
+// Not the training model: no saved activations, one residual buffer updated in place (the
+// projections' epilogue accumulates into it). The one thing to know: the last layer only
+// computes the rows that reach the head (each sequence's last token): keys and values still
+// cover every token, but attention output, the MLP and ln_f run on B rows instead of Σ lens.
+#include "gpt2_int8.h"
+
+#include "error.h"
+#include "quant.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+// One quantized linear layer per weight of a block: W (K, N) → s8 packed, scale (N) f32.
+typedef struct {
+    gemm_packed_b w;
+    float *scale;       // (N) per-output-channel weight scale
+    const float *bias;  // (N) f32, in the graph's f32 buffer
+} qlinear;
+
+struct gpt2_int8 {
+    gpt2_config cfg;
+    size_t max_batch, max_seq, max_tokens;
+    w2s_isa isa;
+    const rowops_kernels *rk;
+    // f32 tensors, carved from f32_mem
+    float *wte;       // (V, C)
+    float *wpe;       // (P, C)
+    float *ln1w, *ln1b, *ln2w, *ln2b;  // (L, C)
+    float *qkvb;      // (L, 3C)
+    float *attprojb;  // (L, C)
+    float *fcb;       // (L, 4C)
+    float *fcprojb;   // (L, C)
+    float *lnfw, *lnfb;  // (C)
+    float *score;     // (K, C)
+    float *f32_mem;
+    size_t f32_count;
+    qlinear *qkv, *attproj, *fc, *fcproj;  // (L) each
+    // activations, carved from act_mem; N = max_tokens
+    float *x;         // (N, C) residual stream
+    float *h;         // (N, 4C) qkv (3C per row), GELU(fc) (4C per row), or ln_f rows (C)
+    float *atty;      // (N, C) attention output
+    float *att;       // (B_max, NH, T_max) one softmax row per (sequence, head)
+    float *rscale;    // (N) per-token activation scales
+    int32_t *rzero;   // (N) per-token zero points
+    uint8_t *qa;      // (N, 4C) quantized activations feeding the next GEMM
+    size_t *off;      // (B_max + 1) first row of each sequence
+    void *act_mem;
+    size_t act_bytes;
+};
+
+// ---- create / destroy
+
+static void *alloc64(size_t bytes) {
+    return aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
+}
+
+static int qlinear_init(qlinear *ql, w2s_isa isa, const float *w, const float *bias, size_t K,
+                        size_t N, int8_t *scratch, const char *name, size_t layer) {
+    ql->bias = bias;
+    ql->scale = malloc(N * sizeof(float));
+    if (!ql->scale) return W2S_FAIL("gpt2_int8: out of memory");
+    if (quant_weights_s8_per_channel(scratch, ql->scale, w, K, N))
+        return w2s_error_wrap("gpt2_int8: h.%zu.%s", layer, name);
+    if (gemm_pack_b(&ql->w, GEMM_U8S8, isa, K, N, W2S_DTYPE_S8, (gemm_view){scratch, (ptrdiff_t)N, 1}))
+        return w2s_error_wrap("gpt2_int8: packing h.%zu.%s", layer, name);
+    return 0;
+}
+
+static void qlinear_free(qlinear *ql) {
+    if (!ql) return;
+    gemm_packed_b_free(&ql->w);
+    free(ql->scale);
+}
+
+void gpt2_int8_destroy(gpt2_int8 *q) {
+    if (!q) return;
+    for (size_t l = 0; l < q->cfg.n_layer; l++) {
+        if (q->qkv) qlinear_free(&q->qkv[l]);
+        if (q->attproj) qlinear_free(&q->attproj[l]);
+        if (q->fc) qlinear_free(&q->fc[l]);
+        if (q->fcproj) qlinear_free(&q->fcproj[l]);
+    }
+    free(q->qkv);
+    free(q->attproj);
+    free(q->fc);
+    free(q->fcproj);
+    free(q->f32_mem);
+    free(q->act_mem);
+    free(q);
+}
+
+// Copies the f32 tensors the graph keeps into one buffer (a size table, as gpt2.c does).
+static int copy_f32(gpt2_int8 *q, const gpt2_model *m) {
+    const gpt2_config *c = &q->cfg;
+    size_t C = c->n_embd, L = c->n_layer;
+    const gpt2_params *p = &m->params;
+    struct {
+        float **dst;
+        const float *src;
+        size_t n;
+    } t[] = {
+        {&q->wte, p->wte, c->vocab_size * C}, {&q->wpe, p->wpe, c->n_positions * C},
+        {&q->ln1w, p->ln1w, L * C},           {&q->ln1b, p->ln1b, L * C},
+        {&q->ln2w, p->ln2w, L * C},           {&q->ln2b, p->ln2b, L * C},
+        {&q->qkvb, p->qkvb, L * 3 * C},       {&q->attprojb, p->attprojb, L * C},
+        {&q->fcb, p->fcb, L * 4 * C},         {&q->fcprojb, p->fcprojb, L * C},
+        {&q->lnfw, p->lnfw, C},               {&q->lnfb, p->lnfb, C},
+        {&q->score, p->score, c->n_classes * C},
+    };
+    size_t n = sizeof t / sizeof t[0], total = 0;
+    for (size_t i = 0; i < n; i++) total += (t[i].n + 15) / 16 * 16;  // 64-byte aligned tensors
+    q->f32_mem = alloc64(total * sizeof(float));
+    if (!q->f32_mem) return W2S_FAIL("gpt2_int8: out of memory (%zu f32 parameters)", total);
+    q->f32_count = total;
+    float *at = q->f32_mem;
+    for (size_t i = 0; i < n; i++) {
+        *t[i].dst = at;
+        memcpy(at, t[i].src, t[i].n * sizeof(float));
+        at += (t[i].n + 15) / 16 * 16;
+    }
+    return 0;
+}
+
+static int alloc_acts(gpt2_int8 *q) {
+    size_t C = q->cfg.n_embd, N = q->max_tokens, NH = q->cfg.n_head;
+    struct {
+        void **dst;
+        size_t bytes;
+    } t[] = {
+        {(void **)&q->x, N * C * sizeof(float)},
+        {(void **)&q->h, N * 4 * C * sizeof(float)},
+        {(void **)&q->atty, N * C * sizeof(float)},
+        {(void **)&q->att, q->max_batch * NH * q->max_seq * sizeof(float)},
+        {(void **)&q->rscale, N * sizeof(float)},
+        {(void **)&q->rzero, N * sizeof(int32_t)},
+        {(void **)&q->qa, N * 4 * C},
+        {(void **)&q->off, (q->max_batch + 1) * sizeof(size_t)},
+    };
+    size_t n = sizeof t / sizeof t[0], total = 0;
+    for (size_t i = 0; i < n; i++) total += (t[i].bytes + 63) / 64 * 64;
+    q->act_mem = alloc64(total);
+    if (!q->act_mem) return W2S_FAIL("gpt2_int8: out of memory (%zu activation bytes)", total);
+    q->act_bytes = total;
+    char *at = q->act_mem;
+    for (size_t i = 0; i < n; i++) {
+        *t[i].dst = at;
+        at += (t[i].bytes + 63) / 64 * 64;
+    }
+    return 0;
+}
+
+gpt2_int8 *gpt2_int8_create(const gpt2_model *m, size_t max_batch, size_t max_seq, size_t max_tokens) {
+    const gpt2_config *c = &m->cfg;
+    if (c->n_classes < 1 || c->n_layer < 1) {
+        W2S_FAIL("gpt2_int8_create: the model needs a classification head and a layer (n_classes %zu, "
+                 "n_layer %zu)", c->n_classes, c->n_layer);
+        return NULL;
+    }
+    if (!max_batch || !max_seq || max_seq > c->n_positions || max_tokens < max_seq) {
+        W2S_FAIL("gpt2_int8_create: capacity batch %zu, seq %zu, tokens %zu invalid (need seq <= "
+                 "n_positions %zu and tokens >= seq)", max_batch, max_seq, max_tokens, c->n_positions);
+        return NULL;
+    }
+    gpt2_int8 *q = calloc(1, sizeof *q);
+    if (!q) {
+        W2S_FAIL("gpt2_int8_create: out of memory");
+        return NULL;
+    }
+    q->cfg = *c;
+    q->max_batch = max_batch;
+    q->max_seq = max_seq;
+    q->max_tokens = max_tokens;
+    q->isa = w2s_isa_active();
+    q->rk = rowops_get(q->isa);
+    size_t C = c->n_embd, L = c->n_layer;
+    q->qkv = calloc(L, sizeof(qlinear));
+    q->attproj = calloc(L, sizeof(qlinear));
+    q->fc = calloc(L, sizeof(qlinear));
+    q->fcproj = calloc(L, sizeof(qlinear));
+    int8_t *scratch = malloc(4 * C * C);  // one layer's largest weight, quantized, before packing
+    int rc = (!q->qkv || !q->attproj || !q->fc || !q->fcproj || !scratch) ? W2S_FAIL("gpt2_int8: out of memory") : 0;
+    if (!rc) rc = copy_f32(q, m);
+    if (!rc) rc = alloc_acts(q);
+    const gpt2_params *p = &m->params;
+    for (size_t l = 0; l < L && !rc; l++) {
+        rc = qlinear_init(&q->qkv[l], q->isa, p->qkvw + l * C * 3 * C, q->qkvb + l * 3 * C, C, 3 * C,
+                          scratch, "attn.c_attn.weight", l);
+        if (!rc) rc = qlinear_init(&q->attproj[l], q->isa, p->attprojw + l * C * C, q->attprojb + l * C, C, C,
+                                   scratch, "attn.c_proj.weight", l);
+        if (!rc) rc = qlinear_init(&q->fc[l], q->isa, p->fcw + l * C * 4 * C, q->fcb + l * 4 * C, C, 4 * C,
+                                   scratch, "mlp.c_fc.weight", l);
+        if (!rc) rc = qlinear_init(&q->fcproj[l], q->isa, p->fcprojw + l * 4 * C * C, q->fcprojb + l * C, 4 * C,
+                                   C, scratch, "mlp.c_proj.weight", l);
+    }
+    free(scratch);
+    if (rc) {
+        gpt2_int8_destroy(q);
+        return NULL;
+    }
+    return q;
+}
+
+const gpt2_config *gpt2_int8_config(const gpt2_int8 *q) { return &q->cfg; }
+size_t gpt2_int8_max_batch(const gpt2_int8 *q) { return q->max_batch; }
+size_t gpt2_int8_max_seq(const gpt2_int8 *q) { return q->max_seq; }
+size_t gpt2_int8_max_tokens(const gpt2_int8 *q) { return q->max_tokens; }
+
+size_t gpt2_int8_bytes(const gpt2_int8 *q) {
+    size_t C = q->cfg.n_embd, per_layer = 12 * C * C + 9 * C * sizeof(float);  // s8 weights + scales
+    return q->f32_count * sizeof(float) + q->act_bytes + q->cfg.n_layer * per_layer;
+}
+
+// ---- steps
+
+// Quantizes rows [0, M) of X (stride ldx) into q->qa (stride K) with per-row scales. Rows are
+// split over the team; each row's result depends on that row only.
+static int quant_rows(gpt2_int8 *q, const float *x, size_t ldx, size_t M, size_t K) {
+    int failed = 0;
+#pragma omp parallel
+    {
+        size_t nt = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
+        size_t r0 = M * t / nt, r1 = M * (t + 1) / nt;
+        if (r1 > r0 && quant_rows_u8_isa(q->isa, q->qa + r0 * K, K, q->rscale + r0, q->rzero + r0,
+                                         x + r0 * ldx, ldx, r1 - r0, K))
+#pragma omp atomic write
+            failed = 1;
+    }
+    // The message lives in the failing thread's storage: redo on this thread to report it.
+    if (failed) return quant_rows_u8_isa(q->isa, q->qa, K, q->rscale, q->rzero, x, ldx, M, K);
+    return 0;
+}
+
+// LayerNorm of rows [0, M) of x into q->h (stride C), then their u8 quantization into q->qa.
+static int layernorm_quant(gpt2_int8 *q, const float *x, const float *w, const float *b, size_t M) {
+    size_t C = q->cfg.n_embd;
+    const rowops_kernels *rk = q->rk;
+    float eps = q->cfg.ln_eps;
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < M; r++) rk->layernorm_fwd(q->h + r * C, NULL, NULL, x + r * C, w, b, C, eps);
+    return quant_rows(q, q->h, C, M, C);
+}
+
+// y[M, N] (=, or += with accumulate) dequant(qa[M, K] · W) + bias, GELU if asked.
+static int qmatmul(gpt2_int8 *q, float *y, const qlinear *ql, size_t M, bool gelu, bool accumulate) {
+    size_t K = ql->w.K, N = ql->w.N;
+    gemm_args g = {
+        .M = M, .N = N, .K = K,
+        .a_dtype = W2S_DTYPE_U8, .a = {q->qa, (ptrdiff_t)K, 1},
+        .b_packed = &ql->w,
+        .c_dtype = W2S_DTYPE_F32, .c = y, .ldc = N,
+        .ep = {.bias = ql->bias, .gelu = gelu, .accumulate = accumulate, .row_scale = q->rscale,
+               .row_zero = q->rzero, .col_scale = ql->scale},
+    };
+    if (gemm(GEMM_U8S8, q->isa, &g)) return w2s_error_wrap("gpt2_int8 matmul %zux%zux%zu", M, N, K);
+    return 0;
+}
+
+// Causal self-attention in f32, the same arithmetic as gpt2_forward.c's attention_forward
+// (rowops dot, softmax, axpy, the same order). qkv (N, 3C) rows of the packed sequences;
+// output rows: every token (last = false), or only each sequence's last token, written to
+// row b of atty (last = true).
+static void attention(gpt2_int8 *q, const float *qkv, size_t B, bool last) {
+    const rowops_kernels *rk = q->rk;
+    size_t C = q->cfg.n_embd, NH = q->cfg.n_head, hs = C / NH, C3 = 3 * C, Tm = q->max_seq;
+    float scale = 1.0f / sqrtf((float)hs);
+    const size_t *off = q->off;
+#pragma omp parallel for collapse(2) schedule(dynamic)
+    for (size_t b = 0; b < B; b++) {
+        for (size_t h = 0; h < NH; h++) {
+            const float *s = qkv + off[b] * C3;  // this sequence's rows
+            size_t n = off[b + 1] - off[b];
+            float *row = q->att + (b * NH + h) * Tm;
+            for (size_t t = last ? n - 1 : 0; t < n; t++) {
+                float *o = q->atty + (last ? b : off[b] + t) * C + h * hs;
+                const float *qv = s + t * C3 + h * hs;
+                memset(o, 0, hs * sizeof(float));
+                for (size_t j = 0; j <= t; j++) row[j] = rk->dot(qv, s + j * C3 + C + h * hs, hs);
+                rk->softmax_fwd(row, row, t + 1, scale);
+                for (size_t j = 0; j <= t; j++) rk->axpy(o, row[j], s + j * C3 + 2 * C + h * hs, hs);
+            }
+        }
+    }
+}
+
+// ---- forward
+
+int gpt2_int8_forward(gpt2_int8 *q, const int32_t *const *seqs, const size_t *lens, size_t B,
+                      float *logits) {
+    const gpt2_config *c = &q->cfg;
+    size_t C = c->n_embd, L = c->n_layer, K = c->n_classes, V = c->vocab_size;
+    if (B < 1 || B > q->max_batch)
+        return W2S_FAIL("gpt2_int8_forward: batch of %zu sequences outside 1..%zu", B, q->max_batch);
+    q->off[0] = 0;
+    for (size_t b = 0; b < B; b++) {
+        if (lens[b] < 1 || lens[b] > q->max_seq)
+            return W2S_FAIL("gpt2_int8_forward: sequence %zu has %zu tokens, outside 1..%zu", b, lens[b],
+                            q->max_seq);
+        q->off[b + 1] = q->off[b] + lens[b];
+        if (q->off[b + 1] > q->max_tokens)
+            return W2S_FAIL("gpt2_int8_forward: the batch holds more than %zu tokens", q->max_tokens);
+        for (size_t t = 0; t < lens[b]; t++)
+            if (seqs[b][t] < 0 || (size_t)seqs[b][t] >= V)
+                return W2S_FAIL("gpt2_int8_forward: token %d at (%zu, %zu) outside the vocabulary 0..%zu",
+                                (int)seqs[b][t], b, t, V - 1);
+    }
+    size_t N = q->off[B];
+
+#pragma omp parallel for schedule(static)
+    for (size_t b = 0; b < B; b++)
+        for (size_t t = 0; t < lens[b]; t++) {
+            float *e = q->x + (q->off[b] + t) * C;
+            const float *wt = q->wte + (size_t)seqs[b][t] * C, *wp = q->wpe + t * C;
+            for (size_t i = 0; i < C; i++) e[i] = wt[i] + wp[i];
+        }
+
+    size_t M = N;  // rows carried through the block: N, then B in the last layer after attention
+    for (size_t l = 0; l < L; l++) {
+        bool last = l == L - 1;
+        if (layernorm_quant(q, q->x, q->ln1w + l * C, q->ln1b + l * C, M)) return -1;
+        if (qmatmul(q, q->h, &q->qkv[l], M, false, false)) return -1;
+        attention(q, q->h, B, last);
+        if (last) {
+            // Keep each sequence's last residual row, moved to row b: source off[b+1]-1 >= b and
+            // increasing in b, so no later source is overwritten.
+            for (size_t b = 0; b < B; b++)
+                memmove(q->x + b * C, q->x + (q->off[b + 1] - 1) * C, C * sizeof(float));
+            M = B;
+        }
+        if (quant_rows(q, q->atty, C, M, C)) return -1;
+        if (qmatmul(q, q->x, &q->attproj[l], M, false, true)) return -1;
+        if (layernorm_quant(q, q->x, q->ln2w + l * C, q->ln2b + l * C, M)) return -1;
+        if (qmatmul(q, q->h, &q->fc[l], M, true, false)) return -1;
+        if (quant_rows(q, q->h, 4 * C, M, 4 * C)) return -1;
+        if (qmatmul(q, q->x, &q->fcproj[l], M, false, true)) return -1;
+    }
+    // ln_f of the B last-token rows, then the f32 head (as gpt2_forward.c's cls_head_forward).
+    for (size_t b = 0; b < B; b++) {
+        float *f = q->h + b * C;
+        q->rk->layernorm_fwd(f, NULL, NULL, q->x + b * C, q->lnfw, q->lnfb, C, c->ln_eps);
+        for (size_t k = 0; k < K; k++) logits[b * K + k] = q->rk->dot(f, q->score + k * C, C);
+    }
+    return 0;
+}

@@ -1,0 +1,52 @@
+# test_label_stream.sh — `w2s label --stream`: one request in, its answer out before the next
+# request is written (low latency: no waiting for EOF or for a full batch); answers echo the
+# request's fields (id) and equal batch mode's int8 labels; malformed requests get an error line
+# with their line number and the server keeps serving; a burst of requests is answered in order.
+set -eu
+fail() { echo "FAIL: $*" >&2; exit 1; }
+PROBE="$W2S_BUILD_DIR/tests/probe_w2s_fixture"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+"$PROBE" model m 2 2 32 64 32 1
+"$PROBE" data data.jsonl 60 64 7
+"$W2S_BIN" train --model m --data data.jsonl --out model.safetensors --lr 1e-3 --epochs 1 --quiet > /dev/null
+"$W2S_BIN" label --model model.safetensors --data data.jsonl --out lab.jsonl --quiet > /dev/null
+
+# ---- interactive: each answer must arrive while the server still waits for more input
+coproc SRV { "$W2S_BIN" label --model model.safetensors --stream --batch 4 2> srv.err; }
+for i in 1 2 3; do
+    sed -n "${i}p" data.jsonl >&"${SRV[1]}"
+    IFS= read -r -t 20 ans <&"${SRV[0]}" || fail "no answer to request $i within 20 s"
+    echo "$ans" >> inter.jsonl
+done
+echo '{"input_ids": [1, 2,' >&"${SRV[1]}"                     # request line 4: malformed
+IFS= read -r -t 20 ans <&"${SRV[0]}" || fail "no answer to the malformed request"
+echo "$ans" | grep -q '"error"' || fail "malformed request answer: $ans"
+echo "$ans" | grep -q '"line": *4' || fail "error answer lacks its line number: $ans"
+echo '{"id": "x", "input_ids": [1, 99]}' >&"${SRV[1]}"       # line 5: id out of the vocabulary
+IFS= read -r -t 20 ans <&"${SRV[0]}" || fail "no answer to the bad-id request"
+echo "$ans" | grep -q '"error"' && echo "$ans" | grep -q '"id": *"x"' || fail "bad-id answer: $ans"
+sed -n 4p data.jsonl >&"${SRV[1]}"                             # the server still works
+IFS= read -r -t 20 ans <&"${SRV[0]}" || fail "server died after bad requests"
+echo "$ans" >> inter.jsonl
+exec {SRV[1]}>&-
+wait "$SRV_PID" || { cat srv.err; fail "server exit status"; }
+
+# ---- burst: all requests at once (micro-batched), answers in request order, blank line ignored
+{ head -20 data.jsonl; echo; echo 'not json'; sed -n '21,30p' data.jsonl; } |
+    "$W2S_BIN" label --model model.safetensors --stream --batch 8 > burst.jsonl 2> burst.err || fail "burst run"
+/usr/bin/python3 - <<'PY' || fail "stream answers"
+import json
+ref = [json.loads(l) for l in open("lab.jsonl")]
+inter = [json.loads(l) for l in open("inter.jsonl")]
+burst = [json.loads(l) for l in open("burst.jsonl")]
+for got, want in zip(inter, ref[:4]):
+    assert got == want, (got, want)       # bit-identical floats printed the same way
+assert len(burst) == 31, len(burst)
+assert "error" in burst[20] and burst[20]["line"] == 22, burst[20]
+for got, want in zip(burst[:20] + burst[21:], ref[:30]):
+    assert got["id"] == want["id"] and got["soft_label"] == want["soft_label"], (got, want)
+    assert got["hard_label"] == want["hard_label"] and got["gt_label"] == want["gt_label"]
+PY
+echo "test_label_stream: ok"
