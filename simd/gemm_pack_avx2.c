@@ -94,6 +94,43 @@ static void pack_lines_t(uint32_t *dst, size_t stride, const char *src, ptrdiff_
     }
 }
 
+// Pairs of K rows, each contiguous along the other dimension, into bf16 units:
+// dst[g*stride + j] = X[2g, j] | X[2g+1, j] << 16 for j < n (zero up to stride), where row k
+// starts at src + k*row_step elements. Row-major B, and Aᵀ storage (weight gradients), are
+// laid out this way.
+static void pack_pairs_rows(uint32_t *d, size_t stride, const char *src, ptrdiff_t row_step,
+                            size_t esz, unit_kind kind, size_t kc, size_t n) {
+    for (size_t g = 0; 2 * g < kc; g++) {
+        const char *r0 = src + (ptrdiff_t)(2 * g) * row_step * (ptrdiff_t)esz;
+        const char *r1 = 2 * g + 1 < kc ? r0 + row_step * (ptrdiff_t)esz : NULL;
+        size_t j = 0;
+        for (; j + 8 <= n; j += 8) {
+            __m256i lo, hi;
+            if (kind == UNIT_BF16) {
+                lo = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(r0 + j * 2)));
+                hi = r1 ? _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(r1 + j * 2)))
+                        : _mm256_setzero_si256();
+            } else {
+                lo = round_bf16(_mm256_loadu_ps((const float *)r0 + j));
+                hi = r1 ? round_bf16(_mm256_loadu_ps((const float *)r1 + j)) : _mm256_setzero_si256();
+            }
+            _mm256_storeu_si256((__m256i *)(d + g * stride + j), _mm256_or_si256(lo, _mm256_slli_epi32(hi, 16)));
+        }
+        for (; j < n; j++) {
+            uint32_t lo, hi = 0;
+            if (kind == UNIT_BF16) {
+                lo = ((const w2s_bf16 *)r0)[j];
+                if (r1) hi = ((const w2s_bf16 *)r1)[j];
+            } else {
+                lo = w2s_f32_to_bf16(((const float *)r0)[j]);
+                if (r1) hi = w2s_f32_to_bf16(((const float *)r1)[j]);
+            }
+            d[g * stride + j] = lo | hi << 16;
+        }
+        memset(d + g * stride + n, 0, (stride - n) * 4);
+    }
+}
+
 void gemm_pack_a32_x86(const gemm_kernel *k, void *dst, w2s_dtype a_dtype, gemm_view a,
                        size_t m, size_t kc) {
     unit_kind kind = kind_of(k, a_dtype);
@@ -108,6 +145,10 @@ void gemm_pack_a32_x86(const gemm_kernel *k, void *dst, w2s_dtype a_dtype, gemm_
             memcpy(d + kk * mr, (const float *)a.p + (ptrdiff_t)kk * a.cs, m * 4);
             memset(d + kk * mr + m, 0, (mr - m) * 4);
         }
+        return;
+    }
+    if (a.rs == 1) {  // Aᵀ storage into bf16 pairs (weight gradients Xᵀ·dY)
+        pack_pairs_rows(dst, mr, a.p, a.cs, esz, kind, kc, m);
         return;
     }
     gemm_pack_a_generic(k, dst, a_dtype, a, m, kc);
@@ -133,35 +174,6 @@ void gemm_pack_b32_x86(const gemm_kernel *k, void *dst, w2s_dtype b_dtype, gemm_
         }
         return;
     }
-    // Row-major B into bf16 pairs: unit (g, j) = B[2g, j] | B[2g+1, j] << 16.
-    uint32_t *d = dst;
-    for (size_t g = 0; 2 * g < kc; g++) {
-        const char *r0 = (const char *)b.p + (ptrdiff_t)(2 * g) * b.rs * (ptrdiff_t)esz;
-        const char *r1 = 2 * g + 1 < kc ? r0 + b.rs * (ptrdiff_t)esz : NULL;
-        size_t j = 0;
-        for (; j + 8 <= n; j += 8) {
-            __m256i lo, hi;
-            if (kind == UNIT_BF16) {
-                lo = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(r0 + j * 2)));
-                hi = r1 ? _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(r1 + j * 2)))
-                        : _mm256_setzero_si256();
-            } else {
-                lo = round_bf16(_mm256_loadu_ps((const float *)r0 + j));
-                hi = r1 ? round_bf16(_mm256_loadu_ps((const float *)r1 + j)) : _mm256_setzero_si256();
-            }
-            _mm256_storeu_si256((__m256i *)(d + g * nr + j), _mm256_or_si256(lo, _mm256_slli_epi32(hi, 16)));
-        }
-        for (; j < n; j++) {
-            uint32_t lo, hi = 0;
-            if (kind == UNIT_BF16) {
-                lo = ((const w2s_bf16 *)r0)[j];
-                if (r1) hi = ((const w2s_bf16 *)r1)[j];
-            } else {
-                lo = w2s_f32_to_bf16(((const float *)r0)[j]);
-                if (r1) hi = w2s_f32_to_bf16(((const float *)r1)[j]);
-            }
-            d[g * nr + j] = lo | hi << 16;
-        }
-        memset(d + g * nr + n, 0, (nr - n) * 4);
-    }
+    // Row-major B into bf16 pairs.
+    pack_pairs_rows(dst, nr, b.p, b.rs, esz, kind, kc, n);
 }
