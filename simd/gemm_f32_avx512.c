@@ -37,17 +37,18 @@ static inline __attribute__((always_inline)) void tile_f32(const gemm_uk_args *u
             for (int j = 0; j < NV; j++) c[i][j] = _mm512_load_ps(acc + i * NR + 16 * j);
     } else {
 #pragma GCC unroll 4
-    for (size_t k = 0; k < ua->kc; k++) {
-        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16), b2 = _mm512_load_ps(b + 32);
-        for (int i = 0; i < M; i++) {
-            __m512 ai = _mm512_set1_ps(DIRECT ? *(const float *)((const char *)a + i * ua->a_ld) : a[i]);
-            c[i][0] = _mm512_fmadd_ps(ai, b0, c[i][0]);
-            c[i][1] = _mm512_fmadd_ps(ai, b1, c[i][1]);
-            c[i][2] = _mm512_fmadd_ps(ai, b2, c[i][2]);
+        for (size_t k = 0; k < ua->kc; k++) {
+            __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16), b2 = _mm512_load_ps(b + 32);
+            for (int i = 0; i < M; i++) {
+                float ak = DIRECT ? *(const float *)((const char *)a + i * ua->a_ld) : a[i];
+                __m512 ai = _mm512_set1_ps(ak);
+                c[i][0] = _mm512_fmadd_ps(ai, b0, c[i][0]);
+                c[i][1] = _mm512_fmadd_ps(ai, b1, c[i][1]);
+                c[i][2] = _mm512_fmadd_ps(ai, b2, c[i][2]);
+            }
+            a += DIRECT ? 1 : MR;
+            b += NR;
         }
-        a += DIRECT ? 1 : MR;
-        b += NR;
-    }
     }
     __mmask16 m0 = gemm_mask16(ua->n, 0), m1 = gemm_mask16(ua->n, 1), m2 = gemm_mask16(ua->n, 2);
     for (int i = 0; i < M; i++) {
