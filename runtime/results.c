@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RESULTS_W2S_VERSION "0.1.0"  // project(w2s VERSION ...) in CMakeLists.txt
-
 json_t *results_number(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
 int results_write_json(const char *path, json_t *root) {
@@ -63,7 +61,7 @@ static json_t *versions_json(void) {
     char dnnl[32], hw[32];
     snprintf(dnnl, sizeof dnnl, "%d.%d.%d", dv->major, dv->minor, dv->patch);
     snprintf(hw, sizeof hw, "%u.%u.%u", hv >> 16, (hv >> 8) & 0xff, hv & 0xff);
-    return json_pack("{s:s, s:s, s:s, s:s}", "w2s", RESULTS_W2S_VERSION, "onednn", dnnl, "hwloc", hw, "jansson",
+    return json_pack("{s:s, s:s, s:s, s:s}", "w2s", W2S_VERSION_STRING, "onednn", dnnl, "hwloc", hw, "jansson",
                      jansson_version_str());
 }
 
