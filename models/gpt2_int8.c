@@ -215,32 +215,33 @@ size_t gpt2_int8_bytes(const gpt2_int8 *q) {
 
 // ---- steps
 
-// Quantizes rows [0, M) of X (stride ldx) into q->qa (stride K) with per-row scales. Rows are
-// split over the team; each row's result depends on that row only.
-static int quant_rows(gpt2_int8 *q, const float *x, size_t ldx, size_t M, size_t K) {
+// Below this many elements a row pass runs on the calling thread: waking a passive team costs
+// more than the work (the one-example latency path).
+#define PARALLEL_MIN_ELEMS ((size_t)1 << 17)
+
+// Quantizes rows [0, M) of X (stride ldx) into q->qa (stride K) with per-row scales, after
+// applying LayerNorm (w, b) into q->h (stride K = C) when w is non-NULL. Rows are split over
+// the team in one region; each row's result depends on that row only.
+static int quant_rows(gpt2_int8 *q, const float *x, size_t ldx, size_t M, size_t K, const float *w,
+                      const float *b) {
     int failed = 0;
-#pragma omp parallel
+    const rowops_kernels *rk = q->rk;
+    float eps = q->cfg.ln_eps;
+    const float *src = w ? q->h : x;
+    size_t lds = w ? K : ldx;
+#pragma omp parallel if (M * K >= PARALLEL_MIN_ELEMS)
     {
         size_t nt = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
         size_t r0 = M * t / nt, r1 = M * (t + 1) / nt;
+        for (size_t r = r0; w && r < r1; r++) rk->layernorm_fwd(q->h + r * K, NULL, NULL, x + r * ldx, w, b, K, eps);
         if (r1 > r0 && quant_rows_u8_isa(q->isa, q->qa + r0 * K, K, q->rscale + r0, q->rzero + r0,
-                                         x + r0 * ldx, ldx, r1 - r0, K))
+                                         src + r0 * lds, lds, r1 - r0, K))
 #pragma omp atomic write
             failed = 1;
     }
     // The message lives in the failing thread's storage: redo on this thread to report it.
-    if (failed) return quant_rows_u8_isa(q->isa, q->qa, K, q->rscale, q->rzero, x, ldx, M, K);
+    if (failed) return quant_rows_u8_isa(q->isa, q->qa, K, q->rscale, q->rzero, src, lds, M, K);
     return 0;
-}
-
-// LayerNorm of rows [0, M) of x into q->h (stride C), then their u8 quantization into q->qa.
-static int layernorm_quant(gpt2_int8 *q, const float *x, const float *w, const float *b, size_t M) {
-    size_t C = q->cfg.n_embd;
-    const rowops_kernels *rk = q->rk;
-    float eps = q->cfg.ln_eps;
-#pragma omp parallel for schedule(static)
-    for (size_t r = 0; r < M; r++) rk->layernorm_fwd(q->h + r * C, NULL, NULL, x + r * C, w, b, C, eps);
-    return quant_rows(q, q->h, C, M, C);
 }
 
 // y[M, N] (=, or += with accumulate) dequant(qa[M, K] · W) + bias, GELU if asked.
@@ -308,7 +309,7 @@ int gpt2_int8_forward(gpt2_int8 *q, const int32_t *const *seqs, const size_t *le
     }
     size_t N = q->off[B];
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= PARALLEL_MIN_ELEMS)
     for (size_t b = 0; b < B; b++)
         for (size_t t = 0; t < lens[b]; t++) {
             float *e = q->x + (q->off[b] + t) * C;
@@ -319,7 +320,7 @@ int gpt2_int8_forward(gpt2_int8 *q, const int32_t *const *seqs, const size_t *le
     size_t M = N;  // rows carried through the block: N, then B in the last layer after attention
     for (size_t l = 0; l < L; l++) {
         bool last = l == L - 1;
-        if (layernorm_quant(q, q->x, q->ln1w + l * C, q->ln1b + l * C, M)) return -1;
+        if (quant_rows(q, q->x, C, M, C, q->ln1w + l * C, q->ln1b + l * C)) return -1;
         if (qmatmul(q, q->h, &q->qkv[l], M, false, false)) return -1;
         attention(q, q->h, B, last);
         if (last) {
@@ -329,11 +330,11 @@ int gpt2_int8_forward(gpt2_int8 *q, const int32_t *const *seqs, const size_t *le
                 memmove(q->x + b * C, q->x + (q->off[b + 1] - 1) * C, C * sizeof(float));
             M = B;
         }
-        if (quant_rows(q, q->atty, C, M, C)) return -1;
+        if (quant_rows(q, q->atty, C, M, C, NULL, NULL)) return -1;
         if (qmatmul(q, q->x, &q->attproj[l], M, false, true)) return -1;
-        if (layernorm_quant(q, q->x, q->ln2w + l * C, q->ln2b + l * C, M)) return -1;
+        if (quant_rows(q, q->x, C, M, C, q->ln2w + l * C, q->ln2b + l * C)) return -1;
         if (qmatmul(q, q->h, &q->fc[l], M, true, false)) return -1;
-        if (quant_rows(q, q->h, 4 * C, M, 4 * C)) return -1;
+        if (quant_rows(q, q->h, 4 * C, M, 4 * C, NULL, NULL)) return -1;
         if (qmatmul(q, q->x, &q->fcproj[l], M, false, true)) return -1;
     }
     // ln_f of the B last-token rows, then the f32 head (as gpt2_forward.c's cls_head_forward).

@@ -13,6 +13,7 @@
 #include "rng.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,8 +192,9 @@ static void test_trained_model(void **state) {
     free_examples(&e);
 }
 
-// Example i's logits computed alone, inside batches of varied sizes and neighbours (other
-// lengths), at several positions: all bit-identical.
+// Example i's logits computed alone (one thread), inside batches of varied sizes and
+// neighbours (other lengths), at several positions, on 1 or 2 threads: all bit-identical
+// (every step is per row or per sequence, and gemm's rows do not depend on the team size).
 static void test_batch_independence(void **state) {
     (void)state;
     size_t K = CFG.n_classes;
@@ -202,6 +204,8 @@ static void test_batch_independence(void **state) {
     assert_non_null(q);
     float alone[N_EXAMPLES * 8], z[16 * 8];
     const int32_t *seqs[16];
+    int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
     for (size_t i = 0; i < 40; i++) {
         seqs[0] = e.tok + i * MAX_LEN;
         assert_int_equal(gpt2_int8_forward(q, seqs, &e.len[i], 1, alone + i * K), 0);
@@ -215,12 +219,14 @@ static void test_batch_independence(void **state) {
             seqs[b] = e.tok + idx[b] * MAX_LEN;
             lens[b] = e.len[idx[b]];
         }
+        omp_set_num_threads(1 + (int)(trial % 2));
         assert_int_equal(gpt2_int8_forward(q, seqs, lens, B, z), 0);
         for (size_t b = 0; b < B; b++)
             if (memcmp(z + b * K, alone + idx[b] * K, K * sizeof(float)))
                 fail_msg("example %zu at position %zu of a batch of %zu: logit %.9g alone, %.9g in the batch",
                          idx[b], b, B, (double)alone[idx[b] * K], (double)z[b * K]);
     }
+    omp_set_num_threads(threads);
     gpt2_int8_destroy(q);
     gpt2_destroy(m);
     free_examples(&e);
