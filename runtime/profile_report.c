@@ -102,6 +102,11 @@ void profile_print_table(FILE *out, const profile_data *d, const peak_info *peak
     if (meta && meta->wall_seconds > 0)
         fprintf(out, "wall clock of the profiled span %.2f ms; profiled / wall = %.3f\n", 1e3 * meta->wall_seconds,
                 total / meta->wall_seconds);
+    if (meta && meta->cpu_seconds > 0 && meta->wall_seconds > 0 && meta->threads > 0)
+        fprintf(out, "process CPU time %.2f ms = %.0f%% of %d threads x wall%s\n", 1e3 * meta->cpu_seconds,
+                100.0 * meta->cpu_seconds / (meta->wall_seconds * meta->threads), meta->threads,
+                meta->cpu_seconds < 0.8 * meta->wall_seconds * meta->threads
+                    ? " (the machine was shared or threads idled: rates are a share of the machine)" : "");
     if (peak)
         fprintf(out, "peaks (%s, %d threads): fp32 %.0f, bf16 %.0f GFLOP/s, int8 %.0f GOP/s, triad %.1f GB/s\n",
                 peak->isa, peak->threads, peak->all[PEAK_F32_FMA], peak->all[PEAK_BF16_DOT],
@@ -137,6 +142,7 @@ int profile_write_json(const char *path, const profile_data *d, const peak_info 
         json_object_set_new(m, "threads", json_integer(meta->threads));
         json_object_set_new(m, "wall_seconds", json_real(meta->wall_seconds));
         json_object_set_new(m, "step_seconds_median", json_real(meta->step_seconds_median));
+        json_object_set_new(m, "cpu_seconds", json_real(meta->cpu_seconds));
     }
     json_object_set_new(root, "meta", m);
     double total = d->gemm_seconds + d->region_seconds;
@@ -379,6 +385,11 @@ int profile_write_html(const char *path, const profile_data *d, const peak_info 
         fprintf(f, "; wall clock of the profiled steps %.2f ms; profiled / wall = %.3f", 1e3 * meta->wall_seconds,
                 total / meta->wall_seconds);
     fprintf(f, ".</p>\n");
+    if (meta && meta->cpu_seconds > 0 && meta->wall_seconds > 0 && meta->threads > 0)
+        fprintf(f, "<p>Process CPU time %.2f ms = %.0f%% of %d threads &times; wall clock (well below 100%%: the "
+                   "machine was shared or threads idled, and the rates below are a share of the machine).</p>\n",
+                1e3 * meta->cpu_seconds, 100.0 * meta->cpu_seconds / (meta->wall_seconds * meta->threads),
+                meta->threads);
     if (peak) {
         fprintf(f, "<p>Peaks of this machine (");
         html_text(f, peak->cpu);

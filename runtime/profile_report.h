@@ -18,6 +18,9 @@ typedef struct {
     int threads;
     double wall_seconds;        // wall clock of the profiled span (the timed steps)
     double step_seconds_median; // 0 if not measured per step
+    double cpu_seconds;         // process CPU time over the same span (0 = not measured): well
+                                // below threads × wall means the machine was shared (or threads
+                                // idled), and every rate here is then a share of the machine
     bool compared_onednn;       // rows carry cmp_* figures
 } profile_meta;
 

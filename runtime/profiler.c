@@ -160,6 +160,7 @@ static void at_exit_report(void) {
     int threads = omp_get_max_threads();
     bool have_peak = peak_cache_load(&pk, w2s_isa_active(), threads) == 0;
     profile_meta meta = {.title = "w2s (W2S_PROFILE)", .wall_seconds = d.t_stop - d.t_start, .threads = threads};
+    fflush(stdout);  // the command's own output first, then the table
     profile_print_table(stderr, &d, have_peak ? &pk : NULL, &meta);
     if (!have_peak) fprintf(stderr, "(no cached peaks for %% of peak: run `w2s info --peak` once)\n");
     const char *dir = getenv("W2S_PROFILE_DIR");

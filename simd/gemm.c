@@ -138,6 +138,7 @@ int gemm_pack_b(gemm_packed_b *pb, gemm_type type, w2s_isa isa, size_t K, size_t
 void gemm_repack_b(gemm_packed_b *pb, w2s_dtype b_dtype, gemm_view b) {
     const gemm_kernel *k = gemm_kernel_find(pb->type, pb->isa);
     size_t panels = div_up(pb->N, pb->nr), pbytes = packed_panel_bytes(k, pb->K);
+    double prof_t = prof_begin();  // profiler region (prof.h): weight packing outside gemm()
     // Packing is O(K·N) but runs every training step; panels are independent.
 #pragma omp parallel for schedule(static) if (panels * pb->K > 65536)
     for (size_t p = 0; p < panels; p++) {
@@ -146,6 +147,7 @@ void gemm_repack_b(gemm_packed_b *pb, w2s_dtype b_dtype, gemm_view b) {
                   pb->K, n);
     }
     if (pb->type == GEMM_U8S8) col_sums_s8(pb->col_sum, b, pb->K, pb->N);
+    prof_end(PROF_PACK, prof_t);
 }
 
 void gemm_packed_b_free(gemm_packed_b *pb) {

@@ -25,6 +25,7 @@ typedef enum {
     PROF_LOSS,         // the caller's loss and its gradient
     PROF_OPTIMIZER,
     PROF_QUANTIZE,     // per-token activation quantization (int8 graph)
+    PROF_PACK,         // weight packing outside gemm() (gemm_repack_b: once per step in training)
     PROF_OTHER,
     PROF_KIND_COUNT
 } prof_kind;

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -98,6 +99,12 @@ static int parse(int argc, char **argv, profile_args *a) {
         return 2;
     }
     return 0;
+}
+
+static double process_cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static int cmp_double(const void *x, const void *y) {
@@ -182,7 +189,7 @@ int cmd_profile(int argc, char **argv) {
 
     for (long w = 0; w < a.warmup && !rc; w++) rc = run_step(m, o, tokens, lengths, dlogits, B, T, train);
     if (rc || (rc = profiler_start())) goto done;
-    double wall = 0.0;
+    double wall = 0.0, cpu0 = process_cpu_now();
     for (long i = 0; i < a.steps && !rc; i++) {
         double t0 = prof_now();
         rc = run_step(m, o, tokens, lengths, dlogits, B, T, train);
@@ -190,6 +197,7 @@ int cmd_profile(int argc, char **argv) {
         wall += t_step[i];
     }
     profiler_stop();
+    double cpu = process_cpu_now() - cpu0;
     if (rc) goto done;
 
     profile_data d;
@@ -201,7 +209,8 @@ int cmd_profile(int argc, char **argv) {
     qsort(t_step, (size_t)a.steps, sizeof *t_step, cmp_double);
     profile_meta meta = {.title = title, .arch = a.arch, .mode = a.mode, .precision = a.precision, .batch = B,
                          .seq = T, .steps = (size_t)a.steps, .threads = (int)a.threads, .wall_seconds = wall,
-                         .step_seconds_median = t_step[a.steps / 2], .compared_onednn = a.compare};
+                         .step_seconds_median = t_step[a.steps / 2], .cpu_seconds = cpu,
+                         .compared_onednn = a.compare};
     if (a.compare && (rc = profile_compare_onednn(&d)) == 0)
         fprintf(stderr, "w2s profile: timed oneDNN matmul on %zu shapes\n", d.n_gemm);
     char path[1024];
