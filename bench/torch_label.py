@@ -6,7 +6,8 @@ Not a reference for correctness (tests/models/ are). A GPT-2 classifier (pre-LN,
 weights and tokens, forward only under torch.no_grad(), in fp32, under bf16 autocast, or with
 torch.ao.quantization.quantize_dynamic (s8 weights, dynamic u8 activations; the oneDNN x86
 engine, since this torch build ships no fbgemm). Prints one JSON line with the fields of
-`w2s bench label`: tokens/s at the median batch time, p50/p99 batch latency in ms.
+`w2s bench label`: tokens/s at the median batch time, p50/p99 batch latency in ms, and the
+median process CPU time per batch (all threads).
 Run with Debian's /usr/bin/python3. The environment is fixed before torch loads:
 OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset, OMP_WAIT_POLICY=PASSIVE for 2+ threads.
 
@@ -98,14 +99,16 @@ def main():
         torch.backends.quantized.engine = "onednn"
         model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     idx = torch.randint(0, VOCAB, (ARGS.batch, ARGS.seq))
-    times = []
+    times, cpu = [], []
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=ARGS.precision == "bf16"):
         for it in range(ARGS.warmup + ARGS.iters):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             model(idx)
             if it >= ARGS.warmup:
                 times.append(time.perf_counter() - t0)
+                cpu.append(time.process_time() - c0)
     times.sort()
+    cpu.sort()
     n = len(times)
     pct = lambda q: times[min(n, max(1, math.ceil(q * n))) - 1]  # nearest rank, as w2s
     p50, p99 = pct(0.5), pct(0.99)
@@ -113,7 +116,8 @@ def main():
                       "batch": ARGS.batch, "seq": ARGS.seq, "precision": ARGS.precision,
                       "threads": ARGS.threads, "iters": ARGS.iters,
                       "tokens_per_s": round(ARGS.batch * ARGS.seq / p50, 1),
-                      "p50_ms": round(1e3 * p50, 3), "p99_ms": round(1e3 * p99, 3)}))
+                      "p50_ms": round(1e3 * p50, 3), "p99_ms": round(1e3 * p99, 3),
+                      "cpu_p50_ms": round(1e3 * cpu[(n - 1) // 2], 3)}))
     return 0
 
 
