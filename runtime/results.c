@@ -152,10 +152,14 @@ static int write_report(const results_run *r) {
         else snprintf(names[i], sizeof names[i], "student %s", loss_kind_name(r->losses[w]));
         size_t n = results_stat(r, w, false, &mean, &std);
         fprintf(f, "<tr><td>%s</td>", names[i]);
-        if (n) fprintf(f, "<td>%.4f</td><td>%.4f</td>", mean, std);
+        if (n > 1) fprintf(f, "<td>%.4f</td><td>%.4f</td>", mean, std);
+        else if (n) fprintf(f, "<td>%.4f</td><td></td>", mean);
         else fprintf(f, "<td>n/a</td><td></td>");
-        if (w >= 0 && results_stat(r, w, true, &pm, &ps)) fprintf(f, "<td>%.3f</td><td>%.3f</td>", pm, isfinite(ps) ? ps : 0.0);
-        else fprintf(f, "<td>%s</td><td></td>", w >= 0 ? "undefined" : "");
+        size_t npgr = w >= 0 ? results_stat(r, w, true, &pm, &ps) : 0;
+        if (npgr) fprintf(f, "<td>%.3f (%zu seed%s)</td>", pm, npgr, npgr == 1 ? "" : "s");
+        else fprintf(f, "<td>%s</td>", w >= 0 ? "undefined" : "");
+        if (npgr > 1) fprintf(f, "<td>%.3f</td>", ps);
+        else fprintf(f, "<td></td>");
         fprintf(f, "</tr>\n");
     }
     fprintf(f, "</table>\n<h2>Test accuracy (mean &plusmn; std over seeds)</h2>\n");
@@ -167,8 +171,8 @@ static int write_report(const results_run *r) {
     }
     lo = floor((lo - 0.05) * 10) / 10;
     if (lo < 0) lo = 0;
-    const double hi = 1.0, H = 260, x0 = 60, bw = 90, W = x0 + 20 + nrows * (bw + 30);
-    fprintf(f, "<svg id=\"plot\" width=\"%.0f\" height=\"%.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n", W, H + 40);
+    const double hi = 1.0, H = 260, x0 = 60, bw = 90, W = x0 + 20 + nrows * (bw + 40);
+    fprintf(f, "<svg id=\"plot\" width=\"%.0f\" height=\"%.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n", W, H + 44);
     for (int g = 0; g <= 5; g++) {
         double v = lo + (hi - lo) * g / 5.0, y = H - (v - lo) / (hi - lo) * (H - 20);
         fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
@@ -179,12 +183,13 @@ static int write_report(const results_run *r) {
         double mean, std;
         if (!results_stat(r, rows[i], false, &mean, &std)) continue;
         if (!isfinite(std)) std = 0;
-        double v = mean < lo ? lo : mean, y = H - (v - lo) / (hi - lo) * (H - 20), x = x0 + 20 + i * (bw + 30);
+        double v = mean < lo ? lo : mean, y = H - (v - lo) / (hi - lo) * (H - 20), x = x0 + 20 + i * (bw + 40);
         double e = std / (hi - lo) * (H - 20);
         fprintf(f, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"%s\"/>"
                    "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>"
-                   "<text x=\"%.0f\" y=\"%.0f\" font-size=\"13\">%s %.3f</text>\n",
-                x, y, bw, H - y, colors[i], x + bw / 2, x + bw / 2, y - e, y + e, x, H + 20, names[i], mean);
+                   "<text x=\"%.0f\" y=\"%.0f\" font-size=\"13\">%s</text>"
+                   "<text x=\"%.0f\" y=\"%.0f\" font-size=\"13\">%.3f</text>\n",
+                x, y, bw, H - y, colors[i], x + bw / 2, x + bw / 2, y - e, y + e, x, H + 18, names[i], x, H + 34, mean);
     }
     fprintf(f, "</svg>\n</body></html>\n");
     return w2s_atomic_commit(&af);
