@@ -2,7 +2,8 @@
 // registered micro-kernels (gemm_kernel.h), run in one OpenMP region. Each thread owns a
 // fixed rectangle of C tiles and computes every element of it in the same K order whatever
 // the thread count or tile position, so results are bit-identical across thread counts and
-// rows never depend on other rows. Packing buffers are per-thread, grow-only, freed at exit.
+// rows never depend on other rows. A is packed per block unless the kernel reads it in place
+// ("direct A"). Packing buffers are per-thread, grow-only, freed at thread exit.
 #include "gemm_kernel.h"
 
 #include "error.h"

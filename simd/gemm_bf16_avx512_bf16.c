@@ -6,6 +6,8 @@
 #include "gemm_avx512.h"
 #include "gemm_pack_x86.h"
 
+#include <string.h>
+
 enum { MR = 8, NR = 48, NV = NR / 16 };
 
 GEMM_AVX512_8X48_LOOP(gemm_bf16_avx512_bf16_loop, "vdpbf16ps")
@@ -43,7 +45,11 @@ static inline __attribute__((always_inline)) void tile_bf16(const gemm_uk_args *
             __m512bh b0 = (__m512bh)_mm512_load_ps(b), b1 = (__m512bh)_mm512_load_ps(b + 16),
                      b2 = (__m512bh)_mm512_load_ps(b + 32);
             for (int i = 0; i < M; i++) {
-                uint32_t ui = DIRECT ? *(const uint32_t *)((const char *)a + i * ua->a_ld) : a[i];
+                uint32_t ui;  // a bf16 pair; in place it may be only 2-byte aligned
+                if (DIRECT)
+                    memcpy(&ui, (const char *)a + i * ua->a_ld, 4);
+                else
+                    ui = a[i];
                 __m512bh ai = (__m512bh)_mm512_set1_epi32((int)ui);
                 c[i][0] = _mm512_dpbf16_ps(c[i][0], b0, ai);
                 c[i][1] = _mm512_dpbf16_ps(c[i][1], b1, ai);
