@@ -22,4 +22,8 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig)
 set(ENV{PKG_CONFIG_SYSROOT_DIR} "")
 
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64 -cpu max -L ${W2S_AARCH64_SYSROOT})
+# No -L ${W2S_AARCH64_SYSROOT}: qemu would then take ld.so from the cross package
+# (libc6-arm64-cross) but libc.so.6 from the multiarch libc6:arm64 that ld.so.cache lists, and
+# two glibc builds disagree on ld.so's private state: the first pthread_create (any OpenMP
+# team) spins forever. Without -L, /lib/ld-linux-aarch64.so.1 and libc both come from libc6:arm64.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64 -cpu max)
