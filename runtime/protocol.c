@@ -6,6 +6,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "gpt2_checkpoint.h"
+#include "labeler.h"
 #include "metrics.h"
 #include "progress.h"
 #include "safetensors.h"
@@ -177,7 +178,9 @@ static int load_inputs(run_ctx *x) {
     if (x->mb_strong > c->batch) x->mb_strong = c->batch;
     x->lr_weak = c->lr > 0 ? c->lr : trainer_default_lr(&x->cw);
     x->lr_strong = c->lr > 0 ? c->lr : trainer_default_lr(&x->cs);
-    x->label_precision = c->precision == GPT2_BF16 ? "bf16" : "fp32";
+    x->label_precision = c->label_precision == PROTOCOL_LABEL_INT8   ? "int8"
+                         : c->label_precision == PROTOCOL_LABEL_BF16 ? "bf16"
+                                                                     : "fp32";
     uint64_t h = protocol_hash(PROTOCOL_HASH_INIT, PROTOCOL_FORMAT);
     h = hash_file(h, c->data_path);
     h = x->separate_test ? hash_file(h, c->test_path) : protocol_hash(h, "no test file");
@@ -244,9 +247,8 @@ static int step_save(const char *dir, uint64_t key, const results_model *m) {
 
 // ---- training steps
 
-static gpt2_model *load_model(const run_ctx *x, const char *path, size_t minibatch) {
-    gpt2_options opt = {.max_batch = minibatch,
-                        .max_seq = x->max_len, .lm_mode = GPT2_LM_NONE, .precision = x->c->precision};
+static gpt2_model *load_model(const run_ctx *x, const char *path, size_t minibatch, gpt2_precision prec) {
+    gpt2_options opt = {.max_batch = minibatch, .max_seq = x->max_len, .lm_mode = GPT2_LM_NONE, .precision = prec};
     gpt2_model *m = gpt2_checkpoint_load(path, &opt, (long)x->K);
     if (!m) w2s_error_wrap("loading %s", path);
     return m;
@@ -281,7 +283,7 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
     }
     memset(r, 0, sizeof *r);
     if (w2s_mkdir_p(dir) != 0) return -1;
-    gpt2_model *m = load_model(x, s->model_path, s->minibatch);
+    gpt2_model *m = load_model(x, s->model_path, s->minibatch, c->precision);
     if (!m) return -1;
     trainer_config tc;
     trainer_config_default(&tc);
@@ -353,11 +355,21 @@ static int run_label_step(const run_ctx *x, uint64_t seed, const dataset_split *
             return 0;
         }
     }
-    gpt2_model *m = weak ? weak : load_model(x, weak_file, x->mb_weak);
+    // int8 quantizes the trained weak model's fp32 master weights; fp32/bf16 label with a copy
+    // in that precision (the trained one may have been created for the other).
+    gpt2_precision want = c->label_precision == PROTOCOL_LABEL_BF16 ? GPT2_BF16 : GPT2_FP32;
+    bool reload = !weak || (c->label_precision != PROTOCOL_LABEL_INT8 && weak->opt.precision != want);
+    gpt2_model *m = reload ? load_model(x, weak_file, x->mb_weak, c->label_precision == PROTOCOL_LABEL_INT8
+                                                                      ? c->precision : want)
+                           : weak;
     if (!m) return -1;
     double t0 = progress_now();
-    trainer_data d = {.ds = &x->pool, .idx = sp->train2, .n = n};
-    int rc = trainer_predict(m, &d, soft);
+    labeler_model lm = {0};
+    int rc = 0;
+    if (c->label_precision == PROTOCOL_LABEL_INT8) rc = (lm.q = labeler_int8_create(m, x->mb_weak, x->max_len)) ? 0 : -1;
+    else lm.m = m;
+    if (!rc) rc = labeler_logits(&lm, &x->pool, sp->train2, n, soft, NULL);
+    gpt2_int8_destroy(lm.q);
     if (!rc) {
         trainer_soft_labels(soft, n, K, soft, hard);
         rc = dataset_write_labels(jsonl, &x->pool, sp->train2, n, soft, hard);

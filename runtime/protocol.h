@@ -1,8 +1,9 @@
 // protocol.h — `w2s run`: the weak-to-strong protocol of DESIGN.md §5 on user models and data.
-// Per seed: seeded split; weak model trained on train1 ground truth; weak labels for train2;
+// Per seed: seeded split; weak model trained on train1 ground truth; weak labels for train2
+// (int8 graph by default, labeler.h);
 // the ceiling (strong on train2 ground truth); one student per loss (strong on the weak
 // labels); all evaluated on test; PGR per loss. Not the pipelined label→train path (labels
-// are computed first, then the students train; label_precision records how).
+// are computed first, then the students train).
 // The one thing to know: every step's outputs live in OUT/seed<k>/<step>/ with a step.json
 // holding a hash of everything the step depends on (options, seed, the identity — path, size,
 // mtime — of the model and data files, and the hashes of the steps it consumes). A rerun reuses
@@ -19,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef enum { PROTOCOL_LABEL_INT8 = 0, PROTOCOL_LABEL_BF16, PROTOCOL_LABEL_FP32 } protocol_label_precision;
+
 typedef struct {
     const char *weak_dir, *strong_dir;  // Hugging Face GPT-2 directories (or w2s checkpoints)
     const char *data_path;              // JSONL training pool
@@ -30,7 +33,8 @@ typedef struct {
     size_t n_losses;
     uint64_t seeds[RESULTS_MAX_SEEDS];
     size_t n_seeds;
-    gpt2_precision precision;  // training and weak labeling
+    gpt2_precision precision;  // training (and evaluation)
+    protocol_label_precision label_precision;  // the weak model labeling train2 (int8)
     size_t epochs, batch;  // 2, 32
     size_t minibatch;      // the models' max_batch; 0: trainer_auto_minibatch per model
     float lr;             // 0: by model size (trainer_default_lr), per model

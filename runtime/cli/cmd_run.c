@@ -33,7 +33,8 @@ static void usage(FILE *f) {
         "  --losses LIST     student losses among xent,logconf,product (default xent,logconf,product)\n"
         "  --seeds LIST      comma-separated seeds (default 0)\n"
         "  --out DIR         output directory (created)\n"
-        "  --precision P     bf16 (default) or fp32 for training and weak labeling\n"
+        "  --precision P     bf16 (default) or fp32 for training and evaluation\n"
+        "  --label-precision int8 (default; DESIGN.md section 3), bf16 or fp32: the weak model labeling train2\n"
         "  --threads N       OpenMP threads (default: all; results are bit-identical per thread count)\n"
         "  --epochs E        epochs (default 2)\n"
         "  --batch B         examples per optimizer step; the loss sees the whole batch (default 32)\n"
@@ -113,6 +114,11 @@ static int apply(protocol_config *c, int *threads, const char *key, const char *
         if (!strcmp(v, "bf16")) c->precision = GPT2_BF16;
         else if (!strcmp(v, "fp32")) c->precision = GPT2_FP32;
         else return W2S_FAIL("--precision is bf16 or fp32, got '%s'", v);
+    } else if (!strcmp(key, "label-precision")) {
+        if (!strcmp(v, "int8")) c->label_precision = PROTOCOL_LABEL_INT8;
+        else if (!strcmp(v, "bf16")) c->label_precision = PROTOCOL_LABEL_BF16;
+        else if (!strcmp(v, "fp32")) c->label_precision = PROTOCOL_LABEL_FP32;
+        else return W2S_FAIL("--label-precision is int8, bf16 or fp32, got '%s'", v);
     } else if (!strcmp(key, "lr")) {
         char *end;
         double x = strtod(v, &end);

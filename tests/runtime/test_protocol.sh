@@ -25,7 +25,7 @@ for f in results.json results_summary.json report.html seed0/weak_labels.jsonl s
     [ -s "out/$f" ] || fail "missing out/$f"
 done
 $CHECK check out
-grep -q '"label_precision": "bf16"' out/results.json || fail "no label_precision"
+grep -q '"label_precision": "int8"' out/results.json || fail "labels not int8 by default"
 
 # ---- rerun: every step reused, same numbers
 "$W2S_BIN" run $ARGS --out out > run2.txt 2> run2.err || { cat run2.err; fail "rerun failed"; }
@@ -74,7 +74,7 @@ PY
 "$PROBE" tokenizer tstrong
 "$PROBE" textdata text.jsonl 300 5
 "$W2S_BIN" run --weak tweak --strong tstrong --data text.jsonl --n-train 240 --n-test 60 --lr 1e-3 --losses xent,product \
-    --precision fp32 --out tout > /dev/null 2> tout.err || { cat tout.err; fail "text run failed"; }
+    --precision fp32 --label-precision fp32 --out tout > /dev/null 2> tout.err || { cat tout.err; fail "text run failed"; }
 $CHECK check tout
 grep -q '"txt"' tout/seed0/weak_labels.jsonl || fail "weak labels lost the text field"
 grep -q '"label_precision": "fp32"' tout/results.json || fail "label_precision fp32"
@@ -102,6 +102,7 @@ expect_error "badid.jsonl:1" "$W2S_BIN" run --weak weak --strong strong --data b
 expect_error "tokenizer and model files do not match" "$W2S_BIN" run --weak tsmall --strong tsmall --data text.jsonl --out e7
 expect_error "no tokenizer" "$W2S_BIN" run --weak weak --strong strong --data text.jsonl --out e8
 expect_error "precision" "$W2S_BIN" run $ARGS --precision fp16 --out e9
+expect_error "label-precision" "$W2S_BIN" run $ARGS --label-precision int4 --out e9
 [ ! -e e1 ] && [ ! -e e3 ] && [ ! -e e7 ] || fail "an output directory was created for a failed run"
 "$W2S_BIN" run --help | grep -q -- "--weak DIR" || fail "--help"
 echo "ok"
