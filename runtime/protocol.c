@@ -218,7 +218,8 @@ static bool step_load(const char *dir, uint64_t key, results_model *m) {
     if (ok) {
         m->accuracy = json_num(o, "accuracy");
         m->auroc = json_num(o, "auroc");
-        m->auroc_reason = isfinite(m->auroc) ? NULL : "undefined (see the step's evaluation)";
+        json_t *why = json_object_get(o, "auroc_undefined_reason");
+        snprintf(m->auroc_reason, sizeof m->auroc_reason, "%s", json_is_string(why) ? json_string_value(why) : "");
         m->final_loss = json_num(o, "final_loss");
         m->steps = (size_t)json_integer_value(json_object_get(o, "steps"));
         m->n_train = (size_t)json_integer_value(json_object_get(o, "n_train"));
@@ -240,6 +241,7 @@ static int step_save(const char *dir, uint64_t key, const results_model *m) {
                           results_number(m->final_loss), "steps", (json_int_t)m->steps, "n_train",
                           (json_int_t)m->n_train, "train_s", m->train_s, "eval_s", m->eval_s,
                           "train_examples_per_s", results_number(m->examples_per_s));
+    if (o && m->auroc_reason[0]) json_object_set_new(o, "auroc_undefined_reason", json_string(m->auroc_reason));
     int rc = o ? results_write_json(path, o) : W2S_FAIL("cannot build %s", path);
     json_decref(o);
     return rc;
@@ -304,9 +306,10 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
     if (!rc) rc = trainer_evaluate(m, &s->test, NULL, &ev);
     if (!rc && (s->keep_model || c->save_models)) rc = gpt2_checkpoint_save(m, model_file);
     if (!rc) {
-        *r = (results_model){.accuracy = ev.accuracy, .auroc = ev.auroc, .auroc_reason = ev.auroc_reason,
+        *r = (results_model){.accuracy = ev.accuracy, .auroc = ev.auroc,
                              .final_loss = st.final_loss, .steps = st.steps, .n_train = s->train.n,
                              .train_s = st.seconds, .eval_s = ev.seconds, .resumed_step = st.resumed_step};
+        if (!isfinite(ev.auroc) && ev.auroc_reason) snprintf(r->auroc_reason, sizeof r->auroc_reason, "%s", ev.auroc_reason);
         size_t B = c->batch < s->train.n ? c->batch : s->train.n;
         r->examples_per_s = st.seconds > 0 ? (double)((st.steps - st.resumed_step) * B) / st.seconds : NAN;
         rc = step_save(dir, s->key, r);

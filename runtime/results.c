@@ -45,7 +45,7 @@ static json_t *model_json(const results_model *m) {
                           (json_int_t)m->steps, "n_train", (json_int_t)m->n_train, "train_s", m->train_s, "eval_s",
                           m->eval_s, "reused", m->reused, "resumed_step", (json_int_t)m->resumed_step);
     if (o) json_object_set_new(o, "train_examples_per_s", results_number(m->examples_per_s));
-    if (o && !isfinite(m->auroc) && m->auroc_reason) json_object_set_new(o, "auroc_undefined_reason", json_string(m->auroc_reason));
+    if (o && !isfinite(m->auroc) && m->auroc_reason[0]) json_object_set_new(o, "auroc_undefined_reason", json_string(m->auroc_reason));
     return o;
 }
 

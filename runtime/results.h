@@ -19,7 +19,7 @@
 // One trained model of one seed (weak, ceiling or a student).
 typedef struct {
     double accuracy, auroc;   // on the test split; auroc NAN for K > 2 or one test class
-    const char *auroc_reason; // static string when auroc is NAN
+    char auroc_reason[128];   // why auroc is NAN ("" otherwise)
     double final_loss;        // training loss of the last step
     size_t steps, n_train;
     double train_s, eval_s;   // wall times (of the original run when reused)
