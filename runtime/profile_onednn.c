@@ -39,6 +39,7 @@ static int compare_row(profile_gemm_row *r, dnnl_engine_t eng, dnnl_stream_t str
     dnnl_primitive_desc_t pd = NULL, rpd = NULL;
     dnnl_primitive_t prim = NULL, reorder = NULL;
     dnnl_memory_t a_mem = NULL, b_user = NULL, b_mem = NULL, c_mem = NULL;
+    gemm_packed_b pb = {0};
     if (!a || !b || !c || (bf16 && (!a16 || !b16))) {
         rc = W2S_FAIL("profile_compare_onednn: out of memory for %zux%zux%zu", M, N, K);
         goto out;
@@ -61,6 +62,14 @@ static int compare_row(profile_gemm_row *r, dnnl_engine_t eng, dnnl_stream_t str
     ptrdiff_t b_rs = bt ? 1 : (ptrdiff_t)N, b_cs = bt ? (ptrdiff_t)K : 1;
     gemm_args g = {.M = M, .N = N, .K = K, .a_dtype = W2S_DTYPE_F32, .a = {a, a_rs, a_cs},
                    .b_dtype = W2S_DTYPE_F32, .b = {b, b_rs, b_cs}, .c_dtype = W2S_DTYPE_F32, .c = c, .ldc = N};
+    // The model's prepacked weights are packed outside the call, like oneDNN's reorder.
+    if (r->b_packed) {
+        if (gemm_pack_b(&pb, r->type, r->isa, K, N, W2S_DTYPE_F32, g.b)) {
+            rc = w2s_error_wrap("profile_compare_onednn: packing B %zux%zu", K, N);
+            goto out;
+        }
+        g.b_packed = &pb;
+    }
 
     dnnl_data_type_t dt = bf16 ? dnnl_bf16 : dnnl_f32;
     dnnl_memory_desc_t a_md, b_md, b_any, c_md;
@@ -116,6 +125,7 @@ out:
     if (b_user) dnnl_memory_destroy(b_user);
     if (b_mem) dnnl_memory_destroy(b_mem);
     if (c_mem) dnnl_memory_destroy(c_mem);
+    gemm_packed_b_free(&pb);
     free(a); free(b); free(c); free(a16); free(b16);
     return rc;
 }
@@ -136,8 +146,8 @@ int profile_compare_onednn(profile_data *d) {
         bool done = false;
         for (size_t j = 0; j < i && !done; j++) {
             profile_gemm_row *q = &d->gemm[j];
-            if (q->cmp_onednn_s > 0 && q->type == r->type && q->op == r->op && q->M == r->M && q->N == r->N &&
-                q->K == r->K) {
+            if (q->cmp_onednn_s > 0 && q->type == r->type && q->op == r->op && q->b_packed == r->b_packed &&
+                q->M == r->M && q->N == r->N && q->K == r->K) {
                 r->cmp_w2s_s = q->cmp_w2s_s;
                 r->cmp_onednn_s = q->cmp_onednn_s;
                 done = true;

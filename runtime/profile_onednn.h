@@ -1,9 +1,10 @@
 // profile_onednn.h — `w2s profile --compare-onednn`: times oneDNN's matmul (C API) and w2s
 // gemm() on every GEMM shape a profile recorded, in the same process, interleaved.
 // Not a correctness check (tests/simd do that). The one thing to know: oneDNN gets its best
-// case — weights (B) reordered to format_tag::any once outside the timing, bf16 operands
-// converted beforehand — while w2s is timed as the model calls it (B unpacked, packed inside
-// the call), so the ratio is what the model would gain by switching, not a kernel-only ratio.
+// case — B reordered to format_tag::any once outside the timing, bf16 operands converted
+// beforehand — while w2s is timed as the model calls it (B prepacked outside the call where
+// the model prepacks, else packed inside it), so for products whose B changes every call
+// (weight gradients Xᵀ·dY) the ratio includes packing that oneDNN is spared.
 #ifndef W2S_RUNTIME_PROFILE_ONEDNN_H
 #define W2S_RUNTIME_PROFILE_ONEDNN_H
 
