@@ -6,6 +6,7 @@
 #include "gpt2_int8.h"
 
 #include "error.h"
+#include "prof.h"
 #include "quant.h"
 
 #include <math.h>
@@ -231,6 +232,7 @@ static int quant_rows(gpt2_int8 *q, const float *x, size_t ldx, size_t M, size_t
     float eps = q->cfg.ln_eps;
     const float *src = w ? q->h : x;
     size_t lds = w ? K : ldx;
+    double pt = prof_begin();  // profiler region (prof.h): LayerNorm + quantization
 #pragma omp parallel if (M * K >= PARALLEL_MIN_ELEMS)
     {
         size_t nt = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
@@ -241,6 +243,7 @@ static int quant_rows(gpt2_int8 *q, const float *x, size_t ldx, size_t M, size_t
 #pragma omp atomic write
             failed = 1;
     }
+    prof_end(PROF_QUANTIZE, pt);
     // The message lives in the failing thread's storage: redo on this thread to report it.
     if (failed) return quant_rows_u8_isa(q->isa, q->qa, K, q->rscale, q->rzero, src, lds, M, K);
     return 0;
@@ -274,6 +277,7 @@ static int attention(gpt2_int8 *q, const float *qkv, size_t B, bool last) {
     const size_t *off = q->off;
     int failed = 0, nt = omp_get_max_threads();
     nt = nt < (int)q->n_scratch ? nt : (int)q->n_scratch;
+    double pt = prof_begin();  // profiler region; its per-head GEMMs are recorded as nested
 #pragma omp parallel for collapse(2) schedule(dynamic) num_threads(nt)
     for (size_t b = 0; b < B; b++) {
         for (size_t h = 0; h < NH; h++) {
@@ -305,6 +309,7 @@ static int attention(gpt2_int8 *q, const float *qkv, size_t B, bool last) {
                 failed = 1;
         }
     }
+    prof_end(PROF_ATTENTION, pt);
     return failed ? W2S_FAIL("gpt2_int8: attention GEMM failed (out of memory for packing buffers)") : 0;
 }
 
@@ -331,6 +336,8 @@ int gpt2_int8_forward(gpt2_int8 *q, const int32_t *const *seqs, const size_t *le
     }
     size_t N = q->off[B];
 
+    prof_set_phase(PROF_PHASE_FORWARD);
+    double pt = prof_begin();
 #pragma omp parallel for schedule(static) if (N * C >= PARALLEL_MIN_ELEMS)
     for (size_t b = 0; b < B; b++)
         for (size_t t = 0; t < lens[b]; t++) {
@@ -338,6 +345,7 @@ int gpt2_int8_forward(gpt2_int8 *q, const int32_t *const *seqs, const size_t *le
             const float *wt = q->wte + (size_t)seqs[b][t] * C, *wp = q->wpe + t * C;
             for (size_t i = 0; i < C; i++) e[i] = wt[i] + wp[i];
         }
+    prof_end(PROF_EMBED, pt);
 
     size_t M = N;  // rows carried through the block: N, then B in the last layer after attention
     for (size_t l = 0; l < L; l++) {
@@ -360,10 +368,12 @@ int gpt2_int8_forward(gpt2_int8 *q, const int32_t *const *seqs, const size_t *le
         if (qmatmul(q, q->x, &q->fcproj[l], M, false, true)) return -1;
     }
     // ln_f of the B last-token rows, then the f32 head (as gpt2_forward.c's cls_head_forward).
+    pt = prof_begin();
     for (size_t b = 0; b < B; b++) {
         float *f = q->h + b * C;
         q->rk->layernorm_fwd(f, NULL, NULL, q->x + b * C, q->lnfw, q->lnfb, C, c->ln_eps);
         for (size_t k = 0; k < K; k++) logits[b * K + k] = q->rk->dot(f, q->score + k * C, C);
     }
+    prof_end(PROF_HEAD, pt);
     return 0;
 }

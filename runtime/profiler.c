@@ -32,8 +32,9 @@ void profiler_record_gemm(gemm_type type, w2s_isa isa, const gemm_args *g, doubl
     profile_gemm_row key = {
         .type = type, .isa = isa, .phase = prof_current_phase, .op = op_of(g),
         .M = g->M, .N = g->N, .K = g->K, .b_packed = g->b_packed != NULL,
-        .accumulate = g->ep.accumulate, .threads = omp_get_max_threads(),
+        .accumulate = g->ep.accumulate, .nested = omp_get_level() > 0,
     };
+    key.threads = key.nested ? 1 : omp_get_max_threads();
     double m = (double)g->M, n = (double)g->N, k = (double)g->K;
     size_t b_esz = g->b_packed ? (type == GEMM_F32 ? 4 : type == GEMM_BF16 ? 2 : 1) : w2s_dtype_size(g->b_dtype);
     double bytes = m * k * (double)w2s_dtype_size(g->a_dtype) + k * n * (double)b_esz +
@@ -44,7 +45,7 @@ void profiler_record_gemm(gemm_type type, w2s_isa isa, const gemm_args *g, doubl
         profile_gemm_row *x = &rows[i];
         if (x->type == key.type && x->isa == key.isa && x->phase == key.phase && x->op == key.op &&
             x->M == key.M && x->N == key.N && x->K == key.K && x->b_packed == key.b_packed &&
-            x->accumulate == key.accumulate && x->threads == key.threads)
+            x->accumulate == key.accumulate && x->nested == key.nested && x->threads == key.threads)
             r = x;
     }
     if (!r) {
@@ -118,7 +119,7 @@ int profiler_snapshot(profile_data *d) {
     d->t_start = t_started;
     pthread_mutex_unlock(&prof_mu);
     d->t_stop = prof_now();
-    for (size_t i = 0; i < d->n_gemm; i++) d->gemm_seconds += d->gemm[i].seconds;
+    for (size_t i = 0; i < d->n_gemm; i++) *(d->gemm[i].nested ? &d->nested_gemm_seconds : &d->gemm_seconds) += d->gemm[i].seconds;
     for (int p = 0; p < PROF_PHASE_COUNT; p++)
         for (int k = 0; k < PROF_KIND_COUNT; k++) d->region_seconds += d->region[p][k].seconds;
     return 0;
@@ -145,8 +146,9 @@ static const char *type_name(gemm_type t) {
 }
 
 void profile_row_label(const profile_gemm_row *r, char *buf, size_t n) {
-    snprintf(buf, n, "%s %s %s %zux%zux%zu %s", type_name(r->type), w2s_isa_name(r->isa),
-             r->phase == PROF_PHASE_BACKWARD ? "bwd" : "fwd", r->M, r->N, r->K, profile_op_name(r->op));
+    snprintf(buf, n, "%s %s %s %zux%zux%zu %s%s", type_name(r->type), w2s_isa_name(r->isa),
+             r->phase == PROF_PHASE_BACKWARD ? "bwd" : "fwd", r->M, r->N, r->K, profile_op_name(r->op),
+             r->nested ? " nested" : "");
 }
 
 // ---- process-wide profiling (W2S_PROFILE=1 / w2s --profile)

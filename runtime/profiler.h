@@ -26,7 +26,11 @@ typedef struct {
     profile_op op;
     size_t M, N, K;
     bool b_packed, accumulate;
-    int threads;                // omp_get_max_threads() of the calling thread
+    bool nested;                // called inside an OpenMP region (e.g. per-head attention GEMMs
+                                // of the int8 graph): seconds are one thread's, concurrent with
+                                // other threads', and lie inside the caller's region, so they are
+                                // NOT added to the profiled total
+    int threads;                // omp_get_max_threads() of the calling thread (1 when nested)
     // accumulated
     uint64_t calls;
     double seconds;
@@ -45,7 +49,8 @@ typedef struct {
     profile_gemm_row *gemm;      // (n_gemm), malloc'ed
     size_t n_gemm;
     profile_region_row region[PROF_PHASE_COUNT][PROF_KIND_COUNT];
-    double gemm_seconds, region_seconds;   // sums over the rows
+    double gemm_seconds, region_seconds;   // sums over the rows (GEMM: top-level rows only)
+    double nested_gemm_seconds;             // thread-seconds of nested GEMM rows (informative)
     double t_start, t_stop;                 // monotonic seconds of start and stop/snapshot
 } profile_data;
 

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "gpt2.h"
+#include "gpt2_int8.h"
 #include "hf_config.h"
 #include "optim.h"
 #include "peak.h"
@@ -39,7 +40,7 @@ static void usage(FILE *out) {
             "  `w2s info --peak`'s cache, measured now if absent. --compare-onednn also times\n"
             "  oneDNN's matmul on every GEMM shape used (same threads, interleaved, medians).\n"
             "  Defaults: gpt2, train, bf16, batch 8, seq 128, 3 steps, 1 warm-up, OpenMP max\n"
-            "  threads, --out . ; int8 needs the int8 label graph (not in this build).\n");
+            "  threads, --out . ; --precision int8 runs the int8 label graph (--mode label only).\n");
 }
 
 typedef struct {
@@ -89,12 +90,11 @@ static int parse(int argc, char **argv, profile_args *a) {
         fprintf(stderr, "w2s profile: --mode must be train or label, not '%s'\n", a->mode);
         return 2;
     }
-    if (!strcmp(a->precision, "int8")) {
-        fprintf(stderr, "w2s profile: --precision int8 needs the int8 label graph (models/gpt2_int8), "
-                        "which this build does not have yet; use fp32 or bf16\n");
+    if (!strcmp(a->precision, "int8") && strcmp(a->mode, "label")) {
+        fprintf(stderr, "w2s profile: --precision int8 is an inference graph: use it with --mode label\n");
         return 2;
     }
-    if (strcmp(a->precision, "fp32") && strcmp(a->precision, "bf16")) {
+    if (strcmp(a->precision, "fp32") && strcmp(a->precision, "bf16") && strcmp(a->precision, "int8")) {
         fprintf(stderr, "w2s profile: --precision must be fp32, bf16 or int8, not '%s'\n", a->precision);
         return 2;
     }
@@ -112,10 +112,24 @@ static int cmp_double(const void *x, const void *y) {
     return a < b ? -1 : a > b;
 }
 
-// One step: label = forward; train = zero_grad, forward, loss gradient, backward, Adam.
-static int run_step(gpt2_model *m, optim_adam *o, const int32_t *tokens, const int32_t *lengths,
+// One step: label = forward (the int8 graph's when q is given); train = zero_grad, forward,
+// loss gradient, backward, Adam.
+static int run_step(gpt2_model *m, gpt2_int8 *q, optim_adam *o, const int32_t *tokens, const int32_t *lengths,
                     float *dlogits, size_t B, size_t T, bool train) {
     double t;
+    if (q) {
+        const int32_t **seqs = malloc(B * sizeof *seqs);
+        size_t *lens = malloc(B * sizeof *lens);
+        int rc = seqs && lens ? 0 : W2S_FAIL("w2s profile: out of memory for %zu sequence pointers", B);
+        for (size_t b = 0; b < B && !rc; b++) {
+            seqs[b] = tokens + b * T;
+            lens[b] = (size_t)lengths[b];
+        }
+        if (!rc) rc = gpt2_int8_forward(q, seqs, lens, B, dlogits);
+        free(seqs);
+        free(lens);
+        return rc;
+    }
     if (train) {
         prof_set_phase(PROF_PHASE_BACKWARD);
         t = prof_begin();
@@ -158,6 +172,7 @@ int cmd_profile(int argc, char **argv) {
     if (w2s_mkdir_p(a.out)) return cli_fail("profile", "pass a writable --out directory");
     omp_set_num_threads((int)a.threads);
     bool train = !strcmp(a.mode, "train"), bf16 = !strcmp(a.precision, "bf16");
+    bool int8 = !strcmp(a.precision, "int8");
 
     peak_info pk;
     bool measured = false;
@@ -170,6 +185,11 @@ int cmd_profile(int argc, char **argv) {
     gpt2_model *m = gpt2_create(&cfg, &opt);
     if (!m) return cli_fail("profile", "a smaller --arch, --batch or --seq");
     gpt2_init_random(m, 1);
+    gpt2_int8 *q = int8 ? gpt2_int8_create(m, B, T, B * T) : NULL;
+    if (int8 && !q) {
+        gpt2_destroy(m);
+        return cli_fail("profile", NULL);
+    }
     optim_adam_config oc = {.beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
     optim_adam *o = train ? optim_adam_create(&oc, m->num_params) : NULL;
     int32_t *tokens = malloc(B * T * sizeof(int32_t)), *lengths = malloc(B * sizeof(int32_t));
@@ -187,12 +207,12 @@ int cmd_profile(int argc, char **argv) {
     }
     for (size_t b = 0; b < B; b++) lengths[b] = (int32_t)T;
 
-    for (long w = 0; w < a.warmup && !rc; w++) rc = run_step(m, o, tokens, lengths, dlogits, B, T, train);
+    for (long w = 0; w < a.warmup && !rc; w++) rc = run_step(m, q, o, tokens, lengths, dlogits, B, T, train);
     if (rc || (rc = profiler_start())) goto done;
     double wall = 0.0, cpu0 = process_cpu_now();
     for (long i = 0; i < a.steps && !rc; i++) {
         double t0 = prof_now();
-        rc = run_step(m, o, tokens, lengths, dlogits, B, T, train);
+        rc = run_step(m, q, o, tokens, lengths, dlogits, B, T, train);
         t_step[i] = prof_now() - t0;
         wall += t_step[i];
     }
@@ -229,6 +249,7 @@ int cmd_profile(int argc, char **argv) {
 done:
     free(tokens); free(lengths); free(dlogits); free(t_step);
     optim_adam_destroy(o);
+    gpt2_int8_destroy(q);
     gpt2_destroy(m);
     return rc ? cli_fail("profile", NULL) : 0;
 }

@@ -236,6 +236,38 @@ static void test_observers_on_off(void **state) {
     profile_data_free(&d);
 }
 
+// GEMMs called inside an OpenMP region (the int8 graph's per-head attention) are thread time
+// inside their caller's region: counted in nested rows, never in the profiled total.
+static void test_nested_gemm(void **state) {
+    (void)state;
+    for (size_t i = 0; i < 64 * 64; i++) abuf[i] = bbuf[i] = 0.25f;
+    assert_int_equal(profiler_start(), 0);
+    for (int team = 1; team <= 2; team++) {  // an inactive (1-thread) region is nested too
+        int failed = 0;
+#pragma omp parallel num_threads(team) reduction(+ : failed)
+        {
+            float c[64];
+            gemm_args g = args_of(8, 8, 8, false, false);
+            g.c = c;
+            failed += gemm(GEMM_F32, W2S_ISA_SCALAR, &g) != 0;
+        }
+        assert_int_equal(failed, 0);
+    }
+    profiler_stop();
+    profile_data d;
+    assert_int_equal(profiler_snapshot(&d), 0);
+    assert_int_equal(d.n_gemm, 1);
+    assert_true(d.gemm[0].nested);
+    assert_int_equal(d.gemm[0].threads, 1);
+    assert_int_equal(d.gemm[0].calls, 3);  // num_threads(2) overrides OMP_NUM_THREADS=1 of the test
+    assert_true(d.gemm_seconds == 0.0);
+    assert_true(d.nested_gemm_seconds > 0.0);
+    char label[96];
+    profile_row_label(&d.gemm[0], label, sizeof label);
+    assert_string_equal(label, "f32 scalar fwd 8x8x8 A*B nested");
+    profile_data_free(&d);
+}
+
 static void test_peak_cache_and_ceilings(void **state) {
     (void)state;
     char cache[300];
@@ -291,6 +323,7 @@ int main(void) {
         cmocka_unit_test(test_synthetic_accounting),
         cmocka_unit_test(test_reports),
         cmocka_unit_test(test_observers_on_off),
+        cmocka_unit_test(test_nested_gemm),
         cmocka_unit_test(test_peak_cache_and_ceilings),
         cmocka_unit_test(test_peak_loops),
     };
