@@ -101,9 +101,9 @@ def main():
     lengths = torch.full((B,), T)
     labels = torch.arange(B) % 2
     bf16 = ARGS.precision == "bf16"
-    times, fwd, bwd, opt_t = [], [], [], []
+    times, fwd, bwd, opt_t, cpu = [], [], [], [], []
     for it in range(ARGS.warmup + ARGS.steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         opt.zero_grad(set_to_none=False)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             logits = model(tokens, lengths)
@@ -114,6 +114,7 @@ def main():
         opt.step()
         t3 = time.perf_counter()
         if it >= ARGS.warmup:
+            cpu.append(time.process_time() - c0)
             times.append(t3 - t0)
             fwd.append(t1 - t0)
             bwd.append(t2 - t1)
@@ -129,7 +130,8 @@ def main():
         "precision": ARGS.precision, "threads": ARGS.threads, "steps": ARGS.steps, "params": n_params,
         "tokens_per_s": round(B * T / step, 1), "ms_per_step": round(1e3 * step, 1),
         "fwd_ms": round(1e3 * statistics.median(fwd), 1), "bwd_ms": round(1e3 * statistics.median(bwd), 1),
-        "opt_ms": round(1e3 * statistics.median(opt_t), 1), "gflops": round(flops / step * 1e-9, 1),
+        "opt_ms": round(1e3 * statistics.median(opt_t), 1),
+        "cpu_ms_per_step": round(1e3 * statistics.median(cpu), 1), "gflops": round(flops / step * 1e-9, 1),
         "peak_gflops": peak, "mfu": round(flops / step * 1e-9 / peak, 4),
         "torch": torch.__version__}))
     return 0

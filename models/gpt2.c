@@ -96,6 +96,49 @@ static void act_sizes(const gpt2_model *m, size_t B, size_t T, size_t sizes[GPT2
     memcpy(sizes, s, sizeof s);
 }
 
+// ---- bf16 weight packs
+
+const float *gpt2_block_weight(const gpt2_model *m, size_t l, int which, size_t *K_in, size_t *N_out) {
+    size_t C = m->cfg.n_embd;
+    const gpt2_params *p = &m->params;
+    switch (which) {
+    case 0: *K_in = C; *N_out = 3 * C; return p->qkvw + l * C * 3 * C;
+    case 1: *K_in = C; *N_out = C; return p->attprojw + l * C * C;
+    case 2: *K_in = C; *N_out = 4 * C; return p->fcw + l * C * 4 * C;
+    default: *K_in = 4 * C; *N_out = C; return p->fcprojw + l * 4 * C * C;
+    }
+}
+
+// W [K_in, N_out] as gemm's B, or its transpose (element (k, n) = W[n, k]).
+static gemm_view weight_view(const float *w, size_t N_out, bool transposed) {
+    return transposed ? (gemm_view){w, 1, (ptrdiff_t)N_out} : (gemm_view){w, (ptrdiff_t)N_out, 1};
+}
+
+static int alloc_packs(gpt2_model *m) {
+    size_t n = m->cfg.n_layer * 8;
+    m->wpack = calloc(n, sizeof *m->wpack);
+    if (!m->wpack) return W2S_FAIL("gpt2_create: out of memory for bf16 weight packs");
+    for (size_t l = 0; l < m->cfg.n_layer; l++)
+        for (int w = 0; w < 4; w++)
+            for (int t = 0; t < 2; t++) {
+                size_t K, N;
+                const float *p = gpt2_block_weight(m, l, w, &K, &N);
+                if (gemm_pack_b(&m->wpack[(l * 4 + (size_t)w) * 2 + (size_t)t], GEMM_BF16, m->isa,
+                                t ? N : K, t ? K : N, W2S_DTYPE_F32, weight_view(p, N, t)))
+                    return w2s_error_wrap("gpt2_create: packing bf16 weights");
+            }
+    return 0;
+}
+
+const gemm_packed_b *gpt2_repack(gpt2_model *m, size_t l, int which, bool transposed) {
+    if (!m->wpack) return NULL;
+    size_t K, N;
+    const float *p = gpt2_block_weight(m, l, which, &K, &N);
+    gemm_packed_b *pb = &m->wpack[(l * 4 + (size_t)which) * 2 + (transposed ? 1 : 0)];
+    gemm_repack_b(pb, W2S_DTYPE_F32, weight_view(p, N, transposed));
+    return pb;
+}
+
 // ---- create / destroy
 
 static float *alloc_floats(size_t n) {
@@ -163,6 +206,10 @@ gpt2_model *gpt2_create(const gpt2_config *cfg, const gpt2_options *opt) {
     point_params(m, &m->grads, m->grads_memory);
     m->isa = w2s_isa_active();
     m->rk = rowops_get(m->isa);
+    if (opt->precision == GPT2_BF16 && alloc_packs(m)) {
+        gpt2_destroy(m);
+        return NULL;
+    }
     gpt2_zero_grad(m);
     memset(m->params_memory, 0, m->num_params * sizeof(float));
     return m;
@@ -170,6 +217,9 @@ gpt2_model *gpt2_create(const gpt2_config *cfg, const gpt2_options *opt) {
 
 void gpt2_destroy(gpt2_model *m) {
     if (!m) return;
+    if (m->wpack)
+        for (size_t i = 0; i < m->cfg.n_layer * 8; i++) gemm_packed_b_free(&m->wpack[i]);
+    free(m->wpack);
     free(m->params_memory);
     free(m->grads_memory);
     free(m->acts_memory);

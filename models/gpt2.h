@@ -118,6 +118,10 @@ typedef struct {
     bool linear_probe;   // backward stops at the heads: only score / lm_head get gradients
     const rowops_kernels *rk;
     w2s_isa isa;
+    // bf16 only: the four block weights packed for gemm, refreshed from the f32 master weights
+    // by every forward ([0], W as B[in, out]) and backward ([1], Wᵀ for dX = dY·Wᵀ), so each
+    // step converts every weight to bf16 exactly once per use instead of once per thread.
+    gemm_packed_b *wpack;  // (L, 4, 2): qkvw, attprojw, fcw, fcprojw × {W, Wᵀ}; NULL for fp32
     // state of the last forward
     size_t B, T;
     int32_t *tokens;     // (B_max, T_max) copy; the embedding backward needs it

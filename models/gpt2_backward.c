@@ -36,17 +36,19 @@ static void bias_backward(const gpt2_model *m, float *db, const float *dy, size_
     prof_end(PROF_BIAS_GRAD, pt);
 }
 
-// y = x·W + b with x (BT, K), W (K, N):
-//   dx (BT, K) = dy · Wᵀ (overwritten; skipped if dx is NULL), dW += xᵀ · dy, db += Σ dy.
-static int linear_backward(const gpt2_model *m, float *dx, float *dw, float *db, const float *dy,
-                           const float *x, const float *w, size_t BT, size_t K, size_t N) {
-    if (dx && gpt2_matmul(m, dx, K, (gemm_view){dy, (ptrdiff_t)N, 1}, (gemm_view){w, 1, (ptrdiff_t)N},
-                          BT, K, N, NULL, false))
+// y = x·W + b with x (BT, K), W (K, N) block weight `which` of layer l:
+//   dx (BT, K) = dy · Wᵀ (overwritten), dW += xᵀ · dy, db += Σ dy.
+static int linear_backward(gpt2_model *m, size_t l, int which, float *dx, float *dw, float *db,
+                           const float *dy, const float *x, size_t BT) {
+    size_t K, N;
+    const float *w = gpt2_block_weight(m, l, which, &K, &N);
+    if (gpt2_matmul(m, dx, K, (gemm_view){dy, (ptrdiff_t)N, 1}, (gemm_view){w, 1, (ptrdiff_t)N},
+                    gpt2_repack(m, l, which, true), BT, K, N, NULL, false))
         return -1;
-    if (gpt2_matmul(m, dw, N, (gemm_view){x, 1, (ptrdiff_t)K}, (gemm_view){dy, (ptrdiff_t)N, 1}, K, N,
-                    BT, NULL, true))
+    if (gpt2_matmul(m, dw, N, (gemm_view){x, 1, (ptrdiff_t)K}, (gemm_view){dy, (ptrdiff_t)N, 1}, NULL,
+                    K, N, BT, NULL, true))
         return -1;
-    if (db) bias_backward(m, db, dy, BT, N);
+    bias_backward(m, db, dy, BT, N);
     return 0;
 }
 
@@ -132,10 +134,10 @@ static int lm_head_backward(gpt2_model *m, float *dlnf, float lm_weight, size_t 
     float *dw = tied ? m->grads.wte : m->grads.lm_head;
     if (!m->linear_probe &&
         gpt2_matmul(m, dlnf, C, (gemm_view){dlog, (ptrdiff_t)VO, 1}, (gemm_view){w, (ptrdiff_t)C, 1},
-                    BT, C, VO, NULL, true))
+                    NULL, BT, C, VO, NULL, true))
         return -1;
     return gpt2_matmul(m, dw, C, (gemm_view){dlog, 1, (ptrdiff_t)VO},
-                       (gemm_view){m->acts.lnf, (ptrdiff_t)C, 1}, VO, C, BT, NULL, true);
+                       (gemm_view){m->acts.lnf, (ptrdiff_t)C, 1}, NULL, VO, C, BT, NULL, true);
 }
 
 static void cls_head_backward(gpt2_model *m, float *dlnf, const float *dlogits, size_t B, size_t T) {
@@ -182,27 +184,24 @@ static int backward(gpt2_model *m, const float *dlogits, float lm_weight, size_t
         const float *fch = a->fch + l * BT * 4 * C, *fch_gelu = a->fch_gelu + l * BT * 4 * C;
 
         // MLP: res3 = res2 + gelu(ln2 · fcw + fcb) · fcprojw + fcprojb
-        if (linear_backward(m, a->dfch, g->fcprojw + l * 4 * C * C, g->fcprojb + l * C, dres, fch_gelu,
-                            p->fcprojw + l * 4 * C * C, BT, 4 * C, C))
+        if (linear_backward(m, l, 3, a->dfch, g->fcprojw + l * 4 * C * C, g->fcprojb + l * C, dres,
+                            fch_gelu, BT))
             return -1;
         double pt = prof_begin();
 #pragma omp parallel for schedule(static)
         for (size_t r = 0; r < BT; r++)
             rk->gelu_bwd(a->dfch + r * 4 * C, fch + r * 4 * C, a->dfch + r * 4 * C, 4 * C);
         prof_end(PROF_GELU, pt);
-        if (linear_backward(m, a->dln, g->fcw + l * C * 4 * C, g->fcb + l * 4 * C, a->dfch, ln2,
-                            p->fcw + l * C * 4 * C, BT, C, 4 * C))
+        if (linear_backward(m, l, 2, a->dln, g->fcw + l * C * 4 * C, g->fcb + l * 4 * C, a->dfch, ln2, BT))
             return -1;
         layernorm_backward(m, dres, g->ln2w + l * C, g->ln2b + l * C, a->dln, res2, p->ln2w + l * C,
                            a->ln2_mean + l * BT, a->ln2_rstd + l * BT, BT, C);
 
         // attention: res2 = res + attn(ln1) · attprojw + attprojb
-        if (linear_backward(m, a->datty, g->attprojw + l * C * C, g->attprojb + l * C, dres, atty,
-                            p->attprojw + l * C * C, BT, C, C))
+        if (linear_backward(m, l, 1, a->datty, g->attprojw + l * C * C, g->attprojb + l * C, dres, atty, BT))
             return -1;
         attention_backward(m, a->dqkv, a->datty, qkv, att, B, T);
-        if (linear_backward(m, a->dln, g->qkvw + l * C * 3 * C, g->qkvb + l * 3 * C, a->dqkv, ln1,
-                            p->qkvw + l * C * 3 * C, BT, C, 3 * C))
+        if (linear_backward(m, l, 0, a->dln, g->qkvw + l * C * 3 * C, g->qkvb + l * 3 * C, a->dqkv, ln1, BT))
             return -1;
         layernorm_backward(m, dres, g->ln1w + l * C, g->ln1b + l * C, a->dln, res, p->ln1w + l * C,
                            a->ln1_mean + l * BT, a->ln1_rstd + l * BT, BT, C);

@@ -13,12 +13,14 @@
 
 // ---- matmul
 
-int gpt2_matmul(const gpt2_model *m, float *c, size_t ldc, gemm_view a, gemm_view b, size_t M,
-                size_t N, size_t K, const float *bias, bool accumulate) {
+int gpt2_matmul(const gpt2_model *m, float *c, size_t ldc, gemm_view a, gemm_view b,
+                const gemm_packed_b *pb, size_t M, size_t N, size_t K, const float *bias,
+                bool accumulate) {
     gemm_type type = m->opt.precision == GPT2_BF16 ? GEMM_BF16 : GEMM_F32;
     gemm_args g = {
         .M = M, .N = N, .K = K,
         .a_dtype = W2S_DTYPE_F32, .a = a,
+        .b_packed = pb,
         .b_dtype = W2S_DTYPE_F32, .b = b,
         .c_dtype = W2S_DTYPE_F32, .c = c, .ldc = ldc,
         .ep = {.bias = bias, .accumulate = accumulate},
@@ -27,11 +29,14 @@ int gpt2_matmul(const gpt2_model *m, float *c, size_t ldc, gemm_view a, gemm_vie
     return 0;
 }
 
-// y[BT, N] = x[BT, K] · W[K, N] + bias (W row-major [in, out]: HF Conv1D); += if accumulate.
-static int linear(const gpt2_model *m, float *y, const float *x, const float *w, const float *bias,
-                  size_t BT, size_t K, size_t N, bool accumulate) {
+// y[BT, N] = x[BT, K] · W[K, N] + bias for block weight `which` of layer l (W row-major
+// [in, out]: HF Conv1D); += if accumulate.
+static int linear(gpt2_model *m, size_t l, int which, float *y, const float *x, const float *bias,
+                  size_t BT, bool accumulate) {
+    size_t K, N;
+    const float *w = gpt2_block_weight(m, l, which, &K, &N);
     return gpt2_matmul(m, y, N, (gemm_view){x, (ptrdiff_t)K, 1}, (gemm_view){w, (ptrdiff_t)N, 1},
-                       BT, N, K, bias, accumulate);
+                       gpt2_repack(m, l, which, false), BT, N, K, bias, accumulate);
 }
 
 // ---- layers
@@ -103,7 +108,7 @@ static int lm_head_forward(gpt2_model *m, size_t B, size_t T) {
     size_t C = m->cfg.n_embd, VO = m->lm_vocab, BT = B * T;
     const float *w = m->opt.lm_mode == GPT2_LM_TIED ? m->params.wte : m->params.lm_head;
     if (gpt2_matmul(m, m->acts.lm_logits, VO, (gemm_view){m->acts.lnf, (ptrdiff_t)C, 1},
-                    (gemm_view){w, 1, (ptrdiff_t)C}, BT, VO, C, NULL, false))
+                    (gemm_view){w, 1, (ptrdiff_t)C}, NULL, BT, VO, C, NULL, false))
         return -1;
     float *row_loss = m->acts.dres;  // (BT) scratch: per-row losses, summed in order below
     const rowops_kernels *rk = m->rk;
@@ -195,15 +200,15 @@ int gpt2_forward(gpt2_model *m, const int32_t *tokens, const int32_t *lengths, s
 
         layernorm_rows(m, ln1, a->ln1_mean + l * BT, a->ln1_rstd + l * BT, res, p->ln1w + l * C,
                        p->ln1b + l * C, BT, C);
-        if (linear(m, qkv, ln1, p->qkvw + l * C * 3 * C, p->qkvb + l * 3 * C, BT, C, 3 * C, false))
+        if (linear(m, l, 0, qkv, ln1, p->qkvb + l * 3 * C, BT, false))
             return -1;
         attention_forward(m, atty, att, qkv, B, T);
         copy_rows(res2, res, BT * C);
-        if (linear(m, res2, atty, p->attprojw + l * C * C, p->attprojb + l * C, BT, C, C, true))
+        if (linear(m, l, 1, res2, atty, p->attprojb + l * C, BT, true))
             return -1;
         layernorm_rows(m, ln2, a->ln2_mean + l * BT, a->ln2_rstd + l * BT, res2, p->ln2w + l * C,
                        p->ln2b + l * C, BT, C);
-        if (linear(m, fch, ln2, p->fcw + l * C * 4 * C, p->fcb + l * 4 * C, BT, C, 4 * C, false))
+        if (linear(m, l, 2, fch, ln2, p->fcb + l * 4 * C, BT, false))
             return -1;
         const rowops_kernels *rk = m->rk;
         pt = prof_begin();
@@ -211,7 +216,7 @@ int gpt2_forward(gpt2_model *m, const int32_t *tokens, const int32_t *lengths, s
         for (size_t r = 0; r < BT; r++) rk->gelu_fwd(fch_gelu + r * 4 * C, fch + r * 4 * C, 4 * C);
         prof_end(PROF_GELU, pt);
         copy_rows(res3, res2, BT * C);
-        if (linear(m, res3, fch_gelu, p->fcprojw + l * 4 * C * C, p->fcprojb + l * C, BT, 4 * C, C, true))
+        if (linear(m, l, 3, res3, fch_gelu, p->fcprojb + l * C, BT, true))
             return -1;
     }
     layernorm_rows(m, a->lnf, a->lnf_mean, a->lnf_rstd, a->res3 + (L - 1) * BT * C, p->lnfw, p->lnfb,

@@ -9,9 +9,19 @@
 // Points the activation tensors at the compact layout of a (B, T) batch (same buffer).
 void gpt2_layout_acts(gpt2_model *m, size_t B, size_t T);
 
-// C[M,N] (=, or += with accumulate) A[M,K] · B[K,N] (+ bias[N]), A and B strided f32 views,
-// C row-major with leading dimension ldc. Returns 0 or -1 (gemm's message, wrapped).
-int gpt2_matmul(const gpt2_model *m, float *c, size_t ldc, gemm_view a, gemm_view b, size_t M,
-                size_t N, size_t K, const float *bias, bool accumulate);
+// C[M,N] (=, or += with accumulate) A[M,K] · B[K,N] (+ bias[N]), A a strided f32 view, B
+// prepacked (pb) or a strided f32 view (pb NULL); C row-major with leading dimension ldc.
+// Returns 0 or -1 (gemm's message, wrapped).
+int gpt2_matmul(const gpt2_model *m, float *c, size_t ldc, gemm_view a, gemm_view b,
+                const gemm_packed_b *pb, size_t M, size_t N, size_t K, const float *bias,
+                bool accumulate);
+
+// The block weights in wpack order: 0 qkvw (C, 3C), 1 attprojw (C, C), 2 fcw (C, 4C),
+// 3 fcprojw (4C, C); layer l's [in, out] matrix, its shape in *K_in / *N_out.
+const float *gpt2_block_weight(const gpt2_model *m, size_t l, int which, size_t *K_in, size_t *N_out);
+
+// The bf16 pack of block weight `which` of layer l (transposed: Wᵀ), refreshed from the
+// master weights; NULL on the fp32 path.
+const gemm_packed_b *gpt2_repack(gpt2_model *m, size_t l, int which, bool transposed);
 
 #endif

@@ -3,7 +3,9 @@
 // summed over fixed chunks, so any OpenMP team size gives bit-identical parameters.
 #include "optim.h"
 
+#include "cpu.h"
 #include "error.h"
+#include "rowops.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -42,49 +44,47 @@ void optim_adam_destroy(optim_adam *o) {
 }
 
 double optim_grad_norm(const float *g, size_t n) {
+    const rowops_kernels *rk = rowops_get(w2s_isa_active());
     size_t chunks = (n + NORM_CHUNK - 1) / NORM_CHUNK;
     double *part = malloc((chunks ? chunks : 1) * sizeof(double));
     double total = 0.0;
     if (!part) {  // no memory for the partials: same chunked order, one thread
-        for (size_t c = 0; c < chunks; c++) {
-            double s = 0.0;
-            for (size_t i = c * NORM_CHUNK; i < n && i < (c + 1) * NORM_CHUNK; i++) s += (double)g[i] * g[i];
-            total += s;
-        }
+        for (size_t c = 0; c < chunks; c++)
+            total += rk->sumsq(g + c * NORM_CHUNK, n - c * NORM_CHUNK < NORM_CHUNK ? n - c * NORM_CHUNK : NORM_CHUNK);
         return sqrt(total);
     }
 #pragma omp parallel for schedule(static)
-    for (size_t c = 0; c < chunks; c++) {
-        double s = 0.0;
-        size_t end = (c + 1) * NORM_CHUNK < n ? (c + 1) * NORM_CHUNK : n;
-        for (size_t i = c * NORM_CHUNK; i < end; i++) s += (double)g[i] * g[i];
-        part[c] = s;
-    }
+    for (size_t c = 0; c < chunks; c++)
+        part[c] = rk->sumsq(g + c * NORM_CHUNK, n - c * NORM_CHUNK < NORM_CHUNK ? n - c * NORM_CHUNK : NORM_CHUNK);
     for (size_t c = 0; c < chunks; c++) total += part[c];
     free(part);
     return sqrt(total);
 }
 
+// Elementwise, so any split gives the same bits; chunks keep each thread's work contiguous.
+#define ADAM_CHUNK ((size_t)16384)
+
 double optim_adam_step(optim_adam *o, float *params, const float *grads, const optim_segment *segs,
                        size_t nseg, float lr) {
     const optim_adam_config *c = &o->cfg;
+    const rowops_kernels *rk = rowops_get(w2s_isa_active());
     double norm = optim_grad_norm(grads, o->n);
     float gscale = 1.0f;
     if (c->clip_norm > 0 && norm > c->clip_norm) gscale = (float)(c->clip_norm / (norm + 1e-6));
     o->step++;
-    float b1 = c->beta1, b2 = c->beta2, eps = c->eps;
-    float bc1 = 1.0f - powf(b1, (float)o->step), bc2 = 1.0f - powf(b2, (float)o->step);
+    rowops_adam_args a = {
+        .gscale = gscale, .lr = lr, .beta1 = c->beta1, .beta2 = c->beta2,
+        .bc1 = 1.0f - powf(c->beta1, (float)o->step), .bc2 = 1.0f - powf(c->beta2, (float)o->step),
+        .eps = c->eps,
+    };
     for (size_t s = 0; s < nseg; s++) {
-        float wd = segs[s].decay ? c->weight_decay : 0.0f;
-        float *p = params + segs[s].offset, *m = o->m + segs[s].offset, *v = o->v + segs[s].offset;
-        const float *g = grads + segs[s].offset;
+        rowops_adam_args as = a;
+        as.wd = segs[s].decay ? c->weight_decay : 0.0f;
+        size_t off = segs[s].offset, n = segs[s].count, chunks = (n + ADAM_CHUNK - 1) / ADAM_CHUNK;
 #pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < segs[s].count; i++) {
-            float gi = g[i] * gscale;
-            m[i] = b1 * m[i] + (1.0f - b1) * gi;
-            v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
-            float mhat = m[i] / bc1, vhat = v[i] / bc2;
-            p[i] -= lr * (wd * p[i] + mhat / (sqrtf(vhat) + eps));
+        for (size_t ch = 0; ch < chunks; ch++) {
+            size_t i = off + ch * ADAM_CHUNK, len = n - ch * ADAM_CHUNK < ADAM_CHUNK ? n - ch * ADAM_CHUNK : ADAM_CHUNK;
+            rk->adam(params + i, o->m + i, o->v + i, grads + i, len, &as);
         }
     }
     return norm;

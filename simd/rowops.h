@@ -16,6 +16,13 @@
 #define ROWOPS_GELU_K 0.7978845608028654f  // sqrt(2/pi)
 #define ROWOPS_GELU_A 0.044715f
 
+// One Adam/AdamW update (PyTorch's formula; runtime/optim.h documents it):
+//   g' = g * gscale; m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2;
+//   p -= lr * (wd * p + (m / bc1) / (sqrt(v / bc2) + eps))
+typedef struct {
+    float gscale, lr, beta1, beta2, bc1, bc2, eps, wd;
+} rowops_adam_args;
+
 typedef struct {
     // y = (x - mean) * rstd * w + b over C elements; mean/rstd stored if non-NULL (training).
     // rstd = 1/sqrt(var + eps), var the biased variance (PyTorch LayerNorm).
@@ -40,6 +47,10 @@ typedef struct {
     float (*dot)(const float *a, const float *b, size_t n);
     // y += a * x.
     void (*axpy)(float *y, float a, const float *x, size_t n);
+    // Σ x² accumulated in double (order fixed for one ISA).
+    double (*sumsq)(const float *x, size_t n);
+    // The Adam update of n parameters, elementwise (ISAs agree to a few ulp).
+    void (*adam)(float *p, float *m, float *v, const float *g, size_t n, const rowops_adam_args *a);
 } rowops_kernels;
 
 // The kernel table for `isa` (best variant at or below it; scalar reference if none).

@@ -187,6 +187,40 @@ static void axpy_avx512(float *y, float a, const float *x, size_t n) {
     }
 }
 
+static double sumsq_avx512(const float *x, size_t n) {
+    __m512d acc0 = _mm512_setzero_pd(), acc1 = _mm512_setzero_pd();
+    for (size_t i = 0; i < n; i += 16) {
+        __m512 v = _mm512_maskz_loadu_ps(tail_mask(n - i), x + i);
+        __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+        __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+        acc0 = _mm512_fmadd_pd(lo, lo, acc0);
+        acc1 = _mm512_fmadd_pd(hi, hi, acc1);
+    }
+    return _mm512_reduce_add_pd(_mm512_add_pd(acc0, acc1));
+}
+
+// Same operation order as adam_ref; the compiler may contract mul+add into FMA here, so the
+// two agree to a few ulp rather than bit for bit (each ISA is deterministic on its own).
+static void adam_avx512(float *p, float *m, float *v, const float *g, size_t n, const rowops_adam_args *a) {
+    __m512 gs = _mm512_set1_ps(a->gscale), b1 = _mm512_set1_ps(a->beta1), b2 = _mm512_set1_ps(a->beta2);
+    __m512 c1 = _mm512_set1_ps(1.0f - a->beta1), c2 = _mm512_set1_ps(1.0f - a->beta2);
+    __m512 bc1 = _mm512_set1_ps(a->bc1), bc2 = _mm512_set1_ps(a->bc2), eps = _mm512_set1_ps(a->eps);
+    __m512 lr = _mm512_set1_ps(a->lr), wd = _mm512_set1_ps(a->wd);
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 k = tail_mask(n - i);
+        __m512 gi = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, g + i), gs);
+        __m512 mi = _mm512_add_ps(_mm512_mul_ps(b1, _mm512_maskz_loadu_ps(k, m + i)), _mm512_mul_ps(c1, gi));
+        __m512 vi = _mm512_add_ps(_mm512_mul_ps(b2, _mm512_maskz_loadu_ps(k, v + i)),
+                                  _mm512_mul_ps(_mm512_mul_ps(c2, gi), gi));
+        __m512 pi = _mm512_maskz_loadu_ps(k, p + i);
+        __m512 upd = _mm512_div_ps(_mm512_div_ps(mi, bc1), _mm512_add_ps(_mm512_sqrt_ps(_mm512_div_ps(vi, bc2)), eps));
+        pi = _mm512_sub_ps(pi, _mm512_mul_ps(lr, _mm512_add_ps(_mm512_mul_ps(wd, pi), upd)));
+        _mm512_mask_storeu_ps(m + i, k, mi);
+        _mm512_mask_storeu_ps(v + i, k, vi);
+        _mm512_mask_storeu_ps(p + i, k, pi);
+    }
+}
+
 static const rowops_kernels avx512_table = {
     .layernorm_fwd = layernorm_fwd_avx512,
     .layernorm_bwd_dx = layernorm_bwd_dx_avx512,
@@ -197,6 +231,8 @@ static const rowops_kernels avx512_table = {
     .gelu_bwd = gelu_bwd_avx512,
     .dot = dot_avx512,
     .axpy = axpy_avx512,
+    .sumsq = sumsq_avx512,
+    .adam = adam_avx512,
 };
 
 const rowops_kernels *rowops_avx512(void) { return &avx512_table; }

@@ -91,6 +91,22 @@ static void axpy_ref(float *y, float a, const float *x, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
+static double sumsq_ref(const float *x, size_t n) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
+    return s;
+}
+
+static void adam_ref(float *p, float *m, float *v, const float *g, size_t n, const rowops_adam_args *a) {
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i] * a->gscale;
+        m[i] = a->beta1 * m[i] + (1.0f - a->beta1) * gi;
+        v[i] = a->beta2 * v[i] + (1.0f - a->beta2) * gi * gi;
+        float mhat = m[i] / a->bc1, vhat = v[i] / a->bc2;
+        p[i] -= a->lr * (a->wd * p[i] + mhat / (sqrtf(vhat) + a->eps));
+    }
+}
+
 static const rowops_kernels ref_table = {
     .layernorm_fwd = layernorm_fwd_ref,
     .layernorm_bwd_dx = layernorm_bwd_dx_ref,
@@ -101,6 +117,8 @@ static const rowops_kernels ref_table = {
     .gelu_bwd = gelu_bwd_ref,
     .dot = dot_ref,
     .axpy = axpy_ref,
+    .sumsq = sumsq_ref,
+    .adam = adam_ref,
 };
 
 const rowops_kernels *rowops_ref(void) { return &ref_table; }

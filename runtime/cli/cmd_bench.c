@@ -30,6 +30,14 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+// CPU seconds of the whole process (all threads): on a shared machine, cpu/threads is what the
+// step would take with the cores to itself (given OMP_WAIT_POLICY=PASSIVE: no spinning).
+static double cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -47,8 +55,9 @@ static void usage(FILE *out) {
             "  Times full training steps (forward, backward, Adam) of a randomly initialized\n"
             "  GPT-2 (--arch gpt2|gpt2-medium|gpt2-large|gpt2-xl, default gpt2) with a 2-class\n"
             "  head on random tokens; prints one JSON line: tokens/s, ms/step (median), the\n"
-            "  forward/backward/optimizer split, and model FLOP utilization (6·params·tokens\n"
-            "  per step over the bf16 or fp32 peak). Defaults: batch 8, seq 128, bf16, threads =\n"
+            "  forward/backward/optimizer split, CPU time per step (all threads; on a shared\n"
+            "  machine cpu_ms/threads estimates the unshared step), and model FLOP utilization\n"
+            "  (6·params·tokens per step over the bf16 or fp32 peak). Defaults: batch 8, seq 128, bf16, threads =\n"
             "  OpenMP max, 5 timed steps after 1 warm-up step.\n");
 }
 
@@ -122,8 +131,9 @@ static int bench_train(int argc, char **argv) {
     int total = (int)(warmup + steps), rc = 0;
     double *t_step = malloc((size_t)steps * sizeof(double)), *t_fwd = malloc((size_t)steps * sizeof(double));
     double *t_bwd = malloc((size_t)steps * sizeof(double)), *t_opt = malloc((size_t)steps * sizeof(double));
+    double *t_cpu = malloc((size_t)steps * sizeof(double));
     for (int it = 0; it < total && !rc; it++) {
-        double t0 = now_s();
+        double t0 = now_s(), c0 = cpu_s();
         gpt2_zero_grad(m);
         rc = gpt2_forward(m, tokens, lengths, B, T, NULL);
         double t1 = now_s();
@@ -140,6 +150,7 @@ static int bench_train(int argc, char **argv) {
         double t3 = now_s();
         if (it >= warmup) {
             int k = it - (int)warmup;
+            t_cpu[k] = cpu_s() - c0;
             t_step[k] = t3 - t0;
             t_fwd[k] = t1 - t0;
             t_bwd[k] = t2 - t1;
@@ -149,6 +160,7 @@ static int bench_train(int argc, char **argv) {
     if (!rc) {
         int n = (int)steps;
         double step = median(t_step, n), fwd = median(t_fwd, n), bwd = median(t_bwd, n), opt_t = median(t_opt, n);
+        double cpu = median(t_cpu, n);
         double tokens_step = (double)(B * T);
         double flops = gpt2_train_flops_per_token(m) * tokens_step;
         double cores = threads < 2 ? (double)threads : 2.0;
@@ -156,12 +168,14 @@ static int bench_train(int argc, char **argv) {
         printf("{\"bench\": \"train\", \"impl\": \"w2s\", \"arch\": \"%s\", \"batch\": %zu, \"seq\": %zu, "
                "\"precision\": \"%s\", \"threads\": %ld, \"steps\": %ld, \"params\": %zu, "
                "\"tokens_per_s\": %.1f, \"ms_per_step\": %.1f, \"fwd_ms\": %.1f, \"bwd_ms\": %.1f, "
-               "\"opt_ms\": %.1f, \"gflops\": %.1f, \"peak_gflops\": %.0f, \"mfu\": %.4f, \"isa\": \"%s\"}\n",
+               "\"opt_ms\": %.1f, \"cpu_ms_per_step\": %.1f, \"gflops\": %.1f, \"peak_gflops\": %.0f, "
+               "\"mfu\": %.4f, \"isa\": \"%s\"}\n",
                arch, B, T, precision, threads, steps, m->num_params, tokens_step / step, 1e3 * step,
-               1e3 * fwd, 1e3 * bwd, 1e3 * opt_t, flops / step * 1e-9, peak, flops / step * 1e-9 / peak,
+               1e3 * fwd, 1e3 * bwd, 1e3 * opt_t, 1e3 * cpu, flops / step * 1e-9, peak,
+               flops / step * 1e-9 / peak,
                w2s_isa_name(m->isa));
     }
-    free(t_step); free(t_fwd); free(t_bwd); free(t_opt);
+    free(t_step); free(t_fwd); free(t_bwd); free(t_opt); free(t_cpu);
     free(tokens); free(lengths); free(dlogits);
     optim_adam_destroy(o);
     gpt2_destroy(m);

@@ -108,6 +108,24 @@ static void check_table(const rowops_kernels *k) {
         r->axpy(y2, 0.3f, x, C);
         expect_close(y1, y2, C, TOL_ISA_REL, TOL_ISA_ABS, "axpy", C);
 
+        double q1 = k->sumsq(x, C), q2 = r->sumsq(x, C);
+        assert_true(fabs(q1 - q2) <= 1e-12 * q2);
+        // Adam: p, m, v from x, w, b (v must be >= 0), grads dy; a few ulp apart (FMA contraction)
+        rowops_adam_args aa = {.gscale = 0.7f, .lr = 1e-2f, .beta1 = 0.9f, .beta2 = 0.95f,
+                               .bc1 = 0.19f, .bc2 = 0.0975f, .eps = 1e-8f, .wd = 0.1f};
+        float *p1 = buf(C, 1.0f), *am1 = buf(C, 0.1f), *v1 = buf(C, 0.0f);
+        float *p2 = malloc((C + 1) * 4), *am2 = malloc((C + 1) * 4), *v2 = malloc((C + 1) * 4);
+        for (size_t i = 0; i < C; i++) v1[i] = 0.01f * fabsf(w[i]);
+        memcpy(p2, p1, (C + 1) * 4);
+        memcpy(am2, am1, (C + 1) * 4);
+        memcpy(v2, v1, (C + 1) * 4);
+        k->adam(p1, am1, v1, dy, C, &aa);
+        r->adam(p2, am2, v2, dy, C, &aa);
+        expect_close(p1, p2, C, TOL_ISA_REL, TOL_ISA_ABS, "adam p", C);
+        expect_close(am1, am2, C, TOL_ISA_REL, TOL_ISA_ABS, "adam m", C);
+        expect_close(v1, v2, C, TOL_ISA_REL, TOL_ISA_ABS, "adam v", C);
+        free(p1); free(am1); free(v1); free(p2); free(am2); free(v2);
+
         free(x); free(w); free(b); free(dy); free(y1); free(y2);
         free(dw1); free(db1); free(dw2); free(db2); free(s); free(g);
     }
