@@ -90,7 +90,7 @@ static void act_sizes(const gpt2_model *m, size_t B, size_t T, size_t sizes[GPT2
         BT * C, BT * C, BT * C,    // dres, dln, datty
         BT * 3 * C,                // dqkv
         BT * 4 * C,                // dfch
-        B * NH * T,                // datt_row
+        B * NH * T * T,            // datt
     };
     _Static_assert(sizeof s / sizeof s[0] == GPT2_NUM_ACTS, "one size per activation");
     memcpy(sizes, s, sizeof s);

@@ -81,7 +81,7 @@ typedef struct {
     float *ln1_rstd;  // (L, B, T)
     float *qkv;       // (L, B, T, 3C)
     float *atty;      // (L, B, T, C)
-    float *att;       // (L, B, NH, T, T) softmax rows (only j <= t written)
+    float *att;       // (L, B, NH, T, T) softmax rows of real queries (zero for j > t)
     float *res2;      // (L, B, T, C) residual after attention
     float *ln2;       // (L, B, T, C)
     float *ln2_mean;  // (L, B, T)
@@ -100,7 +100,7 @@ typedef struct {
     float *datty;     // (B, T, C)
     float *dqkv;      // (B, T, 3C)
     float *dfch;      // (B, T, 4C)
-    float *datt_row;  // (B, NH, T) one attention row's grads per (b, h)
+    float *datt;      // (B, NH, T, T) attention score grads of one layer
 } gpt2_acts;
 
 typedef struct {

@@ -71,43 +71,6 @@ static void layernorm_backward(const gpt2_model *m, float *dx, float *dw, float 
     prof_end(PROF_LAYERNORM, pt);
 }
 
-// Causal attention backward of one layer: datty (B, T, C) → dqkv (B, T, 3C) (overwritten).
-static void attention_backward(gpt2_model *m, float *dqkv, const float *datty, const float *qkv,
-                               const float *att, size_t B, size_t T) {
-    const rowops_kernels *rk = m->rk;
-    size_t C = m->cfg.n_embd, NH = m->cfg.n_head, hs = C / NH, C3 = 3 * C;
-    float scale = 1.0f / sqrtf((float)hs);
-    const int32_t *len = m->lengths;
-    float *datt_row = m->acts.datt_row;
-    zero_floats(dqkv, B * T * C3);
-    double pt = prof_begin();
-    // Each (b, h) owns its slices of dqkv, so the team needs no synchronization.
-#pragma omp parallel for collapse(2) schedule(static)
-    for (size_t b = 0; b < B; b++) {
-        for (size_t h = 0; h < NH; h++) {
-            float *drow = datt_row + (b * NH + h) * T;
-            for (size_t t = 0; t < (size_t)len[b]; t++) {
-                const float *row = att + ((b * NH + h) * T + t) * T;
-                const float *dout = datty + (b * T + t) * C + h * hs;
-                const float *q = qkv + (b * T + t) * C3 + h * hs;
-                float *dq = dqkv + (b * T + t) * C3 + h * hs;
-                for (size_t j = 0; j <= t; j++) {
-                    size_t o = (b * T + j) * C3 + h * hs;
-                    drow[j] = rk->dot(dout, qkv + o + 2 * C, hs);
-                    rk->axpy(dqkv + o + 2 * C, row[j], dout, hs);
-                }
-                rk->softmax_bwd(drow, row, drow, t + 1, scale);
-                for (size_t j = 0; j <= t; j++) {
-                    size_t o = (b * T + j) * C3 + h * hs;
-                    rk->axpy(dq, drow[j], qkv + o + C, hs);
-                    rk->axpy(dqkv + o + C, drow[j], q, hs);
-                }
-            }
-        }
-    }
-    prof_end(PROF_ATTENTION, pt);
-}
-
 // ---- heads
 
 // Gradient of lm_weight * mean cross-entropy, in place over the probabilities; then dlnf and
@@ -200,7 +163,7 @@ static int backward(gpt2_model *m, const float *dlogits, float lm_weight, size_t
         // attention: res2 = res + attn(ln1) · attprojw + attprojb
         if (linear_backward(m, l, 1, a->datty, g->attprojw + l * C * C, g->attprojb + l * C, dres, atty, BT))
             return -1;
-        attention_backward(m, a->dqkv, a->datty, qkv, att, B, T);
+        if (gpt2_attention_backward(m, a->dqkv, a->datty, qkv, att, B, T)) return -1;
         if (linear_backward(m, l, 0, a->dln, g->qkvw + l * C * 3 * C, g->qkvb + l * 3 * C, a->dqkv, ln1, BT))
             return -1;
         layernorm_backward(m, dres, g->ln1w + l * C, g->ln1b + l * C, a->dln, res, p->ln1w + l * C,

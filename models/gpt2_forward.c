@@ -1,8 +1,8 @@
 // gpt2_forward.c — the GPT-2 forward pass over a (B, T) batch of right-padded sequences,
 // saving what the backward needs, plus the classification and LM heads.
 // Not a KV-cache decoder: every call recomputes whole sequences. The one thing to know:
-// attention is computed only for real positions (t < lengths[b]); pad positions get a zero
-// attention output, so their values are finite but never feed a real position.
+// attention (gpt2_attention.c) is computed only for real positions (t < lengths[b]); pad
+// positions get a zero attention output, so their values are finite but never feed a real one.
 #include "gpt2_internal.h"
 
 #include "error.h"
@@ -51,33 +51,6 @@ static void layernorm_rows(const gpt2_model *m, float *y, float *mean, float *rs
         rk->layernorm_fwd(y + r * C, mean ? mean + r : NULL, rstd ? rstd + r : NULL, x + r * C, w, b,
                           C, eps);
     prof_end(PROF_LAYERNORM, pt);
-}
-
-// Causal self-attention of one layer: qkv (B, T, 3C) → out (B, T, C), att (B, NH, T, T).
-static void attention_forward(const gpt2_model *m, float *out, float *att, const float *qkv,
-                              size_t B, size_t T) {
-    const rowops_kernels *rk = m->rk;
-    size_t C = m->cfg.n_embd, NH = m->cfg.n_head, hs = C / NH, C3 = 3 * C;
-    float scale = 1.0f / sqrtf((float)hs);
-    const int32_t *len = m->lengths;
-    double pt = prof_begin();
-#pragma omp parallel for collapse(2) schedule(static)
-    for (size_t b = 0; b < B; b++) {
-        for (size_t h = 0; h < NH; h++) {
-            size_t n = (size_t)len[b];
-            for (size_t t = 0; t < T; t++) {
-                float *o = out + (b * T + t) * C + h * hs;
-                memset(o, 0, hs * sizeof(float));
-                if (t >= n) continue;  // pad query: nothing real depends on it
-                const float *q = qkv + (b * T + t) * C3 + h * hs;
-                float *row = att + ((b * NH + h) * T + t) * T;
-                for (size_t j = 0; j <= t; j++) row[j] = rk->dot(q, qkv + (b * T + j) * C3 + C + h * hs, hs);
-                rk->softmax_fwd(row, row, t + 1, scale);
-                for (size_t j = 0; j <= t; j++) rk->axpy(o, row[j], qkv + (b * T + j) * C3 + 2 * C + h * hs, hs);
-            }
-        }
-    }
-    prof_end(PROF_ATTENTION, pt);
 }
 
 // dst = src (n floats) in parallel chunks: the residual is copied into the next stream so the
@@ -202,7 +175,7 @@ int gpt2_forward(gpt2_model *m, const int32_t *tokens, const int32_t *lengths, s
                        p->ln1b + l * C, BT, C);
         if (linear(m, l, 0, qkv, ln1, p->qkvb + l * 3 * C, BT, false))
             return -1;
-        attention_forward(m, atty, att, qkv, B, T);
+        if (gpt2_attention_forward(m, atty, att, qkv, B, T)) return -1;
         copy_rows(res2, res, BT * C);
         if (linear(m, l, 1, res2, atty, p->attprojb + l * C, BT, true))
             return -1;
