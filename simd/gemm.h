@@ -82,7 +82,10 @@ typedef struct {
 
 // Computes one GEMM on the given ISA's kernels (w2s_isa_active() normally; tests pass every
 // supported level). Any M, N, K >= 0, including M = 1 and K = 0 (then C = epilogue(0)).
-// Returns 0, or -1 with w2s_error_message() set for a bad argument or an unsupported isa.
+// Deterministic: for a given type, isa and B, C is bit-identical whatever the thread count,
+// and row i of C depends only on row i of A (not on M or the other rows of the batch).
+// Returns 0, or -1 with w2s_error_message() set for a bad argument or an unsupported isa
+// (or out of memory for the per-thread buffers, in which case C is incomplete).
 int gemm(gemm_type type, w2s_isa isa, const gemm_args *args);
 
 // The scalar reference, written for clarity: what every ISA variant is tested against.
