@@ -71,9 +71,9 @@ static double bw_rate(float *a, const float *b, const float *c, size_t n, bool t
         size_t i0 = n * t / T, i1 = n * (t + 1) / T;
         double c0 = thread_cpu_now();
         if (triad)
-            for (size_t i = i0; i < i1; i++) a[i] = b[i] + 3.0f * c[i];
+            peak_triad(a + i0, b + i0, c + i0, i1 - i0);
         else
-            for (size_t i = i0; i < i1; i++) a[i] = b[i];
+            peak_copy(a + i0, b + i0, i1 - i0);
         double dt = thread_cpu_now() - c0;
         // STREAM's convention: bytes the kernel names (no write-allocate traffic).
         rate += (double)((i1 - i0) * sizeof(float)) * (triad ? 3.0 : 2.0) / (dt > 1e-9 ? dt : 1e-9);

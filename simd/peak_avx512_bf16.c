@@ -3,6 +3,10 @@
 // Not numerically meaningful: only the instruction mix and independence matter.
 #include "peak_loops.h"
 
+// Optimized even in Debug/sanitizer builds: at -O0 the accumulators would live in memory and
+// the loop would measure store-to-load latency, and the cached peaks would be wrong for all.
+#pragma GCC optimize("O2")
+
 #include <immintrin.h>
 
 #define CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)

@@ -24,6 +24,11 @@ double peak_loop_run(peak_family fam, w2s_isa isa, size_t iters, float *sink);
 // The instruction the loop of (fam, isa) measures, e.g. "vdpbf16ps zmm".
 const char *peak_loop_name(peak_family fam, w2s_isa isa);
 
+// Memory bandwidth kernels (STREAM's triad a = b + 3c and copy a = b) over n floats; the
+// caller splits n across threads and times each thread's share.
+void peak_triad(float *a, const float *b, const float *c, size_t n);
+void peak_copy(float *a, const float *b, size_t n);
+
 // ---- the loops (ops per iteration = 12 × ops per instruction)
 double peak_f32_ref(size_t iters, float *sink);          // scalar, 8 × 2 FLOPs per iteration
 #if defined(__x86_64__)

@@ -4,6 +4,10 @@
 // widening loop. Not a timer: runtime/peak.c times these.
 #include "peak_loops.h"
 
+// Optimized even in Debug/sanitizer builds: at -O0 the accumulators would live in memory and
+// the loop would measure store-to-load latency, and the cached peaks would be wrong for all.
+#pragma GCC optimize("O2")
+
 double peak_f32_ref(size_t iters, float *sink) {
     float a = *sink * 1e-9f + 0.999f, b = 1.0001f;
     float c[8] = {0, 1, 2, 3, 4, 5, 6, 7};
@@ -11,6 +15,16 @@ double peak_f32_ref(size_t iters, float *sink) {
         for (int j = 0; j < 8; j++) c[j] = c[j] * a + b;
     *sink = c[0] + c[1] + c[2] + c[3] + c[4] + c[5] + c[6] + c[7];
     return (double)iters * 8.0 * 2.0;
+}
+
+// Not instrumented by sanitizers either: a Debug/ASan build must cache the same bandwidth.
+__attribute__((no_sanitize("address", "undefined"))) void peak_triad(float *a, const float *b, const float *c,
+                                                                      size_t n) {
+    for (size_t i = 0; i < n; i++) a[i] = b[i] + 3.0f * c[i];
+}
+
+__attribute__((no_sanitize("address", "undefined"))) void peak_copy(float *a, const float *b, size_t n) {
+    for (size_t i = 0; i < n; i++) a[i] = b[i];
 }
 
 typedef double (*peak_fn)(size_t iters, float *sink);

@@ -208,6 +208,8 @@ int cmd_profile(int argc, char **argv) {
     for (size_t b = 0; b < B; b++) lengths[b] = (int32_t)T;
 
     for (long w = 0; w < a.warmup && !rc; w++) rc = run_step(m, q, o, tokens, lengths, dlogits, B, T, train);
+    // `w2s --profile profile` / W2S_PROFILE=1: this command writes its own, step-scoped report.
+    if (profiler_running()) profiler_stop();
     if (rc || (rc = profiler_start())) goto done;
     double wall = 0.0, cpu0 = process_cpu_now();
     for (long i = 0; i < a.steps && !rc; i++) {

@@ -23,9 +23,12 @@ t = p["totals"]
 ratio = t["profiled_over_wall"]
 assert 0.95 <= ratio <= 1.0 + 1e-6, f"profiled/wall {ratio} outside [0.95, 1]"
 assert abs(t["gemm_seconds"] + t["region_seconds"] - t["profiled_seconds"]) <= 1e-6 * t["profiled_seconds"]
-# 1 layer, forward only (label mode keeps the test short): the 4 linears of the block
-assert len(p["gemm"]) == 4, len(p["gemm"])
-assert all(r["calls"] == 2 and r["pct_peak"] > 0 for r in p["gemm"]), p["gemm"]
+# 1 layer, forward only (label mode keeps the test short): the 4 linears of the block, plus
+# any per-head attention GEMMs run inside an OpenMP team ("nested", kept out of the total)
+top = [r for r in p["gemm"] if not r["nested"]]
+assert len(top) == 4, [r["path"] for r in p["gemm"]]
+assert all(r["calls"] == 2 for r in top), top
+assert all(r["pct_peak"] > 0 for r in p["gemm"]), p["gemm"]
 assert p["peak"]["bf16"]["all_gflops"] > 0 and p["peak"]["triad_gbs"] > 0
 print(len(p["gemm"]))
 PY
