@@ -8,6 +8,7 @@
 #include "gpt2_internal.h"
 
 #include "error.h"
+#include "prof.h"
 
 #include <math.h>
 #include <string.h>
@@ -35,6 +36,7 @@ int gpt2_attention_forward(const gpt2_model *m, float *out, float *att, const fl
     ptrdiff_t ld3 = (ptrdiff_t)C3;
     float scale = 1.0f / sqrtf((float)hs);
     int failed = 0;
+    double pt = prof_begin();  // profiler region; the per-head GEMMs inside are recorded as nested
 #pragma omp parallel for collapse(2) schedule(static) reduction(| : failed)
     for (size_t b = 0; b < B; b++) {
         for (size_t h = 0; h < NH; h++) {
@@ -51,6 +53,7 @@ int gpt2_attention_forward(const gpt2_model *m, float *out, float *att, const fl
             failed |= mm(m, o, C, (gemm_view){p, (ptrdiff_t)T, 1}, (gemm_view){v, ld3, 1}, n, hs, n);
         }
     }
+    prof_end(PROF_ATTENTION, pt);
     return report(failed, "forward");
 }
 
@@ -62,6 +65,7 @@ int gpt2_attention_backward(gpt2_model *m, float *dqkv, const float *datty, cons
     float scale = 1.0f / sqrtf((float)hs);
     float *datt = m->acts.datt;
     int failed = 0;
+    double pt = prof_begin();  // profiler region; the per-head GEMMs inside are recorded as nested
     // Each (b, h) owns its slices of dqkv, so the team needs no synchronization. Pad rows of
     // dqkv are zeroed here; real rows are overwritten by the GEMMs.
 #pragma omp parallel for collapse(2) schedule(static) reduction(| : failed)
@@ -89,5 +93,6 @@ int gpt2_attention_backward(gpt2_model *m, float *dqkv, const float *datty, cons
             failed |= mm(m, dk, C3, (gemm_view){ds, 1, ldt}, (gemm_view){q, ld3, 1}, n, hs, n);
         }
     }
+    prof_end(PROF_ATTENTION, pt);
     return report(failed, "backward");
 }
