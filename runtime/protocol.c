@@ -94,6 +94,35 @@ static int tokenize_cb(void *ctx, const char *text, size_t len, int32_t **ids, s
     return 0;
 }
 
+// Cheap early check (header only, no weights read) that a model's safetensors matches its
+// config: the token embedding is [V, C] and the last layer exists, the one after it does not.
+// Full validation happens at load time; this only makes a mismatched strong model fail
+// before the weak model has been trained, not after.
+static int check_model_file(const char *path, const gpt2_config *cfg, const char *role) {
+    char file[4096], name[128];
+    if (is_dir(path)) snprintf(file, sizeof file, "%s/model.safetensors", path);
+    else snprintf(file, sizeof file, "%s", path);
+    safetensors_file *f = safetensors_open(file);
+    if (!f) return w2s_error_wrap("%s model", role);
+    const char *pre = safetensors_find(f, "transformer.wte.weight") ? "transformer." : "";
+    snprintf(name, sizeof name, "%swte.weight", pre);
+    const safetensors_tensor *wte = safetensors_find(f, name);
+    int rc = 0;
+    if (!wte || wte->ndim != 2 || wte->shape[0] != cfg->vocab_size || wte->shape[1] != cfg->n_embd)
+        rc = W2S_FAIL("%s model %s: %s is %s, config says [%zu, %zu] (model and config files do not match)", role,
+                      file, name, wte ? "another shape" : "missing", cfg->vocab_size, cfg->n_embd);
+    snprintf(name, sizeof name, "%sh.%zu.ln_1.weight", pre, cfg->n_layer - 1);
+    if (!rc && !safetensors_find(f, name))
+        rc = W2S_FAIL("%s model %s: no %s but config says %zu layers (model and config files do not match)", role,
+                      file, name, cfg->n_layer);
+    snprintf(name, sizeof name, "%sh.%zu.ln_1.weight", pre, cfg->n_layer);
+    if (!rc && safetensors_find(f, name))
+        rc = W2S_FAIL("%s model %s: has %s but config says %zu layers (model and config files do not match)", role,
+                      file, name, cfg->n_layer);
+    safetensors_close(f);
+    return rc;
+}
+
 static bool has_tokenizer_files(const char *dir) {
     char p[4096];
     snprintf(p, sizeof p, "%s/vocab.json", dir);
@@ -122,6 +151,7 @@ static int load_inputs(run_ctx *x) {
     if (x->cw.vocab_size != x->cs.vocab_size)
         return W2S_FAIL("weak model %s has vocab_size %zu but strong model %s has %zu (weak and strong "
                         "models must share one tokenizer)", c->weak_dir, x->cw.vocab_size, c->strong_dir, x->cs.vocab_size);
+    if (check_model_file(c->weak_dir, &x->cw, "weak") || check_model_file(c->strong_dir, &x->cs, "strong")) return -1;
     size_t P = x->cw.n_positions < x->cs.n_positions ? x->cw.n_positions : x->cs.n_positions;
     x->max_ctx = c->max_ctx ? c->max_ctx : (P < 1024 ? P : 1024);
     if (x->max_ctx > P)

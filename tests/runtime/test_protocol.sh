@@ -101,6 +101,9 @@ echo '{"input_ids": [1, 2, 99], "hard_label": 0}' > badid.jsonl
 expect_error "badid.jsonl:1" "$W2S_BIN" run --weak weak --strong strong --data badid.jsonl --out e6
 expect_error "tokenizer and model files do not match" "$W2S_BIN" run --weak tsmall --strong tsmall --data text.jsonl --out e7
 expect_error "no tokenizer" "$W2S_BIN" run --weak weak --strong strong --data text.jsonl --out e8
+mkdir mixed && cp strong/config.json mixed/ && cp weak/model.safetensors mixed/
+expect_error "model and config files do not match" "$W2S_BIN" run --weak weak --strong mixed --data data.jsonl --out e10
+[ ! -e e10/seed0/weak ] || fail "the weak model was trained before the strong model's files were checked"
 expect_error "precision" "$W2S_BIN" run $ARGS --precision fp16 --out e9
 expect_error "label-precision" "$W2S_BIN" run $ARGS --label-precision int4 --out e9
 [ ! -e e1 ] && [ ! -e e3 ] && [ ! -e e7 ] || fail "an output directory was created for a failed run"
