@@ -29,10 +29,13 @@ static profile_op op_of(const gemm_args *g) {
 }
 
 void profiler_record_gemm(gemm_type type, w2s_isa isa, const gemm_args *g, double t0, double t1) {
+    bool nested = omp_get_level() > 0;
     profile_gemm_row key = {
-        .type = type, .isa = isa, .phase = prof_current_phase, .op = op_of(g),
+        .type = type, .isa = isa, .op = op_of(g),
         .M = g->M, .N = g->N, .K = g->K, .b_packed = g->b_packed != NULL,
-        .accumulate = g->ep.accumulate, .nested = omp_get_level() > 0,
+        .accumulate = g->ep.accumulate, .nested = nested,
+        // worker threads of a team never set a phase: use the one their master set last
+        .phase = nested ? __atomic_load_n(&prof_last_phase, __ATOMIC_RELAXED) : prof_current_phase,
     };
     key.threads = key.nested ? 1 : omp_get_max_threads();
     double m = (double)g->M, n = (double)g->N, k = (double)g->K;

@@ -43,10 +43,15 @@ extern gemm_observer_fn gemm_observer;
 typedef void (*prof_region_fn)(prof_kind kind, prof_phase phase, double t0, double t1);
 extern prof_region_fn prof_region_observer;
 
-// Per thread; PROF_PHASE_FORWARD until set.
+// Per thread; PROF_PHASE_FORWARD until set. prof_last_phase is the last phase set by any thread:
+// what GEMMs run by OpenMP worker threads (which never set their own) are attributed to.
 extern _Thread_local prof_phase prof_current_phase;
+extern prof_phase prof_last_phase;
 
-static inline void prof_set_phase(prof_phase p) { prof_current_phase = p; }
+static inline void prof_set_phase(prof_phase p) {
+    prof_current_phase = p;
+    __atomic_store_n(&prof_last_phase, p, __ATOMIC_RELAXED);
+}
 
 // Monotonic seconds.
 static inline double prof_now(void) {
