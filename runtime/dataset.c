@@ -283,6 +283,10 @@ static int take_soft(loader *L, json_t *obj, int *present) {
 
 // Parses and appends one non-blank line. Returns 0 (appended, skipped or dropped) or -1.
 static int take_line(loader *L, const char *text, size_t len) {
+    // jansson skips NUL bytes inside a buffer, so "[5\0]" would load as [5] while the kept raw
+    // line (a C string) ends at the NUL and cannot be written back as a label line.
+    if (memchr(text, 0, len))
+        return bad_line(L, "the line contains a NUL byte (datasets must be UTF-8 text)");
     json_error_t err;
     json_t *obj = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
     if (!obj) {
