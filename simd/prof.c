@@ -4,7 +4,7 @@
 
 gemm_observer_fn gemm_observer = NULL;
 prof_region_fn prof_region_observer = NULL;
-_Thread_local prof_phase prof_current_phase = PROF_PHASE_FORWARD;
+__thread prof_phase prof_current_phase = PROF_PHASE_FORWARD;
 prof_phase prof_last_phase = PROF_PHASE_FORWARD;
 
 const char *prof_kind_name(prof_kind kind) {

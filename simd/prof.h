@@ -45,7 +45,7 @@ extern prof_region_fn prof_region_observer;
 
 // Per thread; PROF_PHASE_FORWARD until set. prof_last_phase is the last phase set by any thread:
 // what GEMMs run by OpenMP worker threads (which never set their own) are attributed to.
-extern _Thread_local prof_phase prof_current_phase;
+extern __thread prof_phase prof_current_phase;  // __thread: also valid C++ (bench/)
 extern prof_phase prof_last_phase;
 
 static inline void prof_set_phase(prof_phase p) {
