@@ -333,7 +333,8 @@ static void html_breakdown(FILE *f, const profile_data *d, const profile_meta *m
     for (size_t i = 0; i < n; i++) {
         if (seg[i] <= 0 || wall <= 0) continue;
         double w = seg[i] / wall * W;
-        const char *c = colors[i % (sizeof colors / sizeof colors[0])];
+        // the unprofiled gap is always grey; the others cycle through the palette
+        const char *c = i + 1 == n ? "#bbbbbb" : colors[i % (sizeof colors / sizeof colors[0])];
         fprintf(f, "<rect class=\"seg\" x=\"%.2f\" y=\"4\" width=\"%.2f\" height=\"24\" fill=\"%s\"><title>%s: %.2f ms "
                    "(%.1f%%)</title></rect>\n", x, w, c, name[i], 1e3 * seg[i], 100.0 * seg[i] / wall);
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\" "
