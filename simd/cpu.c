@@ -101,6 +101,8 @@ static void detect_arm64(w2s_cpu_features *f) {
 }
 #endif
 
+static bool isa_supported_after_detection(w2s_isa isa);
+
 static void detect(void) {
 #if defined(__x86_64__)
     detect_x86(&features);
@@ -117,7 +119,7 @@ static void detect(void) {
         int want = w2s_isa_from_name(forced);
         if (want < 0)
             fprintf(stderr, "w2s: ignoring W2S_ISA=%s (unknown level)\n", forced);
-        else if (!w2s_isa_supported((w2s_isa)want))
+        else if (!isa_supported_after_detection((w2s_isa)want))
             fprintf(stderr, "w2s: ignoring W2S_ISA=%s (this CPU supports at most %s)\n", forced,
                     isa_names[detected_isa]);
         else
@@ -141,7 +143,12 @@ w2s_isa w2s_isa_active(void) {
 }
 
 bool w2s_isa_supported(w2s_isa isa) {
-    // Called from detect() itself, so it must not re-enter pthread_once.
+    pthread_once(&detect_once, detect);
+    return isa_supported_after_detection(isa);
+}
+
+// detect() itself needs this answer, so it must not go through pthread_once.
+static bool isa_supported_after_detection(w2s_isa isa) {
     if (isa == W2S_ISA_SCALAR) return true;
     bool x86 = isa >= W2S_ISA_AVX2 && isa <= W2S_ISA_AVX512_BF16;
     bool arm = isa >= W2S_ISA_NEON && isa <= W2S_ISA_NEON_BF16;

@@ -83,8 +83,6 @@ static const gemm_kernel *kernel_for(gemm_type type, w2s_isa isa, const char *wh
         W2S_FAIL("%s: unknown gemm type %d", who, (int)type);
         return NULL;
     }
-    // w2s_isa_supported() answers "scalar only" until detection has run, so run it first.
-    (void)w2s_isa_detected();
     if ((unsigned)isa >= W2S_ISA_COUNT || !w2s_isa_supported(isa)) {
         W2S_FAIL("%s: isa %d (%s) is not supported by this CPU; use w2s_isa_active()", who,
                  (int)isa, (unsigned)isa < W2S_ISA_COUNT ? w2s_isa_name(isa) : "?");

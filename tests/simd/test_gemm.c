@@ -87,7 +87,6 @@ static void check_type_isa(gemm_type type, w2s_isa isa) {
 
 static void check_type(gemm_type type) {
     failures = 0;
-    (void)w2s_isa_detected();  // w2s_isa_supported() needs detection to have run
     for (int isa = 0; isa < W2S_ISA_COUNT; isa++) {
         if (!w2s_isa_supported((w2s_isa)isa)) continue;
         int before = failures;

@@ -23,7 +23,6 @@ typedef struct {
 static const shape shapes[] = {{1, 2304, 768}, {5, 700, 300}, {67, 301, 530}, {200, 96, 64}, {130, 250, 97}};
 
 static void test_threads_identical(void **state) {
-    (void)w2s_isa_detected();
     int failures = 0;
     for (int isa = 0; isa < W2S_ISA_COUNT; isa++) {
         if (!w2s_isa_supported((w2s_isa)isa)) continue;
@@ -56,7 +55,6 @@ static uint64_t lcg(uint64_t *s) {
 
 // Row i of an M-row product == the 1-row product of row i, bit for bit (batch independence).
 static void test_rows_independent(void **state) {
-    (void)w2s_isa_detected();
     const size_t M = 37, N = 100, K = 300;
     uint64_t s = 7;
     float *af = malloc(M * K * 4), *bf = malloc(K * N * 4), *bias = malloc(N * 4), *cs = malloc(N * 4),

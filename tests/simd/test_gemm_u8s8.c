@@ -261,7 +261,6 @@ static void drive(const gemm_kernel *k, const ucase *u, const ubufs *t, size_t k
 // The distinct U8S8 kernels gemm_kernel_find hands out for the levels this CPU supports.
 static size_t kernels_here(const gemm_kernel **out) {
     size_t n = 0;
-    (void)w2s_isa_detected();
     for (int isa = 0; isa < W2S_ISA_COUNT; isa++) {
         if (!w2s_isa_supported((w2s_isa)isa)) continue;
         const gemm_kernel *k = gemm_kernel_find(GEMM_U8S8, (w2s_isa)isa);
@@ -382,7 +381,6 @@ static void test_kernels_extremes(void **state) {
 // Through gemm() itself (the driver's blocking, threading and gemm_pack_b's col_sum), on every
 // supported ISA level: prepacked and on-the-fly B, strided A, raw and dequantized output.
 static void test_gemm_driver(void **state) {
-    (void)w2s_isa_detected();
     static const size_t shapes[][3] = {{1, 768, 64}, {33, 97, 300}, {128, 130, 770}, {5, 48, 3},
                                        {17, 200, 1}, {64, 96, 1025}, {3, 5, 0}};
     int bad = 0;
