@@ -9,6 +9,7 @@
 #include "labeler.h"
 #include "metrics.h"
 #include "progress.h"
+#include "protocol_pipeline.h"
 #include "safetensors.h"
 #include "tokenizer.h"
 #include "trainer.h"
@@ -295,6 +296,8 @@ typedef struct {
     trainer_data train, test;
     uint64_t key;
     bool keep_model;           // save dir/model.safetensors (and return the model)
+    transfer_ready_fn ready;   // pipelined student: wait for each step's labels (NULL: all there)
+    void *ready_feed;
 } train_step;
 
 // Trains, evaluates and records one model, or reuses its record. *out_model (may be NULL)
@@ -330,6 +333,8 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
     tc.ckpt_key = s->key;
     tc.quiet = c->quiet;
     tc.label = label;
+    tc.targets_ready = s->ready;
+    tc.targets_ready_arg = s->ready_feed;
     trainer_stats st;
     trainer_eval_result ev;
     int rc = trainer_train(m, &tc, &s->train, &st);
@@ -358,18 +363,20 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
 // Soft labels (n, K) and hard labels (n) of train2 by the weak model, reused from
 // OUT/seed<k>/labels.safetensors when its key matches; otherwise computed (loading the weak
 // model from its step if `weak` is NULL) and written with weak_labels.jsonl.
-static int run_label_step(const run_ctx *x, uint64_t seed, const dataset_split *sp, gpt2_model *weak, uint64_t key,
-                          float *soft, int32_t *hard, double *label_s, double *label_rate) {
-    const protocol_config *c = x->c;
-    const size_t n = sp->n_train2, K = x->K;
-    char dir[4096], rec[4200], jsonl[4200], weak_file[4200], hex[17];
-    snprintf(dir, sizeof dir, "%s/seed%" PRIu64, c->out_dir, seed);
-    snprintf(rec, sizeof rec, "%s/labels.safetensors", dir);
-    snprintf(jsonl, sizeof jsonl, "%s/weak_labels.jsonl", dir);
-    snprintf(weak_file, sizeof weak_file, "%s/weak/model.safetensors", dir);
+static void label_paths(const run_ctx *x, uint64_t seed, char rec[4200], char jsonl[4200], char weak_file[4200]) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/seed%" PRIu64, x->c->out_dir, seed);
+    snprintf(rec, 4200, "%s/labels.safetensors", dir);
+    snprintf(jsonl, 4200, "%s/weak_labels.jsonl", dir);
+    snprintf(weak_file, 4200, "%s/weak/model.safetensors", dir);
+}
+
+// True (soft and hard filled) when OUT/seed<k>/labels.safetensors holds labels of this key.
+static bool labels_reuse(const run_ctx *x, uint64_t seed, size_t n, uint64_t key, float *soft, int32_t *hard) {
+    const size_t K = x->K;
+    char rec[4200], jsonl[4200], weak_file[4200], hex[17];
+    label_paths(x, seed, rec, jsonl, weak_file);
     key_hex(hex, key);
-    *label_s = 0;
-    *label_rate = NAN;
     if (w2s_file_exists(rec) && w2s_file_exists(jsonl)) {
         safetensors_file *f = safetensors_open(rec);
         const char *k = f ? safetensors_metadata(f, LABELS_META_KEY) : NULL;
@@ -384,29 +391,21 @@ static int run_label_step(const run_ctx *x, uint64_t seed, const dataset_split *
         safetensors_close(f);
         w2s_error_clear();
         if (ok) {
-            if (!c->quiet) fprintf(stderr, "seed %" PRIu64 " labels: reused\n", seed);
-            return 0;
+            if (!x->c->quiet) fprintf(stderr, "seed %" PRIu64 " labels: reused\n", seed);
+            return true;
         }
     }
-    // int8 quantizes the trained weak model's fp32 master weights; fp32/bf16 label with a copy
-    // in that precision (the trained one may have been created for the other).
-    gpt2_precision want = c->label_precision == PROTOCOL_LABEL_BF16 ? GPT2_BF16 : GPT2_FP32;
-    bool reload = !weak || (c->label_precision != PROTOCOL_LABEL_INT8 && weak->opt.precision != want);
-    gpt2_model *m = reload ? load_model(x, weak_file, x->mb_weak, c->label_precision == PROTOCOL_LABEL_INT8
-                                                                      ? c->precision : want)
-                           : weak;
-    if (!m) return -1;
-    double t0 = progress_now();
-    labeler_model lm = {0};
-    int rc = 0;
-    if (c->label_precision == PROTOCOL_LABEL_INT8) rc = (lm.q = labeler_int8_create(m, x->mb_weak, x->max_len)) ? 0 : -1;
-    else lm.m = m;
-    if (!rc) rc = labeler_logits(&lm, &x->pool, sp->train2, n, soft, NULL);
-    gpt2_int8_destroy(lm.q);
-    if (!rc) {
-        trainer_soft_labels(soft, n, K, soft, hard);
-        rc = dataset_write_labels(jsonl, &x->pool, sp->train2, n, soft, hard);
-    }
+    return false;
+}
+
+// weak_labels.jsonl, then the record labels.safetensors (last: it vouches for the labels).
+static int labels_save(const run_ctx *x, uint64_t seed, const dataset_split *sp, uint64_t key, const float *soft,
+                       const int32_t *hard) {
+    const size_t n = sp->n_train2, K = x->K;
+    char rec[4200], jsonl[4200], weak_file[4200], hex[17];
+    label_paths(x, seed, rec, jsonl, weak_file);
+    key_hex(hex, key);
+    int rc = dataset_write_labels(jsonl, &x->pool, sp->train2, n, soft, hard);
     if (!rc) {
         safetensors_writer *w = safetensors_writer_create();
         size_t s2[2] = {n, K}, s1[1] = {n};
@@ -418,6 +417,43 @@ static int run_label_step(const run_ctx *x, uint64_t seed, const dataset_split *
         if (!rc) rc = safetensors_writer_write(w, rec);
         safetensors_writer_destroy(w);
     }
+    return rc;
+}
+
+// The weak model in the labeling precision: `weak` itself when it fits, else loaded from its
+// step (caller destroys it when it differs from `weak`).
+static gpt2_model *labeling_model(const run_ctx *x, uint64_t seed, gpt2_model *weak) {
+    const protocol_config *c = x->c;
+    char rec[4200], jsonl[4200], weak_file[4200];
+    label_paths(x, seed, rec, jsonl, weak_file);
+    // int8 quantizes the trained weak model's fp32 master weights; fp32/bf16 label with a copy
+    // in that precision (the trained one may have been created for the other).
+    gpt2_precision want = c->label_precision == PROTOCOL_LABEL_BF16 ? GPT2_BF16 : GPT2_FP32;
+    bool reload = !weak || (c->label_precision != PROTOCOL_LABEL_INT8 && weak->opt.precision != want);
+    return reload ? load_model(x, weak_file, x->mb_weak, c->label_precision == PROTOCOL_LABEL_INT8 ? c->precision : want)
+                  : weak;
+}
+
+static int run_label_step(const run_ctx *x, uint64_t seed, const dataset_split *sp, gpt2_model *weak, uint64_t key,
+                          float *soft, int32_t *hard, double *label_s, double *label_rate) {
+    const protocol_config *c = x->c;
+    const size_t n = sp->n_train2, K = x->K;
+    *label_s = 0;
+    *label_rate = NAN;
+    if (labels_reuse(x, seed, n, key, soft, hard)) return 0;
+    gpt2_model *m = labeling_model(x, seed, weak);
+    if (!m) return -1;
+    double t0 = progress_now();
+    labeler_model lm = {0};
+    int rc = 0;
+    if (c->label_precision == PROTOCOL_LABEL_INT8) rc = (lm.q = labeler_int8_create(m, x->mb_weak, x->max_len)) ? 0 : -1;
+    else lm.m = m;
+    if (!rc) rc = labeler_logits(&lm, &x->pool, sp->train2, n, soft, NULL);
+    gpt2_int8_destroy(lm.q);
+    if (!rc) {
+        trainer_soft_labels(soft, n, K, soft, hard);
+        rc = labels_save(x, seed, sp, key, soft, hard);
+    }
     *label_s = progress_now() - t0;
     *label_rate = *label_s > 0 ? (double)n / *label_s : NAN;
     if (!rc && !c->quiet) fprintf(stderr, "seed %" PRIu64 " labels: %zu examples in %.1f s\n", seed, n, *label_s);
@@ -425,7 +461,103 @@ static int run_label_step(const run_ctx *x, uint64_t seed, const dataset_split *
     return rc ? w2s_error_wrap("labeling train2 (seed %" PRIu64 ")", seed) : 0;
 }
 
+// ---- pipelined labels and first student
+
+typedef struct {
+    const run_ctx *x;
+    uint64_t seed;
+    train_step *step;
+    results_model *r;
+} student_job;
+
+static int student_train(void *arg, transfer_ready_fn ready, void *feed) {
+    student_job *j = arg;
+    j->step->ready = ready;
+    j->step->ready_feed = feed;
+    return run_train_step(j->x, j->seed, j->step, j->r, NULL);
+}
+
+// Labels train2 while `s0` (the first student) trains on the arriving labels, then writes the
+// labels like run_label_step; *labels_done and *student_done say what was done. When there is
+// nothing to overlap (the labels or the student are reused) or the plan has no room for two
+// stages, the rest is left to the sequential steps.
+static int run_pipelined(const run_ctx *x, uint64_t seed, const dataset_split *sp, gpt2_model *weak, uint64_t key,
+                         float *soft, int32_t *hard, train_step *s0, results_seed *r, bool *labels_done,
+                         bool *student_done) {
+    const protocol_config *c = x->c;
+    const size_t n = sp->n_train2;
+    char dir[4096];
+    results_model probe;
+    *labels_done = *student_done = false;
+    step_dir(dir, sizeof dir, c->out_dir, seed, s0->name);
+    if (step_load(dir, s0->key, &probe)) return 0;
+    if (labels_reuse(x, seed, n, key, soft, hard)) {
+        *labels_done = true;
+        return 0;
+    }
+    topology *topo = topology_load_this_system();
+    if (!topo) return w2s_error_wrap("pipelined labeling");
+    placement plan;
+    placement_request req = transfer_placement_request(transfer_param_count(&x->cw), transfer_param_count(&x->cs),
+                                                       c->label_cores, c->train_cores);
+    if (placement_plan(topo, &req, &plan) != 0) {
+        topology_destroy(topo);
+        return w2s_error_wrap("--label-cores / --train-cores");
+    }
+    if (plan.sequential) {
+        placement_free(&plan);
+        topology_destroy(topo);
+        return 0;
+    }
+    gpt2_model *m = labeling_model(x, seed, weak);
+    const size_t B = c->batch < n ? c->batch : n;
+    labeler_model lm = {0};
+    int rc = m ? 0 : -1;
+    // Slots hold one optimizer step (B examples); forwards keep the sequential labeler's token budget.
+    if (!rc && c->label_precision == PROTOCOL_LABEL_INT8)
+        rc = (lm.q = gpt2_int8_create(m, B, x->max_len, x->mb_weak * x->max_len)) ? 0 : -1;
+    else lm.m = m;
+    student_job job = {x, seed, s0, &r->students[0]};
+    transfer_config tc = {.lm = &lm, .ds = &x->pool, .idx = sp->train2, .n = n, .batch = B, .soft = soft,
+                          .hard = hard, .train = student_train, .train_arg = &job, .topo = topo, .plan = &plan,
+                          .bind = topo->this_system};
+    transfer_stats st;
+    if (!rc) rc = transfer_run_pipelined(&tc, &st);
+    gpt2_int8_destroy(lm.q);
+    if (m != weak) gpt2_destroy(m);
+    if (!rc) rc = labels_save(x, seed, sp, key, soft, hard);
+    if (!rc) {
+        r->label_s = st.label_busy_s;
+        r->label_examples_per_s = st.label_busy_s > 0 ? (double)n / st.label_busy_s : NAN;
+        if (!c->quiet)
+            fprintf(stderr, "seed %" PRIu64 " labels: %zu examples in %.1f s, pipelined with %s (label %d thread%s, "
+                    "train %d; wall %.1f s, label busy %.1f s, train busy %.1f s, first step after %.2f s)\n",
+                    seed, n, st.label_busy_s, s0->name, st.label_threads, st.label_threads == 1 ? "" : "s",
+                    st.train_threads, st.wall_s, st.label_busy_s, st.train_busy_s, st.first_step_s);
+    }
+    s0->ready = NULL;
+    s0->ready_feed = NULL;
+    placement_free(&plan);
+    topology_destroy(topo);
+    if (rc) return w2s_error_wrap("pipelined labeling of train2 and %s (seed %" PRIu64 "; --no-pipeline runs them "
+                                  "one after the other)", s0->name, seed);
+    *labels_done = *student_done = true;
+    return 0;
+}
+
 // ---- one seed
+
+// The student of loss l (its step name goes to name[64]).
+static train_step student_step(const run_ctx *x, size_t l, const dataset_split *sp, const float *soft,
+                               trainer_data test, uint64_t strong_key, uint64_t labels_key, char *name) {
+    snprintf(name, 64, "student_%s", loss_kind_name(x->c->losses[l]));
+    train_step s = {.name = name, .model_path = x->c->strong_dir, .lr = x->lr_strong, .minibatch = x->mb_strong,
+                    .train = {.ds = &x->pool, .idx = sp->train2, .n = sp->n_train2, .targets = soft}, .test = test};
+    loss_config_default(&s.loss, x->c->losses[l]);
+    s.key = hashf(strong_key ^ labels_key, "%s aux %a warm %a a %a b %a", name, (double)s.loss.aux_coef,
+                  (double)s.loss.warmup_frac, (double)s.loss.alpha, (double)s.loss.beta);
+    return s;
+}
 
 static int check_classes(const run_ctx *x, const size_t *idx, size_t n, const char *what, uint64_t seed) {
     size_t *cnt = calloc(x->K, sizeof(size_t));
@@ -481,7 +613,15 @@ static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
         loss_config_default(&s.loss, LOSS_XENT);
         rc = run_train_step(x, seed, &s, &r->weak, &weak);
     }
-    if (!rc) rc = run_label_step(x, seed, &sp, weak, labels_key, soft, hard, &r->label_s, &r->label_examples_per_s);
+    // Pipelined, the first student trains while train2 is labeled, right after the weak model
+    // (still in memory for the labeler); the ceiling needs no labels and comes after.
+    char name0[64];
+    train_step s0 = student_step(x, 0, &sp, soft, test, strong_key, labels_key, name0);
+    bool labels_done = false, student0_done = false;
+    if (!rc && !c->no_pipeline)
+        rc = run_pipelined(x, seed, &sp, weak, labels_key, soft, hard, &s0, r, &labels_done, &student0_done);
+    if (!rc && !labels_done)
+        rc = run_label_step(x, seed, &sp, weak, labels_key, soft, hard, &r->label_s, &r->label_examples_per_s);
     gpt2_destroy(weak);
     if (!rc) {
         size_t agree = 0;
@@ -493,15 +633,11 @@ static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
         loss_config_default(&s.loss, LOSS_XENT);
         rc = run_train_step(x, seed, &s, &r->ceiling, NULL);
     }
+    // The other students train afterwards from the kept labels, on all cores.
     for (size_t l = 0; l < c->n_losses && !rc; l++) {
         char name[64];
-        snprintf(name, sizeof name, "student_%s", loss_kind_name(c->losses[l]));
-        train_step s = {.name = name, .model_path = c->strong_dir, .lr = x->lr_strong, .minibatch = x->mb_strong,
-                        .train = {.ds = &x->pool, .idx = sp.train2, .n = sp.n_train2, .targets = soft}, .test = test};
-        loss_config_default(&s.loss, c->losses[l]);
-        s.key = hashf(strong_key ^ labels_key, "%s aux %a warm %a a %a b %a", name, (double)s.loss.aux_coef,
-                      (double)s.loss.warmup_frac, (double)s.loss.alpha, (double)s.loss.beta);
-        rc = run_train_step(x, seed, &s, &r->students[l], NULL);
+        train_step s = student_step(x, l, &sp, soft, test, strong_key, labels_key, name);
+        if (!(l == 0 && student0_done)) rc = run_train_step(x, seed, &s, &r->students[l], NULL);
         if (!rc) r->pgr[l] = metrics_pgr(r->weak.accuracy, r->students[l].accuracy, r->ceiling.accuracy, &r->pgr_reason[l]);
     }
     r->total_s = progress_now() - t0;

@@ -2,8 +2,8 @@
 // Per seed: seeded split; weak model trained on train1 ground truth; weak labels for train2
 // (int8 graph by default, labeler.h);
 // the ceiling (strong on train2 ground truth); one student per loss (strong on the weak
-// labels); all evaluated on test; PGR per loss. Not the pipelined label→train path (labels
-// are computed first, then the students train).
+// labels); all evaluated on test; PGR per loss. By default train2 is labeled while the first
+// student trains on the arriving labels (protocol_pipeline.h); --no-pipeline labels first.
 // The one thing to know: every step's outputs live in OUT/seed<k>/<step>/ with a step.json
 // holding a hash of everything the step depends on (options, seed, the identity — path, size,
 // mtime — of the model and data files, and the hashes of the steps it consumes). A rerun reuses
@@ -45,6 +45,10 @@ typedef struct {
     double ckpt_every_s;  // checkpoint every S seconds (600)
     bool save_models;     // also keep the ceiling's and students' final weights
     bool quiet;
+    // Pipelining (protocol_pipeline.h): the first student trains while train2 is labeled, on
+    // cores split by placement_plan; label_cores / train_cores override the split (0 = auto).
+    bool no_pipeline;     // label everything first, then train (the reference schedule)
+    int label_cores, train_cores;
     json_t *config_json;  // borrowed: the options as given, recorded in results.json
 } protocol_config;
 

@@ -193,6 +193,10 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
     for (; !rc && step < total; step++) {
         const size_t first = step * B;  // position in the chained epochs; wraps modulo n
         const size_t nmb = (B + MB - 1) / MB;
+        if (c->targets_ready && c->targets_ready(c->targets_ready_arg, first % d->n, B) != 0) {
+            rc = -1;
+            break;
+        }
         for (size_t j = 0; j < B; j++) memcpy(y + j * K, target_of(d, (first + j) % d->n), K * sizeof(float));
         for (size_t mb = 0; mb < nmb && !rc; mb++) {
             size_t o = mb * MB, nb = B - o < MB ? B - o : MB;

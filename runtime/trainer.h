@@ -43,6 +43,11 @@ typedef struct {
     uint64_t ckpt_key;    // hash of everything that determines the run (protocol.c builds it)
     bool quiet;           // no progress lines
     const char *label;    // shown in progress lines
+    // Streamed targets (the pipelined label→student transfer, protocol_pipeline.h): called
+    // before each step with the positions it reads, [first, first + count) modulo n; returns 0
+    // once their rows of d->targets are written, or -1 (error set) to stop. NULL: all there.
+    int (*targets_ready)(void *arg, size_t first, size_t count);
+    void *targets_ready_arg;
 } trainer_config;
 
 typedef struct {

@@ -51,6 +51,11 @@ static void usage(FILE *f) {
         "  --config FILE     JSON object with the same keys (\"weak\", \"n-train\" or \"n_train\", \"seeds\": [0,1], ...);\n"
         "                    command-line options override it\n"
         "  --quiet           no progress lines\n"
+        "  --no-pipeline     label all of train2, then train the students (default: the first student\n"
+        "                    trains on each labeled batch as it arrives, on its own cores; same results\n"
+        "                    at the same student thread count)\n"
+        "  --label-cores N   cores for the labeler while the first student trains (default: split by\n"
+        "  --train-cores N   cost, weak forward 2*P_weak vs student step 6*P_strong; the other gets the rest)\n"
         "example:\n"
         "  w2s run --weak gpt2 --strong gpt2-medium --data sciq_train.jsonl --test sciq_test.jsonl \\\n"
         "          --n-train 10000 --seeds 0,1,2 --out runs/sciq\n");
@@ -86,7 +91,7 @@ static int parse_list(const char *v, protocol_config *c, bool seeds) {
     return 0;
 }
 
-static const char *flags[] = {"truncate", "linear-probe", "save-models", "quiet"};
+static const char *flags[] = {"truncate", "linear-probe", "save-models", "quiet", "no-pipeline"};
 
 static bool is_flag(const char *key) {
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
@@ -101,6 +106,7 @@ static int apply(protocol_config *c, int *threads, const char *key, const char *
     else if (!strcmp(key, "linear-probe")) c->linear_probe = true;
     else if (!strcmp(key, "save-models")) c->save_models = true;
     else if (!strcmp(key, "quiet")) c->quiet = true;
+    else if (!strcmp(key, "no-pipeline")) c->no_pipeline = true;
     else if (!strcmp(key, "weak")) c->weak_dir = v;
     else if (!strcmp(key, "strong")) c->strong_dir = v;
     else if (!strcmp(key, "data")) c->data_path = v;
@@ -124,6 +130,9 @@ static int apply(protocol_config *c, int *threads, const char *key, const char *
         double x = strtod(v, &end);
         if (end == v || *end || !(x > 0) || x > 1) return W2S_FAIL("--lr takes a number in (0, 1], got '%s'", v);
         c->lr = (float)x;
+    } else if (!strcmp(key, "label-cores") || !strcmp(key, "train-cores")) {
+        if (parse_size(v, &n) || n == 0 || n > 65536) return W2S_FAIL("--%s takes a positive integer, got '%s'", key, v);
+        *(key[0] == 'l' ? &c->label_cores : &c->train_cores) = (int)n;
     } else if (!strcmp(key, "ckpt-minutes")) {
         char *end;
         double x = strtod(v, &end);
