@@ -100,6 +100,13 @@ static void answer(request *r, const float *p, int32_t hard, size_t K) {
     json_decref(out);
 }
 
+// Complete lines ('\n'-terminated) in s[0..n), counting at most max.
+static size_t complete_lines(const char *s, size_t n, size_t max) {
+    size_t k = 0;
+    for (const char *e = s + n; k < max && (s = memchr(s, '\n', (size_t)(e - s))) != NULL; s++) k++;
+    return k;
+}
+
 static void req_clear(request *r) {
     json_decref(r->obj);
     tokenizer_ids_free(&r->ids);
@@ -119,10 +126,12 @@ int label_stream(label_ctx *x) {
     int rc = (!req || !seqs || !lens || !which || !z || !hard || !buf) ? W2S_FAIL("out of memory") : 0;
     bool eof = false;
     while (!rc) {
-        bool have_line = memchr(buf + pos, '\n', len - pos) != NULL;
-        if (!eof) {
+        // Read only while fewer than B requests are buffered: a client writing faster than the
+        // model labels then waits on the pipe (backpressure) instead of growing this buffer.
+        size_t have = complete_lines(buf + pos, len - pos, B);
+        if (!eof && have < B) {
             struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
-            int pr = poll(&pfd, 1, have_line ? 0 : -1);
+            int pr = poll(&pfd, 1, have ? 0 : -1);
             if (pr < 0 && errno != EINTR) {
                 rc = W2S_FAIL("poll on stdin: %s", strerror(errno));
                 break;
