@@ -504,7 +504,13 @@ static int run_pipelined(const run_ctx *x, uint64_t seed, const dataset_split *s
         topology_destroy(topo);
         return w2s_error_wrap("--label-cores / --train-cores");
     }
-    if (plan.sequential) {
+    double gain = transfer_plan_gain(&plan, &req);
+    bool chosen = c->label_cores || c->train_cores;
+    if (plan.sequential || (!chosen && gain < TRANSFER_MIN_GAIN)) {
+        if (!c->quiet)
+            fprintf(stderr, "seed %" PRIu64 " pipeline: off, labels first (%s on %d core%s: estimated "
+                    "pipelined/sequential time %.2f; --label-cores/--train-cores force a split)\n", seed,
+                    plan.rule, topo->n_cores, topo->n_cores == 1 ? "" : "s", gain > 0 ? 1 / gain : INFINITY);
         placement_free(&plan);
         topology_destroy(topo);
         return 0;

@@ -52,6 +52,14 @@ placement_request transfer_placement_request(size_t weak_params, size_t strong_p
                                .label_cores = label_cores, .train_cores = train_cores};
 }
 
+double transfer_plan_gain(const placement *plan, const placement_request *req) {
+    double nl = plan->stage[PLACEMENT_LABEL].n_cores, nt = plan->stage[PLACEMENT_TRAIN].n_cores;
+    double L = req->label_cost, T = req->train_cost;
+    if (plan->sequential || nl <= 0 || nt <= 0 || !(L > 0) || !(T > 0)) return 0;
+    double pipe = L / nl > T / nt ? L / nl : T / nt;
+    return (L + T) / (nl + nt) / pipe;
+}
+
 // ---- label stage
 
 static int label_body(pipeline *p, void *arg) {

@@ -69,6 +69,16 @@ int transfer_run_sequential(const transfer_config *cfg, transfer_stats *st);
 placement_request transfer_placement_request(size_t weak_params, size_t strong_params, int label_cores,
                                              int train_cores);
 
+// The plan's estimated gain: sequential wall over pipelined wall at perfect scaling,
+// ((L + T) / (n_label + n_train)) / max(L / n_label, T / n_train) for per-example costs L, T.
+// Cores come in whole units, so on a few cores a cheap labeler still holds a whole core that
+// the sequential schedule would give to training (2 cores, gpt2 -> gpt2-medium: 0.56).
+double transfer_plan_gain(const placement *plan, const placement_request *req);
+// Below this gain `w2s run` labels first (unless the cores were given): the pipeline would
+// idle cores longer than it saves. 0.95, not 1: smaller teams scale better than the estimate
+// assumes, and the first student step comes early.
+#define TRANSFER_MIN_GAIN 0.95
+
 // Parameters of a config (embeddings, blocks, final LayerNorm, classification head).
 size_t transfer_param_count(const gpt2_config *cfg);
 

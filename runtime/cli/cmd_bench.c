@@ -3,6 +3,7 @@
 // from hf_config_named(), the head has 2 classes, tokens and labels are random. One JSON line
 // per run, the same fields bench/torch_train.py prints, so the two compare as ratios.
 #include "cli.h"
+#include "cmd_bench_pipeline.h"
 #include "cmd_label.h"
 
 #include "error.h"
@@ -185,6 +186,7 @@ static int bench_train(int argc, char **argv) {
 int cmd_bench(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "train")) return bench_train(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "label")) return bench_label(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "pipeline")) return bench_pipeline(argc - 1, argv + 1);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         usage(stdout);
         return 0;
