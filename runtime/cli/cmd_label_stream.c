@@ -77,6 +77,10 @@ static void parse_request(label_ctx *x, request *r, const char *s, size_t len) {
 static void answer(request *r, const float *p, int32_t hard, size_t K) {
     json_t *out;
     if (r->err[0]) {
+        // jansson quotes the offending input in its messages, which may be invalid UTF-8 (and
+        // json_string would then refuse the whole message): keep printable ASCII only.
+        for (char *c = r->err; *c; c++)
+            if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e) *c = '?';
         out = json_object();
         json_object_set_new(out, "error", json_string(r->err));
         json_object_set_new(out, "line", json_integer((json_int_t)r->line));

@@ -1,7 +1,8 @@
 # test_label_stream.sh — `w2s label --stream`: one request in, its answer out before the next
 # request is written (low latency: no waiting for EOF or for a full batch); answers echo the
-# request's fields (id) and equal batch mode's int8 labels; malformed requests get an error line
-# with their line number and the server keeps serving; a burst of requests is answered in order.
+# request's fields (id) and equal batch mode's int8 labels; malformed requests (invalid UTF-8
+# included) get an error line with their line number and the server keeps serving; a burst of
+# requests is answered in order.
 set -eu
 fail() { echo "FAIL: $*" >&2; exit 1; }
 PROBE="$W2S_BUILD_DIR/tests/probe_w2s_fixture"
@@ -32,6 +33,15 @@ IFS= read -r -t 20 ans <&"${SRV[0]}" || fail "server died after bad requests"
 echo "$ans" >> inter.jsonl
 exec {SRV[1]}>&-
 wait "$SRV_PID" || { cat srv.err; fail "server exit status"; }
+
+# ---- a request jansson rejects with a message quoting invalid UTF-8 still gets an error line
+printf '{"txt": "ab\xdb\x97cd"}\n{"input_ids": [1, 2]}\n' |
+    "$W2S_BIN" label --model model.safetensors --stream > utf8.jsonl 2> utf8.err || fail "invalid UTF-8 run"
+/usr/bin/python3 -c '
+import json, sys
+a = [json.loads(l) for l in open("utf8.jsonl")]
+assert len(a) == 2 and a[0]["line"] == 1 and a[0]["error"] and "soft_label" in a[1], a
+' || fail "invalid UTF-8 answer: $(cat utf8.jsonl)"
 
 # ---- burst: all requests at once (micro-batched), answers in request order, blank line ignored
 { head -20 data.jsonl; echo; echo 'not json'; sed -n '21,30p' data.jsonl; } |
