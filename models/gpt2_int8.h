@@ -34,8 +34,9 @@ size_t gpt2_int8_max_tokens(const gpt2_int8 *q);
 //   lens:   (B) lengths, each in [1, max_seq], summing to <= max_tokens
 //   logits: (B, K) output: the head applied to the final LayerNorm (f32) of each sequence's
 //           last token; the head itself is f32 (K·C multiply-adds: too small to quantize)
-// Runs OpenMP regions of omp_get_max_threads() threads; allocates nothing. Not thread-safe on
-// one graph (it owns the activation buffers). Returns 0, or -1 with the error set (bad ids
+// Runs OpenMP regions of omp_get_max_threads() threads (attention: at most the
+// omp_get_max_threads() of gpt2_int8_create, which sized its per-thread score scratch);
+// allocates nothing. Not thread-safe on one graph (it owns the activation buffers). Returns 0, or -1 with the error set (bad ids
 // or sizes, or a NaN/Inf activation: a diverged model is not labeled with garbage).
 int gpt2_int8_forward(gpt2_int8 *q, const int32_t *const *seqs, const size_t *lens, size_t B,
                       float *logits);
