@@ -4,7 +4,8 @@
 // backward, as llm.c does. The one thing to know: each (b, h) runs its GEMMs single-threaded
 // inside the team's loop over (b, h) (gemm nested in a parallel region uses one thread), only
 // over the sequence's real length n, so pads cost nothing and never touch real positions.
-// Attention stays f32 in the bf16 path too (≈1.5% of GPT-2 small's FLOPs; DESIGN.md §3).
+// The products use the model's precision (bf16 operands in the bf16 path, as PyTorch's
+// autocast does for bmm); softmax and its backward stay f32 (DESIGN.md §3).
 #include "gpt2_internal.h"
 
 #include "error.h"
@@ -13,7 +14,7 @@
 #include <math.h>
 #include <string.h>
 
-// C[M,N] (ldc) = A · B in f32 on one thread (called inside the (b, h) loop).
+// C[M,N] (ldc) = A · B on one thread (called inside the (b, h) loop).
 static int mm(const gpt2_model *m, float *c, size_t ldc, gemm_view a, gemm_view b, size_t M, size_t N,
               size_t K) {
     gemm_args g = {
@@ -22,7 +23,7 @@ static int mm(const gpt2_model *m, float *c, size_t ldc, gemm_view a, gemm_view 
         .b_dtype = W2S_DTYPE_F32, .b = b,
         .c_dtype = W2S_DTYPE_F32, .c = c, .ldc = ldc,
     };
-    return gemm(GEMM_F32, m->isa, &g);
+    return gemm(m->opt.precision == GPT2_BF16 ? GEMM_BF16 : GEMM_F32, m->isa, &g);
 }
 
 static int report(int failed, const char *what) {
