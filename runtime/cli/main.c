@@ -5,6 +5,7 @@
 #include "profiler.h"
 #include "team.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +41,14 @@ int cli_fail(const char *cmd, const char *hint) {
     return 1;
 }
 
+// A result printed on stdout that never arrived (full disk, a closed pipe) must not exit 0.
+static int stdout_checked(int rc) {
+    int failed = fflush(stdout) != 0, e = errno;
+    if (!failed && !ferror(stdout)) return rc;
+    fprintf(stderr, "w2s: writing standard output failed: %s\n", failed ? strerror(e) : "I/O error");
+    return rc ? rc : 1;
+}
+
 int main(int argc, char **argv) {
     team_wait_policy_apply(argv); // before any OpenMP region: may re-exec with OMP_WAIT_POLICY=passive
     bool profile = argc >= 2 && !strcmp(argv[1], "--profile");
@@ -53,7 +62,8 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
-        if (!strcmp(argv[1], subcommands[i].name)) return subcommands[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], subcommands[i].name))
+            return stdout_checked(subcommands[i].run(argc - 1, argv + 1));
     fprintf(stderr, "w2s: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -1,5 +1,5 @@
 # test_resource_limits.sh — w2s under hostile resources: memory it cannot get (ulimit -v), a
-# full disk (a small tmpfs), an unwritable output (a file where a directory must be, a
+# full disk (a small tmpfs, /dev/full as stdout), an unwritable output (a file where a directory must be, a
 # read-only bind mount), input files that end mid-line or change while being read. Each must
 # give one clear error and a non-zero exit — never a signal, a sanitizer report or a silent
 # wrong result — and leave no corrupt or temp file; after a full disk is given space again, the
@@ -37,6 +37,7 @@ sha() { find $inputs -type f -print0 | sort -z | xargs -0 sha256sum; }
 sha > sums.before
 # Address space for the memory cases: w2s with its libraries maps ~45 MB before main().
 MEM_KB=80000
+OOM='out of memory\|cannot allocate memory'  # w2s's own words, or mmap's strerror
 
 # expect_error PATTERN CMD...: non-zero exit by the program itself (not a signal), a message
 # on stderr that contains PATTERN, no sanitizer or abort text.
@@ -55,11 +56,11 @@ limited() { (ulimit -v "$MEM_KB"; exec "$@"); }
 $CHECK check ref
 
 # ---- memory
-expect_error "out of memory" limited "$W2S_BIN" eval --model long --data bigdata.jsonl
-expect_error "out of memory" limited "$W2S_BIN" eval --model big --data data.jsonl
-expect_error "out of memory" limited "$W2S_BIN" run $ARGS --strong big --out mem
+expect_error "$OOM" limited "$W2S_BIN" eval --model long --data bigdata.jsonl
+expect_error "$OOM" limited "$W2S_BIN" eval --model big --data data.jsonl
+expect_error "$OOM" limited "$W2S_BIN" run $ARGS --strong big --out mem
 [ ! -e mem ] || $FILES mem --no-tmp || fail "bad files after running out of memory"
-expect_error "out of memory" limited "$W2S_BIN" train --model big --data data.jsonl --out m.safetensors --epochs 1
+expect_error "$OOM" limited "$W2S_BIN" train --model big --data data.jsonl --out m.safetensors --epochs 1
 [ ! -e m.safetensors ] || fail "train wrote a model without memory"
 
 # ---- full disk: a tmpfs too small for every checkpoint, then room again
@@ -77,6 +78,13 @@ if mount -t tmpfs -o size=200k tmpfs full 2> mount.err; then
 else
     echo "SKIPPED full disk: cannot mount a tmpfs ($(head -1 mount.err))"
 fi
+
+# ---- a result on stdout that cannot be written (/dev/full: every write fails with ENOSPC)
+rc=0
+"$W2S_BIN" eval --model weak --data data.jsonl > /dev/full 2> err.txt || rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] || { cat err.txt; fail "eval > /dev/full exited $rc"; }
+grep -q "writing standard output failed: No space left on device" err.txt || { cat err.txt; fail "stdout error message"; }
+echo "error ok ($rc): $(cat err.txt)"
 
 # ---- unwritable output
 echo x > afile
