@@ -120,7 +120,7 @@ static int copy_f32(gpt2_int8 *q, const gpt2_model *m) {
     float *at = q->f32_mem;
     for (size_t i = 0; i < n; i++) {
         *t[i].dst = at;
-        memcpy(at, t[i].src, t[i].n * sizeof(float));
+        if (t[i].n) memcpy(at, t[i].src, t[i].n * sizeof(float));  // score is NULL without a head
         at += (t[i].n + 15) / 16 * 16;
     }
     return 0;
@@ -156,9 +156,8 @@ static int alloc_acts(gpt2_int8 *q) {
 
 gpt2_int8 *gpt2_int8_create(const gpt2_model *m, size_t max_batch, size_t max_seq, size_t max_tokens) {
     const gpt2_config *c = &m->cfg;
-    if (c->n_classes < 1 || c->n_layer < 1) {
-        W2S_FAIL("gpt2_int8_create: the model needs a classification head and a layer (n_classes %zu, "
-                 "n_layer %zu)", c->n_classes, c->n_layer);
+    if (c->n_layer < 1) {
+        W2S_FAIL("gpt2_int8_create: the model needs at least one layer (n_layer %zu)", c->n_layer);
         return NULL;
     }
     if (!max_batch || !max_seq || max_seq > c->n_positions || max_tokens < max_seq) {
@@ -210,6 +209,8 @@ const gpt2_config *gpt2_int8_config(const gpt2_int8 *q) { return &q->cfg; }
 size_t gpt2_int8_max_batch(const gpt2_int8 *q) { return q->max_batch; }
 size_t gpt2_int8_max_seq(const gpt2_int8 *q) { return q->max_seq; }
 size_t gpt2_int8_max_tokens(const gpt2_int8 *q) { return q->max_tokens; }
+
+const float *gpt2_int8_features(const gpt2_int8 *q) { return q->h; }
 
 size_t gpt2_int8_bytes(const gpt2_int8 *q) {
     size_t C = q->cfg.n_embd, per_layer = 12 * C * C + 9 * C * sizeof(float);  // s8 weights + scales

@@ -5,10 +5,12 @@
 #include "demo.h"
 
 #include "demo_report.h"
+#include "demo_transfer.h"
 #include "error.h"
 #include "fileio.h"
 #include "gpt2.h"
 #include "gpt2_checkpoint.h"
+#include "gpt2_int8.h"
 #include "image_tokens.h"
 #include "metrics.h"
 #include "pretrain.h"
@@ -17,6 +19,7 @@
 #include "rng.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +51,7 @@ void demo_config_default(demo_config *c) {
     c->data_dir = FMNIST_DIR_DEFAULT;
     c->out_dir = "w2s-demo";
     c->n_seeds = 3;
+    c->pipelined = true;
     for (size_t i = 0; i < c->n_seeds; i++) c->seeds[i] = i;
 }
 
@@ -86,6 +90,7 @@ typedef struct {
     const int32_t *probe_tokens, *test_tokens;   // (n_probe, T), (n_test, T)
     const int32_t *test_targets;                 // (n_test, T)
     size_t n_pool, n_probe, n_test;
+    const topology *topo;                        // this machine, for the label/train plan
 } demo_data;
 
 // ---- cache of pretrained bodies
@@ -197,26 +202,65 @@ static void gather_rows(const float *x, size_t D, const size_t *idx, size_t n, f
     for (size_t i = 0; i < n; i++) memcpy(out + i * D, x + idx[i] * D, D * sizeof(float));
 }
 
-// Trains a probe on (x, y) and returns its test accuracy; probs_out (optional) gets its
-// predictions on x_apply (n_apply rows).
-static int run_probe(loss_kind loss, uint64_t seed, size_t epochs, const float *x, const float *y, size_t n,
-                     size_t D, const float *x_test, const int32_t *y_test, size_t n_test, double *acc,
-                     const float *x_apply, size_t n_apply, float *probs_out) {
+// Trains a probe on (x, y) (already initialized head h) and returns its test accuracy.
+static int train_probe(probe_head *h, loss_kind loss, uint64_t seed, size_t epochs, const float *x, const float *y,
+                       size_t n, const float *x_test, const int32_t *y_test, size_t n_test, double *acc) {
     probe_config pc;
     probe_config_default(&pc, loss);
     pc.seed = seed;
     pc.epochs = epochs;
-    probe_head h;
-    if (probe_head_init(&h, D, 2) != 0) return -1;
-    float *p = malloc(n_test * 2 * sizeof(float));
-    int rc = p ? 0 : W2S_FAIL("out of memory");
-    if (rc == 0) rc = probe_train(&h, &pc, x, y, n);
-    if (rc == 0) rc = probe_predict(&h, x_test, n_test, p);
-    if (rc == 0) *acc = metrics_accuracy(p, y_test, n_test, 2);
-    if (rc == 0 && probs_out) rc = probe_predict(&h, x_apply, n_apply, probs_out);
-    free(p);
-    probe_head_free(&h);
+    return probe_train(h, &pc, x, y, n) == 0 ? probe_accuracy(h, x_test, y_test, n_test, acc) : -1;
+}
+
+// Plans the label/train split for the transfer: the weak int8 forward (2·P·T per example)
+// against the students' probe steps; a one-core machine gets the sequential plan.
+static int transfer_plan(const demo_config *c, const demo_data *d, const gpt2_int8 *weak, placement *plan) {
+    const gpt2_config *w = gpt2_int8_config(weak);
+    double weak_params = (double)w->n_layer * 12.0 * (double)(w->n_embd * w->n_embd);
+    placement_request req = {.label_cost = placement_cost_label(weak_params, DEMO_T),
+                             .train_cost = placement_cost_train((double)strong_recipe.cfg.n_embd * 2, 1.0),
+                             .sequential = !c->pipelined};
+    return placement_plan(d->topo, &req, plan);
+}
+
+// The weak-label transfer of one seed: int8 labels of B streamed into the two students.
+static int transfer_students(const demo_config *c, const demo_data *d, gpt2_int8 *weak, const probe_head *weak_head,
+                             const size_t *rows, const float *xbs, size_t half, uint64_t seed, size_t epochs,
+                             probe_head students[DEMO_STUDENTS], float *weak_soft, demo_seed_result *res) {
+    placement plan;
+    if (transfer_plan(c, d, weak, &plan) != 0) return w2s_error_wrap("planning the weak-label transfer");
+    demo_transfer t = {.weak = weak, .weak_head = weak_head, .tokens = d->probe_tokens, .rows = rows, .n = half,
+                       .T = DEMO_T, .x_strong = xbs, .weak_soft = weak_soft, .pipelined = !plan.sequential,
+                       .topo = d->topo, .plan = &plan};
+    const loss_kind losses[DEMO_STUDENTS] = {LOSS_XENT, LOSS_LOGCONF};
+    for (int k = 0; k < DEMO_STUDENTS; k++) {
+        probe_config_default(&t.student_cfg[k], losses[k]);
+        t.student_cfg[k].seed = seed;
+        t.student_cfg[k].epochs = epochs;
+        t.student_cfg[k].first_epoch_in_order = true;
+        t.students[k] = &students[k];
+    }
+    demo_transfer_stats st;
+    int rc = demo_transfer_run(&t, &st);
+    res->pipelined = t.pipelined;
+    res->transfer_wall_s = st.wall_s;
+    res->label_busy_s = st.label_busy_s;
+    res->train_busy_s = st.train_busy_s;
+    res->first_step_s = st.first_step_s;
+    placement_free(&plan);
     return rc;
+}
+
+// Argmax agreement and mean |Δp| of the int8 labels against the bf16 model's.
+static void label_agreement(const float *a, const float *b, size_t n, demo_seed_result *res) {
+    size_t same = 0;
+    double dp = 0;
+    for (size_t i = 0; i < n; i++) {
+        same += (a[2 * i + 1] > a[2 * i]) == (b[2 * i + 1] > b[2 * i]);
+        dp += fabs((double)a[2 * i] - (double)b[2 * i]);
+    }
+    res->label_agreement = (double)same / (double)n;
+    res->label_mean_dp = dp / (double)n;
 }
 
 static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *probe_labels,
@@ -224,9 +268,10 @@ static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *pr
     float *wp = NULL, *wt = NULL, *sp = NULL, *st = NULL;
     gpt2_model *weak = demo_body(&weak_recipe, c, d, seed, &res->weak_body, &wp, &wt);
     gpt2_model *strong = weak ? demo_body(&strong_recipe, c, d, seed, &res->strong_body, &sp, &st) : NULL;
+    gpt2_int8 *weak8 = strong ? gpt2_int8_create(weak, DEMO_BATCH, DEMO_T, DEMO_BATCH * DEMO_T) : NULL;
     gpt2_destroy(weak);
     gpt2_destroy(strong);
-    if (!strong) {
+    if (!weak8) {
         free(wp); free(wt); free(sp); free(st);
         return -1;
     }
@@ -236,8 +281,12 @@ static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *pr
     float *xa = malloc(half * Dw * sizeof(float)), *xbw = malloc(half * Dw * sizeof(float));
     float *xbs = malloc(half * Ds * sizeof(float));
     float *ya = malloc(half * 2 * sizeof(float)), *yb = malloc(half * 2 * sizeof(float));
-    float *weak_soft = malloc(half * 2 * sizeof(float));
-    int rc = perm && xa && xbw && xbs && ya && yb && weak_soft ? 0 : W2S_FAIL("out of memory");
+    float *weak_soft = malloc(half * 2 * sizeof(float)), *weak_soft_bf16 = malloc(half * 2 * sizeof(float));
+    probe_head weak_head = {0}, ceiling = {0}, students[DEMO_STUDENTS] = {{0}};
+    int rc = perm && xa && xbw && xbs && ya && yb && weak_soft && weak_soft_bf16 ? 0 : W2S_FAIL("out of memory");
+    if (rc == 0) rc = probe_head_init(&weak_head, Dw, 2);
+    if (rc == 0) rc = probe_head_init(&ceiling, Ds, 2);
+    for (int k = 0; k < DEMO_STUDENTS && rc == 0; k++) rc = probe_head_init(&students[k], Ds, 2);
     if (rc == 0) {
         rng split_rng;
         rng_seed_stream(&split_rng, seed, 1);
@@ -253,22 +302,26 @@ static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *pr
             yb[2 * i] = (float)(lb == 0), yb[2 * i + 1] = (float)(lb == 1);
         }
         double t0 = progress_now();
-        rc = run_probe(LOSS_XENT, seed, epochs, xa, ya, half, Dw, wt, test_labels, d->n_test, &res->acc_weak, xbw,
-                       half, weak_soft);
+        rc = train_probe(&weak_head, LOSS_XENT, seed, epochs, xa, ya, half, wt, test_labels, d->n_test, &res->acc_weak);
+        if (rc == 0) rc = probe_predict(&weak_head, xbw, half, weak_soft_bf16);
         if (rc == 0)
-            rc = run_probe(LOSS_XENT, seed, epochs, xbs, yb, half, Ds, st, test_labels, d->n_test, &res->acc_ceiling,
-                           NULL, 0, NULL);
+            rc = train_probe(&ceiling, LOSS_XENT, seed, epochs, xbs, yb, half, st, test_labels, d->n_test,
+                             &res->acc_ceiling);
         if (rc == 0)
-            rc = run_probe(LOSS_XENT, seed, epochs, xbs, weak_soft, half, Ds, st, test_labels, d->n_test,
-                           &res->acc_xent, NULL, 0, NULL);
-        if (rc == 0)
-            rc = run_probe(LOSS_LOGCONF, seed, epochs, xbs, weak_soft, half, Ds, st, test_labels, d->n_test,
-                           &res->acc_logconf, NULL, 0, NULL);
+            rc = transfer_students(c, d, weak8, &weak_head, perm + half, xbs, half, seed, epochs, students, weak_soft,
+                                   res);
+        if (rc == 0) rc = probe_accuracy(&students[0], st, test_labels, d->n_test, &res->acc_xent);
+        if (rc == 0) rc = probe_accuracy(&students[1], st, test_labels, d->n_test, &res->acc_logconf);
+        if (rc == 0) label_agreement(weak_soft, weak_soft_bf16, half, res);
         res->probes_s = progress_now() - t0;
         res->pgr_xent = metrics_pgr(res->acc_weak, res->acc_xent, res->acc_ceiling, &res->pgr_reason);
         res->pgr_logconf = metrics_pgr(res->acc_weak, res->acc_logconf, res->acc_ceiling, &res->pgr_reason);
     }
-    free(perm); free(xa); free(xbw); free(xbs); free(ya); free(yb); free(weak_soft);
+    probe_head_free(&weak_head);
+    probe_head_free(&ceiling);
+    for (int k = 0; k < DEMO_STUDENTS; k++) probe_head_free(&students[k]);
+    gpt2_int8_destroy(weak8);
+    free(perm); free(xa); free(xbw); free(xbs); free(ya); free(yb); free(weak_soft); free(weak_soft_bf16);
     free(wp); free(wt); free(sp); free(st);
     return rc;
 }
@@ -296,7 +349,9 @@ int demo_run(const demo_config *c) {
     int32_t *probe_labels = malloc(d.n_probe * sizeof(int32_t)), *test_labels = malloc(d.n_test * sizeof(int32_t));
     int32_t *scratch = malloc(d.n_probe * DEMO_T * sizeof(int32_t));
     demo_results results = {.config = c};
-    int rc = perm && mem && probe_labels && test_labels && scratch ? 0 : W2S_FAIL("demo: out of memory");
+    topology *topo = topology_load_this_system();
+    d.topo = topo;
+    int rc = !topo ? -1 : perm && mem && probe_labels && test_labels && scratch ? 0 : W2S_FAIL("demo: out of memory");
     if (rc == 0) {
         rng perm_rng;
         rng_seed(&perm_rng, DEMO_PERM_SEED);
@@ -327,6 +382,7 @@ int demo_run(const demo_config *c) {
         rc = demo_write_outputs(&results);
     }
     free(perm); free(mem); free(probe_labels); free(test_labels); free(scratch);
+    topology_destroy(topo);
     fmnist_free(&train);
     fmnist_free(&test);
     return rc;

@@ -20,6 +20,7 @@ typedef struct {
     const char *cache_dir;   // pretrained bodies; NULL = $XDG_CACHE_HOME/w2s (or ~/.cache/w2s)
     bool fresh;              // ignore cached bodies (and overwrite them)
     bool quick;              // a smaller, faster version for smoke tests
+    bool pipelined;          // weak labels stream into the students (false: label, then train)
     bool quiet;
 } demo_config;
 

@@ -78,9 +78,13 @@ static int write_results(const demo_results *r) {
     json_t *seeds = json_array(), *summary = json_object(), *stats = json_object();
     for (size_t s = 0; s < r->n_done; s++) {
         const demo_seed_result *sr = &r->seeds[s];
-        json_t *o = json_pack("{s:I, s:o, s:o, s:f, s:f}", "seed", (json_int_t)sr->seed, "weak_body",
-                              body_json(&sr->weak_body), "strong_body", body_json(&sr->strong_body), "probes_s",
-                              sr->probes_s, "total_s", sr->total_s);
+        json_t *o = json_pack("{s:I, s:o, s:o, s:f, s:f, s:{s:s, s:b, s:f, s:f, s:f, s:f, s:f, s:f}}", "seed",
+                              (json_int_t)sr->seed, "weak_body", body_json(&sr->weak_body), "strong_body",
+                              body_json(&sr->strong_body), "probes_s", sr->probes_s, "total_s", sr->total_s,
+                              "weak_labels", "precision", "int8", "pipelined", sr->pipelined, "transfer_wall_s",
+                              sr->transfer_wall_s, "label_busy_s", sr->label_busy_s, "train_busy_s",
+                              sr->train_busy_s, "first_student_step_s", sr->first_step_s,
+                              "agreement_with_bf16", sr->label_agreement, "mean_abs_dp_vs_bf16", sr->label_mean_dp);
         for (size_t i = 0; i < N_METRICS; i++) json_object_set_new(o, metrics[i].key, results_number(metric_of(sr, &metrics[i])));
         if (!isfinite(sr->pgr_xent)) json_object_set_new(o, "pgr_undefined_reason", json_string(sr->pgr_reason));
         json_array_append_new(seeds, o);

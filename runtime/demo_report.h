@@ -24,6 +24,11 @@ typedef struct {
     demo_body_stats weak_body, strong_body;
     double acc_weak, acc_ceiling, acc_xent, acc_logconf;
     double pgr_xent, pgr_logconf;   // NAN when undefined (pgr_reason says why)
+    // The weak-label transfer (int8 weak body → students).
+    bool pipelined;
+    double transfer_wall_s, label_busy_s, train_busy_s, first_step_s;
+    double label_agreement;         // int8 vs bf16 weak labels: argmax agreement
+    double label_mean_dp;           // ... and mean |Δp|
     const char *pgr_reason;
     double probes_s, total_s;
 } demo_seed_result;

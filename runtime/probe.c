@@ -2,6 +2,7 @@
 #include "probe.h"
 
 #include "error.h"
+#include "metrics.h"
 #include "optim.h"
 #include "rng.h"
 
@@ -201,4 +202,13 @@ int probe_predict(const probe_head *h, const float *x, size_t n, float *probs) {
     }
     free(xs);
     return 0;
+}
+
+int probe_accuracy(const probe_head *h, const float *x, const int32_t *labels, size_t n, double *acc) {
+    float *p = malloc(n * h->k * sizeof(float));
+    if (!p) return W2S_FAIL("probe: out of memory");
+    int rc = probe_predict(h, x, n, p);
+    if (rc == 0) *acc = metrics_accuracy(p, labels, n, h->k);
+    free(p);
+    return rc;
 }

@@ -42,6 +42,9 @@ void probe_head_free(probe_head *h);
 // probabilities (one-hot for ground truth). Returns 0, or -1 with a message.
 int probe_train(probe_head *h, const probe_config *c, const float *x, const float *y, size_t n);
 
+// Accuracy of argmax(predict(x)) against labels (N); 0 or -1.
+int probe_accuracy(const probe_head *h, const float *x, const int32_t *labels, size_t n, double *acc);
+
 // ---- step by step (the pipelined student consumes labels as they are produced)
 // Mean and 1/(unbiased std + 1e-5) of each feature of x (N, D), kept in the head.
 void probe_fit_standardizer(probe_head *h, const float *x, size_t n);

@@ -8,8 +8,8 @@
 #include <string.h>
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: w2s demo [--out DIR] [--seeds 0,1,2] [--quick] [--fresh] [--data DIR] [--cache-dir DIR]\n"
-               "                [--quiet]\n"
+    fprintf(f, "usage: w2s demo [--out DIR] [--seeds 0,1,2] [--quick] [--fresh] [--no-pipeline] [--data DIR]\n"
+               "                [--cache-dir DIR] [--quiet]\n"
                "  Reproduces weak-to-strong generalization on Fashion-MNIST with no downloads (DEMO.md):\n"
                "  pretrains a weak (1 layer, d=32) and a strong (4 layers, d=128) GPT-2 body on captioned\n"
                "  image tokens, then trains linear probes: weak on ground truth, strong students on the\n"
@@ -20,6 +20,8 @@ static void usage(FILE *f) {
                "  --quick       a smaller version for smoke tests: 1/5 of the steps and data, one seed\n"
                "                unless --seeds is given\n"
                "  --fresh       pretrain again even if the bodies are cached\n"
+               "  --no-pipeline label split B completely before the students train (default: the\n"
+               "                int8 weak labels stream into the students on their own cores)\n"
                "  --data DIR    Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)\n"
                "  --cache-dir DIR  pretrained bodies (default $XDG_CACHE_HOME/w2s or ~/.cache/w2s)\n"
                "  --quiet       no progress lines\n");
@@ -49,6 +51,8 @@ int cmd_demo(int argc, char **argv) {
             return 0;
         } else if (!strcmp(a, "--quick")) {
             c.quick = 1;
+        } else if (!strcmp(a, "--no-pipeline")) {
+            c.pipelined = 0;
         } else if (!strcmp(a, "--fresh")) {
             c.fresh = 1;
         } else if (!strcmp(a, "--cache-dir") && has_value) {
