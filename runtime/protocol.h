@@ -3,7 +3,8 @@
 // (int8 graph by default, labeler.h);
 // the ceiling (strong on train2 ground truth); one student per loss (strong on the weak
 // labels); all evaluated on test; PGR per loss. By default train2 is labeled while the first
-// student trains on the arriving labels (protocol_pipeline.h); --no-pipeline labels first.
+// student trains on the arriving labels (protocol_pipeline.h) when the core split gains over
+// labeling first (or the cores are given); --no-pipeline labels first.
 // The one thing to know: every step's outputs live in OUT/seed<k>/<step>/ with a step.json
 // holding a hash of everything the step depends on (options, seed, the identity — path, size,
 // mtime — of the model and data files, and the hashes of the steps it consumes). A rerun reuses
