@@ -66,6 +66,14 @@ rm -r pipe_b32/seed0/student_xent
 grep -q "labels: reused" rerun2.err || fail "labels not reused"
 same pipe_b32 seq_b32
 
+# A train-stage failure stops both stages and is reported once, naming the stage.
+mkdir -p broken/seed0 && touch broken/seed0/student_xent
+timeout 120 "$W2S_BIN" run $BASE --quiet --label-cores 1 --train-cores 1 --out broken > /dev/null 2> broken.err \
+    && fail "a student step that cannot write its directory succeeded"
+[ $? -ne 124 ] || fail "the pipeline hung after a train-stage failure"
+grep -q "train stage: broken/seed0/student_xent is not a directory" broken.err || { cat broken.err; fail "train-stage error"; }
+[ ! -e broken/seed0/labels.safetensors ] || fail "labels recorded after a failed pipeline"
+
 # Bad overrides fail with one line (when the pipeline is planned, after the weak model).
 "$W2S_BIN" run $BASE --quiet --label-cores 2 --train-cores 2 --out bad > /dev/null 2> bad.err && fail "4 cores on 2 accepted"
 [ "$(wc -l < bad.err)" = 1 ] && grep -q "train cores requested" bad.err || { cat bad.err; fail "bad override: more than one line"; }
