@@ -17,6 +17,7 @@
 #include "probe.h"
 #include "progress.h"
 #include "rng.h"
+#include "safetensors.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -150,6 +151,50 @@ static int cache_store(const gpt2_model *m, const char *ckpt, const char *meta, 
     return rc;
 }
 
+// Features of a cached body: "<checkpoint stem>.features-p<probe>-t<test>.safetensors" with
+// tensors probe (n_probe, C) and test (n_test, C) and the test LM figures as metadata. They
+// depend only on the body's weights and the data, so a warm run skips every forward pass.
+static void features_path(const char *ckpt, const demo_data *d, char *out, size_t size) {
+    const char *dot = strrchr(ckpt, '.');
+    int stem = dot ? (int)(dot - ckpt) : (int)strlen(ckpt);
+    snprintf(out, size, "%.*s.features-p%zu-t%zu.safetensors", stem, ckpt, d->n_probe, d->n_test);
+}
+
+// 1 if loaded, 0 if absent or unusable (then they are recomputed and the file rewritten).
+static int features_load(const char *path, const demo_data *d, size_t C, float *probe, float *test,
+                         demo_body_stats *st) {
+    if (!w2s_file_exists(path)) return 0;
+    safetensors_file *f = safetensors_open(path);
+    const size_t ps[2] = {d->n_probe, C}, ts[2] = {d->n_test, C};
+    const char *loss = f ? safetensors_metadata(f, "test_lm_loss") : NULL;
+    const char *acc = f ? safetensors_metadata(f, "caption_acc") : NULL;
+    int ok = f && loss && acc && safetensors_read_f32(f, "probe", 2, ps, probe) == 0 &&
+             safetensors_read_f32(f, "test", 2, ts, test) == 0 && safetensors_check_unchanged(f) == 0;
+    if (ok) {
+        st->test_loss = strtod(loss, NULL);
+        st->caption_acc = strtod(acc, NULL);
+    }
+    safetensors_close(f);
+    return ok;
+}
+
+static int features_store(const char *path, const demo_data *d, size_t C, const float *probe, const float *test,
+                          const demo_body_stats *st) {
+    const size_t ps[2] = {d->n_probe, C}, ts[2] = {d->n_test, C};
+    char loss[32], acc[32];
+    snprintf(loss, sizeof loss, "%.17g", st->test_loss);
+    snprintf(acc, sizeof acc, "%.17g", st->caption_acc);
+    safetensors_writer *w = safetensors_writer_create();
+    int rc = w ? 0 : W2S_FAIL("out of memory");
+    if (!rc) rc = safetensors_writer_add(w, "probe", SAFETENSORS_F32, 2, ps, probe);
+    if (!rc) rc = safetensors_writer_add(w, "test", SAFETENSORS_F32, 2, ts, test);
+    if (!rc) rc = safetensors_writer_set_metadata(w, "test_lm_loss", loss);
+    if (!rc) rc = safetensors_writer_set_metadata(w, "caption_acc", acc);
+    if (!rc) rc = safetensors_writer_write(w, path);
+    safetensors_writer_destroy(w);
+    return rc;
+}
+
 // Pretrains one body for `seed` (or loads it from the cache), evaluates it on test and
 // extracts probe-pool and test features.
 static gpt2_model *demo_body(const demo_model_recipe *r, const demo_config *c, const demo_data *d, uint64_t seed,
@@ -184,10 +229,17 @@ static gpt2_model *demo_body(const demo_model_recipe *r, const demo_config *c, c
         W2S_FAIL("out of memory for features");
         goto fail;
     }
+    char fpath[4096];
+    features_path(st->checkpoint, d, fpath, sizeof fpath);
+    if (found && features_load(fpath, d, C, *probe_feat, *test_feat, st)) {
+        st->features_cached = true;
+        return m;
+    }
     double t0 = progress_now();
     if (pretrain_evaluate(m, d->test_tokens, d->test_targets, d->n_test, DEMO_T, DEMO_FEATURE_POS, &st->test_loss,
                           &st->caption_acc, *test_feat) != 0 ||
-        extract_features(m, d->probe_tokens, d->n_probe, *probe_feat) != 0)
+        extract_features(m, d->probe_tokens, d->n_probe, *probe_feat) != 0 ||
+        features_store(fpath, d, C, *probe_feat, *test_feat, st) != 0)
         goto fail;
     st->features_s = progress_now() - t0;
     return m;

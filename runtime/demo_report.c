@@ -57,17 +57,25 @@ void demo_print_table(FILE *f, const demo_results *r) {
         else if (n == 1) fprintf(f, "| %-46s | %6.3f | %6s |\n", metrics[i].label, mean, "-");
         else fprintf(f, "| %-46s | %6.3f | %6.3f |\n", metrics[i].label, mean, std);
     }
-    double pre = 0, probes = 0;
+    double pre = 0, feat = 0, probes = 0;
+    size_t cached = 0;
     for (size_t s = 0; s < r->n_done; s++) {
-        pre += r->seeds[s].weak_body.pretrain_s + r->seeds[s].strong_body.pretrain_s;
+        const demo_body_stats *b[2] = {&r->seeds[s].weak_body, &r->seeds[s].strong_body};
+        for (int i = 0; i < 2; i++) {
+            if (b[i]->cached) cached++;
+            else pre += b[i]->pretrain_s;
+            feat += b[i]->features_s;
+        }
         probes += r->seeds[s].probes_s;
     }
-    fprintf(f, "\nwall time: %.1f s total (pretraining %.1f s, probes %.1f s)\n", r->total_s, pre, probes);
+    fprintf(f, "\nwall time: %.1f s total (pretraining %.1f s, features %.1f s, probes and weak labels %.1f s; "
+               "%zu of %zu bodies from the cache)\n", r->total_s, pre, feat, probes, cached, 2 * r->n_done);
 }
 
 static json_t *body_json(const demo_body_stats *b) {
-    return json_pack("{s:b, s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "cached", b->cached, "checkpoint",
-                     b->checkpoint, "steps", (json_int_t)b->steps, "pretrain_s",
+    return json_pack("{s:b, s:b, s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "cached", b->cached,
+                     "features_cached", b->features_cached, "checkpoint", b->checkpoint, "steps",
+                     (json_int_t)b->steps, "pretrain_s",
                      b->pretrain_s, "features_s", b->features_s, "train_loss", b->train_loss, "test_lm_loss",
                      b->test_loss, "caption_acc", b->caption_acc, "flops", b->flops, "gflops_per_s",
                      b->pretrain_s > 0 ? b->flops / b->pretrain_s * 1e-9 : 0.0);

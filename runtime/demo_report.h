@@ -10,9 +10,11 @@
 
 typedef struct {
     bool cached;             // loaded from the cache instead of pretrained
+    bool features_cached;    // its probe/test features too (no forward pass this run)
     char checkpoint[4096];   // the cached checkpoint file
     size_t steps;
-    double pretrain_s, features_s;
+    double pretrain_s;       // of the run that pretrained it (cached: an earlier run)
+    double features_s;       // test evaluation + feature extraction in this run
     double train_loss;       // mean LM loss over the last 10% of pretraining steps
     double test_loss;        // LM loss on the test images (captions included)
     double caption_acc;      // argmax at position 49 = the caption token
