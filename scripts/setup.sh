@@ -4,13 +4,15 @@
 # regex for the GPT-2 tokenizer), cmocka (tests). Tests: Debian's python3-torch (cross-checks),
 # node/npm (the reference GPT-2 encoder), the aarch64 cross compiler, its arm64 libraries and
 # qemu-user (NEON kernels), clang + libFuzzer (short fuzz runs), Chromium (the profile page
-# is checked in a real headless browser). Demo: dataset-fashion-mnist.
+# is checked in a real headless browser). Benchmarks: OpenBLAS (OpenMP build), so the PyTorch
+# fp32 baseline runs at its best rather than on Debian's reference BLAS. Demo:
+# dataset-fashion-mnist.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 native=(build-essential cmake ninja-build pkg-config git
         libdnnl-dev libhwloc-dev libbenchmark-dev libjansson-dev libpcre2-dev libcmocka-dev zlib1g-dev
-        python3 python3-torch dataset-fashion-mnist
+        python3 python3-torch libopenblas0-openmp dataset-fashion-mnist
         gcc-aarch64-linux-gnu qemu-user clang libclang-rt-14-dev chromium)
 arm64=(libcmocka-dev:arm64 libgomp1:arm64)
 
