@@ -17,7 +17,13 @@ RATE=${W2S_STREAM_RATE:-0}
 RSS_GROWTH_KB=8192
 T=$(mktemp -d)
 server=""
-cleanup() { [ -n "$server" ] && kill -9 "$server" 2>/dev/null; exec 3>&- 2>/dev/null; rm -rf "$T"; }
+checker=""
+cleanup() {
+    [ -n "$server" ] && kill -9 "$server" 2>/dev/null
+    [ -n "$checker" ] && kill -9 "$checker" 2>/dev/null
+    exec 3>&- 2>/dev/null
+    rm -rf "$T"
+}
 trap cleanup EXIT
 cd "$T"
 "$PROBE" model weak 1 2 16 64 32 1
@@ -25,12 +31,44 @@ cd "$T"
 "$W2S_BIN" train --model weak --data data.jsonl --out m.safetensors --epochs 1 --lr 1e-3 --quiet > /dev/null
 
 mkfifo req
-"$W2S_BIN" label --model m.safetensors --stream --threads 1 < req > answers.jsonl 2> server.err &
-server=$!
-exec 3> req  # held open by the test: the server sees EOF only when the test closes it
+# Held open read-write by the test (so opening it never blocks) and by nobody else (children
+# get 3>&-): the server sees EOF once the clients are done and the test closes it.
+exec 3<> req
+# Answers go straight into the checker (a 10-minute run is tens of millions of lines). The
+# server answers in request order and each client writes its requests in order, so client c's
+# answers must be exactly c-0, c-1, c-2, ...: checking that needs one counter per client.
+"$W2S_BIN" label --model m.safetensors --stream --threads 1 < req 2> server.err 3>&- | $PY -c '
+import json, sys
+nxt, n_ok, n_err = {}, 0, 0
+for line in sys.stdin:
+    a = json.loads(line)
+    c, k = a["id"].split("-")
+    k = int(k)
+    assert k == nxt.get(c, 0), f"{c}-{k} answered where {c}-{nxt.get(c, 0)} was due"
+    nxt[c] = k + 1
+    if k % 50 == 49:
+        assert "error" in a and "soft_label" not in a, f"invalid request {c}-{k} got {a}"
+        n_err += 1
+    else:
+        assert "error" not in a, f"valid request {c}-{k} got an error: {a}"
+        p = a["soft_label"]
+        assert len(p) == 2 and abs(sum(p) - 1) < 1e-6, a
+        # hard_label is the argmax; a near-tie may print as 0.5/0.5 at 9 digits either way
+        assert a["hard_label"] == (p[1] > p[0]) or abs(p[1] - p[0]) < 1e-6, a
+        n_ok += 1
+json.dump({"next": nxt, "ok": n_ok, "err": n_err}, open("answered.json", "w"))
+' 3>&- &
+checker=$!
+for _ in $(seq 1 100); do  # the forked child shows the server's command line once it has exec'ed
+    server=$(pgrep -n -P $$ -f "label --model m.safetensors") && break
+    sleep 0.05
+done
+[ -n "$server" ] || fail "no server process"
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$server/status"; }
+clients=""
 for c in $(seq 1 "$CLIENTS"); do
-    $PY "$W2S_SOURCE_DIR/tests/runtime/stream_load_client.py" req "c$c" "$SECONDS_" "$RATE" "sent$c" &
+    $PY "$W2S_SOURCE_DIR/tests/runtime/stream_load_client.py" req "c$c" "$SECONDS_" "$RATE" "sent$c" 3>&- &
+    clients+=" $!"
 done
 sleep 1
 rss0=$(rss)
@@ -42,48 +80,25 @@ while [ "$(date +%s)" -lt "$t_end" ]; do
     sleep 0.5
 done
 rss1=$(rss)
-wait $(jobs -p | grep -v "^$server$") 2>/dev/null || true
+for p in $clients; do wait "$p" || fail "a client failed"; done
 exec 3>&-
-wait "$server" || { cat server.err; fail "the server exited with an error"; }
+wait "$checker" || { cat server.err; fail "answers (see above)"; }
 server=""
-echo "$(wc -l < answers.jsonl) answers in $SECONDS_ s"
+checker=""
+[ ! -s server.err ] || { cat server.err; fail "the server wrote to stderr"; }
 echo "server RSS: ${rss0} kB after 1 s, ${rss1} kB at $SECONDS_ s, peak ${peak} kB"
 
-$PY - "$CLIENTS" <<'PY' || fail "answers"
+$PY - "$CLIENTS" "$SECONDS_" <<'PY' || fail "answers"
 import json, sys
-clients = int(sys.argv[1])
-sent = {}
+clients, secs = int(sys.argv[1]), int(sys.argv[2])
+got = json.load(open("answered.json"))
+total = 0
 for c in range(1, clients + 1):
     n, bad = map(int, open(f"sent{c}").read().split())
-    sent[f"c{c}"] = (n, bad)
-seen, last = {}, {}
-n_ok = n_err = 0
-for line in open("answers.jsonl"):
-    a = json.loads(line)
-    rid = a.get("id")
-    assert rid is not None, f"an answer without an id: {a}"
-    assert rid not in seen, f"request {rid} answered twice"
-    seen[rid] = a
-    c, k = rid.split("-")
-    k = int(k)
-    assert k > last.get(c, -1), f"{rid} answered after {c}-{last[c]}"
-    last[c] = k
-    if k % 50 == 49:
-        assert "error" in a and "soft_label" not in a, f"invalid request {rid} got {a}"
-        n_err += 1
-    else:
-        assert "error" not in a, f"valid request {rid} got an error: {a}"
-        p = a["soft_label"]
-        # hard_label is the argmax; a near-tie may print as 0.5/0.5 at 9 digits either way
-        assert len(p) == 2 and abs(sum(p) - 1) < 1e-6, a
-        assert a["hard_label"] == (p[1] > p[0]) or abs(p[1] - p[0]) < 1e-6, a
-        n_ok += 1
-total = sum(n for n, _ in sent.values())
-for c, (n, bad) in sent.items():
-    for k in range(n):
-        assert f"{c}-{k}" in seen, f"request {c}-{k} never answered"
-assert len(seen) == total, (len(seen), total)
-print(f"{total} requests from {clients} clients answered exactly once ({n_ok} labels, {n_err} errors)")
+    assert got["next"].get(f"c{c}", 0) == n, f"client c{c} sent {n}, {got['next'].get(f'c{c}', 0)} answered"
+    total += n
+print(f"{total} requests from {clients} clients in {secs} s answered exactly once, in order "
+      f"({got['ok']} labels, {got['err']} errors)")
 PY
 [ "$rss1" -le $((rss0 + RSS_GROWTH_KB)) ] || fail "RSS grew from $rss0 to $rss1 kB"
 echo "ok"
