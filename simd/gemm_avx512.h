@@ -8,36 +8,9 @@
 
 #include "gemm_kernel.h"
 
+#include "vecmath_avx512.h"
+
 #include <immintrin.h>
-
-// e^t for t in [-88, 88] (callers clamp): Cephes expf's range reduction and minimax
-// polynomial (about 1 ulp), scaled by 2^n with vscalefps.
-static inline __m512 gemm_exp_avx512(__m512 t) {
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(t, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), t);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(p, n);
-}
-
-// GPT-2 tanh-GELU (gemm_gelu_ref) as x·σ(2u) = x / (1 + e^(-2u)), u = √(2/π)(x + 0.044715x³):
-// the same function, without tanh's cancellation for negative x.
-static inline __m512 gemm_gelu_avx512(__m512 x) {
-    __m512 x2 = _mm512_mul_ps(x, x);
-    __m512 u = _mm512_mul_ps(_mm512_mul_ps(x, _mm512_set1_ps(0.7978845608028654f)),
-                             _mm512_fmadd_ps(x2, _mm512_set1_ps(0.044715f), _mm512_set1_ps(1.0f)));
-    __m512 t = _mm512_mul_ps(u, _mm512_set1_ps(-2.0f));
-    t = _mm512_min_ps(_mm512_max_ps(t, _mm512_set1_ps(-88.0f)), _mm512_set1_ps(88.0f));
-    __m512 e = gemm_exp_avx512(t);
-    return _mm512_div_ps(x, _mm512_add_ps(e, _mm512_set1_ps(1.0f)));
-}
 
 // Column mask for the 16-wide slice s of a tile with n valid columns.
 static inline __mmask16 gemm_mask16(size_t n, size_t s) {
@@ -56,7 +29,7 @@ static inline __attribute__((always_inline)) void gemm_store16_avx512(
     if (f & GEMM_UK_LOAD) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, c));
     if (f & GEMM_UK_LAST) {
         if (ua->bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, ua->bias + j0));
-        if (ua->gelu) v = gemm_gelu_avx512(v);
+        if (ua->gelu) v = vm_gelu_avx512(v);
         if (f & GEMM_UK_ACCUM) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, c));
     }
     _mm512_mask_storeu_ps(c, mk, v);

@@ -8,6 +8,8 @@
 
 #include "gemm_u8s8.h"
 
+#include "vecmath_avx512.h"
+
 #include <immintrin.h>
 #include <string.h>
 
@@ -15,37 +17,6 @@
 
 U8S8_INLINE __mmask16 u8s8_mask16(size_t left) {
     return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
-}
-
-// exp(x) = 2^n · exp(r), n = round(x/ln2), r in [-ln2/2, ln2/2], Cephes degree-6 polynomial
-// (≈2 ulp); the same scheme as rowops_avx512.c.
-U8S8_INLINE __m512 u8s8_exp512(__m512 x) {
-    x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.3762626647949f)), _mm512_set1_ps(-103.0f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(p, n);
-}
-
-// gemm_gelu_ref: 0.5·x·(1 + tanh(u)), u = √(2/π)(x + 0.044715x³), tanh(u) = 1 − 2/(e^{2u}+1)
-// with u clamped to ±9 (tanh is ±1 to f32 precision there).
-U8S8_INLINE __m512 u8s8_gelu512(__m512 x) {
-    __m512 x3 = _mm512_mul_ps(_mm512_mul_ps(x, x), x);
-    __m512 u = _mm512_mul_ps(_mm512_set1_ps(0.7978845608028654f),
-                             _mm512_fmadd_ps(_mm512_set1_ps(0.044715f), x3, x));
-    u = _mm512_max_ps(_mm512_min_ps(u, _mm512_set1_ps(9.0f)), _mm512_set1_ps(-9.0f));
-    __m512 one = _mm512_set1_ps(1.0f);
-    __m512 e = u8s8_exp512(_mm512_add_ps(u, u));
-    __m512 t = _mm512_sub_ps(one, _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, one)));
-    return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), _mm512_add_ps(one, t));
 }
 
 // Per-column operands of one 16-column slice, loaded once per tile (masked: never read past n).
@@ -85,7 +56,7 @@ U8S8_INLINE void u8s8_store512(const gemm_uk_args *a, size_t i, size_t j0, const
         acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(_mm512_set1_epi32(a->row_zero[i]), c->csum));
     __m512 scale = a->row_scale ? _mm512_mul_ps(_mm512_set1_ps(a->row_scale[i]), c->cscale) : c->cscale;
     __m512 v = _mm512_add_ps(_mm512_mul_ps(scale, _mm512_cvtepi32_ps(acc)), c->bias);
-    if (a->gelu) v = u8s8_gelu512(v);
+    if (a->gelu) v = vm_gelu_avx512(v);
     if (fl & GEMM_UK_ACCUM) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(c->mk, cf));
     _mm512_mask_storeu_ps(cf, c->mk, v);
 }

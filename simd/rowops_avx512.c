@@ -4,6 +4,8 @@
 // to f32 precision. Tested against rowops_ref.c (tests/simd/test_rowops.c).
 #include "rowops.h"
 
+#include "vecmath_avx512.h"
+
 #include <immintrin.h>
 #include <math.h>
 
@@ -13,28 +15,9 @@ static inline __mmask16 tail_mask(size_t left) {
     return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
 }
 
-static inline __m512 exp512(__m512 x) {
-    // exp(x) = 2^n * exp(r), n = round(x / ln2), r = x - n ln2 in [-ln2/2, ln2/2].
-    x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.3762626647949f)),
-                      _mm512_set1_ps(-103.0f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    __m512 r2 = _mm512_mul_ps(r, r);
-    p = _mm512_fmadd_ps(p, r2, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(p, n);  // p * 2^n, exact, underflows to 0 gracefully
-}
-
 static inline __m512 tanh512(__m512 u) {
     u = _mm512_max_ps(_mm512_min_ps(u, _mm512_set1_ps(9.0f)), _mm512_set1_ps(-9.0f));
-    __m512 e = exp512(_mm512_add_ps(u, u));
+    __m512 e = vm_exp_avx512(_mm512_add_ps(u, u));
     __m512 one = _mm512_set1_ps(1.0f);
     return _mm512_sub_ps(one, _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, one)));
 }
@@ -109,7 +92,7 @@ static void softmax_fwd_avx512(float *p, const float *s, size_t n, float scale) 
     __m512 sum = _mm512_setzero_ps();
     for (size_t i = 0; i < n; i += 16) {
         __mmask16 k = tail_mask(n - i);
-        __m512 e = exp512(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(k, s + i), vs, vmx));
+        __m512 e = vm_exp_avx512(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(k, s + i), vs, vmx));
         sum = _mm512_mask_add_ps(sum, k, sum, e);
         _mm512_mask_storeu_ps(p + i, k, e);
     }
