@@ -21,6 +21,7 @@ const gemm_kernel *const gemm_kernel_registry[] = {
     &gemm_kernel_u8s8_scalar,
 #if defined(__x86_64__)
     &gemm_kernel_f32_avx2,
+    &gemm_kernel_bf16_avx2,
     &gemm_kernel_f32_avx512,
     &gemm_kernel_bf16_avx512,
     &gemm_kernel_bf16_avx512_bf16,
