@@ -3,9 +3,11 @@
 
 #include "error.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -65,8 +67,35 @@ static int fsync_dir_of(const char *path) {
     return 0;
 }
 
+// Removes "<path>.tmp.<pid>" files left by writers that were killed mid-write: a writer whose
+// pid no longer exists can never commit. Live pids (another w2s writing the same file) are
+// left alone. Best effort: a directory that cannot be listed is simply not swept.
+static void sweep_dead_temps(const char *path) {
+    char *dcopy = strdup(path), *bcopy = strdup(path);
+    DIR *d = dcopy && bcopy ? opendir(dirname(dcopy)) : NULL;
+    if (d) {
+        const char *base = basename(bcopy);
+        size_t blen = strlen(base);
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strncmp(e->d_name, base, blen) != 0 || strncmp(e->d_name + blen, ".tmp.", 5) != 0) continue;
+            char *end;
+            long pid = strtol(e->d_name + blen + 5, &end, 10);
+            if (*end || pid <= 0 || pid == (long)getpid()) continue;
+            if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+            char victim[4096];
+            snprintf(victim, sizeof victim, "%s/%s", dirname(strcpy(dcopy, path)), e->d_name);
+            unlink(victim);
+        }
+        closedir(d);
+    }
+    free(dcopy);
+    free(bcopy);
+}
+
 int w2s_atomic_open(w2s_atomic_file *af, const char *path) {
     memset(af, 0, sizeof *af);
+    sweep_dead_temps(path);
     size_t n = strlen(path) + 32;
     af->final_path = strdup(path);
     af->tmp_path = malloc(n);

@@ -1,6 +1,7 @@
 // fileio.h — checked file access and atomic writes.
 // Every file w2s writes appears whole or not at all: data goes to "<path>.tmp.<pid>" in the
-// same directory, is fsync'ed, renamed over <path>, and the directory is fsync'ed.
+// same directory, is fsync'ed, renamed over <path>, and the directory is fsync'ed. Opening
+// removes "<path>.tmp.<pid>" files of writers that died before committing.
 // All functions return 0 / non-NULL on success, -1 / NULL with w2s_error_message() set.
 #ifndef W2S_BASE_FILEIO_H
 #define W2S_BASE_FILEIO_H

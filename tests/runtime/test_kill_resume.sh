@@ -5,9 +5,8 @@
 # and after a completed rerun no NAME.tmp.PID file survives. Two schedules: independent kills
 # (fresh directory each, then one rerun) and a chain of kills on one directory (every rerun is
 # itself killed until one finishes). Env: W2S_KILL_POINTS (default 24), W2S_KILL_SEED (1).
-# Known issue (reported, docs/RELIABILITY.md): a temp file of a killed write has the dead PID
-# in its name and nothing removes it, so stale temps are counted and printed; they fail the
-# test only with W2S_KILL_STRICT_TMP=1 until w2s sweeps them.
+# A temp file of a killed write has the dead PID in its name; the next atomic write of the
+# same file removes it (base/fileio.c), so none may survive a completed rerun.
 set -eu
 fail() { echo "FAIL: $*" >&2; exit 1; }
 PROBE="$W2S_BUILD_DIR/tests/probe_w2s_fixture"
@@ -109,8 +108,5 @@ for s in "${!hits[@]}"; do summary+=" $s=${hits[$s]}"; done
 echo "independent kills: $killed of $POINTS landed before the run ended (by step:$summary); chained kills: $chain"
 [ "$killed" -ge $((POINTS / 2)) ] || fail "too few kills landed ($killed of $POINTS)"
 [ "$chain" -ge 2 ] || fail "the chain was killed only $chain times"
-if [ "$stale" -gt 0 ]; then
-    [ "${W2S_KILL_STRICT_TMP:-0}" = 1 ] && fail "$stale stale temp files survived completed reruns"
-    echo "KNOWN ISSUE: $stale stale temp files survived completed reruns (not removed by w2s)"
-fi
+[ "$stale" -eq 0 ] || fail "$stale stale temp files survived completed reruns"
 echo "ok"
