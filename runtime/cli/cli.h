@@ -10,8 +10,13 @@ int cmd_info(int argc, char **argv);
 int cmd_label(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+
+// `w2s run`'s whole argument handling and run (argv[0] is ignored): 0, or -1 with the error
+// set, nothing printed. `w2s sweep` runs each model pair through it.
+int run_protocol_args(int argc, char **argv);
 
 // Prints "w2s <cmd>: <current error>" (and a hint if given) to stderr; returns 1.
 int cli_fail(const char *cmd, const char *hint);

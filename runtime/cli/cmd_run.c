@@ -200,7 +200,9 @@ static int apply_config_file(protocol_config *c, int *threads, const char *path,
     return rc;
 }
 
-int cmd_run(int argc, char **argv) {
+int cmd_run(int argc, char **argv) { return run_protocol_args(argc, argv) ? cli_fail("run", NULL) : 0; }
+
+int run_protocol_args(int argc, char **argv) {
     protocol_config c;
     protocol_config_default(&c);
     int threads = 0;
@@ -247,5 +249,5 @@ int cmd_run(int argc, char **argv) {
     if (!rc) rc = protocol_run(&c);
     json_decref(record);
     json_decref(keep);
-    return rc ? cli_fail("run", NULL) : 0;
+    return rc;
 }

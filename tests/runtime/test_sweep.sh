@@ -1,0 +1,43 @@
+# test_sweep.sh — `w2s sweep` on three tiny random-init models of different sizes: all six
+# weak <= strong pairs run (ordered by size, whatever the order given), sweep.json holds each
+# pair's results_summary.json, sweep.html has a point per result, a rerun reuses every pair,
+# and bad arguments give one clear line.
+set -eu
+fail() { echo "FAIL: $*" >&2; exit 1; }
+PROBE="$W2S_BUILD_DIR/tests/probe_w2s_fixture"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+"$PROBE" model small 1 2 16 64 32 1
+"$PROBE" model mid 1 2 32 64 32 2
+"$PROBE" model big 2 2 32 64 32 3
+"$PROBE" data data.jsonl 240 64 7
+ARGS="--data data.jsonl --n-train 160 --n-test 80 --losses xent,logconf --lr 1e-3 --epochs 1 --quiet"
+
+"$W2S_BIN" sweep --models big,small,mid $ARGS --out out 2> sweep.err || { cat sweep.err; fail "w2s sweep failed"; }
+for p in small__small small__mid small__big mid__mid mid__big big__big; do
+    [ -s "out/$p/results_summary.json" ] || fail "pair $p missing"
+done
+[ -e out/mid__small ] && fail "a weak model larger than its strong one was run"
+/usr/bin/python3 - <<'PY' || fail "sweep.json / sweep.html inconsistent"
+import json
+s = json.load(open("out/sweep.json"))
+assert [m["name"] for m in s["models"]] == ["small", "mid", "big"], s["models"]
+assert len(s["pairs"]) == 6
+for p in s["pairs"]:
+    summary = json.load(open(f"out/{p['weak']}__{p['strong']}/results_summary.json"))
+    assert p["results_summary"] == summary, p
+html = open("out/sweep.html").read()
+# one dot per ceiling (3 diagonal pairs) and per transfer accuracy (6 pairs x 2 losses)
+assert html.count('class="pt"') == 3 + 12, html.count('class="pt"')
+assert "</html>" in html
+PY
+cp out/sweep.json before.json
+"$W2S_BIN" sweep --models small,mid,big $ARGS --out out 2> rerun.err || { cat rerun.err; fail "rerun failed"; }
+cmp -s before.json out/sweep.json || fail "rerun changed sweep.json"
+
+"$W2S_BIN" sweep --models small,nosuch $ARGS --out bad 2> err1.txt && fail "missing model accepted"
+[ "$(wc -l < err1.txt)" = 1 ] && grep -q "nosuch" err1.txt || { cat err1.txt; fail "missing model: not one clear line"; }
+"$W2S_BIN" sweep --models small,mid --weak small $ARGS --out bad 2> err2.txt && fail "--weak accepted"
+grep -q "chosen by the sweep" err2.txt || fail "--weak: $(cat err2.txt)"
+echo "sweep ok: 6 pairs, rerun identical"
