@@ -6,6 +6,7 @@
 #include "error.h"
 #include "fileio.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -45,7 +46,7 @@ static int write_one(FILE *f, const dataset *ds, size_t i, const float *soft, in
     for (size_t k = 0; k < K && ok; k++)
         ok = fprintf(f, k ? ",%.9g" : "%.9g", (double)soft[k]) >= 0;
     if (ok) ok = fprintf(f, "],\"hard_label\":%d}\n", (int)hard) >= 0;
-    if (!ok) return W2S_FAIL("write error");
+    if (!ok) return W2S_FAIL("writing the labels of line %zu failed: %s", ds->line[i], strerror(errno));
     return 0;
 }
 

@@ -31,7 +31,8 @@ static void req_error(request *r, const char *fmt, const char *detail) {
 // Parses one line into r (r->err set on a bad request).
 static void parse_request(label_ctx *x, request *r, const char *s, size_t len) {
     json_error_t je;
-    r->obj = json_loadb(s, len, 0, &je);
+    // Duplicate keys are refused, as in datasets (dataset.c): "which one counts" has no good answer.
+    r->obj = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je);
     if (!r->obj) return req_error(r, "malformed JSON: %s", je.text);
     if (!json_is_object(r->obj)) return req_error(r, "%s", "a request must be a JSON object");
     json_t *ids = json_object_get(r->obj, "input_ids"), *txt = json_object_get(r->obj, "txt");

@@ -5,6 +5,7 @@
 #include "cli_data.h"
 
 #include "error.h"
+#include "fileio.h"
 #include "gpt2_checkpoint.h"
 #include "protocol.h"
 #include "trainer.h"
@@ -128,7 +129,11 @@ int cmd_train(int argc, char **argv) {
         tc.label = "train";
         trainer_data d = {.ds = &ds, .n = ds.n};
         trainer_stats ts;
-        rc = trainer_train(m, &tc, &d, &ts);
+        // Fail in a second, not after the whole training, when --out cannot be written.
+        w2s_atomic_file out_probe;
+        rc = w2s_atomic_open(&out_probe, out);
+        if (!rc) w2s_atomic_abort(&out_probe);
+        if (!rc) rc = trainer_train(m, &tc, &d, &ts);
         if (!rc) rc = gpt2_checkpoint_save(m, out);
         if (!rc) {
             unlink(ckpt);
