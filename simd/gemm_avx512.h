@@ -35,6 +35,63 @@ static inline __attribute__((always_inline)) void gemm_store16_avx512(
     _mm512_mask_storeu_ps(c, mk, v);
 }
 
+// The parts both 8x48 loops share: zero the 24 accumulators zmm0-23, store them to acc[8][48]
+// row-major, and the registers the loops clobber.
+#define GEMM_AVX512_ZERO_ACC24 \
+    "vpxord %%zmm0, %%zmm0, %%zmm0\n\t" \
+    "vpxord %%zmm1, %%zmm1, %%zmm1\n\t" \
+    "vpxord %%zmm2, %%zmm2, %%zmm2\n\t" \
+    "vpxord %%zmm3, %%zmm3, %%zmm3\n\t" \
+    "vpxord %%zmm4, %%zmm4, %%zmm4\n\t" \
+    "vpxord %%zmm5, %%zmm5, %%zmm5\n\t" \
+    "vpxord %%zmm6, %%zmm6, %%zmm6\n\t" \
+    "vpxord %%zmm7, %%zmm7, %%zmm7\n\t" \
+    "vpxord %%zmm8, %%zmm8, %%zmm8\n\t" \
+    "vpxord %%zmm9, %%zmm9, %%zmm9\n\t" \
+    "vpxord %%zmm10, %%zmm10, %%zmm10\n\t" \
+    "vpxord %%zmm11, %%zmm11, %%zmm11\n\t" \
+    "vpxord %%zmm12, %%zmm12, %%zmm12\n\t" \
+    "vpxord %%zmm13, %%zmm13, %%zmm13\n\t" \
+    "vpxord %%zmm14, %%zmm14, %%zmm14\n\t" \
+    "vpxord %%zmm15, %%zmm15, %%zmm15\n\t" \
+    "vpxord %%zmm16, %%zmm16, %%zmm16\n\t" \
+    "vpxord %%zmm17, %%zmm17, %%zmm17\n\t" \
+    "vpxord %%zmm18, %%zmm18, %%zmm18\n\t" \
+    "vpxord %%zmm19, %%zmm19, %%zmm19\n\t" \
+    "vpxord %%zmm20, %%zmm20, %%zmm20\n\t" \
+    "vpxord %%zmm21, %%zmm21, %%zmm21\n\t" \
+    "vpxord %%zmm22, %%zmm22, %%zmm22\n\t" \
+    "vpxord %%zmm23, %%zmm23, %%zmm23\n\t"
+#define GEMM_AVX512_STORE_ACC24 \
+    "vmovaps %%zmm0, 0(%[acc])\n\t" \
+    "vmovaps %%zmm1, 64(%[acc])\n\t" \
+    "vmovaps %%zmm2, 128(%[acc])\n\t" \
+    "vmovaps %%zmm3, 192(%[acc])\n\t" \
+    "vmovaps %%zmm4, 256(%[acc])\n\t" \
+    "vmovaps %%zmm5, 320(%[acc])\n\t" \
+    "vmovaps %%zmm6, 384(%[acc])\n\t" \
+    "vmovaps %%zmm7, 448(%[acc])\n\t" \
+    "vmovaps %%zmm8, 512(%[acc])\n\t" \
+    "vmovaps %%zmm9, 576(%[acc])\n\t" \
+    "vmovaps %%zmm10, 640(%[acc])\n\t" \
+    "vmovaps %%zmm11, 704(%[acc])\n\t" \
+    "vmovaps %%zmm12, 768(%[acc])\n\t" \
+    "vmovaps %%zmm13, 832(%[acc])\n\t" \
+    "vmovaps %%zmm14, 896(%[acc])\n\t" \
+    "vmovaps %%zmm15, 960(%[acc])\n\t" \
+    "vmovaps %%zmm16, 1024(%[acc])\n\t" \
+    "vmovaps %%zmm17, 1088(%[acc])\n\t" \
+    "vmovaps %%zmm18, 1152(%[acc])\n\t" \
+    "vmovaps %%zmm19, 1216(%[acc])\n\t" \
+    "vmovaps %%zmm20, 1280(%[acc])\n\t" \
+    "vmovaps %%zmm21, 1344(%[acc])\n\t" \
+    "vmovaps %%zmm22, 1408(%[acc])\n\t" \
+    "vmovaps %%zmm23, 1472(%[acc])\n\t"
+#define GEMM_AVX512_CLOBBERS \
+    "zmm0", "zmm1", "zmm2", "zmm3", "zmm4", "zmm5", "zmm6", "zmm7", "zmm8", "zmm9", "zmm10", "zmm11", "zmm12", \
+        "zmm13", "zmm14", "zmm15", "zmm16", "zmm17", "zmm18", "zmm19", "zmm20", "zmm21", "zmm22", "zmm23", "zmm24", \
+        "zmm25", "zmm26", "memory", "cc"
+
 // The K loop of an 8×48 tile in assembly, shared by the f32 (OP = vfmadd231ps) and bf16
 // (OP = vdpbf16ps) kernels: per step, 3 B vectors (48 columns × one 32-bit unit) are loaded and
 // each of the 8 A units is broadcast straight from memory ({1to16} operand, which gcc does
@@ -43,30 +100,7 @@ static inline __attribute__((always_inline)) void gemm_store16_avx512(
 #define GEMM_AVX512_8X48_LOOP(NAME, OP) \
     static inline void NAME(const void *a, const void *b, size_t steps, float *acc) { \
         __asm__ volatile( \
-        "vpxord %%zmm0, %%zmm0, %%zmm0\n\t" \
-        "vpxord %%zmm1, %%zmm1, %%zmm1\n\t" \
-        "vpxord %%zmm2, %%zmm2, %%zmm2\n\t" \
-        "vpxord %%zmm3, %%zmm3, %%zmm3\n\t" \
-        "vpxord %%zmm4, %%zmm4, %%zmm4\n\t" \
-        "vpxord %%zmm5, %%zmm5, %%zmm5\n\t" \
-        "vpxord %%zmm6, %%zmm6, %%zmm6\n\t" \
-        "vpxord %%zmm7, %%zmm7, %%zmm7\n\t" \
-        "vpxord %%zmm8, %%zmm8, %%zmm8\n\t" \
-        "vpxord %%zmm9, %%zmm9, %%zmm9\n\t" \
-        "vpxord %%zmm10, %%zmm10, %%zmm10\n\t" \
-        "vpxord %%zmm11, %%zmm11, %%zmm11\n\t" \
-        "vpxord %%zmm12, %%zmm12, %%zmm12\n\t" \
-        "vpxord %%zmm13, %%zmm13, %%zmm13\n\t" \
-        "vpxord %%zmm14, %%zmm14, %%zmm14\n\t" \
-        "vpxord %%zmm15, %%zmm15, %%zmm15\n\t" \
-        "vpxord %%zmm16, %%zmm16, %%zmm16\n\t" \
-        "vpxord %%zmm17, %%zmm17, %%zmm17\n\t" \
-        "vpxord %%zmm18, %%zmm18, %%zmm18\n\t" \
-        "vpxord %%zmm19, %%zmm19, %%zmm19\n\t" \
-        "vpxord %%zmm20, %%zmm20, %%zmm20\n\t" \
-        "vpxord %%zmm21, %%zmm21, %%zmm21\n\t" \
-        "vpxord %%zmm22, %%zmm22, %%zmm22\n\t" \
-        "vpxord %%zmm23, %%zmm23, %%zmm23\n\t" \
+        GEMM_AVX512_ZERO_ACC24 \
         "test %[n], %[n]\n\t" \
         "jz 2f\n\t" \
         ".p2align 5\n" \
@@ -103,35 +137,10 @@ static inline __attribute__((always_inline)) void gemm_store16_avx512(
         "dec %[n]\n\t" \
         "jnz 1b\n" \
         "2:\n\t" \
-        "vmovaps %%zmm0, 0(%[acc])\n\t" \
-        "vmovaps %%zmm1, 64(%[acc])\n\t" \
-        "vmovaps %%zmm2, 128(%[acc])\n\t" \
-        "vmovaps %%zmm3, 192(%[acc])\n\t" \
-        "vmovaps %%zmm4, 256(%[acc])\n\t" \
-        "vmovaps %%zmm5, 320(%[acc])\n\t" \
-        "vmovaps %%zmm6, 384(%[acc])\n\t" \
-        "vmovaps %%zmm7, 448(%[acc])\n\t" \
-        "vmovaps %%zmm8, 512(%[acc])\n\t" \
-        "vmovaps %%zmm9, 576(%[acc])\n\t" \
-        "vmovaps %%zmm10, 640(%[acc])\n\t" \
-        "vmovaps %%zmm11, 704(%[acc])\n\t" \
-        "vmovaps %%zmm12, 768(%[acc])\n\t" \
-        "vmovaps %%zmm13, 832(%[acc])\n\t" \
-        "vmovaps %%zmm14, 896(%[acc])\n\t" \
-        "vmovaps %%zmm15, 960(%[acc])\n\t" \
-        "vmovaps %%zmm16, 1024(%[acc])\n\t" \
-        "vmovaps %%zmm17, 1088(%[acc])\n\t" \
-        "vmovaps %%zmm18, 1152(%[acc])\n\t" \
-        "vmovaps %%zmm19, 1216(%[acc])\n\t" \
-        "vmovaps %%zmm20, 1280(%[acc])\n\t" \
-        "vmovaps %%zmm21, 1344(%[acc])\n\t" \
-        "vmovaps %%zmm22, 1408(%[acc])\n\t" \
-        "vmovaps %%zmm23, 1472(%[acc])\n\t" \
+        GEMM_AVX512_STORE_ACC24 \
         : [a] "+r"(a), [b] "+r"(b), [n] "+r"(steps) \
         : [acc] "r"(acc) \
-        : "zmm0", "zmm1", "zmm2", "zmm3", "zmm4", "zmm5", "zmm6", "zmm7", "zmm8", "zmm9", \
-          "zmm10", "zmm11", "zmm12", "zmm13", "zmm14", "zmm15", "zmm16", "zmm17", "zmm18", \
-          "zmm19", "zmm20", "zmm21", "zmm22", "zmm23", "zmm24", "zmm25", "zmm26", "memory", "cc"); \
+        : GEMM_AVX512_CLOBBERS); \
     }
 
 // The same loop reading A in place (gemm_kernel.h, "Direct A"): row i's unit for step s is at
@@ -142,30 +151,7 @@ static inline __attribute__((always_inline)) void gemm_store16_avx512(
         const char *a5 = (const char *)a + 5 * lda; \
         size_t l3 = 3 * lda; \
         __asm__ volatile( \
-        "vpxord %%zmm0, %%zmm0, %%zmm0\n\t" \
-        "vpxord %%zmm1, %%zmm1, %%zmm1\n\t" \
-        "vpxord %%zmm2, %%zmm2, %%zmm2\n\t" \
-        "vpxord %%zmm3, %%zmm3, %%zmm3\n\t" \
-        "vpxord %%zmm4, %%zmm4, %%zmm4\n\t" \
-        "vpxord %%zmm5, %%zmm5, %%zmm5\n\t" \
-        "vpxord %%zmm6, %%zmm6, %%zmm6\n\t" \
-        "vpxord %%zmm7, %%zmm7, %%zmm7\n\t" \
-        "vpxord %%zmm8, %%zmm8, %%zmm8\n\t" \
-        "vpxord %%zmm9, %%zmm9, %%zmm9\n\t" \
-        "vpxord %%zmm10, %%zmm10, %%zmm10\n\t" \
-        "vpxord %%zmm11, %%zmm11, %%zmm11\n\t" \
-        "vpxord %%zmm12, %%zmm12, %%zmm12\n\t" \
-        "vpxord %%zmm13, %%zmm13, %%zmm13\n\t" \
-        "vpxord %%zmm14, %%zmm14, %%zmm14\n\t" \
-        "vpxord %%zmm15, %%zmm15, %%zmm15\n\t" \
-        "vpxord %%zmm16, %%zmm16, %%zmm16\n\t" \
-        "vpxord %%zmm17, %%zmm17, %%zmm17\n\t" \
-        "vpxord %%zmm18, %%zmm18, %%zmm18\n\t" \
-        "vpxord %%zmm19, %%zmm19, %%zmm19\n\t" \
-        "vpxord %%zmm20, %%zmm20, %%zmm20\n\t" \
-        "vpxord %%zmm21, %%zmm21, %%zmm21\n\t" \
-        "vpxord %%zmm22, %%zmm22, %%zmm22\n\t" \
-        "vpxord %%zmm23, %%zmm23, %%zmm23\n\t" \
+        GEMM_AVX512_ZERO_ACC24 \
         "test %[n], %[n]\n\t" \
         "jz 2f\n\t" \
         ".p2align 5\n" \
@@ -203,35 +189,10 @@ static inline __attribute__((always_inline)) void gemm_store16_avx512(
         "dec %[n]\n\t" \
         "jnz 1b\n" \
         "2:\n\t" \
-        "vmovaps %%zmm0, 0(%[acc])\n\t" \
-        "vmovaps %%zmm1, 64(%[acc])\n\t" \
-        "vmovaps %%zmm2, 128(%[acc])\n\t" \
-        "vmovaps %%zmm3, 192(%[acc])\n\t" \
-        "vmovaps %%zmm4, 256(%[acc])\n\t" \
-        "vmovaps %%zmm5, 320(%[acc])\n\t" \
-        "vmovaps %%zmm6, 384(%[acc])\n\t" \
-        "vmovaps %%zmm7, 448(%[acc])\n\t" \
-        "vmovaps %%zmm8, 512(%[acc])\n\t" \
-        "vmovaps %%zmm9, 576(%[acc])\n\t" \
-        "vmovaps %%zmm10, 640(%[acc])\n\t" \
-        "vmovaps %%zmm11, 704(%[acc])\n\t" \
-        "vmovaps %%zmm12, 768(%[acc])\n\t" \
-        "vmovaps %%zmm13, 832(%[acc])\n\t" \
-        "vmovaps %%zmm14, 896(%[acc])\n\t" \
-        "vmovaps %%zmm15, 960(%[acc])\n\t" \
-        "vmovaps %%zmm16, 1024(%[acc])\n\t" \
-        "vmovaps %%zmm17, 1088(%[acc])\n\t" \
-        "vmovaps %%zmm18, 1152(%[acc])\n\t" \
-        "vmovaps %%zmm19, 1216(%[acc])\n\t" \
-        "vmovaps %%zmm20, 1280(%[acc])\n\t" \
-        "vmovaps %%zmm21, 1344(%[acc])\n\t" \
-        "vmovaps %%zmm22, 1408(%[acc])\n\t" \
-        "vmovaps %%zmm23, 1472(%[acc])\n\t" \
+        GEMM_AVX512_STORE_ACC24 \
         : [a] "+r"(a), [a5] "+r"(a5), [b] "+r"(b), [n] "+r"(steps) \
         : [acc] "r"(acc), [L] "r"(lda), [L3] "r"(l3) \
-        : "zmm0", "zmm1", "zmm2", "zmm3", "zmm4", "zmm5", "zmm6", "zmm7", "zmm8", "zmm9", \
-          "zmm10", "zmm11", "zmm12", "zmm13", "zmm14", "zmm15", "zmm16", "zmm17", "zmm18", \
-          "zmm19", "zmm20", "zmm21", "zmm22", "zmm23", "zmm24", "zmm25", "zmm26", "memory", "cc"); \
+        : GEMM_AVX512_CLOBBERS); \
     }
 
 #endif
