@@ -195,4 +195,31 @@ static inline __attribute__((always_inline)) void gemm_store16_avx512(
         : GEMM_AVX512_CLOBBERS); \
     }
 
+
+// The rest both 8x48 kernels (f32 and vdpbf16ps) share: storing the c[M][3] accumulators of a
+// tile through the epilogue, and dispatching on the tile's row count so every M is a
+// compile-time constant of TILE(ua, M, direct).
+#define GEMM_AVX512_STORE_TILE48(ua, M, c)                                                    \
+    do {                                                                                      \
+        __mmask16 m0_ = gemm_mask16((ua)->n, 0), m1_ = gemm_mask16((ua)->n, 1),               \
+                  m2_ = gemm_mask16((ua)->n, 2);                                              \
+        for (int i_ = 0; i_ < (M); i_++) {                                                    \
+            gemm_store16_avx512((ua), (size_t)i_, 0, (c)[i_][0], m0_);                        \
+            gemm_store16_avx512((ua), (size_t)i_, 16, (c)[i_][1], m1_);                       \
+            gemm_store16_avx512((ua), (size_t)i_, 32, (c)[i_][2], m2_);                       \
+        }                                                                                     \
+    } while (0)
+
+#define GEMM_AVX512_DISPATCH_M8(ua, TILE)                                                     \
+    switch ((ua)->m) {                                                                        \
+    case 8: (ua)->a_ld ? TILE(ua, 8, true) : TILE(ua, 8, false); break;                       \
+    case 7: (ua)->a_ld ? TILE(ua, 7, true) : TILE(ua, 7, false); break;                       \
+    case 6: (ua)->a_ld ? TILE(ua, 6, true) : TILE(ua, 6, false); break;                       \
+    case 5: (ua)->a_ld ? TILE(ua, 5, true) : TILE(ua, 5, false); break;                       \
+    case 4: (ua)->a_ld ? TILE(ua, 4, true) : TILE(ua, 4, false); break;                       \
+    case 3: (ua)->a_ld ? TILE(ua, 3, true) : TILE(ua, 3, false); break;                       \
+    case 2: (ua)->a_ld ? TILE(ua, 2, true) : TILE(ua, 2, false); break;                       \
+    default: (ua)->a_ld ? TILE(ua, 1, true) : TILE(ua, 1, false); break;                      \
+    }
+
 #endif

@@ -50,28 +50,11 @@ static inline __attribute__((always_inline)) void tile_f32(const gemm_uk_args *u
             b += NR;
         }
     }
-    __mmask16 m0 = gemm_mask16(ua->n, 0), m1 = gemm_mask16(ua->n, 1), m2 = gemm_mask16(ua->n, 2);
-    for (int i = 0; i < M; i++) {
-        gemm_store16_avx512(ua, (size_t)i, 0, c[i][0], m0);
-        gemm_store16_avx512(ua, (size_t)i, 16, c[i][1], m1);
-        gemm_store16_avx512(ua, (size_t)i, 32, c[i][2], m2);
-    }
+    GEMM_AVX512_STORE_TILE48(ua, M, c);
 }
 
 static void gemm_f32_avx512_8x48(const gemm_uk_args *ua) {
-#define CASE(m)                                   \
-    case m:                                       \
-        if (ua->a_ld) tile_f32(ua, m, true);      \
-        else tile_f32(ua, m, false);              \
-        break;
-    switch (ua->m) {
-        CASE(8) CASE(7) CASE(6) CASE(5) CASE(4) CASE(3) CASE(2)
-    default:
-        if (ua->a_ld) tile_f32(ua, 1, true);
-        else tile_f32(ua, 1, false);
-        break;
-    }
-#undef CASE
+    GEMM_AVX512_DISPATCH_M8(ua, tile_f32);
 }
 
 const gemm_kernel gemm_kernel_f32_avx512 = {
