@@ -16,23 +16,25 @@ cd "$T"
 
 # ---- interactive: each answer must arrive while the server still waits for more input
 coproc SRV { "$W2S_BIN" label --model model.safetensors --stream --batch 4 2> srv.err; }
+srv_pid=$SRV_PID   # bash unsets SRV_PID as soon as it reaps the server: keep our own copy
+srv_in=${SRV[1]} srv_out=${SRV[0]}   # (and the array too)
 for i in 1 2 3; do
-    sed -n "${i}p" data.jsonl >&"${SRV[1]}"
-    IFS= read -r -t 20 ans <&"${SRV[0]}" || fail "no answer to request $i within 20 s"
+    sed -n "${i}p" data.jsonl >&"$srv_in"
+    IFS= read -r -t 20 ans <&"$srv_out" || fail "no answer to request $i within 20 s"
     echo "$ans" >> inter.jsonl
 done
-echo '{"input_ids": [1, 2,' >&"${SRV[1]}"                     # request line 4: malformed
-IFS= read -r -t 20 ans <&"${SRV[0]}" || fail "no answer to the malformed request"
+echo '{"input_ids": [1, 2,' >&"$srv_in"                     # request line 4: malformed
+IFS= read -r -t 20 ans <&"$srv_out" || fail "no answer to the malformed request"
 echo "$ans" | grep -q '"error"' || fail "malformed request answer: $ans"
 echo "$ans" | grep -q '"line": *4' || fail "error answer lacks its line number: $ans"
-echo '{"id": "x", "input_ids": [1, 99]}' >&"${SRV[1]}"       # line 5: id out of the vocabulary
-IFS= read -r -t 20 ans <&"${SRV[0]}" || fail "no answer to the bad-id request"
+echo '{"id": "x", "input_ids": [1, 99]}' >&"$srv_in"       # line 5: id out of the vocabulary
+IFS= read -r -t 20 ans <&"$srv_out" || fail "no answer to the bad-id request"
 echo "$ans" | grep -q '"error"' && echo "$ans" | grep -q '"id": *"x"' || fail "bad-id answer: $ans"
-sed -n 4p data.jsonl >&"${SRV[1]}"                             # the server still works
-IFS= read -r -t 20 ans <&"${SRV[0]}" || fail "server died after bad requests"
+sed -n 4p data.jsonl >&"$srv_in"                             # the server still works
+IFS= read -r -t 20 ans <&"$srv_out" || fail "server died after bad requests"
 echo "$ans" >> inter.jsonl
-exec {SRV[1]}>&-
-wait "$SRV_PID" || { cat srv.err; fail "server exit status"; }
+exec {srv_in}>&-
+wait "$srv_pid" || { cat srv.err; fail "server exit status"; }
 
 # ---- a request jansson rejects with a message quoting invalid UTF-8 still gets an error line
 printf '{"txt": "ab\xdb\x97cd"}\n{"input_ids": [1, 2]}\n' |
