@@ -378,52 +378,90 @@ static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *pr
     return rc;
 }
 
-int demo_run(const demo_config *c) {
-    if (c->n_seeds == 0 || c->n_seeds > DEMO_MAX_SEEDS) return W2S_FAIL("demo: 1 to %d seeds", DEMO_MAX_SEEDS);
-    double t_start = progress_now();
+// ---- inputs: the encoded splits shared by demo_run and demo_pretrain_body
+
+typedef struct {
     fmnist_split train, test;
-    if (fmnist_load(&train, c->data_dir, "train") != 0) return -1;
-    if (fmnist_load(&test, c->data_dir, "t10k") != 0) {
-        fmnist_free(&train);
+    demo_data d;                              // pointers into mem
+    int32_t *mem;                             // every split's tokens/targets, one allocation
+    int32_t *probe_labels, *test_labels;      // (n_probe), (n_test) binary task labels
+} demo_inputs;
+
+static void demo_inputs_free(demo_inputs *in) {
+    free(in->mem); free(in->probe_labels); free(in->test_labels);
+    fmnist_free(&in->train);
+    fmnist_free(&in->test);
+}
+
+static int demo_inputs_load(const demo_config *c, demo_inputs *in) {
+    memset(in, 0, sizeof *in);
+    if (fmnist_load(&in->train, c->data_dir, "train") != 0) return -1;
+    if (fmnist_load(&in->test, c->data_dir, "t10k") != 0) {
+        fmnist_free(&in->train);
         return -1;
     }
-    if (train.n != DEMO_POOL + DEMO_PROBE) {
-        size_t got = train.n;
-        fmnist_free(&train);
-        fmnist_free(&test);
+    if (in->train.n != DEMO_POOL + DEMO_PROBE) {
+        size_t got = in->train.n;
+        demo_inputs_free(in);
         return W2S_FAIL("demo: expected %d training images, found %zu", DEMO_POOL + DEMO_PROBE, got);
     }
     // --quick keeps the recipe's shape but uses a fraction of every split.
-    demo_data d = {.n_pool = c->quick ? 10000 : DEMO_POOL, .n_probe = c->quick ? 4000 : DEMO_PROBE,
-                   .n_test = c->quick ? 4000 : test.n};
-    size_t *perm = malloc(train.n * sizeof(size_t));
-    int32_t *mem = malloc((2 * d.n_pool + d.n_probe + 2 * d.n_test) * DEMO_T * sizeof(int32_t));
-    int32_t *probe_labels = malloc(d.n_probe * sizeof(int32_t)), *test_labels = malloc(d.n_test * sizeof(int32_t));
-    int32_t *scratch = malloc(d.n_probe * DEMO_T * sizeof(int32_t));
+    demo_data *d = &in->d;
+    *d = (demo_data){.n_pool = c->quick ? 10000 : DEMO_POOL, .n_probe = c->quick ? 4000 : DEMO_PROBE,
+                     .n_test = c->quick ? 4000 : in->test.n};
+    size_t *perm = malloc(in->train.n * sizeof(size_t));
+    in->mem = malloc((2 * d->n_pool + d->n_probe + 2 * d->n_test) * DEMO_T * sizeof(int32_t));
+    in->probe_labels = malloc(d->n_probe * sizeof(int32_t));
+    in->test_labels = malloc(d->n_test * sizeof(int32_t));
+    int32_t *scratch = malloc(d->n_probe * DEMO_T * sizeof(int32_t));
+    if (!perm || !in->mem || !in->probe_labels || !in->test_labels || !scratch) {
+        free(perm); free(scratch);
+        demo_inputs_free(in);
+        return W2S_FAIL("demo: out of memory");
+    }
+    rng perm_rng;
+    rng_seed(&perm_rng, DEMO_PERM_SEED);
+    for (size_t i = 0; i < in->train.n; i++) perm[i] = i;
+    rng_shuffle_indices(&perm_rng, perm, in->train.n);
+    int32_t *pool_tokens = in->mem, *pool_targets = pool_tokens + d->n_pool * DEMO_T;
+    int32_t *probe_tokens = pool_targets + d->n_pool * DEMO_T;
+    int32_t *test_tokens = probe_tokens + d->n_probe * DEMO_T, *test_targets = test_tokens + d->n_test * DEMO_T;
+    encode_sequences(&in->train, perm, d->n_pool, pool_tokens, pool_targets);
+    encode_sequences(&in->train, perm + DEMO_POOL, d->n_probe, probe_tokens, scratch);
+    encode_sequences(&in->test, NULL, d->n_test, test_tokens, test_targets);
+    for (size_t i = 0; i < d->n_probe; i++) in->probe_labels[i] = task_label(in->train.labels[perm[DEMO_POOL + i]]);
+    for (size_t i = 0; i < d->n_test; i++) in->test_labels[i] = task_label(in->test.labels[i]);
+    d->pool_tokens = pool_tokens, d->pool_targets = pool_targets;
+    d->probe_tokens = probe_tokens, d->test_tokens = test_tokens, d->test_targets = test_targets;
+    free(perm); free(scratch);
+    return 0;
+}
+
+gpt2_model *demo_pretrain_body(const demo_config *c, bool strong, uint64_t seed, demo_body_stats *st) {
+    demo_inputs in;
+    if (demo_inputs_load(c, &in) != 0) return NULL;
+    float *probe_feat = NULL, *test_feat = NULL;
+    memset(st, 0, sizeof *st);
+    gpt2_model *m = demo_body(strong ? &strong_recipe : &weak_recipe, c, &in.d, seed, st, &probe_feat, &test_feat);
+    free(probe_feat);
+    free(test_feat);
+    demo_inputs_free(&in);
+    return m;
+}
+
+int demo_run(const demo_config *c) {
+    if (c->n_seeds == 0 || c->n_seeds > DEMO_MAX_SEEDS) return W2S_FAIL("demo: 1 to %d seeds", DEMO_MAX_SEEDS);
+    double t_start = progress_now();
+    demo_inputs in;
+    if (demo_inputs_load(c, &in) != 0) return -1;
     demo_results results = {.config = c};
     topology *topo = topology_load_this_system();
-    d.topo = topo;
-    int rc = !topo ? -1 : perm && mem && probe_labels && test_labels && scratch ? 0 : W2S_FAIL("demo: out of memory");
-    if (rc == 0) {
-        rng perm_rng;
-        rng_seed(&perm_rng, DEMO_PERM_SEED);
-        for (size_t i = 0; i < train.n; i++) perm[i] = i;
-        rng_shuffle_indices(&perm_rng, perm, train.n);
-        int32_t *pool_tokens = mem, *pool_targets = pool_tokens + d.n_pool * DEMO_T;
-        int32_t *probe_tokens = pool_targets + d.n_pool * DEMO_T;
-        int32_t *test_tokens = probe_tokens + d.n_probe * DEMO_T, *test_targets = test_tokens + d.n_test * DEMO_T;
-        encode_sequences(&train, perm, d.n_pool, pool_tokens, pool_targets);
-        encode_sequences(&train, perm + DEMO_POOL, d.n_probe, probe_tokens, scratch);
-        encode_sequences(&test, NULL, d.n_test, test_tokens, test_targets);
-        for (size_t i = 0; i < d.n_probe; i++) probe_labels[i] = task_label(train.labels[perm[DEMO_POOL + i]]);
-        for (size_t i = 0; i < d.n_test; i++) test_labels[i] = task_label(test.labels[i]);
-        d.pool_tokens = pool_tokens, d.pool_targets = pool_targets;
-        d.probe_tokens = probe_tokens, d.test_tokens = test_tokens, d.test_targets = test_targets;
-    }
+    in.d.topo = topo;
+    int rc = topo ? 0 : -1;
     for (size_t s = 0; rc == 0 && s < c->n_seeds; s++) {
         double t0 = progress_now();
         results.seeds[s].seed = c->seeds[s];
-        rc = demo_seed(c, &d, probe_labels, test_labels, c->seeds[s], &results.seeds[s]);
+        rc = demo_seed(c, &in.d, in.probe_labels, in.test_labels, c->seeds[s], &results.seeds[s]);
         results.seeds[s].total_s = progress_now() - t0;
         results.n_done = s + 1;
         if (rc == 0 && !c->quiet) demo_print_seed(stderr, &results.seeds[s]);
@@ -433,9 +471,7 @@ int demo_run(const demo_config *c) {
         demo_print_table(stdout, &results);
         rc = demo_write_outputs(&results);
     }
-    free(perm); free(mem); free(probe_labels); free(test_labels); free(scratch);
     topology_destroy(topo);
-    fmnist_free(&train);
-    fmnist_free(&test);
+    demo_inputs_free(&in);
     return rc;
 }

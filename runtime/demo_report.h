@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-typedef struct {
+typedef struct demo_body_stats {
     bool cached;             // loaded from the cache instead of pretrained
     bool features_cached;    // its probe/test features too (no forward pass this run)
     char checkpoint[4096];   // the cached checkpoint file
