@@ -215,6 +215,23 @@ gpt2_model *gpt2_create(const gpt2_config *cfg, const gpt2_options *opt) {
     return m;
 }
 
+gpt2_model *gpt2_create_replica(const gpt2_model *src, size_t max_batch) {
+    if (!max_batch || max_batch > src->opt.max_batch) {
+        W2S_FAIL("gpt2_create_replica: max_batch %zu outside 1..%zu (the source's)", max_batch,
+                 src->opt.max_batch);
+        return NULL;
+    }
+    gpt2_options opt = src->opt;
+    opt.max_batch = max_batch;
+    gpt2_model *m = gpt2_create(&src->cfg, &opt);
+    if (!m) return NULL;
+    free(m->params_memory);
+    m->params_memory = NULL;
+    m->params = src->params;
+    m->linear_probe = src->linear_probe;
+    return m;
+}
+
 void gpt2_destroy(gpt2_model *m) {
     if (!m) return;
     if (m->wpack)

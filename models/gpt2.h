@@ -137,6 +137,13 @@ typedef struct {
 gpt2_model *gpt2_create(const gpt2_config *cfg, const gpt2_options *opt);
 void gpt2_destroy(gpt2_model *m);   // NULL is a no-op
 
+// A data-parallel replica of src for training on a share of each batch: its own activations
+// (max_batch sequences), gradients and bf16 weight packs, but src's parameters — shared, not
+// copied, so an optimizer step on src's parameters is what the replica's next forward sees
+// (its params_memory is NULL: save and load through src). Destroy it before src. Returns NULL
+// with w2s_error_message() set (out of memory, max_batch 0 or above src's).
+gpt2_model *gpt2_create_replica(const gpt2_model *src, size_t max_batch);
+
 // GPT-2 initialization (Radford et al. 2019; llm.c): weights N(0, 0.02), residual
 // projections (attn.c_proj, mlp.c_proj) N(0, 0.02/sqrt(2L)), biases 0, LayerNorm 1/0, the
 // classification head 0. Deterministic in `seed` (splitmix64 + Box–Muller over fixed chunks),

@@ -1,4 +1,11 @@
 // pretrain.c — the pretraining loop and its evaluation (pretrain.h).
+// The one thing to know: each batch is cut into fixed pieces (at least PRETRAIN_WORKERS, each
+// within a minibatch), run forward and backward by PRETRAIN_WORKERS models — m and replicas
+// sharing its parameters — one thread each, and their gradients are summed in a fixed order.
+// A step thus synchronizes the team a few times instead of at every operation (≈130
+// fork/joins of tiny regions per step, which cost far more than the work on a shared 2-core
+// machine), and the bits do not depend on the thread count: with one thread the workers
+// simply run one after the other.
 #include "pretrain.h"
 
 #include "error.h"
@@ -6,8 +13,16 @@
 #include "progress.h"
 #include "rng.h"
 
+#include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+// Models working on a step's batch at once; fixed (not the thread count) so that the bits do
+// not depend on the thread count.
+#define PRETRAIN_WORKERS 2
+// Gradient sum chunk (floats): whole cache lines, a few per thread.
+#define PRETRAIN_SUM_CHUNK ((size_t)16384)
 
 // Weight decay on 2-D tensors (matrices and embeddings), not biases or LayerNorm (GPT-2 practice).
 static size_t decay_segments(const gpt2_model *m, optim_segment *segs) {
@@ -18,23 +33,106 @@ static size_t decay_segments(const gpt2_model *m, optim_segment *segs) {
     return n;
 }
 
+// A step's batch of B sequences is cut into `pieces` pieces (piece p: sequences
+// [piece_lo(p), piece_lo(p + 1)), each within a minibatch), dealt round-robin to `workers`
+// models (m and its replicas): worker w runs pieces w, w + workers, ... in that order.
+typedef struct {
+    size_t B, T, pieces, workers;
+    size_t n_targets;          // of the whole batch
+    const int32_t *bt, *by;    // (B, T) the batch's tokens and targets
+    const int32_t *len;        // (B) all T
+} pretrain_batch;
+
+static size_t piece_lo(const pretrain_batch *pb, size_t p) { return p * pb->B / pb->pieces; }
+
+// Forward and backward of worker w's pieces on its model, gradients accumulated, each piece's
+// LM loss weighted by its share of the batch's targets (so the workers' gradients sum to
+// those of the batch mean); *loss_sum gets Σ piece loss × piece targets. Runs on one thread.
+static int worker_step(gpt2_model *r, const pretrain_batch *pb, size_t w, double *loss_sum) {
+    gpt2_zero_grad(r);
+    *loss_sum = 0;
+    for (size_t p = w; p < pb->pieces; p += pb->workers) {
+        size_t b0 = piece_lo(pb, p), nb = piece_lo(pb, p + 1) - b0;
+        if (gpt2_forward(r, pb->bt + b0 * pb->T, pb->len, nb, pb->T, pb->by + b0 * pb->T)) return -1;
+        *loss_sum += (double)r->lm_loss * (double)r->n_targets;
+        float share = pb->n_targets ? (float)r->n_targets / (float)pb->n_targets : 0.0f;
+        if (gpt2_backward(r, NULL, share)) return -1;
+    }
+    return 0;
+}
+
+// rep[0]->grads += Σ_w rep[w]->grads, in worker order; a worksharing loop of the team,
+// entered once every worker's backward is done.
+static void sum_grads(gpt2_model *const *rep, size_t workers) {
+#pragma omp barrier
+    size_t n = rep[0]->num_params, chunks = (n + PRETRAIN_SUM_CHUNK - 1) / PRETRAIN_SUM_CHUNK;
+#pragma omp for schedule(static)
+    for (size_t ch = 0; ch < chunks; ch++) {
+        size_t i0 = ch * PRETRAIN_SUM_CHUNK, i1 = i0 + PRETRAIN_SUM_CHUNK < n ? i0 + PRETRAIN_SUM_CHUNK : n;
+        float *g = rep[0]->grads_memory;
+        for (size_t w = 1; w < workers; w++) {
+            const float *h = rep[w]->grads_memory;
+            for (size_t i = i0; i < i1; i++) g[i] += h[i];
+        }
+    }
+}
+
+// One step's gradients into rep[0]->grads: the workers on a team of up to `workers` threads,
+// then the sum. Returns 0 (*loss_sum = the batch's summed LM loss over its targets), or -1
+// with the first failing worker's message.
+static int batch_step(gpt2_model *const *rep, const pretrain_batch *pb, double *loss_sum) {
+    int failed = 0;
+    char msg[512] = "";  // the first failure's message (error messages are per thread)
+    double sums[PRETRAIN_WORKERS] = {0};
+    int team = omp_get_max_threads() < (int)pb->workers ? omp_get_max_threads() : (int)pb->workers;
+#pragma omp parallel num_threads(team) reduction(| : failed)
+    {
+        // nthreads-var is per thread: the operations inside a worker run on one thread.
+        omp_set_num_threads(1);
+        for (size_t w = (size_t)omp_get_thread_num(); w < pb->workers && !failed; w += (size_t)omp_get_num_threads())
+            if (worker_step(rep[w], pb, w, &sums[w])) {
+                failed = 1;
+#pragma omp critical(pretrain_msg)
+                if (!msg[0]) snprintf(msg, sizeof msg, "%s", w2s_error_message());
+            }
+        // Every thread reaches the worksharing loop's barriers; after a failure the sum is
+        // meaningless, and the caller never uses it.
+        sum_grads(rep, pb->workers);
+    }
+    if (failed) return W2S_FAIL("%s", msg);
+    *loss_sum = 0;
+    for (size_t w = 0; w < pb->workers; w++) *loss_sum += sums[w];
+    return 0;
+}
+
 int pretrain_run(gpt2_model *m, const pretrain_config *c, const int32_t *tokens, const int32_t *targets,
                  size_t n, size_t T, float *final_loss) {
-    const size_t B = c->batch;
-    if (B == 0 || B > m->opt.max_batch || B > n || T > m->opt.max_seq)
-        return W2S_FAIL("pretrain: batch %zu of %zu sequences of %zu tokens does not fit the model (max %zu x %zu)",
-                        B, n, T, m->opt.max_batch, m->opt.max_seq);
+    const size_t B = c->batch, mb = c->minibatch ? c->minibatch : B;
+    if (B == 0 || B > n || mb > B || mb > m->opt.max_batch || T > m->opt.max_seq)
+        return W2S_FAIL("pretrain: batch %zu (minibatch %zu) of %zu sequences of %zu tokens does not fit the "
+                        "model (max %zu x %zu)", B, mb, n, T, m->opt.max_batch, m->opt.max_seq);
+    pretrain_batch pb = {.B = B, .T = T, .pieces = (B + mb - 1) / mb};
+    if (pb.pieces < PRETRAIN_WORKERS) pb.pieces = B < PRETRAIN_WORKERS ? B : PRETRAIN_WORKERS;
+    pb.workers = pb.pieces < PRETRAIN_WORKERS ? pb.pieces : PRETRAIN_WORKERS;
     optim_adam_config ac = {.beta1 = c->beta1, .beta2 = c->beta2, .eps = c->eps,
                             .weight_decay = c->weight_decay, .clip_norm = c->clip_norm};
     optim_adam *adam = optim_adam_create(&ac, m->num_params);
     size_t *order = malloc(n * sizeof(size_t));
     int32_t *bt = malloc(B * T * sizeof(int32_t)), *by = malloc(B * T * sizeof(int32_t));
     int32_t *len = malloc(B * sizeof(int32_t));
-    if (!adam || !order || !bt || !by || !len) {
-        optim_adam_destroy(adam);
-        free(order); free(bt); free(by); free(len);
-        return W2S_FAIL("pretrain: out of memory");
+    gpt2_model *rep[PRETRAIN_WORKERS] = {m};
+    int rc = 0;
+    for (size_t w = 1; w < pb.workers && !rc; w++)
+        if (!(rep[w] = gpt2_create_replica(m, (B + pb.pieces - 1) / pb.pieces))) rc = -1;
+    if (rc || !adam || !order || !bt || !by || !len) {
+        if (!rc) W2S_FAIL("pretrain: out of memory");
+        w2s_error_wrap("pretrain");
+        rc = -1;
+        goto done;
     }
+    pb.bt = bt;
+    pb.by = by;
+    pb.len = len;
     optim_segment segs[GPT2_NUM_TENSORS];
     size_t nseg = decay_segments(m, segs);
     for (size_t b = 0; b < B; b++) len[b] = (int32_t)T;
@@ -45,10 +143,10 @@ int pretrain_run(gpt2_model *m, const pretrain_config *c, const int32_t *tokens,
     progress pr;
     progress_start(&pr, c->label ? c->label : "pretrain", c->steps, "steps", c->quiet);
     size_t cursor = n;  // forces a shuffle before the first batch
-    double tail_loss = 0;
-    size_t tail_n = 0, tail_from = c->steps - c->steps / 10;
-    int rc = 0;
+    double tail_loss = 0;  // Σ loss over the targets of the last 10% of steps (at least one)
+    size_t tail_targets = 0, tail_from = c->steps - (c->steps / 10 ? c->steps / 10 : 1);
     for (size_t step = 0; step < c->steps; step++) {
+        pb.n_targets = 0;
         for (size_t b = 0; b < B; b++) {
             if (cursor == n) {  // a new pass: reshuffle, then draw without replacement
                 rng_shuffle_indices(&batch_rng, order, n);
@@ -57,21 +155,23 @@ int pretrain_run(gpt2_model *m, const pretrain_config *c, const int32_t *tokens,
             size_t i = order[cursor++];
             memcpy(bt + b * T, tokens + i * T, T * sizeof(int32_t));
             memcpy(by + b * T, targets + i * T, T * sizeof(int32_t));
+            for (size_t t = 0; t < T; t++) pb.n_targets += by[b * T + t] >= 0;
         }
-        if ((rc = gpt2_forward(m, bt, len, B, T, by)) != 0) break;
-        gpt2_zero_grad(m);
-        if ((rc = gpt2_backward(m, NULL, 1.0f)) != 0) break;
+        double loss_sum = 0;
+        if ((rc = batch_step(rep, &pb, &loss_sum)) != 0) break;
         float lr = optim_lr_cosine(step, c->steps, c->warmup, c->lr, c->lr * c->lr_floor_frac);
         optim_adam_step(adam, m->params_memory, m->grads_memory, segs, nseg, lr);
         if (step >= tail_from) {
-            tail_loss += m->lm_loss;
-            tail_n++;
+            tail_loss += loss_sum;
+            tail_targets += pb.n_targets;
         }
-        progress_update(&pr, step + 1, "loss %.3f", m->lm_loss);
+        progress_update(&pr, step + 1, "loss %.3f", pb.n_targets ? loss_sum / (double)pb.n_targets : 0.0);
     }
     progress_finish(&pr);
     if (rc != 0) w2s_error_wrap("pretraining %s", c->label ? c->label : "");
-    else if (final_loss) *final_loss = (float)(tail_loss / (double)(tail_n ? tail_n : 1));
+    else if (final_loss) *final_loss = (float)(tail_loss / (double)(tail_targets ? tail_targets : 1));
+done:
+    for (size_t w = 1; w < pb.workers; w++) gpt2_destroy(rep[w]);
     optim_adam_destroy(adam);
     free(order); free(bt); free(by); free(len);
     return rc;

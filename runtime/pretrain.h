@@ -14,7 +14,10 @@
 
 typedef struct {
     size_t steps;           // optimizer steps
-    size_t batch;           // sequences per step (<= the model's max_batch)
+    size_t batch;           // sequences per step (<= n)
+    size_t minibatch;       // sequences per forward/backward (<= the model's max_batch); 0 = batch.
+                            // Gradients accumulate over a step's minibatches, weighted by their
+                            // share of its targets, so the step is the same as one pass of batch.
     float lr;               // peak learning rate
     float lr_floor_frac;    // cosine ends at lr * lr_floor_frac (0.1)
     size_t warmup;          // linear warm-up steps (30)
@@ -28,7 +31,10 @@ typedef struct {
 } pretrain_config;
 
 // Sequences: tokens (N, T) inputs and targets (N, T) next-token targets (-1 = none), all of
-// length T. Trains m in place. *final_loss gets the mean LM loss of the last 10% of steps.
+// length T; shorter sequences are right-padded with any valid id and targets -1 (causal
+// attention keeps pads out of real positions, so padding changes no loss or gradient). Every
+// sequence needs at least one target. Trains m in place. *final_loss gets the mean LM loss
+// (over targets) of the last 10% of steps.
 int pretrain_run(gpt2_model *m, const pretrain_config *c, const int32_t *tokens, const int32_t *targets,
                  size_t n, size_t T, float *final_loss);
 
