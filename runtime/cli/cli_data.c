@@ -1,4 +1,4 @@
-// cli_data.c — dataset loading shared by `w2s train` and `w2s eval` (cli_data.h).
+// cli_data.c — dataset loading shared by `w2s train`, `w2s eval` and `w2s pretrain` (cli_data.h).
 #include "cli_data.h"
 
 #include "error.h"
@@ -19,8 +19,8 @@ static int tokenize_cb(void *ctx, const char *text, size_t len, int32_t **ids, s
     return 0;
 }
 
-int cli_load_dataset(dataset *ds, const char *path, const gpt2_config *cfg, const char *tok_dir, size_t n_classes,
-                     size_t max_ctx, bool truncate, bool keep_raw, tokenizer **tok) {
+static int load(dataset *ds, const char *path, const gpt2_config *cfg, const char *tok_dir, size_t n_classes,
+                size_t max_ctx, bool truncate, bool keep_raw, bool labels, tokenizer **tok) {
     *tok = NULL;
     struct stat st;
     char p1[4096], p2[4096];
@@ -34,7 +34,7 @@ int cli_load_dataset(dataset *ds, const char *path, const gpt2_config *cfg, cons
                                 "model files do not match)", tok_dir, tokenizer_vocab_size(*tok), cfg->vocab_size);
         }
     }
-    dataset_options o = {.n_classes = n_classes, .require_labels = 1, .keep_raw = keep_raw,
+    dataset_options o = {.n_classes = n_classes, .require_labels = labels, .keep_raw = keep_raw,
                          .max_ctx = max_ctx ? max_ctx : cfg->n_positions, .truncate = truncate,
                          .vocab_size = (int64_t)cfg->vocab_size, .tokenize = *tok ? tokenize_cb : NULL,
                          .tokenize_ctx = *tok};
@@ -42,6 +42,16 @@ int cli_load_dataset(dataset *ds, const char *path, const gpt2_config *cfg, cons
     if (ds->n == 0) return W2S_FAIL("%s: no usable examples (%zu lines, %zu too long)", path, ds->stats.n_lines,
                                     ds->stats.n_too_long);
     return 0;
+}
+
+int cli_load_dataset(dataset *ds, const char *path, const gpt2_config *cfg, const char *tok_dir, size_t n_classes,
+                     size_t max_ctx, bool truncate, bool keep_raw, tokenizer **tok) {
+    return load(ds, path, cfg, tok_dir, n_classes, max_ctx, truncate, keep_raw, true, tok);
+}
+
+int cli_load_sequences(dataset *ds, const char *path, const gpt2_config *cfg, const char *tok_dir, size_t max_ctx,
+                       bool truncate, tokenizer **tok) {
+    return load(ds, path, cfg, tok_dir, 0, max_ctx, truncate, false, false, tok);
 }
 
 int cli_parse_size(const char *v, size_t *out) {

@@ -1,4 +1,4 @@
-// cli_data.h — what `w2s train` and `w2s eval` share: a model's tokenizer and its dataset.
+// cli_data.h — what `w2s train`, `w2s eval` and `w2s pretrain` share: a model's tokenizer and its dataset.
 // Not used by `w2s run` (protocol.c loads its inputs itself, for two models at once).
 #ifndef W2S_CLI_DATA_H
 #define W2S_CLI_DATA_H
@@ -16,6 +16,10 @@
 // (free it after the dataset). Returns 0 or -1 with a message.
 int cli_load_dataset(dataset *ds, const char *path, const gpt2_config *cfg, const char *tok_dir, size_t n_classes,
                      size_t max_ctx, bool truncate, bool keep_raw, tokenizer **tok);
+
+// The same for `w2s pretrain`'s token sequences: labels optional and ignored.
+int cli_load_sequences(dataset *ds, const char *path, const gpt2_config *cfg, const char *tok_dir, size_t max_ctx,
+                       bool truncate, tokenizer **tok);
 
 // Parses a non-negative decimal integer; -1 if v is not one.
 int cli_parse_size(const char *v, size_t *out);

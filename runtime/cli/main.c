@@ -21,6 +21,7 @@ static const subcommand subcommands[] = {
     {"eval", cmd_eval, "accuracy/AUROC of a model on a JSONL dataset, optional predictions"},
     {"info", cmd_info, "ISA chosen and available, topology, threads, library versions"},
     {"label", cmd_label, "weak labels (soft_label + hard_label) of a JSONL dataset, int8; --stream serves stdin"},
+    {"pretrain", cmd_pretrain, "autoregressive pretraining of a GPT-2 on JSONL token sequences (or a demo body)"},
     {"profile", cmd_profile, "time per matmul path and operation of a GPT-2 step, roofline report"},
     {"run", cmd_run, "the weak-to-strong protocol on your models and data (PGR report)"},
     {"sweep", cmd_sweep, "w2s run on every weak <= strong pair of a list of models, accuracy vs size"},

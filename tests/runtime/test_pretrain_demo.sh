@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# test_pretrain_demo.sh — `w2s pretrain --demo weak|strong --quick` warms the cache of
+# `w2s demo --quick`: a second call reuses the body, `w2s demo` then pretrains nothing and
+# computes no features (both bodies cached, no new cache file), and --out writes the body as
+# a checkpoint that `w2s pretrain --init` continues (its untied 266-output LM head kept, a
+# target outside it refused at its line). Cost: the quick strong body's pretraining, ~20 s.
+set -euo pipefail
+: "${W2S_BIN:?}"
+if [ ! -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+  echo "dataset-fashion-mnist is not installed (scripts/setup.sh installs it)" >&2
+  exit 1
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+field() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
+
+"$W2S_BIN" pretrain --demo weak --quick --seed 3 --cache-dir cache --quiet > weak1.json
+"$W2S_BIN" pretrain --demo weak --quick --seed 3 --cache-dir cache --quiet --out weak.safetensors > weak2.json
+"$W2S_BIN" pretrain --demo strong --quick --seed 3 --cache-dir cache --quiet > strong.json
+[ "$(field weak1.json cached)" = False ] && [ "$(field weak2.json cached)" = True ]
+[ "$(field strong.json cached)" = False ] && [ "$(field weak1.json steps)" = 60 ] && [ "$(field strong.json steps)" = 100 ]
+[ "$(field weak1.json checkpoint)" = "$(field weak2.json checkpoint)" ]
+ls cache > before.txt
+
+"$W2S_BIN" demo --quick --seeds 3 --cache-dir cache --out demo --quiet > demo.txt
+ls cache > after.txt
+cmp before.txt after.txt
+/usr/bin/python3 - <<'PY'
+import json
+r = json.load(open("demo/results.json"))
+s = r["seeds"][0]
+for body, src in (("weak_body", "weak1.json"), ("strong_body", "strong.json")):
+    b, p = s[body], json.load(open(src))
+    assert b["cached"] and b["features_cached"], (body, b)
+    assert b["checkpoint"] == p["checkpoint"], (b["checkpoint"], p["checkpoint"])
+    assert abs(b["train_loss"] - p["train_loss"]) < 1e-9, (b, p)
+print(f"demo reused both pretrained bodies: weak {s['weak']:.3f} ceiling {s['ceiling']:.3f}")
+PY
+
+# The written body is a checkpoint with the demo's untied LM head (266 outputs of 267 rows):
+# --init keeps it. Targets must be < 266; BOS (266) may only be an input.
+/usr/bin/python3 - <<'PY'
+import random
+r = random.Random(0)
+with open("img.jsonl", "w") as f:
+    for i in range(64):
+        f.write('{"input_ids": [266, %s]}\n' % ", ".join(str(r.randrange(256)) for _ in range(20)))
+with open("bos.jsonl", "w") as f:
+    f.write('{"input_ids": [266, 1, 2]}\n{"input_ids": [1, 266]}\n')
+PY
+"$W2S_BIN" pretrain --init weak.safetensors --data img.jsonl --out cont.safetensors --steps 3 --batch 8 --quiet > cont.json
+[ "$(field cont.json sequences)" = 64 ]
+set +e
+"$W2S_BIN" pretrain --init weak.safetensors --data bos.jsonl --out x.safetensors --steps 3 2> err.txt
+rc=$?
+set -e
+[ $rc -ne 0 ] && [ "$(wc -l < err.txt)" = 1 ] && grep -q "bos.jsonl:2: input_ids\[1\] = 266 cannot be predicted" err.txt
+echo "pretrain --demo ok"
