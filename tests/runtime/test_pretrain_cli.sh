@@ -46,8 +46,10 @@ assert m["warmup"] == 6, m  # default min(30, steps / 10)
 print(f"loss {one['train_loss']:.3f} -> {m['train_loss']:.3f}, {m['tokens_per_s']:.0f} tokens/s")
 PY
 
-# ---- same seed, same bytes; another seed, other weights
+# ---- same seed, same bytes (also on 2 threads: pretrain.c's fixed workers); another seed, other weights
 cmp m.safetensors m2.safetensors
+train --out m3.safetensors --steps 60 --threads 2 > /dev/null
+cmp m.safetensors m3.safetensors
 if cmp -s m.safetensors s7.safetensors; then echo "seed 7 gave the same weights as seed 0" >&2; exit 1; fi
 
 # ---- --epochs: floor(512 * 2 / 16) steps
