@@ -1,0 +1,155 @@
+// attn_avx512.c — AVX-512F causal-attention products (attn.h) for short sequences and small
+// heads (the demo's T = 50, hs = 32), where a GEMM call per product costs more in packing and
+// dispatch than in arithmetic. Register tiles: Q·Kᵀ one score row × 64 columns against a
+// transposed K chunk; P·V and Pᵀ·X four output rows × up to 64 columns. Every output element
+// sums in increasing index order, as the reference does (FMA rounding aside).
+#include "attn.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+enum { CHUNK = 64, HS_MAX = 128 };
+
+static inline __mmask16 mask16(size_t n, size_t v) {
+    size_t lo = 16 * v;
+    return n <= lo ? 0 : n - lo >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - lo)) - 1);
+}
+
+// ---- Q·Kᵀ
+
+// One score row: NQ 16-column quarters of s[t, j0 ..] from row a (hs) and the transposed
+// chunk bt (hs, CHUNK); the first `cols` columns are stored.
+static inline __attribute__((always_inline)) void qkt_row(float *s, const float *a, const float *bt,
+                                                          size_t hs, size_t cols, const int NQ) {
+    __m512 acc[4];
+    for (int q = 0; q < NQ; q++) acc[q] = _mm512_setzero_ps();
+    for (size_t d = 0; d < hs; d++) {
+        __m512 av = _mm512_set1_ps(a[d]);
+        for (int q = 0; q < NQ; q++) acc[q] = _mm512_fmadd_ps(av, _mm512_load_ps(bt + d * CHUNK + 16 * q), acc[q]);
+    }
+    for (int q = 0; q < NQ; q++) _mm512_mask_storeu_ps(s + 16 * q, mask16(cols, (size_t)q), acc[q]);
+}
+
+static void qkt_avx512(float *s, size_t lds, const float *a, size_t lda, const float *b, size_t ldb, size_t n,
+                       size_t hs) {
+    if (hs > HS_MAX) {
+        attn_ref()->qkt(s, lds, a, lda, b, ldb, n, hs);
+        return;
+    }
+    float bt[HS_MAX * CHUNK] __attribute__((aligned(64)));
+    for (size_t j0 = 0; j0 < n; j0 += CHUNK) {
+        size_t nj = n - j0 < CHUNK ? n - j0 : CHUNK;
+        for (size_t d = 0; d < hs; d++) {
+            float *row = bt + d * CHUNK;
+            for (size_t j = 0; j < nj; j++) row[j] = b[(j0 + j) * ldb + d];
+            memset(row + nj, 0, (CHUNK - nj) * sizeof(float));
+        }
+        for (size_t t = j0; t < n; t++) {
+            size_t cols = t + 1 - j0 < CHUNK ? t + 1 - j0 : CHUNK;
+            float *st = s + t * lds + j0;
+            const float *at = a + t * lda;
+            switch ((cols + 15) / 16) {
+            case 1: qkt_row(st, at, bt, hs, cols, 1); break;
+            case 2: qkt_row(st, at, bt, hs, cols, 2); break;
+            case 3: qkt_row(st, at, bt, hs, cols, 3); break;
+            default: qkt_row(st, at, bt, hs, cols, 4); break;
+            }
+        }
+    }
+}
+
+// ---- P·X and Pᵀ·X over column slices of up to 64
+
+// c[t0 + r, :w] = Σ_{j <= t0 + r} p[t0 + r, j] · x[j, :w] for r < R; NV = ceil(w / 16).
+static inline __attribute__((always_inline)) void pv_block(float *c, size_t ldc, const float *p, size_t ldp,
+                                                           const float *x, size_t ldx, size_t t0, size_t w,
+                                                           const int R, const int NV) {
+    __m512 acc[4][4];
+    __mmask16 mk[4];
+    for (int v = 0; v < NV; v++) mk[v] = mask16(w, (size_t)v);
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
+    for (size_t j = 0; j < t0 + (size_t)R; j++) {
+        __m512 xv[4];
+        for (int v = 0; v < NV; v++) xv[v] = _mm512_maskz_loadu_ps(mk[v], x + j * ldx + 16 * v);
+        for (int r = 0; r < R; r++) {
+            if (j > t0 + (size_t)r) continue;  // above the diagonal: never read
+            __m512 pb = _mm512_set1_ps(p[(t0 + (size_t)r) * ldp + j]);
+            for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(pb, xv[v], acc[r][v]);
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < NV; v++) _mm512_mask_storeu_ps(c + (t0 + (size_t)r) * ldc + 16 * v, mk[v], acc[r][v]);
+}
+
+// c[j0 + r, :w] = Σ_{t >= j0 + r} p[t, j0 + r] · x[t, :w] for r < R, t < n.
+static inline __attribute__((always_inline)) void ptv_block(float *c, size_t ldc, const float *p, size_t ldp,
+                                                            const float *x, size_t ldx, size_t j0, size_t n,
+                                                            size_t w, const int R, const int NV) {
+    __m512 acc[4][4];
+    __mmask16 mk[4];
+    for (int v = 0; v < NV; v++) mk[v] = mask16(w, (size_t)v);
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
+    for (size_t t = j0; t < n; t++) {
+        __m512 xv[4];
+        for (int v = 0; v < NV; v++) xv[v] = _mm512_maskz_loadu_ps(mk[v], x + t * ldx + 16 * v);
+        for (int r = 0; r < R; r++) {
+            if (j0 + (size_t)r > t) continue;  // above the diagonal: never read
+            __m512 pb = _mm512_set1_ps(p[t * ldp + j0 + (size_t)r]);
+            for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(pb, xv[v], acc[r][v]);
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < NV; v++) _mm512_mask_storeu_ps(c + (j0 + (size_t)r) * ldc + 16 * v, mk[v], acc[r][v]);
+}
+
+#define ATTN_DISPATCH_NV(CALL, R)                 \
+    switch ((w + 15) / 16) {                      \
+    case 1: CALL(R, 1); break;                    \
+    case 2: CALL(R, 2); break;                    \
+    case 3: CALL(R, 3); break;                    \
+    default: CALL(R, 4); break;                   \
+    }
+
+static void pv_avx512(float *c, size_t ldc, const float *p, size_t ldp, const float *x, size_t ldx, size_t n,
+                      size_t hs) {
+    for (size_t c0 = 0; c0 < hs; c0 += CHUNK) {
+        size_t w = hs - c0 < CHUNK ? hs - c0 : CHUNK;
+        float *cc = c + c0;
+        const float *xc = x + c0;
+#define PV_CALL(R, NV) pv_block(cc, ldc, p, ldp, xc, ldx, t0, w, R, NV)
+        size_t t0 = 0;
+        for (; t0 + 4 <= n; t0 += 4) ATTN_DISPATCH_NV(PV_CALL, 4)
+        switch (n - t0) {
+        case 3: ATTN_DISPATCH_NV(PV_CALL, 3) break;
+        case 2: ATTN_DISPATCH_NV(PV_CALL, 2) break;
+        case 1: ATTN_DISPATCH_NV(PV_CALL, 1) break;
+        default: break;
+        }
+#undef PV_CALL
+    }
+}
+
+static void ptv_avx512(float *c, size_t ldc, const float *p, size_t ldp, const float *x, size_t ldx, size_t n,
+                       size_t hs) {
+    for (size_t c0 = 0; c0 < hs; c0 += CHUNK) {
+        size_t w = hs - c0 < CHUNK ? hs - c0 : CHUNK;
+        float *cc = c + c0;
+        const float *xc = x + c0;
+#define PTV_CALL(R, NV) ptv_block(cc, ldc, p, ldp, xc, ldx, j0, n, w, R, NV)
+        size_t j0 = 0;
+        for (; j0 + 4 <= n; j0 += 4) ATTN_DISPATCH_NV(PTV_CALL, 4)
+        switch (n - j0) {
+        case 3: ATTN_DISPATCH_NV(PTV_CALL, 3) break;
+        case 2: ATTN_DISPATCH_NV(PTV_CALL, 2) break;
+        case 1: ATTN_DISPATCH_NV(PTV_CALL, 1) break;
+        default: break;
+        }
+#undef PTV_CALL
+    }
+}
+
+static const attn_kernels avx512_table = {.qkt = qkt_avx512, .pv = pv_avx512, .ptv = ptv_avx512};
+
+const attn_kernels *attn_avx512(void) { return &avx512_table; }
