@@ -110,6 +110,14 @@ static void test_encode_by_hand(void **state) {
     image_tokens_encode(img, tok);
     assert_int_equal(tok[0], 108);
     for (int i = 1; i < IMAGE_TOKENS_PER_IMAGE; i++) assert_int_equal(tok[i], 0);
+
+    // Row-major token order: the block at token-grid row 1, column 2 covers pixel rows 4..7,
+    // cols 8..11; only its top-right pooled cell (pixels 4..5 × 10..11) is full: level 3 in
+    // the 16· slot, token 48, at index 7·1 + 2 = 9 (a column-major order would put it at 15).
+    memset(img, 0, sizeof img);
+    for (int d = 0; d < 4; d++) img[(4 + d / 2) * FMNIST_SIDE + 10 + d % 2] = 255;
+    image_tokens_encode(img, tok);
+    for (int i = 0; i < IMAGE_TOKENS_PER_IMAGE; i++) assert_int_equal(tok[i], i == 9 ? 48 : 0);
 }
 
 // The real files, when Debian's package is installed (setup.sh installs it): shapes, the
