@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_pretrain_cli.sh — `w2s pretrain` on a tiny GPT-2 (2 layers, d = 32, vocab 64) and
 # generated sequences with a learnable rule (arithmetic progressions mod 64): the loss falls
-# from ln 64, the output loads in `w2s train`, `w2s eval` and `w2s label`, the same seed gives
+# from ln 64, the output loads in `w2s train`, `w2s eval`, `w2s label` and `w2s run`, the same seed gives
 # byte-identical files, gradient accumulation (--minibatch) matches the whole batch, --init
 # continues, "txt" lines go through a tokenizer, long sequences are dropped or truncated and
 # counted, and every error is one line naming the problem (FILE:LINE for data) with a non-zero exit.
@@ -100,6 +100,14 @@ PY
 [ "$(field eval.json examples)" = 64 ]
 "$W2S_BIN" label --model cls.safetensors --data cls.jsonl --out labels.jsonl --quiet > /dev/null
 [ "$(wc -l < labels.jsonl)" = 64 ]
+
+# `w2s run` takes two pretrained checkpoints (weak: m, strong: a wider body pretrained here).
+sed 's/"n_embd": 32/"n_embd": 64/' config.json > config64.json
+"$W2S_BIN" pretrain --config config64.json --data data.jsonl --out wide.safetensors --batch 16 --steps 5 --quiet > /dev/null
+"$FIX" data cls200.jsonl 200 64 4
+"$W2S_BIN" run --weak m.safetensors --strong wide.safetensors --data cls200.jsonl --losses xent --epochs 1 \
+  --batch 16 --out run --quiet > /dev/null
+[ -s run/results_summary.json ]
 
 # ---- --init continues from a checkpoint (lower loss than the fresh start, same shape)
 "$W2S_BIN" pretrain --init m.safetensors --data data.jsonl --out c.safetensors --batch 16 --lr 1e-3 --steps 10 --quiet > c.json
