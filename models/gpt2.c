@@ -139,6 +139,25 @@ const gemm_packed_b *gpt2_repack(gpt2_model *m, size_t l, int which, bool transp
     return pb;
 }
 
+// ---- bf16 activation copies
+
+// Elements of gpt2_acts16 for a (B, T) batch: ln1, atty, ln2 (C each) and fch_gelu (4C) per layer.
+static size_t acts16_size(const gpt2_model *m, size_t B, size_t T) {
+    return m->cfg.n_layer * B * T * 7 * m->cfg.n_embd;
+}
+
+static int alloc_acts16(gpt2_model *m) {
+    size_t n = acts16_size(m, m->opt.max_batch, m->opt.max_seq);
+    size_t bytes = (n * sizeof(w2s_bf16) + 63) & ~(size_t)63;
+    m->acts16 = calloc(1, sizeof *m->acts16);
+    if (m->acts16) m->acts16->memory = aligned_alloc(64, bytes);
+    if (!m->acts16 || !m->acts16->memory)
+        return W2S_FAIL("gpt2_create: out of memory for the bf16 activation copies (%zu bytes)", bytes);
+    memset(m->acts16->memory, 0, bytes);
+    m->acts16->ck = convert_get(w2s_isa_active());
+    return 0;
+}
+
 // ---- create / destroy
 
 static float *alloc_floats(size_t n) {
@@ -206,7 +225,7 @@ gpt2_model *gpt2_create(const gpt2_config *cfg, const gpt2_options *opt) {
     point_params(m, &m->grads, m->grads_memory);
     m->isa = w2s_isa_active();
     m->rk = rowops_get(m->isa);
-    if (opt->precision == GPT2_BF16 && alloc_packs(m)) {
+    if (opt->precision == GPT2_BF16 && (alloc_packs(m) || alloc_acts16(m))) {
         gpt2_destroy(m);
         return NULL;
     }
@@ -237,6 +256,8 @@ void gpt2_destroy(gpt2_model *m) {
     if (m->wpack)
         for (size_t i = 0; i < m->cfg.n_layer * 8; i++) gemm_packed_b_free(&m->wpack[i]);
     free(m->wpack);
+    if (m->acts16) free(m->acts16->memory);
+    free(m->acts16);
     free(m->params_memory);
     free(m->grads_memory);
     free(m->acts_memory);
@@ -256,6 +277,14 @@ void gpt2_layout_acts(gpt2_model *m, size_t B, size_t T) {
     for (size_t i = 0; i < GPT2_NUM_ACTS; i++) {
         ptrs[i] = p;
         p += sizes[i];
+    }
+    if (m->acts16) {
+        size_t n = m->cfg.n_layer * B * T * m->cfg.n_embd;  // one (L, B, T, C) tensor
+        struct gpt2_acts16 *a = m->acts16;
+        a->ln1 = a->memory;
+        a->atty = a->ln1 + n;
+        a->ln2 = a->atty + n;
+        a->fch_gelu = a->ln2 + n;
     }
 }
 

@@ -122,6 +122,8 @@ typedef struct {
     // by every forward ([0], W as B[in, out]) and backward ([1], Wᵀ for dX = dY·Wᵀ), so each
     // step converts every weight to bf16 exactly once per use instead of once per thread.
     gemm_packed_b *wpack;  // (L, 4, 2): qkvw, attprojw, fcw, fcprojw × {W, Wᵀ}; NULL for fp32
+    struct gpt2_acts16 *acts16;  // bf16 only: bf16 copies of the matmul-only activations
+                                 // (gpt2_internal.h); NULL for fp32
     // state of the last forward
     size_t B, T;
     int32_t *tokens;     // (B_max, T_max) copy; the embedding backward needs it

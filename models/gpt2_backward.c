@@ -38,14 +38,16 @@ static void bias_backward(const gpt2_model *m, float *db, const float *dy, size_
 
 // y = x·W + b with x (BT, K), W (K, N) block weight `which` of layer l:
 //   dx (BT, K) = dy · Wᵀ (overwritten), dW += xᵀ · dy, db += Σ dy.
+// x16, if not NULL, is x's bf16 copy (gpt2_acts16), read instead of x.
 static int linear_backward(gpt2_model *m, size_t l, int which, float *dx, float *dw, float *db,
-                           const float *dy, const float *x, size_t BT) {
+                           const float *dy, const float *x, const w2s_bf16 *x16, size_t BT) {
     size_t K, N;
     const float *w = gpt2_block_weight(m, l, which, &K, &N);
-    if (gpt2_matmul(m, dx, K, (gemm_view){dy, (ptrdiff_t)N, 1}, (gemm_view){w, 1, (ptrdiff_t)N},
+    if (gpt2_matmul(m, dx, K, W2S_DTYPE_F32, (gemm_view){dy, (ptrdiff_t)N, 1}, (gemm_view){w, 1, (ptrdiff_t)N},
                     gpt2_repack(m, l, which, true), BT, K, N, NULL, false))
         return -1;
-    if (gpt2_matmul(m, dw, N, (gemm_view){x, 1, (ptrdiff_t)K}, (gemm_view){dy, (ptrdiff_t)N, 1}, NULL,
+    gemm_view xt = x16 ? (gemm_view){x16, 1, (ptrdiff_t)K} : (gemm_view){x, 1, (ptrdiff_t)K};
+    if (gpt2_matmul(m, dw, N, x16 ? W2S_DTYPE_BF16 : W2S_DTYPE_F32, xt, (gemm_view){dy, (ptrdiff_t)N, 1}, NULL,
                     K, N, BT, NULL, true))
         return -1;
     bias_backward(m, db, dy, BT, N);
@@ -96,10 +98,10 @@ static int lm_head_backward(gpt2_model *m, float *dlnf, float lm_weight, size_t 
     const float *w = tied ? m->params.wte : m->params.lm_head;
     float *dw = tied ? m->grads.wte : m->grads.lm_head;
     if (!m->linear_probe &&
-        gpt2_matmul(m, dlnf, C, (gemm_view){dlog, (ptrdiff_t)VO, 1}, (gemm_view){w, (ptrdiff_t)C, 1},
+        gpt2_matmul(m, dlnf, C, W2S_DTYPE_F32, (gemm_view){dlog, (ptrdiff_t)VO, 1}, (gemm_view){w, (ptrdiff_t)C, 1},
                     NULL, BT, C, VO, NULL, true))
         return -1;
-    return gpt2_matmul(m, dw, C, (gemm_view){dlog, 1, (ptrdiff_t)VO},
+    return gpt2_matmul(m, dw, C, W2S_DTYPE_F32, (gemm_view){dlog, 1, (ptrdiff_t)VO},
                        (gemm_view){m->acts.lnf, (ptrdiff_t)C, 1}, NULL, VO, C, BT, NULL, true);
 }
 
@@ -147,24 +149,29 @@ static int backward(gpt2_model *m, const float *dlogits, float lm_weight, size_t
         const float *fch = a->fch + l * BT * 4 * C, *fch_gelu = a->fch_gelu + l * BT * 4 * C;
 
         // MLP: res3 = res2 + gelu(ln2 · fcw + fcb) · fcprojw + fcprojb
+        const struct gpt2_acts16 *a16 = m->acts16;
+        size_t o1 = l * BT * C, o4 = l * BT * 4 * C;  // layer l's slice of a (L, B, T, C | 4C) copy
         if (linear_backward(m, l, 3, a->dfch, g->fcprojw + l * 4 * C * C, g->fcprojb + l * C, dres,
-                            fch_gelu, BT))
+                            fch_gelu, a16 ? a16->fch_gelu + o4 : NULL, BT))
             return -1;
         double pt = prof_begin();
 #pragma omp parallel for schedule(static)
         for (size_t r = 0; r < BT; r++)
             rk->gelu_bwd(a->dfch + r * 4 * C, fch + r * 4 * C, a->dfch + r * 4 * C, 4 * C);
         prof_end(PROF_GELU, pt);
-        if (linear_backward(m, l, 2, a->dln, g->fcw + l * C * 4 * C, g->fcb + l * 4 * C, a->dfch, ln2, BT))
+        if (linear_backward(m, l, 2, a->dln, g->fcw + l * C * 4 * C, g->fcb + l * 4 * C, a->dfch, ln2,
+                            a16 ? a16->ln2 + o1 : NULL, BT))
             return -1;
         layernorm_backward(m, dres, g->ln2w + l * C, g->ln2b + l * C, a->dln, res2, p->ln2w + l * C,
                            a->ln2_mean + l * BT, a->ln2_rstd + l * BT, BT, C);
 
         // attention: res2 = res + attn(ln1) · attprojw + attprojb
-        if (linear_backward(m, l, 1, a->datty, g->attprojw + l * C * C, g->attprojb + l * C, dres, atty, BT))
+        if (linear_backward(m, l, 1, a->datty, g->attprojw + l * C * C, g->attprojb + l * C, dres, atty,
+                            a16 ? a16->atty + o1 : NULL, BT))
             return -1;
         if (gpt2_attention_backward(m, a->dqkv, a->datty, qkv, att, B, T)) return -1;
-        if (linear_backward(m, l, 0, a->dln, g->qkvw + l * C * 3 * C, g->qkvb + l * 3 * C, a->dqkv, ln1, BT))
+        if (linear_backward(m, l, 0, a->dln, g->qkvw + l * C * 3 * C, g->qkvb + l * 3 * C, a->dqkv, ln1,
+                            a16 ? a16->ln1 + o1 : NULL, BT))
             return -1;
         layernorm_backward(m, dres, g->ln1w + l * C, g->ln1b + l * C, a->dln, res, p->ln1w + l * C,
                            a->ln1_mean + l * BT, a->ln1_rstd + l * BT, BT, C);

@@ -13,13 +13,13 @@
 
 // ---- matmul
 
-int gpt2_matmul(const gpt2_model *m, float *c, size_t ldc, gemm_view a, gemm_view b,
+int gpt2_matmul(const gpt2_model *m, float *c, size_t ldc, w2s_dtype a_dtype, gemm_view a, gemm_view b,
                 const gemm_packed_b *pb, size_t M, size_t N, size_t K, const float *bias,
                 bool accumulate) {
     gemm_type type = m->opt.precision == GPT2_BF16 ? GEMM_BF16 : GEMM_F32;
     gemm_args g = {
         .M = M, .N = N, .K = K,
-        .a_dtype = W2S_DTYPE_F32, .a = a,
+        .a_dtype = a_dtype, .a = a,
         .b_packed = pb,
         .b_dtype = W2S_DTYPE_F32, .b = b,
         .c_dtype = W2S_DTYPE_F32, .c = c, .ldc = ldc,
@@ -30,26 +30,43 @@ int gpt2_matmul(const gpt2_model *m, float *c, size_t ldc, gemm_view a, gemm_vie
 }
 
 // y[BT, N] = x[BT, K] · W[K, N] + bias for block weight `which` of layer l (W row-major
-// [in, out]: HF Conv1D); += if accumulate.
-static int linear(gpt2_model *m, size_t l, int which, float *y, const float *x, const float *bias,
-                  size_t BT, bool accumulate) {
+// [in, out]: HF Conv1D); += if accumulate. x16, if not NULL, is x's bf16 copy (read instead).
+static int linear(gpt2_model *m, size_t l, int which, float *y, const float *x, const w2s_bf16 *x16,
+                  const float *bias, size_t BT, bool accumulate) {
     size_t K, N;
     const float *w = gpt2_block_weight(m, l, which, &K, &N);
-    return gpt2_matmul(m, y, N, (gemm_view){x, (ptrdiff_t)K, 1}, (gemm_view){w, (ptrdiff_t)N, 1},
+    gemm_view a = x16 ? (gemm_view){x16, (ptrdiff_t)K, 1} : (gemm_view){x, (ptrdiff_t)K, 1};
+    return gpt2_matmul(m, y, N, x16 ? W2S_DTYPE_BF16 : W2S_DTYPE_F32, a, (gemm_view){w, (ptrdiff_t)N, 1},
                        gpt2_repack(m, l, which, false), BT, N, K, bias, accumulate);
+}
+
+// The bf16 copy of block activation `base` (an (L, B, T, width) tensor of acts16) at layer l, or
+// NULL on the fp32 path.
+static w2s_bf16 *act16(const gpt2_model *m, w2s_bf16 *base, size_t l, size_t BT, size_t width) {
+    return m->acts16 ? base + l * BT * width : NULL;
+}
+
+// y16[r] = bf16(y[r]) for `rows` rows of n (parallel).
+static void to_bf16_rows(const gpt2_model *m, w2s_bf16 *y16, const float *y, size_t rows, size_t n) {
+    const convert_kernels *ck = m->acts16->ck;
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < rows; r++) ck->f32_to_bf16(y16 + r * n, y + r * n, n);
 }
 
 // ---- layers
 
-static void layernorm_rows(const gpt2_model *m, float *y, float *mean, float *rstd, const float *x,
-                           const float *w, const float *b, size_t rows, size_t C) {
+// y16, if not NULL, also gets y in bf16 (each row converted while in cache).
+static void layernorm_rows(const gpt2_model *m, float *y, w2s_bf16 *y16, float *mean, float *rstd,
+                           const float *x, const float *w, const float *b, size_t rows, size_t C) {
     const rowops_kernels *rk = m->rk;
     float eps = m->cfg.ln_eps;
     double pt = prof_begin();
 #pragma omp parallel for schedule(static)
-    for (size_t r = 0; r < rows; r++)
+    for (size_t r = 0; r < rows; r++) {
         rk->layernorm_fwd(y + r * C, mean ? mean + r : NULL, rstd ? rstd + r : NULL, x + r * C, w, b,
                           C, eps);
+        if (y16) m->acts16->ck->f32_to_bf16(y16 + r * C, y + r * C, C);
+    }
     prof_end(PROF_LAYERNORM, pt);
 }
 
@@ -80,7 +97,7 @@ static void cls_head_forward(gpt2_model *m, size_t B, size_t T) {
 static int lm_head_forward(gpt2_model *m, size_t B, size_t T) {
     size_t C = m->cfg.n_embd, VO = m->lm_vocab, BT = B * T;
     const float *w = m->opt.lm_mode == GPT2_LM_TIED ? m->params.wte : m->params.lm_head;
-    if (gpt2_matmul(m, m->acts.lm_logits, VO, (gemm_view){m->acts.lnf, (ptrdiff_t)C, 1},
+    if (gpt2_matmul(m, m->acts.lm_logits, VO, W2S_DTYPE_F32, (gemm_view){m->acts.lnf, (ptrdiff_t)C, 1},
                     (gemm_view){w, 1, (ptrdiff_t)C}, NULL, BT, VO, C, NULL, false))
         return -1;
     float *row_loss = m->acts.dres;  // (BT) scratch: per-row losses, summed in order below
@@ -171,28 +188,42 @@ int gpt2_forward(gpt2_model *m, const int32_t *tokens, const int32_t *lengths, s
         float *fch = a->fch + l * BT * 4 * C, *fch_gelu = a->fch_gelu + l * BT * 4 * C;
         float *res3 = a->res3 + l * BT * C;
 
-        layernorm_rows(m, ln1, a->ln1_mean + l * BT, a->ln1_rstd + l * BT, res, p->ln1w + l * C,
+        struct gpt2_acts16 *a16 = m->acts16;
+        w2s_bf16 *ln1_16 = a16 ? act16(m, a16->ln1, l, BT, C) : NULL;
+        w2s_bf16 *atty16 = a16 ? act16(m, a16->atty, l, BT, C) : NULL;
+        w2s_bf16 *ln2_16 = a16 ? act16(m, a16->ln2, l, BT, C) : NULL;
+        w2s_bf16 *fchg16 = a16 ? act16(m, a16->fch_gelu, l, BT, 4 * C) : NULL;
+
+        layernorm_rows(m, ln1, ln1_16, a->ln1_mean + l * BT, a->ln1_rstd + l * BT, res, p->ln1w + l * C,
                        p->ln1b + l * C, BT, C);
-        if (linear(m, l, 0, qkv, ln1, p->qkvb + l * 3 * C, BT, false))
+        if (linear(m, l, 0, qkv, ln1, ln1_16, p->qkvb + l * 3 * C, BT, false))
             return -1;
         if (gpt2_attention_forward(m, atty, att, qkv, B, T)) return -1;
+        if (atty16) {
+            pt = prof_begin();
+            to_bf16_rows(m, atty16, atty, BT, C);
+            prof_end(PROF_ATTENTION, pt);
+        }
         copy_rows(res2, res, BT * C);
-        if (linear(m, l, 1, res2, atty, p->attprojb + l * C, BT, true))
+        if (linear(m, l, 1, res2, atty, atty16, p->attprojb + l * C, BT, true))
             return -1;
-        layernorm_rows(m, ln2, a->ln2_mean + l * BT, a->ln2_rstd + l * BT, res2, p->ln2w + l * C,
+        layernorm_rows(m, ln2, ln2_16, a->ln2_mean + l * BT, a->ln2_rstd + l * BT, res2, p->ln2w + l * C,
                        p->ln2b + l * C, BT, C);
-        if (linear(m, l, 2, fch, ln2, p->fcb + l * 4 * C, BT, false))
+        if (linear(m, l, 2, fch, ln2, ln2_16, p->fcb + l * 4 * C, BT, false))
             return -1;
         const rowops_kernels *rk = m->rk;
         pt = prof_begin();
 #pragma omp parallel for schedule(static)
-        for (size_t r = 0; r < BT; r++) rk->gelu_fwd(fch_gelu + r * 4 * C, fch + r * 4 * C, 4 * C);
+        for (size_t r = 0; r < BT; r++) {
+            rk->gelu_fwd(fch_gelu + r * 4 * C, fch + r * 4 * C, 4 * C);
+            if (fchg16) a16->ck->f32_to_bf16(fchg16 + r * 4 * C, fch_gelu + r * 4 * C, 4 * C);
+        }
         prof_end(PROF_GELU, pt);
         copy_rows(res3, res2, BT * C);
-        if (linear(m, l, 3, res3, fch_gelu, p->fcprojb + l * C, BT, true))
+        if (linear(m, l, 3, res3, fch_gelu, fchg16, p->fcprojb + l * C, BT, true))
             return -1;
     }
-    layernorm_rows(m, a->lnf, a->lnf_mean, a->lnf_rstd, a->res3 + (L - 1) * BT * C, p->lnfw, p->lnfb,
+    layernorm_rows(m, a->lnf, NULL, a->lnf_mean, a->lnf_rstd, a->res3 + (L - 1) * BT * C, p->lnfw, p->lnfb,
                    BT, C);
     if (m->cfg.n_classes) cls_head_forward(m, B, T);
     if (m->have_targets && lm_head_forward(m, B, T)) return -1;
