@@ -93,6 +93,48 @@ assert meta["w2s_lm_head"] == "tied", meta
 print("minibatch accumulation ok")
 PY
 
+# ---- the loss is Hugging Face's (labels = input_ids): checked against an independent float64
+# PyTorch forward of each sequence alone, unpadded. One fp32 step over all 12 sequences of
+# lengths 2..20 reports the initial model's mean cross-entropy over every real next token; an
+# unmasked pad or a shifted target would move it by far more than LOSS_TOL.
+head -12 data.jsonl > small.jsonl
+"$W2S_BIN" pretrain --init m.safetensors --data small.jsonl --out ref.safetensors --batch 12 --steps 1 \
+  --precision fp32 --quiet > ref.json
+/usr/bin/python3 - <<'PY'
+import json, math, torch
+from st import load
+LOSS_TOL = 1e-4  # fp32 forward (w2s) vs float64 (here): ~1e-6 relative measured
+w, meta = load("m.safetensors")
+cfg = json.loads(meta["w2s_config"])
+p = {k.removeprefix("transformer."): torch.tensor(v, dtype=torch.float64) for k, v in w.items()}
+L, C, NH, V, P = cfg["n_layer"], cfg["n_embd"], cfg["n_head"], cfg["vocab_size"], cfg["n_positions"]
+shape = lambda k, *s: p[k].reshape(*s)
+def forward(ids):
+    T = len(ids)
+    x = shape("wte.weight", V, C)[torch.tensor(ids)] + shape("wpe.weight", P, C)[:T]
+    ln = lambda v, n: torch.nn.functional.layer_norm(v, (C,), p[n + ".weight"], p[n + ".bias"], 1e-5)
+    mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
+    for i in range(L):
+        g = lambda n, *s: p[f"h.{i}.{n}"].reshape(*s)
+        q, k, v = (ln(x, f"h.{i}.ln_1") @ g("attn.c_attn.weight", C, 3 * C) + g("attn.c_attn.bias", 3 * C)).split(C, 1)
+        q, k, v = [t.view(T, NH, C // NH).transpose(0, 1) for t in (q, k, v)]
+        att = ((q @ k.transpose(-1, -2)) / math.sqrt(C // NH)).masked_fill(~mask, float("-inf")).softmax(-1)
+        x = x + (att @ v).transpose(0, 1).reshape(T, C) @ g("attn.c_proj.weight", C, C) + g("attn.c_proj.bias", C)
+        h = ln(x, f"h.{i}.ln_2") @ g("mlp.c_fc.weight", C, 4 * C) + g("mlp.c_fc.bias", 4 * C)
+        h = 0.5 * h * (1 + torch.tanh(math.sqrt(2 / math.pi) * (h + 0.044715 * h ** 3)))
+        x = x + h @ g("mlp.c_proj.weight", 4 * C, C) + g("mlp.c_proj.bias", C)
+    return ln(x, "ln_f") @ shape("wte.weight", V, C).T  # tied LM head
+total, count = 0.0, 0
+for line in open("small.jsonl"):
+    ids = json.loads(line)["input_ids"]
+    logits = forward(ids)
+    total += torch.nn.functional.cross_entropy(logits[:-1], torch.tensor(ids[1:]), reduction="sum").item()
+    count += len(ids) - 1
+want, got = total / count, json.load(open("ref.json"))["train_loss"]
+assert abs(got - want) < LOSS_TOL, (got, want)
+print(f"first-step loss {got:.6f} = PyTorch {want:.6f}")
+PY
+
 # ---- the output is a model the other commands load
 "$FIX" data cls.jsonl 64 64 3
 "$W2S_BIN" train --model m.safetensors --data cls.jsonl --out cls.safetensors --epochs 1 --batch 16 --quiet > train.json
