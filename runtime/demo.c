@@ -16,6 +16,7 @@
 #include "pretrain.h"
 #include "probe.h"
 #include "progress.h"
+#include "protocol_pipeline.h"
 #include "rng.h"
 #include "safetensors.h"
 
@@ -264,15 +265,15 @@ static int train_probe(probe_head *h, loss_kind loss, uint64_t seed, size_t epoc
     return probe_train(h, &pc, x, y, n) == 0 ? probe_accuracy(h, x_test, y_test, n_test, acc) : -1;
 }
 
-// Plans the label/train split for the transfer: the weak int8 forward (2·P·T per example)
-// against the students' probe steps; a one-core machine gets the sequential plan.
-static int transfer_plan(const demo_config *c, const demo_data *d, const gpt2_int8 *weak, placement *plan) {
+// Plans the transfer as `w2s run` does (transfer_plan): the weak int8 forward (2·P·T per
+// example) against the students' probe steps, split across cores or interleaved.
+static int plan_transfer(const demo_config *c, const demo_data *d, const gpt2_int8 *weak, placement *plan) {
     const gpt2_config *w = gpt2_int8_config(weak);
     double weak_params = (double)w->n_layer * 12.0 * (double)(w->n_embd * w->n_embd);
     placement_request req = {.label_cost = placement_cost_label(weak_params, DEMO_T),
                              .train_cost = placement_cost_train((double)strong_recipe.cfg.n_embd * 2, 1.0),
                              .sequential = !c->pipelined};
-    return placement_plan(d->topo, &req, plan);
+    return transfer_plan(d->topo, &req, plan, NULL);
 }
 
 // The weak-label transfer of one seed: int8 labels of B streamed into the two students.
@@ -280,7 +281,7 @@ static int transfer_students(const demo_config *c, const demo_data *d, gpt2_int8
                              const size_t *rows, const float *xbs, size_t half, uint64_t seed, size_t epochs,
                              probe_head students[DEMO_STUDENTS], float *weak_soft, demo_seed_result *res) {
     placement plan;
-    if (transfer_plan(c, d, weak, &plan) != 0) return w2s_error_wrap("planning the weak-label transfer");
+    if (plan_transfer(c, d, weak, &plan) != 0) return w2s_error_wrap("planning the weak-label transfer");
     demo_transfer t = {.weak = weak, .weak_head = weak_head, .tokens = d->probe_tokens, .rows = rows, .n = half,
                        .T = DEMO_T, .x_strong = xbs, .weak_soft = weak_soft, .pipelined = !plan.sequential,
                        .topo = d->topo, .plan = &plan};

@@ -11,7 +11,7 @@
 typedef struct {
     demo_transfer *t;
     probe_trainer *tr[DEMO_STUDENTS];
-    double t0, label_busy, train_busy, first_step;
+    double t0, label_t0, label_busy, train_busy, first_step; // label_t0: the first label batch's start
     size_t label_batches, received;
 } transfer_state;
 
@@ -26,6 +26,7 @@ static int label_batch(transfer_state *s, size_t s0, size_t nb, float *labels) {
         lens[r] = t->T;
     }
     double t0 = progress_now();
+    if (s->label_batches == 0) s->label_t0 = t0; // read by the trainer only after that batch's slot
     int rc = gpt2_int8_forward(t->weak, seqs, lens, nb, NULL);
     if (rc == 0) rc = probe_predict(t->weak_head, gpt2_int8_features(t->weak), nb, labels);
     s->label_busy += progress_now() - t0;
@@ -36,7 +37,7 @@ static int label_batch(transfer_state *s, size_t s0, size_t nb, float *labels) {
 // One optimizer step of every student on examples idx[0..nb) (whose labels have arrived).
 static int students_step(transfer_state *s, const size_t *idx, size_t nb) {
     double t0 = progress_now();
-    if (s->received == 0) s->first_step = t0 - s->t0;
+    if (s->received == 0) s->first_step = t0 - s->label_t0;
     for (int k = 0; k < DEMO_STUDENTS; k++)
         if (probe_trainer_step(s->tr[k], s->t->x_strong, s->t->weak_soft, idx, nb) != 0) return -1;
     s->received += nb;
@@ -90,6 +91,20 @@ static int train_body(pipeline *p, void *arg) {
     return students_finish(s);
 }
 
+// Interleaved plan: each batch labeled on the caller's threads just before the students' step.
+static int run_interleaved(transfer_state *s) {
+    demo_transfer *t = s->t;
+    const size_t B = t->student_cfg[0].batch;
+    size_t idx[64];
+    for (size_t s0 = 0; s0 < t->n; s0 += B) {
+        size_t nb = t->n - s0 < B ? t->n - s0 : B;
+        if (label_batch(s, s0, nb, t->weak_soft + s0 * 2) != 0) return -1;
+        for (size_t r = 0; r < nb; r++) idx[r] = s0 + r;
+        if (students_step(s, idx, nb) != 0) return -1;
+    }
+    return students_finish(s);
+}
+
 // Labels everything, then trains: the same batches in the same order as the pipeline.
 static int run_sequential(transfer_state *s) {
     demo_transfer *t = s->t;
@@ -117,7 +132,9 @@ int demo_transfer_run(demo_transfer *t, demo_transfer_stats *st) {
     for (int k = 0; k < DEMO_STUDENTS && rc == 0; k++)
         if (!(s.tr[k] = probe_trainer_create(t->students[k], &t->student_cfg[k], t->n))) rc = -1;
     s.t0 = progress_now();
-    if (rc == 0 && t->pipelined) {
+    if (rc == 0 && t->pipelined && t->plan->interleaved) {
+        rc = run_interleaved(&s);
+    } else if (rc == 0 && t->pipelined) {
         stages_config sc = {.topo = t->topo, .plan = t->plan, .bind = true, .slots = 4,
                             .max_b = t->student_cfg[0].batch, .max_t = 1, .max_k = 2,
                             .label = label_body, .train = train_body, .label_arg = &s, .train_arg = &s};

@@ -1,7 +1,8 @@
 // demo_transfer.h — the demo's weak-label transfer: the int8 weak body (+ its probe) labels
 // split B batch by batch on the label team while the two strong students (xent, logconf)
-// step on each batch as it arrives on the train team (stages_run, DESIGN.md §1), or one after
-// the other with pipelined = false. Both orders give bit-identical labels and students: the
+// step on each batch as it arrives on the train team (stages_run, DESIGN.md §1); with an
+// interleaved plan the caller's threads label each batch just before the students' step; or
+// one after the other with pipelined = false. Both orders give bit-identical labels and students: the
 // int8 graph is batch-independent and a student's first epoch visits B in labeling order.
 #ifndef W2S_RUNTIME_DEMO_TRANSFER_H
 #define W2S_RUNTIME_DEMO_TRANSFER_H
@@ -28,14 +29,14 @@ typedef struct {
     float *weak_soft;                 // (n, 2) out: the weak soft labels of B
     bool pipelined;
     const topology *topo;             // pipelined only
-    const placement *plan;            // pipelined only: a two-stage plan
+    const placement *plan;            // pipelined only: a split or interleaved plan (transfer_plan)
 } demo_transfer;
 
 typedef struct {
     double wall_s;        // labeling + students' first epoch ... to the end of all epochs
     double label_busy_s;  // time inside the int8 forward + weak probe
     double train_busy_s;  // time inside student steps
-    double first_step_s;  // from the start to the students' first step
+    double first_step_s;  // from the first label batch's start to the students' first step
     size_t label_batches;
 } demo_transfer_stats;
 

@@ -219,9 +219,18 @@ int placement_plan(const topology *t, const placement_request *req, placement *o
     for (int i = 0; i < t->n_nodes; i++)
         if (t->nodes[i].n_cores > 0) cpu_nodes[m++] = i;
 
-    if (r.sequential || (!overrides && t->n_cores < 2)) {
-        out->sequential = true;
-        snprintf(out->rule, sizeof out->rule, "%s", r.sequential ? "sequential" : "sequential (only 1 core)");
+    if (r.interleaved && (overrides || r.sequential)) {
+        rc = W2S_FAIL("an interleaved plan gives both stages every core: it takes no core counts, cpusets or "
+                      "sequential flag");
+        goto done;
+    }
+    if (r.interleaved || r.sequential || (!overrides && t->n_cores < 2)) {
+        out->sequential = !r.interleaved;
+        out->interleaved = r.interleaved;
+        snprintf(out->rule, sizeof out->rule, "%s",
+                 r.interleaved  ? "interleaved (every core, stages taking turns)"
+                 : r.sequential ? "sequential"
+                                : "sequential (only 1 core)");
         for (int c = 0; c < t->n_cores; c++) {
             draft_add_core(t, &label, c, r.use_smt);
             draft_add_core(t, &train, c, r.use_smt);
@@ -241,7 +250,7 @@ int placement_plan(const topology *t, const placement_request *req, placement *o
     if (rc == 0) rc = stage_finish(t, &train, &out->stage[PLACEMENT_TRAIN]);
     if (rc == 0) {
         out->ring_node = out->stage[PLACEMENT_TRAIN].main_node;
-        if (!out->sequential) {
+        if (!out->sequential && !out->interleaved) {
             double tl = a / out->stage[PLACEMENT_LABEL].n_cores, tt = b / out->stage[PLACEMENT_TRAIN].n_cores;
             out->imbalance = tl > tt ? tl / tt : tt / tl;
         }
@@ -267,7 +276,7 @@ static void print_stage(FILE *f, const char *name, const placement_stage *s) {
 
 void placement_print(FILE *f, const placement *p) {
     fprintf(f, "placement: %s", p->rule);
-    if (!p->sequential) fprintf(f, ", imbalance %.2f", p->imbalance);
+    if (!p->sequential && !p->interleaved) fprintf(f, ", imbalance %.2f", p->imbalance);
     fprintf(f, "\n");
     print_stage(f, "label:", &p->stage[PLACEMENT_LABEL]);
     print_stage(f, "train:", &p->stage[PLACEMENT_TRAIN]);

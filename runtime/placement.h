@@ -15,6 +15,10 @@
 //     max(label_cost / n, train_cost / (N - n)); ties give the trainer more. The labeler takes
 //     the first n cores, the trainer the last N - n (1 core each on a 2-core machine).
 //   - Fewer than 2 cores: the sequential plan (a pipeline would only time-slice one core).
+// Interleaved plan (`interleaved`): both stages get every core and take turns on them, the
+// labeler making each optimizer step's labels just before the step needs them. For machines
+// where a core split would idle cores (a cheap labeler still holds a whole core): labels
+// still go to the trainer in memory, and its first step comes after one label batch.
 // Overrides: label_cores / train_cores (counts; the unspecified one gets the rest; the labeler
 // fills cores from the front, the trainer from the back) or explicit PU lists in hwloc list
 // syntax ("0-3,8", one thread per listed PU, SMT siblings included if listed); a stage without
@@ -47,6 +51,7 @@ typedef struct placement_request {
     const char *label_cpuset;      // explicit PU list ("0-3,8"), NULL = automatic
     const char *train_cpuset;
     bool sequential;               // plan the sequential schedule instead of the pipeline
+    bool interleaved;              // plan the interleaved schedule (overrides are then errors)
     bool use_smt;                  // one thread per PU instead of one per core
 } placement_request;
 
@@ -62,8 +67,10 @@ typedef struct placement_stage {
 typedef struct placement {
     placement_stage stage[PLACEMENT_STAGES]; // [PLACEMENT_LABEL], [PLACEMENT_TRAIN]
     bool sequential;
+    bool interleaved;     // both stages on every core, taking turns
     unsigned ring_node;   // OS index of the NUMA node for the ring's slots (trainer's main node)
-    double imbalance;     // max/min of cost/threads over the two stages (1 = balanced); 0 if sequential
+    double imbalance;     // max/min of cost/threads over the two stages (1 = balanced); 0 if
+                          // sequential or interleaved
     char rule[96];        // which rule decided: "whole NUMA nodes", "cores by cost", "override", ...
 } placement;
 

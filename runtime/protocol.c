@@ -478,9 +478,10 @@ static int student_train(void *arg, transfer_ready_fn ready, void *feed) {
 }
 
 // Labels train2 while `s0` (the first student) trains on the arriving labels, then writes the
-// labels like run_label_step; *labels_done and *student_done say what was done. When there is
-// nothing to overlap (the labels or the student are reused) or the plan has no room for two
-// stages, the rest is left to the sequential steps.
+// labels like run_label_step; *labels_done and *student_done say what was done. The plan is
+// transfer_plan's: a core split, or the stages taking turns on every core when a split would
+// idle one. When there is nothing to overlap (the labels or the student are reused), the rest
+// is left to the sequential steps.
 static int run_pipelined(const run_ctx *x, uint64_t seed, const dataset_split *sp, gpt2_model *weak, uint64_t key,
                          float *soft, int32_t *hard, train_step *s0, results_seed *r, bool *labels_done,
                          bool *student_done) {
@@ -500,20 +501,9 @@ static int run_pipelined(const run_ctx *x, uint64_t seed, const dataset_split *s
     placement plan;
     placement_request req = transfer_placement_request(transfer_param_count(&x->cw), transfer_param_count(&x->cs),
                                                        c->label_cores, c->train_cores);
-    if (placement_plan(topo, &req, &plan) != 0) {
+    if (transfer_plan(topo, &req, &plan, NULL) != 0) {
         topology_destroy(topo);
         return w2s_error_wrap("--label-cores / --train-cores");
-    }
-    double gain = transfer_plan_gain(&plan, &req);
-    bool chosen = c->label_cores || c->train_cores;
-    if (plan.sequential || (!chosen && gain < TRANSFER_MIN_GAIN)) {
-        if (!c->quiet)
-            fprintf(stderr, "seed %" PRIu64 " pipeline: off, labels first (%s on %d core%s: estimated "
-                    "pipelined/sequential time %.2f; --label-cores/--train-cores force a split)\n", seed,
-                    plan.rule, topo->n_cores, topo->n_cores == 1 ? "" : "s", gain > 0 ? 1 / gain : INFINITY);
-        placement_free(&plan);
-        topology_destroy(topo);
-        return 0;
     }
     gpt2_model *m = labeling_model(x, seed, weak);
     const size_t B = c->batch < n ? c->batch : n;
@@ -536,9 +526,10 @@ static int run_pipelined(const run_ctx *x, uint64_t seed, const dataset_split *s
         r->label_s = st.label_busy_s;
         r->label_examples_per_s = st.label_busy_s > 0 ? (double)n / st.label_busy_s : NAN;
         if (!c->quiet)
-            fprintf(stderr, "seed %" PRIu64 " labels: %zu examples in %.1f s, pipelined with %s (label %d thread%s, "
-                    "train %d; wall %.1f s, label busy %.1f s, train busy %.1f s, first step after %.2f s)\n",
-                    seed, n, st.label_busy_s, s0->name, st.label_threads, st.label_threads == 1 ? "" : "s",
+            fprintf(stderr, "seed %" PRIu64 " labels: %zu examples in %.1f s, pipelined with %s (%s: label %d "
+                    "thread%s, train %d; wall %.1f s, label busy %.1f s, train busy %.1f s, first step %.2f s after "
+                    "the labeler's start)\n",
+                    seed, n, st.label_busy_s, s0->name, plan.rule, st.label_threads, st.label_threads == 1 ? "" : "s",
                     st.train_threads, st.wall_s, st.label_busy_s, st.train_busy_s, st.first_step_s);
     }
     s0->ready = NULL;

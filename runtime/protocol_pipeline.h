@@ -1,8 +1,10 @@
 // protocol_pipeline.h — the label→student transfer of `w2s run` (DESIGN.md §1, §7), pipelined:
 // the weak labeler fills ring slots (token ids, lengths, soft labels, example indices) on the
 // label team's cores while the first student trains on the train team's cores, each step
-// waiting only for the labels it reads. Also the sequential transfer (label all, then train),
-// so `w2s bench pipeline` and `--no-pipeline` run the same two bodies one after the other.
+// waiting only for the labels it reads; or, with an interleaved plan (few cores, where a split
+// would idle one), both on every core, each step's labels made just before it. Also the
+// sequential transfer (label all, then train), so `w2s bench pipeline` and `--no-pipeline`
+// run the same two bodies one after the other.
 // Not the trainer or the labeler (it drives them) and it writes no files.
 // The one thing to know: slots hold the examples in the trainer's own order (positions
 // 0, 1, ... of idx, `batch` per slot = one optimizer step), and labels are batch-independent
@@ -40,7 +42,7 @@ typedef struct transfer_config {
     void *train_arg;
     // Pipelined only:
     const topology *topo;
-    const placement *plan;     // a pipeline plan (placement_plan, not sequential)
+    const placement *plan;     // a pipeline plan (transfer_plan: split or time-shared, not sequential)
     bool bind;                 // bind the teams (topo->this_system)
     size_t slots;              // ring slots; 0 = 3 (the labeler runs up to two steps ahead)
 } transfer_config;
@@ -50,14 +52,17 @@ typedef struct transfer_stats {
     double label_busy_s;   // time in the labeler's forwards (and softmax)
     double train_busy_s;   // train callback time minus time waiting for labels
     double train_wait_s;   // time the trainer waited for labels
-    double first_step_s;   // from the start until the student's first step had its labels
+    double startup_s;      // from the start until the labeler began (team start-up, binding)
+    double first_step_s;   // from the labeler's start until the student's first step had its labels
+    double first_label_batch_s; // the first label batch alone (cold: page faults, waking threads)
     double overlap_s;      // label_busy + train_busy - wall (> 0: the stages overlapped)
     size_t label_batches;  // slots labeled
     int label_threads, train_threads;
 } transfer_stats;
 
-// Both stages at once on cfg->plan's teams. 0, or -1 with "label stage: ..." / "train stage:
-// ..." from the stage that failed first.
+// Both stages at once on cfg->plan's teams, or taking turns on the caller's threads when the
+// plan is interleaved. 0, or -1 with "label stage: ..." / "train stage: ..." from the stage
+// that failed first (interleaved: the labeler's or the trainer's own error).
 int transfer_run_pipelined(const transfer_config *cfg, transfer_stats *st);
 
 // Labels everything with labeler_logits on the caller's threads, then calls train(arg, NULL,
@@ -74,10 +79,17 @@ placement_request transfer_placement_request(size_t weak_params, size_t strong_p
 // Cores come in whole units, so on a few cores a cheap labeler still holds a whole core that
 // the sequential schedule would give to training (2 cores, gpt2 -> gpt2-medium: 0.56).
 double transfer_plan_gain(const placement *plan, const placement_request *req);
-// Below this gain `w2s run` labels first (unless the cores were given): the pipeline would
-// idle cores longer than it saves. 0.95, not 1: smaller teams scale better than the estimate
-// assumes, and the first student step comes early.
+// Below this gain a core split would idle cores longer than it saves, and `w2s run` time-shares
+// every core instead (unless the cores were given). 0.95, not 1: smaller teams scale better
+// than the estimate assumes.
 #define TRANSFER_MIN_GAIN 0.95
+
+// The plan `w2s run`, the demo and `w2s bench pipeline` use: placement_plan(req); when that
+// is a cost split with gain < TRANSFER_MIN_GAIN, or sequential only for lack of cores, and the
+// request names no cores and no sequential schedule, the time-shared plan instead. *gain (may
+// be NULL) receives the split's estimated gain (0 when none was planned). 0 or -1 with the
+// error set; free the plan with placement_free.
+int transfer_plan(const topology *t, const placement_request *req, placement *out, double *gain);
 
 // Parameters of a config (embeddings, blocks, final LayerNorm, classification head).
 size_t transfer_param_count(const gpt2_config *cfg);
