@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,7 @@ typedef struct {
     size_t soft_len_line;  // line that fixed soft_len
     int32_t max_label;     // largest hard_label seen (-1 if none)
     size_t max_label_line;
+    bool line_reported;    // the current line's error already names PATH:LINE (bad_line)
 } loader;
 
 // Reports an invalid line. Returns 0 when the line is to be skipped (skip_bad) and -1 when
@@ -68,7 +70,10 @@ static int bad_line(loader *L, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    if (!L->opt->skip_bad) return W2S_FAIL("%s:%zu: %s", L->path, L->line_no, what);
+    if (!L->opt->skip_bad) {
+        L->line_reported = true;
+        return W2S_FAIL("%s:%zu: %s", L->path, L->line_no, what);
+    }
     if (L->stats.n_bad++ == 0)
         snprintf(L->stats.first_bad, sizeof L->stats.first_bad, "%s:%zu: %s", L->path, L->line_no,
                  what);
@@ -418,7 +423,11 @@ int dataset_load(dataset *ds, const char *path, const dataset_options *opts) {
             L.stats.n_blank++;
             continue;
         }
-        if (take_line(&L, text, len)) goto fail;
+        L.line_reported = false;
+        if (take_line(&L, text, len)) {
+            if (!L.line_reported) w2s_error_wrap("%s:%zu", path, L.line_no); // out of memory: say where
+            goto fail;
+        }
     }
     if (rc < 0) {
         w2s_error_wrap("%s:%zu", path, L.line_no + 1);

@@ -56,7 +56,7 @@ limited() { (ulimit -v "$MEM_KB"; exec "$@"); }
 $CHECK check ref
 
 # ---- memory
-expect_error "$OOM" limited "$W2S_BIN" eval --model long --data bigdata.jsonl
+expect_error "bigdata.jsonl:[0-9]*: out of memory" limited "$W2S_BIN" eval --model long --data bigdata.jsonl
 expect_error "$OOM" limited "$W2S_BIN" eval --model big --data data.jsonl
 expect_error "$OOM" limited "$W2S_BIN" run $ARGS --strong big --out mem
 [ ! -e mem ] || $FILES mem --no-tmp || fail "bad files after running out of memory"
