@@ -3,6 +3,7 @@
 
 #include "error.h"
 #include "fileio.h"
+#include "gpt2_checkpoint.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,25 @@ static int load(dataset *ds, const char *path, const gpt2_config *cfg, const cha
 int cli_load_dataset(dataset *ds, const char *path, const gpt2_config *cfg, const char *tok_dir, size_t n_classes,
                      size_t max_ctx, bool truncate, bool keep_raw, tokenizer **tok) {
     return load(ds, path, cfg, tok_dir, n_classes, max_ctx, truncate, keep_raw, true, tok);
+}
+
+int cli_load_model_data(const char *model_path, const char *data, const char *tok_dir, bool model_classes,
+                        size_t max_ctx, bool truncate, bool keep_raw, gpt2_config *cfg, dataset *ds, tokenizer **tok,
+                        size_t *max_len) {
+    *tok = NULL;
+    *max_len = 1;
+    if (gpt2_checkpoint_config(model_path, cfg) != 0) return -1;
+    struct stat st;
+    if (!tok_dir && stat(model_path, &st) == 0 && S_ISDIR(st.st_mode)) tok_dir = model_path;
+    if (cli_load_dataset(ds, data, cfg, tok_dir, model_classes ? cfg->n_classes : 0, max_ctx, truncate, keep_raw,
+                         tok) != 0)
+        return -1;
+    for (size_t i = 0; i < ds->n; i++) {
+        size_t len;
+        dataset_tokens(ds, i, &len);
+        if (len > *max_len) *max_len = len;
+    }
+    return 0;
 }
 
 int cli_load_sequences(dataset *ds, const char *path, const gpt2_config *cfg, const char *tok_dir, size_t max_ctx,

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -64,22 +63,15 @@ int cmd_eval(int argc, char **argv) {
     }
     if (threads) omp_set_num_threads((int)threads);
     gpt2_config cfg;
-    if (gpt2_checkpoint_config(model_path, &cfg) != 0) return cli_fail("eval", NULL);
-    struct stat st;
-    if (!tok_dir && stat(model_path, &st) == 0 && S_ISDIR(st.st_mode)) tok_dir = model_path;
     dataset ds = {0};
     tokenizer *tok = NULL;
     gpt2_model *m = NULL;
     float *logits = NULL;
     int32_t *hard = NULL;
+    size_t max_len;
     // A trained checkpoint fixes the class count; an HF directory without a head takes the data's.
-    int rc = cli_load_dataset(&ds, data, &cfg, tok_dir, cfg.n_classes, max_ctx, truncate, pred != NULL, &tok);
-    size_t max_len = 1;
-    for (size_t i = 0; !rc && i < ds.n; i++) {
-        size_t len;
-        dataset_tokens(&ds, i, &len);
-        if (len > max_len) max_len = len;
-    }
+    int rc = cli_load_model_data(model_path, data, tok_dir, true, max_ctx, truncate, pred != NULL, &cfg, &ds, &tok,
+                                 &max_len);
     if (!rc) {
         gpt2_options opt = {.max_batch = minibatch, .max_seq = max_len, .lm_mode = GPT2_LM_NONE, .precision = prec};
         m = gpt2_checkpoint_load(model_path, &opt, (long)ds.n_classes);

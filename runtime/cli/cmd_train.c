@@ -92,19 +92,11 @@ int cmd_train(int argc, char **argv) {
     }
     if (threads) omp_set_num_threads((int)threads);
     gpt2_config cfg;
-    if (gpt2_checkpoint_config(model_path, &cfg) != 0) return cli_fail("train", NULL);
-    struct stat st;
-    if (!tok_dir && stat(model_path, &st) == 0 && S_ISDIR(st.st_mode)) tok_dir = model_path;
     dataset ds = {0};
     tokenizer *tok = NULL;
     gpt2_model *m = NULL;
-    int rc = cli_load_dataset(&ds, data, &cfg, tok_dir, 0, max_ctx, truncate, false, &tok);
-    size_t max_len = 1;
-    for (size_t i = 0; !rc && i < ds.n; i++) {
-        size_t len;
-        dataset_tokens(&ds, i, &len);
-        if (len > max_len) max_len = len;
-    }
+    size_t max_len;
+    int rc = cli_load_model_data(model_path, data, tok_dir, false, max_ctx, truncate, false, &cfg, &ds, &tok, &max_len);
     if (!rc) {
         if (!minibatch) minibatch = trainer_auto_minibatch(&cfg, max_len, tc.batch, TRAINER_ACT_BUDGET);
         gpt2_options opt = {.max_batch = minibatch < tc.batch ? minibatch : tc.batch, .max_seq = max_len,
