@@ -280,5 +280,6 @@ void placement_print(FILE *f, const placement *p) {
     fprintf(f, "\n");
     print_stage(f, "label:", &p->stage[PLACEMENT_LABEL]);
     print_stage(f, "train:", &p->stage[PLACEMENT_TRAIN]);
-    fprintf(f, "  ring slots on node %u\n", p->ring_node);
+    if (p->interleaved) fprintf(f, "  no ring: each batch's labels go straight to the trainer\n");
+    else fprintf(f, "  ring slots on node %u\n", p->ring_node);
 }

@@ -1,10 +1,15 @@
 // cmd_info.c — `w2s info`: CPU features, the ISA path chosen, threads, library versions,
-// topology and the default placement of the two pipeline stages (equal costs).
+// topology and the placement of the two pipeline stages: for equal costs, or the plan
+// `w2s run` would use for a given weak → strong pair.
 #include "cli.h"
 
 #include "cpu.h"
+#include "error.h"
+#include "gpt2_checkpoint.h"
+#include "hf_config.h"
 #include "peak.h"
 #include "placement.h"
+#include "protocol_pipeline.h"
 #include "team.h"
 #include "topology.h"
 
@@ -49,21 +54,59 @@ static int print_peak(void) {
     return 0;
 }
 
+// A released GPT-2 name ("gpt2-medium") or a model path (checkpoint or HF directory).
+static int model_config(const char *name, gpt2_config *c) {
+    if (hf_config_named(name, c) == 0) return 0;
+    w2s_error_clear();
+    return gpt2_checkpoint_config(name, c);
+}
+
+// The plan `w2s run --weak W --strong S` would use on t (transfer_plan).
+static int print_run_plan(const topology *t, const char *weak, const char *strong) {
+    gpt2_config cw, cs;
+    if (model_config(weak, &cw) != 0 || model_config(strong, &cs) != 0) return -1;
+    size_t pw = transfer_param_count(&cw), ps = transfer_param_count(&cs);
+    placement_request req = transfer_placement_request(pw, ps, 0, 0);
+    placement pl;
+    double gain;
+    if (transfer_plan(t, &req, &pl, &gain) != 0) return -1;
+    printf("w2s run %s -> %s: %.0fM -> %.0fM parameters, per-example cost 2P : 6P = 1 : %.2f, core split's "
+           "estimated gain %.2f (interleaved below %.2f)\n",
+           weak, strong, (double)pw / 1e6, (double)ps / 1e6, req.train_cost / req.label_cost, gain,
+           TRANSFER_MIN_GAIN);
+    placement_print(stdout, &pl);
+    placement_free(&pl);
+    return 0;
+}
+
 int cmd_info(int argc, char **argv) {
     bool peak = false;
+    const char *weak = NULL, *strong = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help")) {
-            printf("usage: w2s info [--peak]\n  Prints the CPU's features, the ISA path kernels use (W2S_ISA=<level>\n"
+            printf("usage: w2s info [--peak] [--weak M --strong M]\n"
+                   "  Prints the CPU's features, the ISA path kernels use (W2S_ISA=<level>\n"
                    "  lowers it), the OpenMP thread count and the versions of the libraries used.\n"
                    "  --peak also measures fp32/bf16/int8 peak throughput (1 core, all cores) and memory\n"
-                   "  bandwidth (a few seconds) and caches them for `w2s profile`.\n");
+                   "  bandwidth (a few seconds) and caches them for `w2s profile`.\n"
+                   "  --weak M --strong M also prints the placement `w2s run` would use for that pair\n"
+                   "  (a released name such as gpt2, gpt2-medium, or a checkpoint / HF directory).\n");
             return 0;
         }
         if (!strcmp(argv[i], "--peak")) {
             peak = true;
             continue;
         }
+        if ((!strcmp(argv[i], "--weak") || !strcmp(argv[i], "--strong")) && i + 1 < argc) {
+            *(argv[i][2] == 'w' ? &weak : &strong) = argv[i + 1];
+            i++;
+            continue;
+        }
         fprintf(stderr, "w2s info: unknown option '%s'\n", argv[i]);
+        return 2;
+    }
+    if ((weak != NULL) != (strong != NULL)) {
+        fprintf(stderr, "w2s info: --weak and --strong go together\n");
         return 2;
     }
     const w2s_cpu_features *f = w2s_cpu();
@@ -89,6 +132,8 @@ int cmd_info(int argc, char **argv) {
         placement_print(stdout, &pl);
         placement_free(&pl);
     }
+    int rc = weak && strong ? print_run_plan(t, weak, strong) : 0;
     topology_destroy(t);
+    if (rc) return cli_fail("info", NULL);
     return peak ? print_peak() : 0;
 }

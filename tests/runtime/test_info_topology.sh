@@ -3,6 +3,9 @@
 # the program once), honours the process affinity (taskset confines placement) and hwloc's
 # HWLOC_SYNTHETIC (a preview of another machine).
 set -eu
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T"
 out=$(env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "$W2S_BIN" info)
 echo "$out"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -22,4 +25,17 @@ syn=$(HWLOC_SYNTHETIC="pack:2 [numa] core:8 pu:2" "$W2S_BIN" info)
 echo "$syn" | grep -q "^topology:  HWLOC_SYNTHETIC=pack:2 \[numa\] core:8 pu:2 (not this machine" || fail "synthetic source: $syn"
 echo "$syn" | grep -q "label: 8 threads on 8 cores, PUs 0,2,4,6,8,10,12,14, memory on node 0" || fail "synthetic placement: $syn"
 echo "$syn" | grep -q "ring slots on node 1" || fail "synthetic ring node: $syn"
+# The plan w2s run would use for a pair: 2 cores cannot split gpt2 -> gpt2-medium without
+# idling one (estimated gain 0.56), 8 can (1 + 7 cores, gain 0.98).
+two=$(HWLOC_SYNTHETIC="pack:1 [numa] core:2 pu:1" "$W2S_BIN" info --weak gpt2 --strong gpt2-medium)
+echo "$two" | grep -q "w2s run gpt2 -> gpt2-medium: 124M -> 355M parameters.* gain 0.56" || fail "pair plan header: $two"
+echo "$two" | grep -q "^placement: interleaved" || fail "2-core pair plan is not interleaved: $two"
+eight=$(HWLOC_SYNTHETIC="pack:1 [numa] core:8 pu:1" "$W2S_BIN" info --weak gpt2 --strong gpt2-medium)
+echo "$eight" | grep -q "gain 0.98" || fail "8-core gain: $eight"
+echo "$eight" | grep -q "label: 1 thread on 1 core, PUs 0," || fail "8-core pair plan: $eight"
+echo "$eight" | grep -q "train: 7 threads on 7 cores, PUs 1-7," || fail "8-core pair plan: $eight"
+"$W2S_BIN" info --weak gpt2 2> half.err > /dev/null && fail "--weak alone accepted"
+grep -q "go together" half.err || fail "--weak alone: $(cat half.err)"
+"$W2S_BIN" info --weak gpt2 --strong /nonexistent 2> bad.err > /dev/null && fail "missing strong model accepted"
+grep -q "/nonexistent" bad.err || fail "missing model not named: $(cat bad.err)"
 echo "ok"
