@@ -141,9 +141,10 @@ const gemm_packed_b *gpt2_repack(gpt2_model *m, size_t l, int which, bool transp
 
 // ---- bf16 activation copies
 
-// Elements of gpt2_acts16 for a (B, T) batch: ln1, atty, ln2 (C each) and fch_gelu (4C) per layer.
+// Elements of gpt2_acts16 for a (B, T) batch: ln1, atty, ln2 (C each) and fch_gelu (4C) per
+// layer, and the dy scratch (4C).
 static size_t acts16_size(const gpt2_model *m, size_t B, size_t T) {
-    return m->cfg.n_layer * B * T * 7 * m->cfg.n_embd;
+    return (m->cfg.n_layer * 7 + 4) * B * T * m->cfg.n_embd;
 }
 
 static int alloc_acts16(gpt2_model *m) {
@@ -285,6 +286,7 @@ void gpt2_layout_acts(gpt2_model *m, size_t B, size_t T) {
         a->atty = a->ln1 + n;
         a->ln2 = a->atty + n;
         a->fch_gelu = a->ln2 + n;
+        a->dy = a->fch_gelu + 4 * n;
     }
 }
 

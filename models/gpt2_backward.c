@@ -38,17 +38,29 @@ static void bias_backward(const gpt2_model *m, float *db, const float *dy, size_
 
 // y = x·W + b with x (BT, K), W (K, N) block weight `which` of layer l:
 //   dx (BT, K) = dy · Wᵀ (overwritten), dW += xᵀ · dy, db += Σ dy.
-// x16, if not NULL, is x's bf16 copy (gpt2_acts16), read instead of x.
+// x16, if not NULL, is x's bf16 copy (gpt2_acts16), read instead of x; on the bf16 path dy is
+// first rounded once into acts16->dy, which both GEMMs then read.
 static int linear_backward(gpt2_model *m, size_t l, int which, float *dx, float *dw, float *db,
                            const float *dy, const float *x, const w2s_bf16 *x16, size_t BT) {
     size_t K, N;
     const float *w = gpt2_block_weight(m, l, which, &K, &N);
-    if (gpt2_matmul(m, dx, K, W2S_DTYPE_F32, (gemm_view){dy, (ptrdiff_t)N, 1}, (gemm_view){w, 1, (ptrdiff_t)N},
+    const w2s_bf16 *dy16 = NULL;
+    if (m->acts16) {
+        const convert_kernels *ck = m->acts16->ck;
+        w2s_bf16 *d = m->acts16->dy;
+        double pt = prof_begin();
+#pragma omp parallel for schedule(static)
+        for (size_t r = 0; r < BT; r++) ck->f32_to_bf16(d + r * N, dy + r * N, N);
+        prof_end(PROF_PACK, pt);  // the profiler's row for operand conversion outside gemm()
+        dy16 = d;
+    }
+    w2s_dtype dyt = dy16 ? W2S_DTYPE_BF16 : W2S_DTYPE_F32;
+    gemm_view dyv = dy16 ? (gemm_view){dy16, (ptrdiff_t)N, 1} : (gemm_view){dy, (ptrdiff_t)N, 1};
+    if (gpt2_matmul(m, dx, K, dyt, dyv, W2S_DTYPE_F32, (gemm_view){w, 1, (ptrdiff_t)N},
                     gpt2_repack(m, l, which, true), BT, K, N, NULL, false))
         return -1;
     gemm_view xt = x16 ? (gemm_view){x16, 1, (ptrdiff_t)K} : (gemm_view){x, 1, (ptrdiff_t)K};
-    if (gpt2_matmul(m, dw, N, x16 ? W2S_DTYPE_BF16 : W2S_DTYPE_F32, xt, (gemm_view){dy, (ptrdiff_t)N, 1}, NULL,
-                    K, N, BT, NULL, true))
+    if (gpt2_matmul(m, dw, N, x16 ? W2S_DTYPE_BF16 : W2S_DTYPE_F32, xt, dyt, dyv, NULL, K, N, BT, NULL, true))
         return -1;
     bias_backward(m, db, dy, BT, N);
     return 0;
@@ -98,10 +110,11 @@ static int lm_head_backward(gpt2_model *m, float *dlnf, float lm_weight, size_t 
     const float *w = tied ? m->params.wte : m->params.lm_head;
     float *dw = tied ? m->grads.wte : m->grads.lm_head;
     if (!m->linear_probe &&
-        gpt2_matmul(m, dlnf, C, W2S_DTYPE_F32, (gemm_view){dlog, (ptrdiff_t)VO, 1}, (gemm_view){w, (ptrdiff_t)C, 1},
+        gpt2_matmul(m, dlnf, C, W2S_DTYPE_F32, (gemm_view){dlog, (ptrdiff_t)VO, 1}, W2S_DTYPE_F32,
+                    (gemm_view){w, (ptrdiff_t)C, 1},
                     NULL, BT, C, VO, NULL, true))
         return -1;
-    return gpt2_matmul(m, dw, C, W2S_DTYPE_F32, (gemm_view){dlog, 1, (ptrdiff_t)VO},
+    return gpt2_matmul(m, dw, C, W2S_DTYPE_F32, (gemm_view){dlog, 1, (ptrdiff_t)VO}, W2S_DTYPE_F32,
                        (gemm_view){m->acts.lnf, (ptrdiff_t)C, 1}, NULL, VO, C, BT, NULL, true);
 }
 

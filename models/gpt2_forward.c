@@ -13,15 +13,15 @@
 
 // ---- matmul
 
-int gpt2_matmul(const gpt2_model *m, float *c, size_t ldc, w2s_dtype a_dtype, gemm_view a, gemm_view b,
-                const gemm_packed_b *pb, size_t M, size_t N, size_t K, const float *bias,
+int gpt2_matmul(const gpt2_model *m, float *c, size_t ldc, w2s_dtype a_dtype, gemm_view a, w2s_dtype b_dtype,
+                gemm_view b, const gemm_packed_b *pb, size_t M, size_t N, size_t K, const float *bias,
                 bool accumulate) {
     gemm_type type = m->opt.precision == GPT2_BF16 ? GEMM_BF16 : GEMM_F32;
     gemm_args g = {
         .M = M, .N = N, .K = K,
         .a_dtype = a_dtype, .a = a,
         .b_packed = pb,
-        .b_dtype = W2S_DTYPE_F32, .b = b,
+        .b_dtype = b_dtype, .b = b,
         .c_dtype = W2S_DTYPE_F32, .c = c, .ldc = ldc,
         .ep = {.bias = bias, .accumulate = accumulate},
     };
@@ -36,7 +36,7 @@ static int linear(gpt2_model *m, size_t l, int which, float *y, const float *x, 
     size_t K, N;
     const float *w = gpt2_block_weight(m, l, which, &K, &N);
     gemm_view a = x16 ? (gemm_view){x16, (ptrdiff_t)K, 1} : (gemm_view){x, (ptrdiff_t)K, 1};
-    return gpt2_matmul(m, y, N, x16 ? W2S_DTYPE_BF16 : W2S_DTYPE_F32, a, (gemm_view){w, (ptrdiff_t)N, 1},
+    return gpt2_matmul(m, y, N, x16 ? W2S_DTYPE_BF16 : W2S_DTYPE_F32, a, W2S_DTYPE_F32, (gemm_view){w, (ptrdiff_t)N, 1},
                        gpt2_repack(m, l, which, false), BT, N, K, bias, accumulate);
 }
 
@@ -98,7 +98,7 @@ static int lm_head_forward(gpt2_model *m, size_t B, size_t T) {
     size_t C = m->cfg.n_embd, VO = m->lm_vocab, BT = B * T;
     const float *w = m->opt.lm_mode == GPT2_LM_TIED ? m->params.wte : m->params.lm_head;
     if (gpt2_matmul(m, m->acts.lm_logits, VO, W2S_DTYPE_F32, (gemm_view){m->acts.lnf, (ptrdiff_t)C, 1},
-                    (gemm_view){w, 1, (ptrdiff_t)C}, NULL, BT, VO, C, NULL, false))
+                    W2S_DTYPE_F32, (gemm_view){w, 1, (ptrdiff_t)C}, NULL, BT, VO, C, NULL, false))
         return -1;
     float *row_loss = m->acts.dres;  // (BT) scratch: per-row losses, summed in order below
     const rowops_kernels *rk = m->rk;

@@ -9,25 +9,27 @@
 #include "convert.h"
 
 // bf16 path: bf16 copies of the four activations that are only ever matmul operands, written by
-// their producers (LayerNorm, attention, GELU) while the rows are in cache. The forward GEMMs
-// read them in place ("direct A", no packing) and the weight gradients pack from them, so each
-// is rounded to bf16 once instead of in every GEMM's packing — the same RNE rounding the GEMM
-// applies to f32 operands, hence bit-identical results. The f32 copies stay (gpt2_acts).
+// their producers (LayerNorm, attention, GELU) while the rows are in cache, and of each linear
+// layer's output gradient in the backward. The GEMMs read them in place ("direct A", no
+// packing) or pack from them cheaply, so each is rounded to bf16 once instead of in every
+// GEMM's packing — the same RNE rounding the GEMM applies to f32 operands, hence bit-identical
+// results. The f32 copies stay (gpt2_acts).
 struct gpt2_acts16 {
     w2s_bf16 *memory;               // one buffer, carved for the current (B, T)
     w2s_bf16 *ln1, *atty, *ln2;     // (L, B, T, C)
     w2s_bf16 *fch_gelu;             // (L, B, T, 4C)
+    w2s_bf16 *dy;                   // (B, T, 4C) backward scratch: one linear's output gradient
     const convert_kernels *ck;
 };
 
 // Points the activation tensors (and the bf16 copies) at the compact layout of a (B, T) batch.
 void gpt2_layout_acts(gpt2_model *m, size_t B, size_t T);
 
-// C[M,N] (=, or += with accumulate) A[M,K] · B[K,N] (+ bias[N]), A a strided view of a_dtype
-// (f32, or bf16 on the bf16 path), B prepacked (pb) or a strided f32 view (pb NULL); C
-// row-major with leading dimension ldc. Returns 0 or -1 (gemm's message, wrapped).
-int gpt2_matmul(const gpt2_model *m, float *c, size_t ldc, w2s_dtype a_dtype, gemm_view a, gemm_view b,
-                const gemm_packed_b *pb, size_t M, size_t N, size_t K, const float *bias,
+// C[M,N] (=, or += with accumulate) A[M,K] · B[K,N] (+ bias[N]), A a strided view of a_dtype,
+// B prepacked (pb) or a strided view of b_dtype (pb NULL); dtypes f32, or bf16 on the bf16
+// path; C row-major with leading dimension ldc. Returns 0 or -1 (gemm's message, wrapped).
+int gpt2_matmul(const gpt2_model *m, float *c, size_t ldc, w2s_dtype a_dtype, gemm_view a, w2s_dtype b_dtype,
+                gemm_view b, const gemm_packed_b *pb, size_t M, size_t N, size_t K, const float *bias,
                 bool accumulate);
 
 // The block weights in wpack order: 0 qkvw (C, 3C), 1 attprojw (C, C), 2 fcw (C, 4C),

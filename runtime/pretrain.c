@@ -177,32 +177,70 @@ done:
     return rc;
 }
 
+// Batch k of an evaluation (sequences [k·B, k·B + nb)) on one worker: forward, then its loss
+// sum, correct captions and features. Runs on one thread.
+static int eval_batch(gpt2_model *r, const int32_t *tokens, const int32_t *targets, const int32_t *len, size_t n,
+                      size_t T, size_t probe_pos, size_t k, double *loss_sum, size_t *correct, float *features) {
+    const size_t B = r->opt.max_batch, VO = r->lm_vocab, C = r->cfg.n_embd, s0 = k * B;
+    size_t nb = n - s0 < B ? n - s0 : B;
+    if (gpt2_forward(r, tokens + s0 * T, len, nb, T, targets + s0 * T) != 0) return -1;
+    *loss_sum = (double)r->lm_loss * (double)nb;
+    *correct = 0;
+    for (size_t b = 0; b < nb; b++) {
+        const float *p = r->acts.lm_logits + (b * T + probe_pos) * VO;
+        size_t best = 0;
+        for (size_t v = 1; v < VO; v++) best = p[v] > p[best] ? v : best;
+        *correct += (int32_t)best == targets[(s0 + b) * T + probe_pos];
+        if (features)
+            memcpy(features + (s0 + b) * C, r->acts.lnf + (b * T + probe_pos) * C, C * sizeof(float));
+    }
+    return 0;
+}
+
+// As pretrain_run, batches go to PRETRAIN_WORKERS models (m and a replica), one thread each:
+// worker w takes batches w, w + workers, ...; the sums then run in batch order, so the result
+// does not depend on the thread count.
 int pretrain_evaluate(gpt2_model *m, const int32_t *tokens, const int32_t *targets, size_t n, size_t T,
                       size_t probe_pos, double *lm_loss, double *probe_acc, float *features) {
-    const size_t B = m->opt.max_batch, VO = m->lm_vocab, C = m->cfg.n_embd;
+    const size_t B = m->opt.max_batch, nbatch = (n + B - 1) / B;
+    size_t workers = nbatch < PRETRAIN_WORKERS ? nbatch : PRETRAIN_WORKERS;
     int32_t *len = malloc(B * sizeof(int32_t));
-    if (!len) return W2S_FAIL("out of memory");
-    for (size_t b = 0; b < B; b++) len[b] = (int32_t)T;
-    double loss_sum = 0;
-    size_t correct = 0;
-    for (size_t s0 = 0; s0 < n; s0 += B) {
-        size_t nb = n - s0 < B ? n - s0 : B;
-        if (gpt2_forward(m, tokens + s0 * T, len, nb, T, targets + s0 * T) != 0) {
-            free(len);
-            return -1;
-        }
-        loss_sum += (double)m->lm_loss * (double)nb;
-        for (size_t b = 0; b < nb; b++) {
-            const float *p = m->acts.lm_logits + (b * T + probe_pos) * VO;
-            size_t best = 0;
-            for (size_t v = 1; v < VO; v++) best = p[v] > p[best] ? v : best;
-            correct += (int32_t)best == targets[(s0 + b) * T + probe_pos];
-            if (features)
-                memcpy(features + (s0 + b) * C, m->acts.lnf + (b * T + probe_pos) * C, C * sizeof(float));
-        }
+    double *loss = malloc((nbatch ? nbatch : 1) * sizeof(double));
+    size_t *correct = malloc((nbatch ? nbatch : 1) * sizeof(size_t));
+    gpt2_model *rep[PRETRAIN_WORKERS] = {m};
+    int failed = !len || !loss || !correct ? W2S_FAIL("pretrain_evaluate: out of memory") : 0;
+    for (size_t w = 1; w < workers && !failed; w++)
+        if (!(rep[w] = gpt2_create_replica(m, B))) failed = -1;
+    if (failed) {
+        for (size_t w = 1; w < workers; w++) gpt2_destroy(rep[w]);
+        free(len); free(loss); free(correct);
+        return -1;
     }
-    free(len);
+    for (size_t b = 0; b < B; b++) len[b] = (int32_t)T;
+    char msg[512] = "";  // the first failure's message (error messages are per thread)
+    int team = omp_get_max_threads() < (int)workers ? omp_get_max_threads() : (int)workers;
+#pragma omp parallel num_threads(team) reduction(| : failed)
+    {
+        omp_set_num_threads(1);
+        size_t nt = (size_t)omp_get_num_threads();
+        for (size_t w = (size_t)omp_get_thread_num(); w < workers; w += nt)
+            for (size_t k = w; k < nbatch && !failed; k += workers)
+                if (eval_batch(rep[w], tokens, targets, len, n, T, probe_pos, k, &loss[k], &correct[k], features)) {
+                    failed = 1;
+#pragma omp critical(pretrain_msg)
+                    if (!msg[0]) snprintf(msg, sizeof msg, "%s", w2s_error_message());
+                }
+    }
+    double loss_sum = 0;
+    size_t right = 0;
+    for (size_t k = 0; k < nbatch && !failed; k++) {
+        loss_sum += loss[k];
+        right += correct[k];
+    }
+    for (size_t w = 1; w < workers; w++) gpt2_destroy(rep[w]);
+    free(len); free(loss); free(correct);
+    if (failed) return W2S_FAIL("%s", msg);
     *lm_loss = loss_sum / (double)n;
-    *probe_acc = (double)correct / (double)n;
+    *probe_acc = (double)right / (double)n;
     return 0;
 }

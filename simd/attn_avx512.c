@@ -1,6 +1,6 @@
 // attn_avx512.c — AVX-512F causal-attention products (attn.h) for short sequences and small
 // heads (the demo's T = 50, hs = 32), where a GEMM call per product costs more in packing and
-// dispatch than in arithmetic. Register tiles: Q·Kᵀ one score row × 64 columns against a
+// dispatch than in arithmetic. Register tiles: Q·Kᵀ two score rows × 64 columns against a
 // transposed K chunk; P·V and Pᵀ·X four output rows × up to 64 columns. Every output element
 // sums in increasing index order, as the reference does (FMA rounding aside).
 #include "attn.h"
@@ -17,17 +17,26 @@ static inline __mmask16 mask16(size_t n, size_t v) {
 
 // ---- Q·Kᵀ
 
-// One score row: NQ 16-column quarters of s[t, j0 ..] from row a (hs) and the transposed
-// chunk bt (hs, CHUNK); the first `cols` columns are stored.
-static inline __attribute__((always_inline)) void qkt_row(float *s, const float *a, const float *bt,
-                                                          size_t hs, size_t cols, const int NQ) {
-    __m512 acc[4];
-    for (int q = 0; q < NQ; q++) acc[q] = _mm512_setzero_ps();
+// R (1 or 2) consecutive score rows: NQ 16-column quarters of s[t + r, j0 ..] from rows a + r*lda
+// (hs) and the transposed chunk bt (hs, CHUNK), each B vector loaded once for both rows; the
+// first cols[r] columns of row r are stored.
+static inline __attribute__((always_inline)) void qkt_rows(float *s, size_t lds, const float *a, size_t lda,
+                                                           const float *bt, size_t hs, const size_t *cols,
+                                                           const int R, const int NQ) {
+    __m512 acc[2][4];
+    for (int r = 0; r < R; r++)
+        for (int q = 0; q < NQ; q++) acc[r][q] = _mm512_setzero_ps();
     for (size_t d = 0; d < hs; d++) {
-        __m512 av = _mm512_set1_ps(a[d]);
-        for (int q = 0; q < NQ; q++) acc[q] = _mm512_fmadd_ps(av, _mm512_load_ps(bt + d * CHUNK + 16 * q), acc[q]);
+        __m512 bv[4];
+        for (int q = 0; q < NQ; q++) bv[q] = _mm512_load_ps(bt + d * CHUNK + 16 * q);
+        for (int r = 0; r < R; r++) {
+            __m512 av = _mm512_set1_ps(a[(size_t)r * lda + d]);
+            for (int q = 0; q < NQ; q++) acc[r][q] = _mm512_fmadd_ps(av, bv[q], acc[r][q]);
+        }
     }
-    for (int q = 0; q < NQ; q++) _mm512_mask_storeu_ps(s + 16 * q, mask16(cols, (size_t)q), acc[q]);
+    for (int r = 0; r < R; r++)
+        for (int q = 0; q < NQ; q++)
+            _mm512_mask_storeu_ps(s + (size_t)r * lds + 16 * q, mask16(cols[r], (size_t)q), acc[r][q]);
 }
 
 static void qkt_avx512(float *s, size_t lds, const float *a, size_t lda, const float *b, size_t ldb, size_t n,
@@ -44,16 +53,22 @@ static void qkt_avx512(float *s, size_t lds, const float *a, size_t lda, const f
             for (size_t j = 0; j < nj; j++) row[j] = b[(j0 + j) * ldb + d];
             memset(row + nj, 0, (CHUNK - nj) * sizeof(float));
         }
-        for (size_t t = j0; t < n; t++) {
-            size_t cols = t + 1 - j0 < CHUNK ? t + 1 - j0 : CHUNK;
+        for (size_t t = j0; t < n; t += 2) {
+            int R = t + 1 < n ? 2 : 1;
+            size_t cols[2];
+            for (int r = 0; r < R; r++) cols[r] = t + (size_t)r + 1 - j0 < CHUNK ? t + (size_t)r + 1 - j0 : CHUNK;
             float *st = s + t * lds + j0;
             const float *at = a + t * lda;
-            switch ((cols + 15) / 16) {
-            case 1: qkt_row(st, at, bt, hs, cols, 1); break;
-            case 2: qkt_row(st, at, bt, hs, cols, 2); break;
-            case 3: qkt_row(st, at, bt, hs, cols, 3); break;
-            default: qkt_row(st, at, bt, hs, cols, 4); break;
+            // quarters needed by the longer (last) row; the shorter one's extra lanes are not stored
+#define QKT_CALL(NQ) (R == 2 ? qkt_rows(st, lds, at, lda, bt, hs, cols, 2, NQ) \
+                             : qkt_rows(st, lds, at, lda, bt, hs, cols, 1, NQ))
+            switch ((cols[R - 1] + 15) / 16) {
+            case 1: QKT_CALL(1); break;
+            case 2: QKT_CALL(2); break;
+            case 3: QKT_CALL(3); break;
+            default: QKT_CALL(4); break;
             }
+#undef QKT_CALL
         }
     }
 }
