@@ -5,6 +5,7 @@
 // cover every token, but attention output, the MLP and ln_f run on B rows instead of Σ lens.
 #include "gpt2_int8.h"
 
+#include "attn_infer.h"
 #include "error.h"
 #include "prof.h"
 #include "quant.h"
@@ -26,6 +27,7 @@ struct gpt2_int8 {
     size_t max_batch, max_seq, max_tokens;
     w2s_isa isa;
     const rowops_kernels *rk;
+    attn_infer_fn attn;
     // f32 tensors, carved from f32_mem
     float *wte;       // (V, C)
     float *wpe;       // (P, C)
@@ -43,7 +45,7 @@ struct gpt2_int8 {
     float *x;         // (N, C) residual stream
     float *h;         // (N, 4C) qkv (3C per row), GELU(fc) (4C per row), or ln_f rows (C)
     float *atty;      // (N, C) attention output
-    float *att;       // (n_scratch, T_max, T_max) attention scores/probabilities per thread
+    float *att;       // (n_scratch, attn_infer_scratch(T_max, hs)) attention scratch per thread
     size_t n_scratch; // threads with attention scratch (omp_get_max_threads() at creation)
     float *rscale;    // (N) per-token activation scales
     int32_t *rzero;   // (N) per-token zero points
@@ -135,7 +137,7 @@ static int alloc_acts(gpt2_int8 *q) {
         {(void **)&q->x, N * C * sizeof(float)},
         {(void **)&q->h, N * 4 * C * sizeof(float)},
         {(void **)&q->atty, N * C * sizeof(float)},
-        {(void **)&q->att, q->n_scratch * q->max_seq * q->max_seq * sizeof(float)},
+        {(void **)&q->att, q->n_scratch * attn_infer_scratch(q->max_seq, C / q->cfg.n_head) * sizeof(float)},
         {(void **)&q->rscale, N * sizeof(float)},
         {(void **)&q->rzero, N * sizeof(int32_t)},
         {(void **)&q->qa, N * 4 * C},
@@ -176,6 +178,7 @@ gpt2_int8 *gpt2_int8_create(const gpt2_model *m, size_t max_batch, size_t max_se
     q->max_tokens = max_tokens;
     q->isa = w2s_isa_active();
     q->rk = rowops_get(q->isa);
+    q->attn = attn_infer_get(q->isa);
     q->n_scratch = (size_t)omp_get_max_threads();
     size_t C = c->n_embd, L = c->n_layer;
     q->qkv = calloc(L, sizeof(qlinear));
@@ -265,53 +268,31 @@ static int qmatmul(gpt2_int8 *q, float *y, const qlinear *ql, size_t M, bool gel
     return 0;
 }
 
-// Causal self-attention in f32, one (sequence, head) pair per task: scores S = Q·Kᵀ and the
-// output P·V as two small GEMM_F32 products (gemm runs on the task's thread: nested regions
-// are inactive), softmax rows by rowops. qkv (N, 3C) rows of the packed sequences; output
-// rows: every token (last = false), or only each sequence's last token, written to row b of
-// atty (last = true). P's entries past the diagonal are set to exact zeros, so the full-width
-// P·V adds nothing from future tokens. Each task's scratch is its thread's (n_scratch of them).
-static int attention(gpt2_int8 *q, const float *qkv, size_t B, bool last) {
-    const rowops_kernels *rk = q->rk;
-    size_t C = q->cfg.n_embd, NH = q->cfg.n_head, hs = C / NH, C3 = 3 * C, Tm = q->max_seq;
+// Causal self-attention in f32, one (sequence, head) pair per task, all B·NH tasks in one
+// region: attn_infer's fused kernel (scores, softmax, P·V of one head without a GEMM call or
+// an n×n matrix). qkv (N, 3C) rows of the packed sequences; output rows: every token
+// (last = false), or only each sequence's last token, written to row b of atty (last = true).
+// Each task writes only its own head's columns, so the schedule cannot change any bit; its
+// scratch is its thread's (n_scratch of them).
+static void attention(gpt2_int8 *q, const float *qkv, size_t B, bool last) {
+    size_t C = q->cfg.n_embd, NH = q->cfg.n_head, hs = C / NH, C3 = 3 * C;
+    size_t scratch = attn_infer_scratch(q->max_seq, hs);
     float scale = 1.0f / sqrtf((float)hs);
     const size_t *off = q->off;
-    int failed = 0, nt = omp_get_max_threads();
+    attn_infer_fn kern = q->attn;
+    int nt = omp_get_max_threads();
     nt = nt < (int)q->n_scratch ? nt : (int)q->n_scratch;
-    double pt = prof_begin();  // profiler region; its per-head GEMMs are recorded as nested
-#pragma omp parallel for collapse(2) schedule(dynamic) num_threads(nt)
+    double pt = prof_begin();  // profiler region
+#pragma omp parallel for collapse(2) schedule(dynamic) num_threads(nt) if (B * NH > 1)
     for (size_t b = 0; b < B; b++) {
         for (size_t h = 0; h < NH; h++) {
-            const float *s = qkv + off[b] * C3;  // this sequence's rows
-            size_t n = off[b + 1] - off[b], t0 = last ? n - 1 : 0, m = n - t0;
-            float *sc = q->att + (size_t)omp_get_thread_num() * Tm * Tm;  // S, then P: (m, n)
-            gemm_args g = {
-                .M = m, .N = n, .K = hs,
-                .a_dtype = W2S_DTYPE_F32, .a = {s + t0 * C3 + h * hs, (ptrdiff_t)C3, 1},
-                .b_dtype = W2S_DTYPE_F32, .b = {s + C + h * hs, 1, (ptrdiff_t)C3},
-                .c_dtype = W2S_DTYPE_F32, .c = sc, .ldc = n,
-            };
-            int rc = gemm(GEMM_F32, q->isa, &g);
-            for (size_t i = 0; i < m && !rc; i++) {
-                float *row = sc + i * n;
-                size_t t = t0 + i;
-                rk->softmax_fwd(row, row, t + 1, scale);
-                memset(row + t + 1, 0, (n - t - 1) * sizeof(float));
-            }
-            gemm_args o = {
-                .M = m, .N = hs, .K = n,
-                .a_dtype = W2S_DTYPE_F32, .a = {sc, (ptrdiff_t)n, 1},
-                .b_dtype = W2S_DTYPE_F32, .b = {s + 2 * C + h * hs, (ptrdiff_t)C3, 1},
-                .c_dtype = W2S_DTYPE_F32, .c = q->atty + (last ? b : off[b]) * C + h * hs, .ldc = C,
-            };
-            if (!rc) rc = gemm(GEMM_F32, q->isa, &o);
-            if (rc)
-#pragma omp atomic write
-                failed = 1;
+            const float *s = qkv + off[b] * C3 + h * hs;  // this sequence's rows, this head
+            size_t n = off[b + 1] - off[b], t0 = last ? n - 1 : 0;
+            float *o = q->atty + (last ? b : off[b]) * C + h * hs;
+            kern(o, C, s, s + C, s + 2 * C, C3, n, t0, hs, scale, q->att + (size_t)omp_get_thread_num() * scratch);
         }
     }
     prof_end(PROF_ATTENTION, pt);
-    return failed ? W2S_FAIL("gpt2_int8: attention GEMM failed (out of memory for packing buffers)") : 0;
 }
 
 // ---- forward
@@ -353,7 +334,7 @@ int gpt2_int8_forward(gpt2_int8 *q, const int32_t *const *seqs, const size_t *le
         bool last = l == L - 1;
         if (quant_rows(q, q->x, C, M, C, q->ln1w + l * C, q->ln1b + l * C)) return -1;
         if (qmatmul(q, q->h, &q->qkv[l], M, false, false)) return -1;
-        if (attention(q, q->h, B, last)) return -1;
+        attention(q, q->h, B, last);
         if (last) {
             // Keep each sequence's last residual row, moved to row b: source off[b+1]-1 >= b and
             // increasing in b, so no later source is overwritten.
