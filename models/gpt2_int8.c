@@ -45,8 +45,9 @@ struct gpt2_int8 {
     float *x;         // (N, C) residual stream
     float *h;         // (N, 4C) qkv (3C per row), GELU(fc) (4C per row), or ln_f rows (C)
     float *atty;      // (N, C) attention output
-    float *att;       // (n_scratch, attn_infer_scratch(T_max, hs)) attention scratch per thread
-    size_t n_scratch; // threads with attention scratch (omp_get_max_threads() at creation)
+    float *att;       // (n_scratch, scratch) per thread: attention scratch, or a LayerNorm row
+    size_t scratch;   // floats per thread: max(attn_infer_scratch(T_max, hs), C), 64-byte multiple
+    size_t n_scratch; // threads with scratch (omp_get_max_threads() at creation)
     float *rscale;    // (N) per-token activation scales
     int32_t *rzero;   // (N) per-token zero points
     uint8_t *qa;      // (N, 4C) quantized activations feeding the next GEMM
@@ -130,6 +131,8 @@ static int copy_f32(gpt2_int8 *q, const gpt2_model *m) {
 
 static int alloc_acts(gpt2_int8 *q) {
     size_t C = q->cfg.n_embd, N = q->max_tokens;
+    size_t per_thread = attn_infer_scratch(q->max_seq, C / q->cfg.n_head);
+    q->scratch = ((per_thread > C ? per_thread : C) + 15) / 16 * 16;
     struct {
         void **dst;
         size_t bytes;
@@ -137,7 +140,7 @@ static int alloc_acts(gpt2_int8 *q) {
         {(void **)&q->x, N * C * sizeof(float)},
         {(void **)&q->h, N * 4 * C * sizeof(float)},
         {(void **)&q->atty, N * C * sizeof(float)},
-        {(void **)&q->att, q->n_scratch * attn_infer_scratch(q->max_seq, C / q->cfg.n_head) * sizeof(float)},
+        {(void **)&q->att, q->n_scratch * q->scratch * sizeof(float)},
         {(void **)&q->rscale, N * sizeof(float)},
         {(void **)&q->rzero, N * sizeof(int32_t)},
         {(void **)&q->qa, N * 4 * C},
@@ -226,30 +229,40 @@ size_t gpt2_int8_bytes(const gpt2_int8 *q) {
 // more than the work (the one-example latency path).
 #define PARALLEL_MIN_ELEMS ((size_t)1 << 17)
 
+// Rows [r0, r1) of quant_rows, one row at a time: LayerNorm (when w is non-NULL) into `row`
+// (C floats of the thread's scratch, still in L1 when the quantizer reads it back), then the
+// row's u8 quantization.
+static int quant_row_block(gpt2_int8 *q, const float *x, size_t ldx, size_t r0, size_t r1, size_t K,
+                           const float *w, const float *b, float *row) {
+    for (size_t r = r0; r < r1; r++) {
+        const float *src = x + r * ldx;
+        if (w) {
+            q->rk->layernorm_fwd(row, NULL, NULL, src, w, b, K, q->cfg.ln_eps);
+            src = row;
+        }
+        if (quant_rows_u8_isa(q->isa, q->qa + r * K, K, q->rscale + r, q->rzero + r, src, K, 1, K)) return -1;
+    }
+    return 0;
+}
+
 // Quantizes rows [0, M) of X (stride ldx) into q->qa (stride K) with per-row scales, after
-// applying LayerNorm (w, b) into q->h (stride K = C) when w is non-NULL. Rows are split over
-// the team in one region; each row's result depends on that row only.
+// applying LayerNorm (w, b; then K = C) when w is non-NULL. Rows are split over the team in one
+// region; each row's result depends on that row only.
 static int quant_rows(gpt2_int8 *q, const float *x, size_t ldx, size_t M, size_t K, const float *w,
                       const float *b) {
-    int failed = 0;
-    const rowops_kernels *rk = q->rk;
-    float eps = q->cfg.ln_eps;
-    const float *src = w ? q->h : x;
-    size_t lds = w ? K : ldx;
+    int failed = 0, nt = omp_get_max_threads();
+    nt = nt < (int)q->n_scratch ? nt : (int)q->n_scratch;
     double pt = prof_begin();  // profiler region (prof.h): LayerNorm + quantization
-#pragma omp parallel if (M * K >= PARALLEL_MIN_ELEMS)
+#pragma omp parallel num_threads(nt) if (M * K >= PARALLEL_MIN_ELEMS)
     {
-        size_t nt = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
-        size_t r0 = M * t / nt, r1 = M * (t + 1) / nt;
-        for (size_t r = r0; w && r < r1; r++) rk->layernorm_fwd(q->h + r * K, NULL, NULL, x + r * ldx, w, b, K, eps);
-        if (r1 > r0 && quant_rows_u8_isa(q->isa, q->qa + r0 * K, K, q->rscale + r0, q->rzero + r0,
-                                         src + r0 * lds, lds, r1 - r0, K))
+        size_t n = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
+        if (quant_row_block(q, x, ldx, M * t / n, M * (t + 1) / n, K, w, b, q->att + t * q->scratch))
 #pragma omp atomic write
             failed = 1;
     }
     prof_end(PROF_QUANTIZE, pt);
     // The message lives in the failing thread's storage: redo on this thread to report it.
-    if (failed) return quant_rows_u8_isa(q->isa, q->qa, K, q->rscale, q->rzero, src, lds, M, K);
+    if (failed) return quant_row_block(q, x, ldx, 0, M, K, w, b, q->att);
     return 0;
 }
 
@@ -276,7 +289,6 @@ static int qmatmul(gpt2_int8 *q, float *y, const qlinear *ql, size_t M, bool gel
 // scratch is its thread's (n_scratch of them).
 static void attention(gpt2_int8 *q, const float *qkv, size_t B, bool last) {
     size_t C = q->cfg.n_embd, NH = q->cfg.n_head, hs = C / NH, C3 = 3 * C;
-    size_t scratch = attn_infer_scratch(q->max_seq, hs);
     float scale = 1.0f / sqrtf((float)hs);
     const size_t *off = q->off;
     attn_infer_fn kern = q->attn;
@@ -289,7 +301,7 @@ static void attention(gpt2_int8 *q, const float *qkv, size_t B, bool last) {
             const float *s = qkv + off[b] * C3 + h * hs;  // this sequence's rows, this head
             size_t n = off[b + 1] - off[b], t0 = last ? n - 1 : 0;
             float *o = q->atty + (last ? b : off[b]) * C + h * hs;
-            kern(o, C, s, s + C, s + 2 * C, C3, n, t0, hs, scale, q->att + (size_t)omp_get_thread_num() * scratch);
+            kern(o, C, s, s + C, s + 2 * C, C3, n, t0, hs, scale, q->att + (size_t)omp_get_thread_num() * q->scratch);
         }
     }
     prof_end(PROF_ATTENTION, pt);
