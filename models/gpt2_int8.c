@@ -2,7 +2,8 @@
 // Not the training model: no saved activations, one residual buffer updated in place (the
 // projections' epilogue accumulates into it). The one thing to know: the last layer only
 // computes the rows that reach the head (each sequence's last token): keys and values still
-// cover every token, but attention output, the MLP and ln_f run on B rows instead of Σ lens.
+// cover every token, but queries, attention output, the MLP and ln_f run on B rows instead of
+// Σ lens.
 #include "gpt2_int8.h"
 
 #include "attn_infer.h"
@@ -43,13 +44,14 @@ struct gpt2_int8 {
     qlinear *qkv, *attproj, *fc, *fcproj;  // (L) each
     // activations, carved from act_mem; N = max_tokens
     float *x;         // (N, C) residual stream
-    float *h;         // (N, 4C) qkv (3C per row), GELU(fc) (4C per row), or ln_f rows (C)
+    float *h;         // (N, 4C) qkv (3C per row; the last layer's B queries after N rows),
+                      // GELU(fc) (4C per row), or ln_f rows (C)
     float *atty;      // (N, C) attention output
     float *att;       // (n_scratch, scratch) per thread: attention scratch, or a LayerNorm row
     size_t scratch;   // floats per thread: max(attn_infer_scratch(T_max, hs), C), 64-byte multiple
     size_t n_scratch; // threads with scratch (omp_get_max_threads() at creation)
-    float *rscale;    // (N) per-token activation scales
-    int32_t *rzero;   // (N) per-token zero points
+    float *rscale;    // (N + B_max) per-token activation scales (+ the last layer's gathered rows)
+    int32_t *rzero;   // (N + B_max) per-token zero points
     uint8_t *qa;      // (N, 4C) quantized activations feeding the next GEMM
     size_t *off;      // (B_max + 1) first row of each sequence
     void *act_mem;
@@ -141,8 +143,8 @@ static int alloc_acts(gpt2_int8 *q) {
         {(void **)&q->h, N * 4 * C * sizeof(float)},
         {(void **)&q->atty, N * C * sizeof(float)},
         {(void **)&q->att, q->n_scratch * q->scratch * sizeof(float)},
-        {(void **)&q->rscale, N * sizeof(float)},
-        {(void **)&q->rzero, N * sizeof(int32_t)},
+        {(void **)&q->rscale, (N + q->max_batch) * sizeof(float)},
+        {(void **)&q->rzero, (N + q->max_batch) * sizeof(int32_t)},
         {(void **)&q->qa, N * 4 * C},
         {(void **)&q->off, (q->max_batch + 1) * sizeof(size_t)},
     };
@@ -266,28 +268,57 @@ static int quant_rows(gpt2_int8 *q, const float *x, size_t ldx, size_t M, size_t
     return 0;
 }
 
+// y[M, n1 - n0] (row stride ldc; =, or += with accumulate) dequant(qa[r0 .. r0 + M) · W[:, n0:n1))
+// + bias, GELU if asked. A column range other than the whole is a view of the packed weights:
+// gemm.h's layout stores each panel of nr columns contiguously, so n0 must be a multiple of nr.
+static int qmatmul_part(gpt2_int8 *q, float *y, size_t ldc, const qlinear *ql, size_t n0, size_t n1, size_t r0,
+                        size_t M, bool gelu, bool accumulate) {
+    gemm_packed_b pb = ql->w;
+    size_t K = pb.K;
+    pb.data = (int8_t *)pb.data + n0 / pb.nr * ((K + pb.kgroup - 1) / pb.kgroup) * pb.nr * pb.kgroup;
+    pb.col_sum += n0;
+    pb.N = n1 - n0;
+    gemm_args g = {
+        .M = M, .N = n1 - n0, .K = K,
+        .a_dtype = W2S_DTYPE_U8, .a = {q->qa + r0 * K, (ptrdiff_t)K, 1},
+        .b_packed = &pb,
+        .c_dtype = W2S_DTYPE_F32, .c = y, .ldc = ldc,
+        .ep = {.bias = ql->bias + n0, .gelu = gelu, .accumulate = accumulate, .row_scale = q->rscale + r0,
+               .row_zero = q->rzero + r0, .col_scale = ql->scale + n0},
+    };
+    if (gemm(GEMM_U8S8, q->isa, &g)) return w2s_error_wrap("gpt2_int8 matmul %zux%zux%zu", M, n1 - n0, K);
+    return 0;
+}
+
 // y[M, N] (=, or += with accumulate) dequant(qa[M, K] · W) + bias, GELU if asked.
 static int qmatmul(gpt2_int8 *q, float *y, const qlinear *ql, size_t M, bool gelu, bool accumulate) {
-    size_t K = ql->w.K, N = ql->w.N;
-    gemm_args g = {
-        .M = M, .N = N, .K = K,
-        .a_dtype = W2S_DTYPE_U8, .a = {q->qa, (ptrdiff_t)K, 1},
-        .b_packed = &ql->w,
-        .c_dtype = W2S_DTYPE_F32, .c = y, .ldc = N,
-        .ep = {.bias = ql->bias, .gelu = gelu, .accumulate = accumulate, .row_scale = q->rscale,
-               .row_zero = q->rzero, .col_scale = ql->scale},
-    };
-    if (gemm(GEMM_U8S8, q->isa, &g)) return w2s_error_wrap("gpt2_int8 matmul %zux%zux%zu", M, N, K);
-    return 0;
+    return qmatmul_part(q, y, ql->w.N, ql, 0, ql->w.N, 0, M, gelu, accumulate);
+}
+
+// The last layer's qkv: keys and values of every token (N rows), queries only of each
+// sequence's last token (B rows: the only queries whose outputs reach the head), into qlast
+// (B, C). The B quantized rows are first gathered after the N in use (qa holds 4C per row and
+// rscale/rzero N + B_max entries). Each row's results are bit-identical to the full product's.
+static int qkv_last(gpt2_int8 *q, const qlinear *ql, size_t N, size_t B, float *qlast) {
+    size_t C = q->cfg.n_embd;
+    for (size_t b = 0; b < B; b++) {
+        size_t r = q->off[b + 1] - 1;
+        memcpy(q->qa + (N + b) * C, q->qa + r * C, C);
+        q->rscale[N + b] = q->rscale[r];
+        q->rzero[N + b] = q->rzero[r];
+    }
+    if (qmatmul_part(q, q->h + C, 3 * C, ql, C, 3 * C, 0, N, false, false)) return -1;
+    return qmatmul_part(q, qlast, C, ql, 0, C, N, B, false, false);
 }
 
 // Causal self-attention in f32, one (sequence, head) pair per task, all B·NH tasks in one
 // region: attn_infer's fused kernel (scores, softmax, P·V of one head without a GEMM call or
 // an n×n matrix). qkv (N, 3C) rows of the packed sequences; output rows: every token
-// (last = false), or only each sequence's last token, written to row b of atty (last = true).
+// (last = false), or only each sequence's last token, written to row b of atty (last = true),
+// its query then from row b of qlast (B, C) when qlast is non-NULL.
 // Each task writes only its own head's columns, so the schedule cannot change any bit; its
 // scratch is its thread's (n_scratch of them).
-static void attention(gpt2_int8 *q, const float *qkv, size_t B, bool last) {
+static void attention(gpt2_int8 *q, const float *qkv, size_t B, bool last, const float *qlast) {
     size_t C = q->cfg.n_embd, NH = q->cfg.n_head, hs = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
     const size_t *off = q->off;
@@ -301,7 +332,8 @@ static void attention(gpt2_int8 *q, const float *qkv, size_t B, bool last) {
             const float *s = qkv + off[b] * C3 + h * hs;  // this sequence's rows, this head
             size_t n = off[b + 1] - off[b], t0 = last ? n - 1 : 0;
             float *o = q->atty + (last ? b : off[b]) * C + h * hs;
-            kern(o, C, s, s + C, s + 2 * C, C3, n, t0, hs, scale, q->att + (size_t)omp_get_thread_num() * q->scratch);
+            const float *qt = qlast ? qlast + b * C + h * hs : s + t0 * C3;
+            kern(o, C, qt, C3, s + C, s + 2 * C, C3, n, t0, hs, scale, q->att + (size_t)omp_get_thread_num() * q->scratch);
         }
     }
     prof_end(PROF_ATTENTION, pt);
@@ -345,8 +377,11 @@ int gpt2_int8_forward(gpt2_int8 *q, const int32_t *const *seqs, const size_t *le
     for (size_t l = 0; l < L; l++) {
         bool last = l == L - 1;
         if (quant_rows(q, q->x, C, M, C, q->ln1w + l * C, q->ln1b + l * C)) return -1;
-        if (qmatmul(q, q->h, &q->qkv[l], M, false, false)) return -1;
-        attention(q, q->h, B, last);
+        // Queries apart only when the packed weights split at column C (whole panels).
+        float *qlast = last && C % q->qkv[l].w.nr == 0 ? q->h + 3 * N * C : NULL;  // (B, C)
+        if (qlast ? qkv_last(q, &q->qkv[l], N, B, qlast) : qmatmul(q, q->h, &q->qkv[l], M, false, false))
+            return -1;
+        attention(q, q->h, B, last, qlast);
         if (last) {
             // Keep each sequence's last residual row, moved to row b: source off[b+1]-1 >= b and
             // increasing in b, so no later source is overwritten.

@@ -13,13 +13,16 @@
 #include <stddef.h>
 
 // For i < n - t0, with t = t0 + i (0 <= t0 < n):
-//   s_j = scale · Σ_d q[t, d]·k[j, d]      for j <= t    (d < hs)
+//   s_j = scale · Σ_d q[i, d]·k[j, d]      for j <= t    (d < hs)
 //   o[i, :] = Σ_{j <= t} e^(s_j − max s) · v[j, :] / Σ_{j <= t} e^(s_j − max s)
 //   o:  output, row i at o + i·ldo (hs floats written per row, nothing else)
-//   q, k, v: row t of each at q + t·ld (and k, v likewise): the interleaved qkv rows of GPT-2
+//   q:  the query of token t0 + i at q + i·ldq (the int8 graph's last layer computes queries
+//       for the last tokens only, apart from the keys and values)
+//   k, v: key and value of token j at k + j·ld, v + j·ld (the interleaved qkv rows of GPT-2)
 //   scratch: attn_infer_scratch(n, hs) floats, 64-byte aligned, contents irrelevant
-typedef void (*attn_infer_fn)(float *o, size_t ldo, const float *q, const float *k, const float *v,
-                              size_t ld, size_t n, size_t t0, size_t hs, float scale, float *scratch);
+typedef void (*attn_infer_fn)(float *o, size_t ldo, const float *q, size_t ldq, const float *k,
+                              const float *v, size_t ld, size_t n, size_t t0, size_t hs, float scale,
+                              float *scratch);
 
 // Floats of scratch a call with these n and hs needs (any ISA).
 size_t attn_infer_scratch(size_t n, size_t hs);
@@ -28,12 +31,12 @@ size_t attn_infer_scratch(size_t n, size_t hs);
 attn_infer_fn attn_infer_get(w2s_isa isa);
 
 // The scalar reference: f32, dot products and sums in increasing index order, expf.
-void attn_infer_ref(float *o, size_t ldo, const float *q, const float *k, const float *v, size_t ld,
-                    size_t n, size_t t0, size_t hs, float scale, float *scratch);
+void attn_infer_ref(float *o, size_t ldo, const float *q, size_t ldq, const float *k, const float *v,
+                    size_t ld, size_t n, size_t t0, size_t hs, float scale, float *scratch);
 
 // AVX-512F (attn_infer_avx512.c, x86-64 builds only): register tiles of 4 query rows; hs > 64
 // falls back to the reference.
-void attn_infer_avx512(float *o, size_t ldo, const float *q, const float *k, const float *v, size_t ld,
-                       size_t n, size_t t0, size_t hs, float scale, float *scratch);
+void attn_infer_avx512(float *o, size_t ldo, const float *q, size_t ldq, const float *k, const float *v,
+                       size_t ld, size_t n, size_t t0, size_t hs, float scale, float *scratch);
 
 #endif

@@ -137,15 +137,15 @@ static void transpose_k(float *kt, size_t np, const float *k, size_t ld, size_t 
     case 3: M(R, 3); break;     \
     default: M(R, 4); break;    \
     }
-#define AI_SCORES(R, NJ) scores_tile(s, np, qt, ld, kt, hs, j0, R, NJ)
+#define AI_SCORES(R, NJ) scores_tile(s, np, qt, ldq, kt, hs, j0, R, NJ)
 #define AI_SCORES_ROWS(R) AI_SWITCH_VECS(nj, AI_SCORES, R)
 #define AI_PV(R, NV) pv_tile(ot, ldo, s, np, v, ld, W, inv, hs, R, NV)
 #define AI_PV_ROWS(R) AI_SWITCH_VECS(nv, AI_PV, R)
 
-void attn_infer_avx512(float *o, size_t ldo, const float *q, const float *k, const float *v, size_t ld,
-                       size_t n, size_t t0, size_t hs, float scale, float *scratch) {
+void attn_infer_avx512(float *o, size_t ldo, const float *q, size_t ldq, const float *k, const float *v,
+                       size_t ld, size_t n, size_t t0, size_t hs, float scale, float *scratch) {
     if (hs > 16 * VMAX || hs == 0) {
-        attn_infer_ref(o, ldo, q, k, v, ld, n, t0, hs, scale, scratch);
+        attn_infer_ref(o, ldo, q, ldq, k, v, ld, n, t0, hs, scale, scratch);
         return;
     }
     size_t np = (n + 15) / 16 * 16, nv = (hs + 15) / 16;
@@ -154,7 +154,7 @@ void attn_infer_avx512(float *o, size_t ldo, const float *q, const float *k, con
     for (size_t t = t0; t < n; t += RB) {
         int rows = n - t < RB ? (int)(n - t) : RB;
         size_t W = t + (size_t)rows, nvec = (W + 15) / 16;
-        const float *qt = q + t * ld;
+        const float *qt = q + (t - t0) * ldq;
         for (size_t j0 = 0; j0 < 16 * nvec; j0 += 16 * VMAX) {
             size_t nj = nvec - j0 / 16;
             AI_SWITCH_ROWS(rows, AI_SCORES_ROWS)

@@ -10,14 +10,14 @@ size_t attn_infer_scratch(size_t n, size_t hs) {
     return hs * np + 4 * np;  // AVX-512: Kᵀ (hs, np) and 4 score rows; the reference: 1 row
 }
 
-void attn_infer_ref(float *o, size_t ldo, const float *q, const float *k, const float *v, size_t ld,
-                    size_t n, size_t t0, size_t hs, float scale, float *scratch) {
+void attn_infer_ref(float *o, size_t ldo, const float *q, size_t ldq, const float *k, const float *v,
+                    size_t ld, size_t n, size_t t0, size_t hs, float scale, float *scratch) {
     float *e = scratch;  // (t + 1) exponentials of one row
     for (size_t t = t0; t < n; t++) {
         float mx = -INFINITY;
         for (size_t j = 0; j <= t; j++) {
             float s = 0.0f;
-            for (size_t d = 0; d < hs; d++) s += q[t * ld + d] * k[j * ld + d];
+            for (size_t d = 0; d < hs; d++) s += q[(t - t0) * ldq + d] * k[j * ld + d];
             e[j] = s * scale;
             mx = e[j] > mx ? e[j] : mx;
         }

@@ -67,7 +67,14 @@ static float *nans(size_t n) {
 static float *run(attn_infer_fn f, const qkv_rows *r, size_t n, size_t t0, size_t hs, float scale) {
     size_t ldo = hs + 5;
     float *o = nans((n - t0) * ldo), *scratch = nans(attn_infer_scratch(n, hs));
-    f(o, ldo, r->q, r->k, r->v, r->ld, n, t0, hs, scale, scratch);
+    // the queries from their own matrix (rows t0.., stride hs + 7, NaN gaps), as the int8
+    // graph's last layer passes them
+    size_t ldq = hs + 7;
+    float *qs = nans((n - t0) * ldq);
+    for (size_t t = t0; t < n; t++)
+        for (size_t d = 0; d < hs; d++) qs[(t - t0) * ldq + d] = r->q[t * r->ld + d];
+    f(o, ldo, qs, ldq, r->k, r->v, r->ld, n, t0, hs, scale, scratch);
+    free(qs);
     free(scratch);
     return o;
 }
