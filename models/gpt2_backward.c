@@ -5,6 +5,7 @@
 // bit-identical for any thread count — no float atomics anywhere.
 #include "gpt2_internal.h"
 
+#include "colsum.h"
 #include "error.h"
 #include "prof.h"
 
@@ -25,13 +26,13 @@ static void zero_floats(float *p, size_t n) {
 
 // db[N] += Σ_r dy[r, :] over `rows` rows, in row order.
 static void bias_backward(const gpt2_model *m, float *db, const float *dy, size_t rows, size_t N) {
-    const rowops_kernels *rk = m->rk;
+    colsum_fn colsum = colsum_get(m->isa);
     size_t chunks = (N + COL_CHUNK - 1) / COL_CHUNK;
     double pt = prof_begin();
 #pragma omp parallel for schedule(static)
     for (size_t ch = 0; ch < chunks; ch++) {
-        size_t c0 = ch * COL_CHUNK, n = min_sz(COL_CHUNK, N - c0);
-        for (size_t r = 0; r < rows; r++) rk->axpy(db + c0, 1.0f, dy + r * N + c0, n);
+        size_t c0 = ch * COL_CHUNK;
+        colsum(db + c0, dy + c0, rows, N, min_sz(COL_CHUNK, N - c0));
     }
     prof_end(PROF_BIAS_GRAD, pt);
 }

@@ -1,0 +1,18 @@
+// colsum_ref.c — scalar reference of colsum.h and its dispatch.
+#include "colsum.h"
+
+void colsum_ref(float *acc, const float *x, size_t rows, size_t ld, size_t n) {
+    for (size_t j = 0; j < n; j++) {
+        float s = acc[j];
+        for (size_t r = 0; r < rows; r++) s += x[r * ld + j];
+        acc[j] = s;
+    }
+}
+
+colsum_fn colsum_get(w2s_isa isa) {
+#if defined(__x86_64__)
+    if (isa >= W2S_ISA_AVX512 && isa <= W2S_ISA_AVX512_BF16 && w2s_isa_supported(W2S_ISA_AVX512))
+        return colsum_avx512;
+#endif
+    return colsum_ref;
+}
