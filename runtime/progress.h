@@ -23,5 +23,8 @@ double progress_finish(progress *p);
 
 // Monotonic wall-clock seconds.
 double progress_now(void);
+// CPU seconds of the whole process (all threads). On a shared machine, with OpenMP waiting
+// passively, this is what the work cost; wall time also counts other processes' turns.
+double progress_cpu_now(void);
 
 #endif

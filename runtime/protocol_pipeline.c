@@ -168,6 +168,7 @@ static int label_next(transfer_run *r) {
     const transfer_config *c = r->cfg;
     const size_t first = r->received, nb = c->n - first < c->batch ? c->n - first : c->batch;
     if (nb == 0) return 0;
+    if (r->label_batches == 0) r->label_t0 = progress_now(); // after the trainer's own set-up
     for (size_t j = 0; j < nb; j++) r->seqs[j] = dataset_tokens(c->ds, c->idx[first + j], &r->lens[j]);
     if (label_batch(r, first, nb, c->soft + first * r->K) != 0) return -1;
     r->received += nb;
@@ -250,7 +251,6 @@ int transfer_run_pipelined(const transfer_config *c, transfer_stats *st) {
     int rc = r.seqs && r.lens && r.z ? 0 : W2S_FAIL("transfer: out of memory for a batch of %zu", c->batch);
     r.t0 = progress_now();
     if (!rc && c->plan->interleaved) {
-        r.label_t0 = r.t0;
         rc = train_body(NULL, &r);
     } else if (!rc) {
         stages_config sc = {.topo = c->topo, .plan = c->plan, .bind = c->bind,

@@ -52,7 +52,8 @@ typedef struct transfer_stats {
     double label_busy_s;   // time in the labeler's forwards (and softmax)
     double train_busy_s;   // train callback time minus time waiting for labels
     double train_wait_s;   // time the trainer waited for labels
-    double startup_s;      // from the start until the labeler began (team start-up, binding)
+    double startup_s;      // from the start until the labeler began (team start-up and binding,
+                           // or, interleaved, the trainer's set-up before it asks for labels)
     double first_step_s;   // from the labeler's start until the student's first step had its labels
     double first_label_batch_s; // the first label batch alone (cold: page faults, waking threads)
     double overlap_s;      // label_busy + train_busy - wall (> 0: the stages overlapped)

@@ -3,6 +3,7 @@
 // from hf_config_named(), the head has 2 classes, tokens and labels are random. One JSON line
 // per run, the same fields bench/torch_train.py prints, so the two compare as ratios.
 #include "cli.h"
+#include "cli_stats.h"
 #include "cmd_bench_pipeline.h"
 #include "cmd_label.h"
 
@@ -11,6 +12,7 @@
 #include "hf_config.h"
 #include "optim.h"
 #include "peak.h"
+#include "progress.h"
 
 #include <math.h>
 #include <omp.h>
@@ -26,30 +28,6 @@
 // the MFU against the peak `w2s info --peak` measures on this machine (runtime/peak.h).
 #define PEAK_F32_GFLOPS_2C 515.0
 #define PEAK_BF16_GFLOPS_2C 1030.0
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-// CPU seconds of the whole process (all threads): on a shared machine, cpu/threads is what the
-// step would take with the cores to itself (given OMP_WAIT_POLICY=PASSIVE: no spinning).
-static double cpu_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -136,10 +114,10 @@ static int bench_train(int argc, char **argv) {
     double *t_bwd = malloc((size_t)steps * sizeof(double)), *t_opt = malloc((size_t)steps * sizeof(double));
     double *t_cpu = malloc((size_t)steps * sizeof(double));
     for (int it = 0; it < total && !rc; it++) {
-        double t0 = now_s(), c0 = cpu_s();
+        double t0 = progress_now(), c0 = progress_cpu_now();
         gpt2_zero_grad(m);
         rc = gpt2_forward(m, tokens, lengths, B, T, NULL);
-        double t1 = now_s();
+        double t1 = progress_now();
         // cross-entropy gradient against label b % 2: softmax(z) - onehot, averaged over B
         for (size_t b = 0; b < B && !rc; b++) {
             float z0 = m->acts.cls_logits[2 * b], z1 = m->acts.cls_logits[2 * b + 1];
@@ -148,12 +126,12 @@ static int bench_train(int argc, char **argv) {
             dlogits[2 * b + 1] = (p1 - (b % 2 == 1)) / (float)B;
         }
         if (!rc) rc = gpt2_backward(m, dlogits, 0.0f);
-        double t2 = now_s();
+        double t2 = progress_now();
         if (!rc) optim_adam_step(o, m->params_memory, m->grads_memory, &seg, 1, 1e-5f);
-        double t3 = now_s();
+        double t3 = progress_now();
         if (it >= warmup) {
             int k = it - (int)warmup;
-            t_cpu[k] = cpu_s() - c0;
+            t_cpu[k] = progress_cpu_now() - c0;
             t_step[k] = t3 - t0;
             t_fwd[k] = t1 - t0;
             t_bwd[k] = t2 - t1;
@@ -162,8 +140,9 @@ static int bench_train(int argc, char **argv) {
     }
     if (!rc) {
         int n = (int)steps;
-        double step = median(t_step, n), fwd = median(t_fwd, n), bwd = median(t_bwd, n), opt_t = median(t_opt, n);
-        double cpu = median(t_cpu, n);
+        double step = cli_median(t_step, n), fwd = cli_median(t_fwd, n), bwd = cli_median(t_bwd, n);
+        double opt_t = cli_median(t_opt, n);
+        double cpu = cli_median(t_cpu, n);
         double tokens_step = (double)(B * T);
         double flops = gpt2_train_flops_per_token(m) * tokens_step;
         double cores = threads < 2 ? (double)threads : 2.0;

@@ -5,6 +5,7 @@
 // latency, per-batch latency p50/p99, and CPU time per batch (robust to a loaded machine).
 #include "cli.h"
 #include "cli_data.h"
+#include "cli_stats.h"
 #include "cmd_label.h"
 
 #include "error.h"
@@ -19,19 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-// CPU seconds of the whole process (all threads): on a shared, loaded machine this is what the
-// forward costs, where wall time also counts the time other processes held the cores.
-static double cpu_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 // Nearest-rank percentile of sorted v[0..n).
 static double percentile(const double *v, size_t n, double q) {
@@ -117,16 +105,16 @@ int bench_label(int argc, char **argv) {
         lens[b] = T;
     }
     for (size_t it = 0; !rc && it < warmup + iters; it++) {
-        double t0 = progress_now(), c0 = cpu_now();
+        double t0 = progress_now(), c0 = progress_cpu_now();
         rc = labeler_logits_seqs(&lm, seqs, lens, B, z);
         if (it >= warmup) {
             t[it - warmup] = progress_now() - t0;
-            tc[it - warmup] = cpu_now() - c0;
+            tc[it - warmup] = progress_cpu_now() - c0;
         }
     }
     if (!rc) {
-        qsort(t, iters, sizeof *t, cmp_double);
-        qsort(tc, iters, sizeof *tc, cmp_double);
+        cli_sort(t, iters);
+        cli_sort(tc, iters);
         double p50 = percentile(t, iters, 0.5), p99 = percentile(t, iters, 0.99);
         printf("{\"bench\": \"label\", \"impl\": \"w2s\", \"arch\": \"%s\", \"batch\": %zu, \"seq\": %zu, "
                "\"precision\": \"%s\", \"threads\": %zu, \"iters\": %zu, \"tokens_per_s\": %.1f, "

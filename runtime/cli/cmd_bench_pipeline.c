@@ -5,6 +5,7 @@
 // time, the overlap, the time until the student's first step, and the three targets.
 #include "cli.h"
 #include "cmd_bench_pipeline.h"
+#include "cli_stats.h"
 
 #include "error.h"
 #include "gpt2.h"
@@ -97,16 +98,6 @@ static int student_train(void *arg, transfer_ready_fn ready, void *feed) {
     return trainer_train(s->m, &s->tc, &s->d, NULL);
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 // Median of each field over R runs.
 static transfer_stats median_stats(const transfer_stats *runs, int R) {
     double v[8][64];
@@ -117,23 +108,23 @@ static transfer_stats median_stats(const transfer_stats *runs, int R) {
         for (int k = 0; k < 8; k++) v[k][r] = f[k];
     }
     transfer_stats m = runs[0];
-    m.wall_s = median(v[0], R);
-    m.label_busy_s = median(v[1], R);
-    m.train_busy_s = median(v[2], R);
-    m.train_wait_s = median(v[3], R);
-    m.first_step_s = median(v[4], R);
-    m.overlap_s = median(v[5], R);
-    m.startup_s = median(v[6], R);
-    m.first_label_batch_s = median(v[7], R);
+    m.wall_s = cli_median(v[0], (size_t)R);
+    m.label_busy_s = cli_median(v[1], (size_t)R);
+    m.train_busy_s = cli_median(v[2], (size_t)R);
+    m.train_wait_s = cli_median(v[3], (size_t)R);
+    m.first_step_s = cli_median(v[4], (size_t)R);
+    m.overlap_s = cli_median(v[5], (size_t)R);
+    m.startup_s = cli_median(v[6], (size_t)R);
+    m.first_label_batch_s = cli_median(v[7], (size_t)R);
     return m;
 }
 
-static void print_stats(const char *name, const transfer_stats *s) {
+static void print_stats(const char *name, const transfer_stats *s, double cpu_s) {
     printf("\"%s\": {\"wall_s\": %.3f, \"label_busy_s\": %.3f, \"train_busy_s\": %.3f, \"train_wait_s\": %.3f, "
            "\"overlap_s\": %.3f, \"startup_s\": %.4f, \"first_step_s\": %.4f, \"first_label_batch_s\": %.4f, "
-           "\"label_threads\": %d, \"train_threads\": %d}",
+           "\"label_threads\": %d, \"train_threads\": %d, \"cpu_s\": %.3f}",
            name, s->wall_s, s->label_busy_s, s->train_busy_s, s->train_wait_s, s->overlap_s, s->startup_s,
-           s->first_step_s, s->first_label_batch_s, s->label_threads, s->train_threads);
+           s->first_step_s, s->first_label_batch_s, s->label_threads, s->train_threads, cpu_s);
 }
 
 int bench_pipeline(int argc, char **argv) {
@@ -256,13 +247,16 @@ int bench_pipeline(int argc, char **argv) {
     transfer_config tc = {.lm = &lm, .ds = &ds, .idx = idx, .n = N, .batch = B, .hard = hard, .train = student_train,
                           .train_arg = &st, .topo = topo, .plan = &plan, .bind = topo->this_system};
     transfer_stats pipe[64], seqs[64];
+    double pipe_cpu[64], seq_cpu[64]; // process CPU seconds per run: the work, whatever the load
     bool identical = true;
     for (int r = 0; r < (int)repeats && !rc; r++)
         for (int k = 0; k < 2 && !rc; k++) {
             bool piped = (k == 0) == (r % 2 == 0);  // alternate which goes first
             tc.soft = piped ? soft : soft_seq;
             st.d.targets = tc.soft;
+            double c0 = progress_cpu_now();
             rc = piped ? transfer_run_pipelined(&tc, &pipe[r]) : transfer_run_sequential(&tc, &seqs[r]);
+            (piped ? pipe_cpu : seq_cpu)[r] = progress_cpu_now() - c0;
             if (!rc && piped) memcpy(final_pipe, strong->params_memory, strong->num_params * sizeof(float));
             if (!rc && !piped) seqs[r].label_threads = seqs[r].train_threads = (int)threads;
             if (!rc && k == 1)
@@ -279,9 +273,9 @@ int bench_pipeline(int argc, char **argv) {
                "\"seq\": %zu, \"batch\": %zu, \"epochs\": %ld, \"threads\": %ld, \"repeats\": %ld, "
                "\"plan\": \"%s\", \"split_gain\": %.3f, \"label_batches\": %zu, ",
                weak_arch, strong_arch, N, T, B, epochs, threads, repeats, plan.rule, gain, pipe[0].label_batches);
-        print_stats("pipelined", &p);
+        print_stats("pipelined", &p, cli_median(pipe_cpu, (size_t)repeats));
         printf(", ");
-        print_stats("sequential", &s);
+        print_stats("sequential", &s, cli_median(seq_cpu, (size_t)repeats));
         printf(", \"speedup\": %.3f, \"wall_over_slower_busy\": %.3f, \"label_batch_s\": %.3f, "
                "\"first_step_over_label_batch\": %.2f, \"targets\": {\"wall_le_1.1x_slower_stage\": %s, "
                "\"wall_le_sequential\": %s, \"first_step_within_2_label_batches\": %s}, "

@@ -5,6 +5,7 @@
 // The one thing to know: the profiled total is printed next to the wall clock of the same
 // steps, so time that no hook covers shows up as a gap instead of silently vanishing.
 #include "cli.h"
+#include "cli_stats.h"
 
 #include "error.h"
 #include "fileio.h"
@@ -13,6 +14,7 @@
 #include "hf_config.h"
 #include "optim.h"
 #include "peak.h"
+#include "progress.h"
 #include "prof.h"
 #include "profile_onednn.h"
 #include "profile_report.h"
@@ -99,17 +101,6 @@ static int parse(int argc, char **argv, profile_args *a) {
         return 2;
     }
     return 0;
-}
-
-static double process_cpu_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *x, const void *y) {
-    double a = *(const double *)x, b = *(const double *)y;
-    return a < b ? -1 : a > b;
 }
 
 // One step: label = forward (the int8 graph's when q is given); train = zero_grad, forward,
@@ -211,7 +202,7 @@ int cmd_profile(int argc, char **argv) {
     // `w2s --profile profile` / W2S_PROFILE=1: this command writes its own, step-scoped report.
     if (profiler_running()) profiler_stop();
     if (rc || (rc = profiler_start())) goto done;
-    double wall = 0.0, cpu0 = process_cpu_now();
+    double wall = 0.0, cpu0 = progress_cpu_now();
     for (long i = 0; i < a.steps && !rc; i++) {
         double t0 = prof_now();
         rc = run_step(m, q, o, tokens, lengths, dlogits, B, T, train);
@@ -219,7 +210,7 @@ int cmd_profile(int argc, char **argv) {
         wall += t_step[i];
     }
     profiler_stop();
-    double cpu = process_cpu_now() - cpu0;
+    double cpu = progress_cpu_now() - cpu0;
     if (rc) goto done;
 
     profile_data d;
@@ -228,7 +219,7 @@ int cmd_profile(int argc, char **argv) {
     snprintf(title, sizeof title, "%s%s %s %s, batch %zu x seq %zu, %ld steps, %ld threads, isa %s", a.arch,
              a.layers ? " (layers overridden)" : "", a.mode, a.precision, B, T, a.steps, a.threads,
              w2s_isa_name(m->isa));
-    qsort(t_step, (size_t)a.steps, sizeof *t_step, cmp_double);
+    cli_sort(t_step, (size_t)a.steps);
     profile_meta meta = {.title = title, .arch = a.arch, .mode = a.mode, .precision = a.precision, .batch = B,
                          .seq = T, .steps = (size_t)a.steps, .threads = (int)a.threads, .wall_seconds = wall,
                          .step_seconds_median = t_step[a.steps / 2], .cpu_seconds = cpu,
