@@ -333,7 +333,8 @@ static void attention(gpt2_int8 *q, const float *qkv, size_t B, bool last, const
             size_t n = off[b + 1] - off[b], t0 = last ? n - 1 : 0;
             float *o = q->atty + (last ? b : off[b]) * C + h * hs;
             const float *qt = qlast ? qlast + b * C + h * hs : s + t0 * C3;
-            kern(o, C, qt, C3, s + C, s + 2 * C, C3, n, t0, hs, scale, q->att + (size_t)omp_get_thread_num() * q->scratch);
+            kern(o, C, qt, qlast ? C : C3, s + C, s + 2 * C, C3, n, t0, hs, scale,
+                 q->att + (size_t)omp_get_thread_num() * q->scratch);
         }
     }
     prof_end(PROF_ATTENTION, pt);
