@@ -34,14 +34,17 @@ typedef struct {
 // length T; shorter sequences are right-padded with any valid id and targets -1 (causal
 // attention keeps pads out of real positions, so padding changes no loss or gradient). Every
 // sequence needs at least one target. Trains m in place. *final_loss gets the mean LM loss
-// (over targets) of the last 10% of steps.
+// (over targets) of the last 10% of steps. Each step runs on two worker models, one thread
+// each: m and a replica sharing its parameters (gpt2_create_replica: its own activations for
+// up to a minibatch, created and freed by the call); the bits do not depend on the thread count.
 int pretrain_run(gpt2_model *m, const pretrain_config *c, const int32_t *tokens, const int32_t *targets,
                  size_t n, size_t T, float *final_loss);
 
 // Mean LM loss over all n sequences, and the accuracy of the argmax prediction at position
 // `probe_pos` against targets[:, probe_pos] (the demo's caption accuracy). Forward only.
 // features (n, C), if not NULL, gets the final-LayerNorm output at probe_pos from the same
-// forward passes (the demo's test features cost no extra pass).
+// forward passes (the demo's test features cost no extra pass). Batches of m's max_batch run on
+// two workers as in pretrain_run (a replica of m's size is created for the call).
 int pretrain_evaluate(gpt2_model *m, const int32_t *tokens, const int32_t *targets, size_t n, size_t T,
                       size_t probe_pos, double *lm_loss, double *probe_acc, float *features);
 
