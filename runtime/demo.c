@@ -99,6 +99,8 @@ typedef struct {
 // Key: FNV-1a of everything that determines the weights (recipe, data prefix size, seeds).
 // The thread count and ISA are not in the key: they change the last bits of a pretraining
 // run, not what it learned, and a cache keyed by them would rarely hit. --fresh recomputes.
+// The version (v2: two-worker steps, f32 short-sequence attention) changes whenever the
+// pretraining code would make other bodies from the same recipe.
 static uint64_t fnv1a(const char *s) {
     uint64_t h = 0xcbf29ce484222325ULL;
     for (; *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
@@ -114,7 +116,7 @@ static int cache_paths(const demo_config *c, const demo_model_recipe *r, const p
     else if (home && *home) snprintf(root, sizeof root, "%s/.cache/w2s", home);
     else return W2S_FAIL("no cache directory: set XDG_CACHE_HOME or HOME, or pass --cache-dir");
     char recipe[512];
-    snprintf(recipe, sizeof recipe, "w2s-demo-v1|%s|L%zu|H%zu|C%zu|V%zu|P%zu|steps%zu|warm%zu|lr%.9g|b%zu|pool%zu|perm%llx|seed%llu",
+    snprintf(recipe, sizeof recipe, "w2s-demo-v2|%s|L%zu|H%zu|C%zu|V%zu|P%zu|steps%zu|warm%zu|lr%.9g|b%zu|pool%zu|perm%llx|seed%llu",
              r->name, r->cfg.n_layer, r->cfg.n_head, r->cfg.n_embd, r->cfg.vocab_size, r->cfg.n_positions, pc->steps,
              pc->warmup, pc->lr, pc->batch, n_pool, (unsigned long long)DEMO_PERM_SEED, (unsigned long long)seed);
     snprintf(ckpt, size, "%s/demo-%s-%016llx.safetensors", root, r->name, (unsigned long long)fnv1a(recipe));

@@ -53,7 +53,7 @@ double optim_grad_norm(const float *g, size_t n) {
             total += rk->sumsq(g + c * NORM_CHUNK, n - c * NORM_CHUNK < NORM_CHUNK ? n - c * NORM_CHUNK : NORM_CHUNK);
         return sqrt(total);
     }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (chunks > 1)
     for (size_t c = 0; c < chunks; c++)
         part[c] = rk->sumsq(g + c * NORM_CHUNK, n - c * NORM_CHUNK < NORM_CHUNK ? n - c * NORM_CHUNK : NORM_CHUNK);
     for (size_t c = 0; c < chunks; c++) total += part[c];
@@ -77,11 +77,17 @@ double optim_adam_step(optim_adam *o, float *params, const float *grads, const o
         .bc1 = 1.0f - powf(c->beta1, (float)o->step), .bc2 = 1.0f - powf(c->beta2, (float)o->step),
         .eps = c->eps,
     };
+    size_t all_chunks = 0;
+    for (size_t s = 0; s < nseg; s++) all_chunks += (segs[s].count + ADAM_CHUNK - 1) / ADAM_CHUNK;
+    // One region for every segment (a model has one per tensor, ~150 for GPT-2), and none when
+    // one chunk leaves nothing to share (a probe head): waking idle threads costs more than
+    // such an update.
+#pragma omp parallel if (all_chunks > 1)
     for (size_t s = 0; s < nseg; s++) {
         rowops_adam_args as = a;
         as.wd = segs[s].decay ? c->weight_decay : 0.0f;
         size_t off = segs[s].offset, n = segs[s].count, chunks = (n + ADAM_CHUNK - 1) / ADAM_CHUNK;
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(static) nowait
         for (size_t ch = 0; ch < chunks; ch++) {
             size_t i = off + ch * ADAM_CHUNK, len = n - ch * ADAM_CHUNK < ADAM_CHUNK ? n - ch * ADAM_CHUNK : ADAM_CHUNK;
             rk->adam(params + i, o->m + i, o->v + i, grads + i, len, &as);
