@@ -15,14 +15,11 @@ loads: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset, OMP_WAIT_POLICY=PASSIVE for 2
 import argparse
 import json
 import math
-import os
 import statistics
 import sys
 import time
 
-ARCHS = {"gpt2": (12, 12, 768), "gpt2-medium": (24, 16, 1024), "gpt2-large": (36, 20, 1280),
-         "gpt2-xl": (48, 25, 1600)}
-VOCAB, POSITIONS, CLASSES = 50257, 1024, 2
+from torch_baseline import ARCHS, CLASSES, POSITIONS, VOCAB, fix_environment
 # Same constants as runtime/cli/cmd_bench.c (2 Zen 5 cores): fp32 and bf16 peaks in GFLOP/s.
 PEAK_2C = {"fp32": 515.0, "bf16": 1030.0}
 
@@ -40,11 +37,7 @@ def parse():
 
 
 ARGS = parse()
-for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-    os.environ.pop(k, None)
-if ARGS.threads >= 2:
-    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
+fix_environment(ARGS.threads)
 
 import torch  # noqa: E402  (after the environment is fixed)
 import torch.nn.functional as F  # noqa: E402
