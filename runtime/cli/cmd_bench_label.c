@@ -1,8 +1,10 @@
 // cmd_bench_label.c — `w2s bench label`: latency and throughput of the classification forward
-// used for weak labeling (int8 graph, or the bf16/fp32 model) on random weights.
-// Not a correctness check (tests/models/test_gpt2_int8.c is). One JSON line with the fields
-// bench/torch_label.py prints, so the two compare as ratios: tokens/s at the median batch
-// latency, per-batch latency p50/p99, and CPU time per batch (robust to a loaded machine).
+// used for weak labeling (int8 graph, or the bf16/fp32 model) on random weights. One JSON line
+// with the fields bench/torch_label.py prints, so the two compare as ratios: tokens/s at the
+// median batch latency, per-batch latency p50/p99, and CPU time per batch (robust to a loaded
+// machine). `--check-fp32 N` also measures the labels' agreement with the fp32 model on N
+// random examples of this full-size model (tests/models/test_gpt2_int8.c enforces a bound on
+// small fixed models).
 #include "cli.h"
 #include "cli_data.h"
 #include "cli_stats.h"
@@ -14,7 +16,9 @@
 #include "hf_config.h"
 #include "progress.h"
 #include "rng.h"
+#include "trainer.h"
 
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,21 +31,66 @@ static double percentile(const double *v, size_t n, double q) {
     return v[(r < 1 ? 1 : r > n ? n : r) - 1];
 }
 
+// Labels n random examples (lengths uniform in 1..T, B at a time) with the int8 graph q and
+// the fp32 model ref and compares their 2-class probabilities. Of ref's: *spread = mean
+// |p0 - 1/2| (distance from the boundary), *share0 = share of class-0 predictions (a random
+// body can put every example on one side, which would make agreement trivial).
+static int check_fp32(const labeler_model *q, const labeler_model *ref, const gpt2_config *cfg, size_t B,
+                      size_t T, size_t n, rng *r, label_check *chk, double *spread, double *share0) {
+    int32_t *tok = malloc(B * T * sizeof *tok);  // (B, T)
+    const int32_t **seqs = malloc(B * sizeof *seqs);
+    size_t *lens = malloc(B * sizeof *lens);
+    float *pq = malloc(n * 2 * sizeof *pq), *pr = malloc(n * 2 * sizeof *pr);  // (n, 2) each
+    int rc = (!tok || !seqs || !lens || !pq || !pr) ? W2S_FAIL("out of memory") : 0;
+    for (size_t i0 = 0; !rc && i0 < n; i0 += B) {
+        size_t nb = n - i0 < B ? n - i0 : B;
+        for (size_t b = 0; b < nb; b++) {
+            lens[b] = 1 + rng_below(r, T);
+            seqs[b] = tok + b * T;
+            for (size_t t = 0; t < lens[b]; t++) tok[b * T + t] = (int32_t)rng_below(r, cfg->vocab_size);
+        }
+        rc = labeler_logits_seqs(q, seqs, lens, nb, pq + 2 * i0);
+        if (!rc) rc = labeler_logits_seqs(ref, seqs, lens, nb, pr + 2 * i0);
+    }
+    if (!rc) {
+        trainer_soft_labels(pq, n, 2, pq, NULL);
+        trainer_soft_labels(pr, n, 2, pr, NULL);
+        label_compare(pq, pr, n, 2, chk);
+        double s = 0, c0 = 0;
+        for (size_t i = 0; i < n; i++) {
+            s += fabs((double)pr[2 * i] - 0.5);
+            c0 += pr[2 * i] >= pr[2 * i + 1];
+        }
+        *spread = s / (double)n;
+        *share0 = c0 / (double)n;
+    }
+    free(tok);
+    free(seqs);
+    free(lens);
+    free(pq);
+    free(pr);
+    return rc;
+}
+
 static void usage(FILE *out) {
     fprintf(out,
             "usage: w2s bench label [--arch NAME] [--batch B] [--seq T] [--precision int8|bf16|fp32]\n"
-            "                       [--threads N] [--iters S] [--warmup W]\n"
+            "                       [--threads N] [--iters S] [--warmup W] [--check-fp32 N]\n"
+            "                       [--head-std S]\n"
             "  Times the classification forward of weak labeling on a randomly initialized GPT-2\n"
             "  (--arch gpt2|gpt2-medium|gpt2-large|gpt2-xl, default gpt2; 2-class random head) over\n"
             "  B random sequences of T tokens; prints one JSON line: tokens/s (B*T / median batch\n"
             "  time), p50/p99 batch latency in ms, and the median process CPU time per batch (all\n"
             "  threads). Defaults: batch 8, seq 128, int8, threads = OpenMP max,\n"
-            "  20 timed batches after 2 warm-up batches.\n");
+            "  20 timed batches after 2 warm-up batches. --check-fp32 N (int8) adds the argmax agreement\n"
+            "  and mean/max |dp| against the fp32 model over N random examples of 1..T tokens (head std\n"
+            "  --head-std, default 0.02), with the fp32 model's mean |p0 - 1/2| and class-0 share.\n");
 }
 
 int bench_label(int argc, char **argv) {
     const char *arch = "gpt2", *precision = "int8";
-    size_t B = 8, T = 128, threads = (size_t)omp_get_max_threads(), iters = 20, warmup = 2;
+    size_t B = 8, T = 128, threads = (size_t)omp_get_max_threads(), iters = 20, warmup = 2, n_check = 0;
+    double head_std = 0.02;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -57,6 +106,12 @@ int bench_label(int argc, char **argv) {
         else if (!strcmp(a, "--threads")) ok = !cli_parse_size(argv[++i], &threads) && threads && threads <= 4096;
         else if (!strcmp(a, "--iters")) ok = !cli_parse_size(argv[++i], &iters) && iters;
         else if (!strcmp(a, "--warmup")) ok = !cli_parse_size(argv[++i], &warmup);
+        else if (!strcmp(a, "--check-fp32")) ok = !cli_parse_size(argv[++i], &n_check) && n_check;
+        else if (!strcmp(a, "--head-std")) {
+            char *end;
+            head_std = strtod(argv[++i], &end);
+            ok = *end == 0 && head_std > 0 && head_std < 1e3;
+        }
         else ok = false;
         if (!ok) {
             fprintf(stderr, "w2s bench label: bad option or value '%s%s%s'\n", a, v ? " " : "", v ? v : "");
@@ -67,6 +122,10 @@ int bench_label(int argc, char **argv) {
     bool int8 = !strcmp(precision, "int8"), bf16 = !strcmp(precision, "bf16");
     if (!int8 && !bf16 && strcmp(precision, "fp32")) {
         fprintf(stderr, "w2s bench label: --precision must be int8, bf16 or fp32, not '%s'\n", precision);
+        return 2;
+    }
+    if (n_check && !int8) {
+        fprintf(stderr, "w2s bench label: --check-fp32 compares the int8 graph with the fp32 model\n");
         return 2;
     }
     gpt2_config cfg;
@@ -84,14 +143,20 @@ int bench_label(int argc, char **argv) {
     gpt2_init_random(m, 1);
     rng r;
     rng_seed(&r, 2);
-    for (size_t i = 0; i < 2 * cfg.n_embd; i++) m->params.score[i] = 0.02f * rng_normal_f32(&r);
-    labeler_model lm = {0};
+    for (size_t i = 0; i < 2 * cfg.n_embd; i++) m->params.score[i] = (float)head_std * rng_normal_f32(&r);
+    labeler_model lm = {0}, ref = {.m = m};
     if (int8) {
         lm.q = gpt2_int8_create(m, B, T, B * T);
-        gpt2_destroy(m);  // the graph keeps what it needs, as `w2s label` does
-        if (!lm.q) return cli_fail("bench label", NULL);
+        if (!lm.q) {
+            gpt2_destroy(m);
+            return cli_fail("bench label", NULL);
+        }
     } else {
         lm.m = m;
+    }
+    if (int8 && !n_check) {
+        gpt2_destroy(m);  // the graph keeps what it needs, as `w2s label` does
+        ref.m = NULL;
     }
     int32_t *tok = malloc(B * T * sizeof(int32_t));
     const int32_t **seqs = malloc(B * sizeof *seqs);
@@ -112,15 +177,23 @@ int bench_label(int argc, char **argv) {
             tc[it - warmup] = progress_cpu_now() - c0;
         }
     }
+    label_check chk = {0};
+    double spread = 0, share0 = 0;
+    if (!rc && n_check) rc = check_fp32(&lm, &ref, &cfg, B, T, n_check, &r, &chk, &spread, &share0);
     if (!rc) {
         cli_sort(t, iters);
         cli_sort(tc, iters);
         double p50 = percentile(t, iters, 0.5), p99 = percentile(t, iters, 0.99);
         printf("{\"bench\": \"label\", \"impl\": \"w2s\", \"arch\": \"%s\", \"batch\": %zu, \"seq\": %zu, "
                "\"precision\": \"%s\", \"threads\": %zu, \"iters\": %zu, \"tokens_per_s\": %.1f, "
-               "\"p50_ms\": %.3f, \"p99_ms\": %.3f, \"cpu_p50_ms\": %.3f, \"isa\": \"%s\"}\n",
+               "\"p50_ms\": %.3f, \"p99_ms\": %.3f, \"cpu_p50_ms\": %.3f, \"isa\": \"%s\"",
                arch, B, T, precision, threads, iters, (double)(B * T) / p50, 1e3 * p50, 1e3 * p99,
                1e3 * percentile(tc, iters, 0.5), w2s_isa_name(w2s_isa_active()));
+        if (n_check)
+            printf(", \"check_examples\": %zu, \"head_std\": %g, \"agreement\": %.4f, \"mean_abs_dp\": %.3g, "
+                   "\"max_abs_dp\": %.3g, \"mean_abs_p0_minus_half\": %.3g, \"class0_share\": %.3f",
+                   n_check, head_std, chk.agreement, chk.mean_abs_dp, chk.max_abs_dp, spread, share0);
+        printf("}\n");
     }
     free(tok);
     free(seqs);
@@ -129,6 +202,6 @@ int bench_label(int argc, char **argv) {
     free(t);
     free(tc);
     gpt2_int8_destroy(lm.q);
-    gpt2_destroy(lm.m);
+    gpt2_destroy(int8 ? ref.m : lm.m);
     return rc ? cli_fail("bench label", NULL) : 0;
 }
