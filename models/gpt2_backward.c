@@ -183,7 +183,7 @@ static int backward(gpt2_model *m, const float *dlogits, float lm_weight, size_t
         if (linear_backward(m, l, 1, a->datty, g->attprojw + l * C * C, g->attprojb + l * C, dres, atty,
                             a16 ? a16->atty + o1 : NULL, BT))
             return -1;
-        if (gpt2_attention_backward(m, a->dqkv, a->datty, qkv, att, B, T)) return -1;
+        gpt2_attention_backward(m, a->dqkv, a->datty, qkv, att, B, T);
         if (linear_backward(m, l, 0, a->dln, g->qkvw + l * C * 3 * C, g->qkvb + l * 3 * C, a->dqkv, ln1,
                             a16 ? a16->ln1 + o1 : NULL, BT))
             return -1;

@@ -43,9 +43,9 @@ const gemm_packed_b *gpt2_repack(gpt2_model *m, size_t l, int which, bool transp
 // Causal self-attention of one layer over real positions (gpt2_attention.c):
 //   forward:  qkv (B, T, 3C) → out (B, T, C), att (B, NH, T, T) probabilities
 //   backward: datty (B, T, C) → dqkv (B, T, 3C) (overwritten), using m->acts.datt as scratch
-int gpt2_attention_forward(const gpt2_model *m, float *out, float *att, const float *qkv, size_t B,
-                           size_t T);
-int gpt2_attention_backward(gpt2_model *m, float *dqkv, const float *datty, const float *qkv,
-                            const float *att, size_t B, size_t T);
+void gpt2_attention_forward(const gpt2_model *m, float *out, float *att, const float *qkv, size_t B,
+                            size_t T);
+void gpt2_attention_backward(gpt2_model *m, float *dqkv, const float *datty, const float *qkv,
+                             const float *att, size_t B, size_t T);
 
 #endif
