@@ -117,7 +117,8 @@ static gemm_view weight_view(const float *w, size_t N_out, bool transposed) {
 static int alloc_packs(gpt2_model *m) {
     size_t n = m->cfg.n_layer * 8;
     m->wpack = calloc(n, sizeof *m->wpack);
-    if (!m->wpack) return W2S_FAIL("gpt2_create: out of memory for bf16 weight packs");
+    m->wpack_gen = calloc(n, sizeof *m->wpack_gen);
+    if (!m->wpack || !m->wpack_gen) return W2S_FAIL("gpt2_create: out of memory for bf16 weight packs");
     for (size_t l = 0; l < m->cfg.n_layer; l++)
         for (int w = 0; w < 4; w++)
             for (int t = 0; t < 2; t++) {
@@ -134,10 +135,20 @@ const gemm_packed_b *gpt2_repack(gpt2_model *m, size_t l, int which, bool transp
     if (!m->wpack) return NULL;
     size_t K, N;
     const float *p = gpt2_block_weight(m, l, which, &K, &N);
-    gemm_packed_b *pb = &m->wpack[(l * 4 + (size_t)which) * 2 + (transposed ? 1 : 0)];
+    size_t i = (l * 4 + (size_t)which) * 2 + (transposed ? 1 : 0);
+    gemm_packed_b *pb = &m->wpack[i];
+    if (m->pack_cache && m->wpack_gen[i] == m->params_gen) return pb;
     gemm_repack_b(pb, W2S_DTYPE_F32, weight_view(p, N, transposed));
+    m->wpack_gen[i] = m->params_gen;
     return pb;
 }
+
+void gpt2_pack_cache(gpt2_model *m, bool on) {
+    m->pack_cache = on;
+    m->params_gen++;
+}
+
+void gpt2_params_changed(gpt2_model *m) { m->params_gen++; }
 
 // ---- bf16 activation copies
 
@@ -257,6 +268,7 @@ void gpt2_destroy(gpt2_model *m) {
     if (m->wpack)
         for (size_t i = 0; i < m->cfg.n_layer * 8; i++) gemm_packed_b_free(&m->wpack[i]);
     free(m->wpack);
+    free(m->wpack_gen);
     if (m->acts16) free(m->acts16->memory);
     free(m->acts16);
     free(m->params_memory);

@@ -120,8 +120,12 @@ typedef struct {
     w2s_isa isa;
     // bf16 only: the four block weights packed for gemm, refreshed from the f32 master weights
     // by every forward ([0], W as B[in, out]) and backward ([1], Wᵀ for dX = dY·Wᵀ), so each
-    // step converts every weight to bf16 exactly once per use instead of once per thread.
+    // step converts every weight to bf16 exactly once per use instead of once per thread —
+    // or, under gpt2_pack_cache, only on the first use after the weights changed.
     gemm_packed_b *wpack;  // (L, 4, 2): qkvw, attprojw, fcw, fcprojw × {W, Wᵀ}; NULL for fp32
+    uint64_t *wpack_gen;   // (L, 4, 2) params_gen each pack was made from
+    uint64_t params_gen;   // bumped by gpt2_params_changed and gpt2_pack_cache
+    bool pack_cache;
     struct gpt2_acts16 *acts16;  // bf16 only: bf16 copies of the matmul-only activations
                                  // (gpt2_internal.h); NULL for fp32
     // state of the last forward
@@ -171,6 +175,15 @@ int gpt2_forward(gpt2_model *m, const int32_t *tokens, const int32_t *lengths, s
 int gpt2_backward(gpt2_model *m, const float *dlogits, float lm_weight);
 
 void gpt2_zero_grad(gpt2_model *m);
+
+// bf16 weight packs: by default every forward and backward repacks the block weights from the
+// f32 master weights, so any write to the parameters is seen. A training loop that runs
+// several forwards and backwards between optimizer steps (minibatches of one batch) turns the
+// cache on and then promises to call gpt2_params_changed after EVERY write to the parameters;
+// packs are then made once per use kind per optimizer step. Turning the cache on or off
+// invalidates every pack. The fp32 path has no packs: there they change nothing.
+void gpt2_pack_cache(gpt2_model *m, bool on);
+void gpt2_params_changed(gpt2_model *m);
 
 // The tensor table entry called `name` ("score.weight"), or NULL.
 const gpt2_tensor_info *gpt2_tensor_find(const gpt2_model *m, const char *name);

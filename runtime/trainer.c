@@ -187,6 +187,9 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
         rc = r < 0 ? -1 : 0;
     }
     if (st) *st = (trainer_stats){.steps = total, .resumed_step = step};
+    // Between optimizer steps only this loop's forwards and backwards read the weights: their
+    // bf16 packs are made once per step however many minibatches the batch takes.
+    gpt2_pack_cache(m, true);
     progress pr;
     progress_start(&pr, c->label ? c->label : "train", total, "steps", c->quiet);
     double last_ckpt = progress_now(), loss = NAN;
@@ -215,6 +218,7 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
         if (rc) break;
         float lr = optim_lr_cosine(step, total, 0, c->lr, 0.0f);
         optim_adam_step(adam, m->params_memory, m->grads_memory, segs, nseg, lr);
+        gpt2_params_changed(m);
         loss = lossf;
         progress_update(&pr, step + 1, "loss %.4f", lossf);
         double now = progress_now();
@@ -226,6 +230,7 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
         }
     }
     progress_finish(&pr);
+    gpt2_pack_cache(m, false);
     m->linear_probe = saved_probe;
     if (st) {
         st->final_loss = loss;
