@@ -1,9 +1,10 @@
-// attn_avx512.c — AVX-512F causal-attention products (attn.h) for short sequences and small
-// heads (the demo's T = 50, hs = 32), where a GEMM call per product costs more in packing and
-// dispatch than in arithmetic. Register tiles: Q·Kᵀ two score rows × 64 columns against a
+// attn_avx512.c — AVX-512F causal-attention products (attn.h) of GPT-2 training at every
+// length: only the causal triangle is computed, with no packing or dispatch per call, which
+// beats GEMM calls over the full square from the demo's T = 50 to T = 1024. Register tiles: Q·Kᵀ two score rows × 64 columns against a
 // transposed K chunk; P·V and Pᵀ·X four output rows × up to 64 columns. Every output element
 // sums in increasing index order, as the reference does (FMA rounding aside).
 #include "attn.h"
+#include "transpose_avx512.h"
 
 #include <immintrin.h>
 
@@ -38,46 +39,6 @@ static inline __attribute__((always_inline)) void qkt_rows(float *s, size_t lds,
             _mm512_mask_storeu_ps(s + (size_t)r * lds + 16 * q, mask16(cols[r], (size_t)q), acc[r][q]);
 }
 
-// 16×16 transpose in registers (r[i] = row i → r[i] = column i), the usual unpack / shuffle /
-// 128-bit-lane shuffle ladder.
-static inline void transpose16(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {
-        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
-        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xee);
-        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xee);
-    }
-    for (int i = 0; i < 4; i++) {
-        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
-        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
-        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
-        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
-    }
-    for (int i = 0; i < 8; i++) {
-        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
-    }
-}
-
-// bt[d, j] = b[j, d] for j < nj (<= CHUNK), d < hs; columns nj..CHUNK zero. Whole 16×16 blocks
-// in registers (rows past nj and columns past hs read as zero through masks).
-static void transpose_chunk(float *bt, const float *b, size_t ldb, size_t nj, size_t hs) {
-    for (size_t jb = 0; jb < CHUNK; jb += 16)
-        for (size_t db = 0; db < hs; db += 16) {
-            __mmask16 mk = mask16(hs - db, 0);
-            __m512 r[16];
-            for (size_t i = 0; i < 16; i++)
-                r[i] = jb + i < nj ? _mm512_maskz_loadu_ps(mk, b + (jb + i) * ldb + db) : _mm512_setzero_ps();
-            transpose16(r);
-            for (size_t i = 0; i < 16 && db + i < hs; i++) _mm512_store_ps(bt + (db + i) * CHUNK + jb, r[i]);
-        }
-}
-
 static void qkt_avx512(float *s, size_t lds, const float *a, size_t lda, const float *b, size_t ldb, size_t n,
                        size_t hs) {
     if (hs > HS_MAX) {
@@ -87,7 +48,7 @@ static void qkt_avx512(float *s, size_t lds, const float *a, size_t lda, const f
     float bt[HS_MAX * CHUNK] __attribute__((aligned(64)));
     for (size_t j0 = 0; j0 < n; j0 += CHUNK) {
         size_t nj = n - j0 < CHUNK ? n - j0 : CHUNK;
-        transpose_chunk(bt, b + j0 * ldb, ldb, nj, hs);
+        transpose_rows_avx512(bt, CHUNK, b + j0 * ldb, ldb, nj, hs);
         for (size_t t = j0; t < n; t += 2) {
             int R = t + 1 < n ? 2 : 1;
             size_t cols[2];

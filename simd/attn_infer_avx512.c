@@ -5,6 +5,7 @@
 // but the 16-column rounding. Replaces two GEMM calls per (sequence, head), whose packing and
 // dispatch cost more than their 128×128×64 products.
 #include "attn_infer.h"
+#include "transpose_avx512.h"
 
 #include "vecmath_avx512.h"
 
@@ -80,48 +81,6 @@ static float softmax_row(float *s, size_t len, size_t nvec, float scale) {
     return 1.0f / _mm512_reduce_add_ps(sum);
 }
 
-// In place: r[c] becomes column c of the 16×16 block whose rows were r[0..15] (unpack 32-bit,
-// unpack 64-bit, then two 128-bit lane shuffles).
-AI_INLINE void transpose16(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    // r[4g + c], lane L: column 4L + c of rows 4g..4g+3
-    for (int g = 0; g < 4; g++) {
-        __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 1]);
-        __m512d c = _mm512_castps_pd(t[4 * g + 2]), d = _mm512_castps_pd(t[4 * g + 3]);
-        r[4 * g + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        r[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        r[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-        r[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-    }
-    for (int c = 0; c < 4; c++) {
-        __m512 u0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88), u1 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xdd);
-        __m512 u2 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88), u3 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xdd);
-        t[c] = _mm512_shuffle_f32x4(u0, u2, 0x88);
-        t[8 + c] = _mm512_shuffle_f32x4(u0, u2, 0xdd);
-        t[4 + c] = _mm512_shuffle_f32x4(u1, u3, 0x88);
-        t[12 + c] = _mm512_shuffle_f32x4(u1, u3, 0xdd);
-    }
-    for (int i = 0; i < 16; i++) r[i] = t[i];
-}
-
-// kt[d, j] = k[j, d] for d < hs, j < n, and 0 for n <= j < np, in 16×16 register blocks (the
-// strided scalar copy took ~20% of a T = 128 head).
-static void transpose_k(float *kt, size_t np, const float *k, size_t ld, size_t n, size_t hs) {
-    for (size_t j0 = 0; j0 < np; j0 += 16)
-        for (size_t d0 = 0; d0 < hs; d0 += 16) {
-            __mmask16 md = mask16(hs, d0);
-            __m512 r[16];
-            for (size_t i = 0; i < 16; i++)
-                r[i] = j0 + i < n ? _mm512_maskz_loadu_ps(md, k + (j0 + i) * ld + d0) : _mm512_setzero_ps();
-            transpose16(r);
-            for (size_t c = 0; c < 16 && d0 + c < hs; c++) _mm512_store_ps(kt + (d0 + c) * np + j0, r[c]);
-        }
-}
-
 // Dispatch to the instantiation with compile-time row and vector counts (1..4 each).
 #define AI_SWITCH_ROWS(N, M) \
     switch (N) {             \
@@ -150,7 +109,7 @@ void attn_infer_avx512(float *o, size_t ldo, const float *q, size_t ldq, const f
     }
     size_t np = (n + 15) / 16 * 16, nv = (hs + 15) / 16;
     float *kt = scratch, *s = scratch + hs * np;  // Kᵀ (hs, np), zero past n; scores (RB, np)
-    transpose_k(kt, np, k, ld, n, hs);
+    transpose_rows_avx512(kt, np, k, ld, n, hs);
     for (size_t t = t0; t < n; t += RB) {
         int rows = n - t < RB ? (int)(n - t) : RB;
         size_t W = t + (size_t)rows, nvec = (W + 15) / 16;
