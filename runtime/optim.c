@@ -68,7 +68,8 @@ double optim_adam_step(optim_adam *o, float *params, const float *grads, const o
                        size_t nseg, float lr) {
     const optim_adam_config *c = &o->cfg;
     const rowops_kernels *rk = rowops_get(w2s_isa_active());
-    double norm = optim_grad_norm(grads, o->n);
+    // The norm is a full pass over the gradients: only made when clipping needs it.
+    double norm = c->clip_norm > 0 ? optim_grad_norm(grads, o->n) : NAN;
     float gscale = 1.0f;
     if (c->clip_norm > 0 && norm > c->clip_norm) gscale = (float)(c->clip_norm / (norm + 1e-6));
     o->step++;

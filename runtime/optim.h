@@ -40,7 +40,8 @@ double optim_grad_norm(const float *g, size_t n);
 
 // One update of all segments (they must cover disjoint ranges inside [0, n)) with learning
 // rate lr. Gradients are scaled by min(1, clip_norm / (norm + 1e-6)) first when clip_norm > 0
-// (in the update, `grads` is not modified). Returns the gradient norm before clipping.
+// (in the update, `grads` is not modified). Returns the gradient norm before clipping, or NAN
+// without clipping (then it is not computed).
 //   m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g²;  p -= lr (wd·p [decay only] + m̂ / (sqrt(v̂) + eps))
 // with m̂ = m / (1 - b1^t), v̂ = v / (1 - b2^t), t = step + 1 — PyTorch's Adam/AdamW.
 double optim_adam_step(optim_adam *o, float *params, const float *grads, const optim_segment *segs,
