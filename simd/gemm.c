@@ -149,6 +149,22 @@ void gemm_repack_b(gemm_packed_b *pb, w2s_dtype b_dtype, gemm_view b) {
     prof_end(PROF_PACK, prof_t);
 }
 
+int gemm_repack_b_block(gemm_packed_b *pb, w2s_dtype b_dtype, gemm_view b, size_t k0, size_t k1, size_t n0,
+                        size_t n1) {
+    if (pb->type == GEMM_U8S8 || k0 > k1 || k1 > pb->K || n0 > n1 || n1 > pb->N || k0 % pb->kgroup ||
+        (k1 % pb->kgroup && k1 != pb->K) || n0 % pb->nr || (n1 % pb->nr && n1 != pb->N))
+        return W2S_FAIL("gemm_repack_b_block: block [%zu, %zu) x [%zu, %zu) of a %zux%zu %s B is not one "
+                        "of whole groups of %zu rows and panels of %zu columns", k0, k1, n0, n1, pb->K,
+                        pb->N, type_name(pb->type), pb->kgroup, pb->nr);
+    const gemm_kernel *k = gemm_kernel_find(pb->type, pb->isa);
+    size_t pbytes = packed_panel_bytes(k, pb->K), gbytes = pb->nr * pb->kgroup * type_esz(pb->type);
+    if (k1 > k0)
+        for (size_t p = n0 / pb->nr; p * pb->nr < n1; p++)
+            k->pack_b(k, (char *)pb->data + p * pbytes + k0 / pb->kgroup * gbytes, b_dtype,
+                      view_at(b, b_dtype, k0, p * pb->nr), k1 - k0, min_sz(pb->nr, pb->N - p * pb->nr));
+    return 0;
+}
+
 void gemm_packed_b_free(gemm_packed_b *pb) {
     free(pb->data);
     free(pb->col_sum);

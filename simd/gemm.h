@@ -64,6 +64,13 @@ int gemm_pack_b(gemm_packed_b *pb, gemm_type type, w2s_isa isa, size_t K, size_t
 // Repacks new values of the same shape into existing storage (training: weights change every
 // step); never allocates.
 void gemm_repack_b(gemm_packed_b *pb, w2s_dtype b_dtype, gemm_view b);
+// Repacks only the block [k0, k1) × [n0, n1) of B (b is all of B, from its origin), on the
+// calling thread: an optimizer repacks each strip of rows it has just updated while they are
+// in cache, from several threads at once (disjoint blocks touch disjoint bytes). k0 and k1
+// must be multiples of pb->kgroup (or k1 = K), n0 and n1 of pb->nr (or n1 = N); not for
+// U8S8 (its column sums span all of K). Returns 0, or -1 with w2s_error_message() set.
+int gemm_repack_b_block(gemm_packed_b *pb, w2s_dtype b_dtype, gemm_view b, size_t k0, size_t k1, size_t n0,
+                        size_t n1);
 void gemm_packed_b_free(gemm_packed_b *pb);
 
 typedef struct {
