@@ -17,8 +17,6 @@ GEMM_AVX512_8X48_LOOP_DIRECT(gemm_bf16_avx512_bf16_loop_direct, "vdpbf16ps")
 static inline __attribute__((always_inline)) void tile_bf16(const gemm_uk_args *ua, const int M,
                                                             const bool DIRECT) {
     __m512 c[MR][NV];
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < NV; j++) c[i][j] = _mm512_setzero_ps();
     const uint32_t *a = ua->a;  // bf16 pairs as 32-bit units
     const float *b = ua->b;     // likewise, loaded as 16 units per vector
     float *cp = ua->c;
@@ -32,14 +30,14 @@ static inline __attribute__((always_inline)) void tile_bf16(const gemm_uk_args *
         _mm_prefetch((const char *)(cp + i * ua->ldc + 47), _MM_HINT_T0);
     }
     if (M == MR) {
-        float acc[MR * NR] __attribute__((aligned(64)));
         if (DIRECT)
-            gemm_bf16_avx512_bf16_loop_direct(a, ua->a_ld, b, steps, acc);
+            GEMM_AVX512_FULL_TILE(ua, c, gemm_bf16_avx512_bf16_loop_direct(a, ua->a_ld, b, steps, c));
         else
-            gemm_bf16_avx512_bf16_loop(a, b, steps, acc);
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NV; j++) c[i][j] = _mm512_load_ps(acc + i * NR + 16 * j);
+            GEMM_AVX512_FULL_TILE(ua, c, gemm_bf16_avx512_bf16_loop(a, b, steps, c));
+        return;
     } else {
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < NV; j++) c[i][j] = _mm512_setzero_ps();
 #pragma GCC unroll 4
         for (size_t s = 0; s < steps; s++) {
             __m512bh b0 = (__m512bh)_mm512_load_ps(b), b1 = (__m512bh)_mm512_load_ps(b + 16),
@@ -59,12 +57,10 @@ static inline __attribute__((always_inline)) void tile_bf16(const gemm_uk_args *
             b += NR;
         }
     }
-    GEMM_AVX512_STORE_TILE48(ua, M, c);
+    GEMM_AVX512_STORE_PARTIAL(ua, M, c);
 }
 
-static void gemm_bf16_avx512_bf16_8x48(const gemm_uk_args *ua) {
-    GEMM_AVX512_DISPATCH_M8(ua, tile_bf16);
-}
+GEMM_AVX512_KERNEL_M8(gemm_bf16_avx512_bf16_8x48, tile_bf16)
 
 const gemm_kernel gemm_kernel_bf16_avx512_bf16 = {
     .name = "gemm_bf16_avx512_bf16_8x48", .type = GEMM_BF16, .isa = W2S_ISA_AVX512_BF16,

@@ -15,8 +15,6 @@ GEMM_AVX512_8X48_LOOP_DIRECT(gemm_f32_avx512_loop_direct, "vfmadd231ps")
 static inline __attribute__((always_inline)) void tile_f32(const gemm_uk_args *ua, const int M,
                                                            const bool DIRECT) {
     __m512 c[MR][NV];
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < NV; j++) c[i][j] = _mm512_setzero_ps();
     const float *a = ua->a, *b = ua->b;
     float *cp = ua->c;
     // C is touched only after the K loop: start pulling its lines in now, even when C is only
@@ -28,14 +26,14 @@ static inline __attribute__((always_inline)) void tile_f32(const gemm_uk_args *u
         _mm_prefetch((const char *)(cp + i * ua->ldc + 47), _MM_HINT_T0);
     }
     if (M == MR) {
-        float acc[MR * NR] __attribute__((aligned(64)));
         if (DIRECT)
-            gemm_f32_avx512_loop_direct(a, ua->a_ld, b, ua->kc, acc);
+            GEMM_AVX512_FULL_TILE(ua, c, gemm_f32_avx512_loop_direct(a, ua->a_ld, b, ua->kc, c));
         else
-            gemm_f32_avx512_loop(a, b, ua->kc, acc);
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NV; j++) c[i][j] = _mm512_load_ps(acc + i * NR + 16 * j);
+            GEMM_AVX512_FULL_TILE(ua, c, gemm_f32_avx512_loop(a, b, ua->kc, c));
+        return;
     } else {
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < NV; j++) c[i][j] = _mm512_setzero_ps();
 #pragma GCC unroll 4
         for (size_t k = 0; k < ua->kc; k++) {
             __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16), b2 = _mm512_load_ps(b + 32);
@@ -50,12 +48,10 @@ static inline __attribute__((always_inline)) void tile_f32(const gemm_uk_args *u
             b += NR;
         }
     }
-    GEMM_AVX512_STORE_TILE48(ua, M, c);
+    GEMM_AVX512_STORE_PARTIAL(ua, M, c);
 }
 
-static void gemm_f32_avx512_8x48(const gemm_uk_args *ua) {
-    GEMM_AVX512_DISPATCH_M8(ua, tile_f32);
-}
+GEMM_AVX512_KERNEL_M8(gemm_f32_avx512_8x48, tile_f32)
 
 const gemm_kernel gemm_kernel_f32_avx512 = {
     .name = "gemm_f32_avx512_8x48", .type = GEMM_F32, .isa = W2S_ISA_AVX512,
