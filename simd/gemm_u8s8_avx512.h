@@ -55,10 +55,38 @@ U8S8_INLINE void u8s8_store512(const gemm_uk_args *a, size_t i, size_t j0, const
     if (a->row_zero && a->col_sum)
         acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(_mm512_set1_epi32(a->row_zero[i]), c->csum));
     __m512 scale = a->row_scale ? _mm512_mul_ps(_mm512_set1_ps(a->row_scale[i]), c->cscale) : c->cscale;
-    __m512 v = _mm512_add_ps(_mm512_mul_ps(scale, _mm512_cvtepi32_ps(acc)), c->bias);
+    __m512 v = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(acc), c->bias);  // as u8s8_store_tile512
     if (a->gelu) v = vm_gelu_avx512(v);
     if (fl & GEMM_UK_ACCUM) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(c->mk, cf));
     _mm512_mask_storeu_ps(cf, c->mk, v);
+}
+
+// True when the tile's epilogue is the plain dequantization (the last K block into f32 C, with
+// no partial sum, accumulation or GELU): the case u8s8_store_tile512 handles.
+U8S8_INLINE bool u8s8_epi_quant(const gemm_uk_args *a) {
+    return a->flags == GEMM_UK_LAST && !a->gelu;
+}
+
+// u8s8_store512 for a whole tile (rows ≤ 8 × nv ≤ 3 16-column slices) when u8s8_epi_quant
+// holds, with the operands read once per tile instead of per store. Absent operands take their
+// neutral values (zero point 0, scales 1, bias 0), which give the same bits as skipping them:
+// the zero-point term is an exact integer 0, x·1 = x, and u8s8_store512 adds a zero bias too.
+U8S8_INLINE void u8s8_store_tile512(const gemm_uk_args *a, int rows, int nv, __m512i acc[][3]) {
+    const int32_t *rz = a->row_zero && a->col_sum ? a->row_zero : NULL;
+    const float *rs = a->row_scale;
+    float *c = a->c;
+    const size_t ldc = a->ldc;
+    u8s8_cols512 col[3];
+    _Pragma("GCC unroll 3") for (int v = 0; v < nv; v++) col[v] = u8s8_cols512_load(a, (size_t)v * 16);
+    _Pragma("GCC unroll 8") for (int i = 0; i < rows; i++) {
+        __m512i z = _mm512_set1_epi32(rz ? rz[i] : 0);
+        __m512 s = _mm512_set1_ps(rs ? rs[i] : 1.0f);
+        _Pragma("GCC unroll 3") for (int v = 0; v < nv; v++) {
+            __m512i q = _mm512_sub_epi32(acc[i][v], _mm512_mullo_epi32(z, col[v].csum));
+            __m512 y = _mm512_fmadd_ps(_mm512_mul_ps(s, col[v].cscale), _mm512_cvtepi32_ps(q), col[v].bias);
+            _mm512_mask_storeu_ps(c + (size_t)i * ldc + 16 * (size_t)v, col[v].mk, y);
+        }
+    }
 }
 
 #endif

@@ -34,6 +34,10 @@ U8S8_INLINE void u8s8_vnni_tile(const gemm_uk_args *a, int rows, int nv) {
         pa += a_group;
         pb += VNNI_NR * 4;
     }
+    if (u8s8_epi_quant(a)) {
+        u8s8_store_tile512(a, rows, nv, acc);
+        return;
+    }
     _Pragma("GCC unroll 16") for (int v = 0; v < nv; v++) {
         u8s8_cols512 c = u8s8_cols512_load(a, (size_t)v * 16);
         _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++)
