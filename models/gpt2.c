@@ -118,7 +118,9 @@ static int alloc_packs(gpt2_model *m) {
     size_t n = m->cfg.n_layer * 8;
     m->wpack = calloc(n, sizeof *m->wpack);
     m->wpack_gen = calloc(n, sizeof *m->wpack_gen);
-    if (!m->wpack || !m->wpack_gen) return W2S_FAIL("gpt2_create: out of memory for bf16 weight packs");
+    m->wpack_rows = calloc(n / 2, sizeof *m->wpack_rows);
+    if (!m->wpack || !m->wpack_gen || !m->wpack_rows)
+        return W2S_FAIL("gpt2_create: out of memory for bf16 weight packs");
     for (size_t l = 0; l < m->cfg.n_layer; l++)
         for (int w = 0; w < 4; w++)
             for (int t = 0; t < 2; t++) {
@@ -148,7 +150,75 @@ void gpt2_pack_cache(gpt2_model *m, bool on) {
     m->params_gen++;
 }
 
-void gpt2_params_changed(gpt2_model *m) { m->params_gen++; }
+void gpt2_params_changed(gpt2_model *m) {
+    m->params_gen++;
+    if (m->wpack_rows) memset(m->wpack_rows, 0, m->cfg.n_layer * 4 * sizeof *m->wpack_rows);
+}
+
+// Rows of W per repack strip: whole K groups of W's pack and whole panels of Wᵀ's (both are
+// made for the same kernel, so one weight's values hold for all four). 0 if layers do not
+// split into such strips (then nothing is repacked inside the optimizer).
+static size_t strip_rows(const gpt2_model *m, int which) {
+    const gemm_packed_b *w = &m->wpack[which * 2], *wt = &m->wpack[which * 2 + 1];
+    size_t a = w->kgroup, b = wt->nr, g = a, r = b;
+    while (r) {
+        size_t t = g % r;
+        g = r;
+        r = t;
+    }
+    size_t rows = a / g * b, K = w->K;
+    return K % rows ? 0 : rows;
+}
+
+// Which block weight tensor (0..3, gpt2_block_weight's order) starts at `offset`, or -1.
+static int block_weight_at(const gpt2_model *m, size_t offset) {
+    for (int w = 0; w < 4; w++) {
+        size_t K, N;
+        if ((size_t)(gpt2_block_weight(m, 0, w, &K, &N) - m->params_memory) == offset) return w;
+    }
+    return -1;
+}
+
+size_t gpt2_optim_chunk(const gpt2_model *m, size_t tensor) {
+    if (!m->wpack || !m->params_memory || tensor >= GPT2_NUM_TENSORS) return 0;
+    int w = block_weight_at(m, m->tensors[tensor].offset);
+    if (w < 0 || !m->tensors[tensor].numel) return 0;
+    return strip_rows(m, w) * m->wpack[w * 2].N;
+}
+
+void gpt2_params_written(void *model, size_t offset, size_t count) {
+    gpt2_model *m = model;
+    if (!m->wpack || !m->params_memory) return;
+    for (int w = 0; w < 4; w++) {
+        size_t K, N, R = strip_rows(m, w);
+        const float *w0 = gpt2_block_weight(m, 0, w, &K, &N);
+        size_t start = (size_t)(w0 - m->params_memory), size = m->cfg.n_layer * K * N;
+        if (!R || offset < start || offset >= start + size) continue;
+        size_t rel = offset - start, l = rel / (K * N), r0 = rel % (K * N) / N, rows = count / N;
+        // only whole strips inside one layer (the chunks gpt2_optim_chunk asks for)
+        if (count % N || r0 % R || (rows % R && r0 + rows != K) || r0 + rows > K) return;
+        gemm_packed_b *pw = &m->wpack[(l * 4 + (size_t)w) * 2], *pwt = pw + 1;
+        const float *wl = w0 + l * K * N;
+        if (gemm_repack_b_block(pw, W2S_DTYPE_F32, weight_view(wl, N, false), r0, r0 + rows, 0, N) ||
+            gemm_repack_b_block(pwt, W2S_DTYPE_F32, weight_view(wl, N, true), 0, N, r0, r0 + rows))
+            return;  // not counted: the pack is made again at its next use
+#pragma omp atomic
+        m->wpack_rows[l * 4 + (size_t)w] += rows;
+        return;
+    }
+}
+
+void gpt2_params_repacked(gpt2_model *m) {
+    if (!m->wpack_rows) return;
+    for (size_t l = 0; l < m->cfg.n_layer; l++)
+        for (int w = 0; w < 4; w++) {
+            size_t K, N;
+            gpt2_block_weight(m, l, w, &K, &N);
+            size_t i = l * 4 + (size_t)w;
+            if (m->wpack_rows[i] == K) m->wpack_gen[2 * i] = m->wpack_gen[2 * i + 1] = m->params_gen;
+            m->wpack_rows[i] = 0;
+        }
+}
 
 // ---- bf16 activation copies
 
@@ -269,6 +339,7 @@ void gpt2_destroy(gpt2_model *m) {
         for (size_t i = 0; i < m->cfg.n_layer * 8; i++) gemm_packed_b_free(&m->wpack[i]);
     free(m->wpack);
     free(m->wpack_gen);
+    free(m->wpack_rows);
     if (m->acts16) free(m->acts16->memory);
     free(m->acts16);
     free(m->params_memory);

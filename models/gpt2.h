@@ -124,6 +124,7 @@ typedef struct {
     // or, under gpt2_pack_cache, only on the first use after the weights changed.
     gemm_packed_b *wpack;  // (L, 4, 2): qkvw, attprojw, fcw, fcprojw × {W, Wᵀ}; NULL for fp32
     uint64_t *wpack_gen;   // (L, 4, 2) params_gen each pack was made from
+    size_t *wpack_rows;    // (L, 4) rows of W repacked by gpt2_params_written since the last bump
     uint64_t params_gen;   // bumped by gpt2_params_changed and gpt2_pack_cache
     bool pack_cache;
     struct gpt2_acts16 *acts16;  // bf16 only: bf16 copies of the matmul-only activations
@@ -184,6 +185,17 @@ void gpt2_zero_grad(gpt2_model *m);
 // invalidates every pack. The fp32 path has no packs: there they change nothing.
 void gpt2_pack_cache(gpt2_model *m, bool on);
 void gpt2_params_changed(gpt2_model *m);
+
+// Repacking inside the optimizer step, strip by strip while each is in cache (so no forward
+// or backward packs, and the weights are not read back from memory): an optimizer that
+// updates tensor i in chunks of gpt2_optim_chunk(m, i) elements (0: any chunking, nothing to
+// repack) calls gpt2_params_written(m, offset, count) after each chunk, from any thread. The
+// caller brackets the step with gpt2_params_changed before and gpt2_params_repacked after;
+// only packs whose every row was rewritten in between count as current, the rest are made at
+// their next use. Needs gpt2_pack_cache on to be of use; no-ops on the fp32 path.
+size_t gpt2_optim_chunk(const gpt2_model *m, size_t tensor);
+void gpt2_params_written(void *m, size_t offset, size_t count);
+void gpt2_params_repacked(gpt2_model *m);
 
 // The tensor table entry called `name` ("score.weight"), or NULL.
 const gpt2_tensor_info *gpt2_tensor_find(const gpt2_model *m, const char *name);

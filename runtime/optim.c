@@ -66,6 +66,13 @@ double optim_grad_norm(const float *g, size_t n) {
 
 double optim_adam_step(optim_adam *o, float *params, const float *grads, const optim_segment *segs,
                        size_t nseg, float lr) {
+    return optim_adam_step_hooked(o, params, grads, segs, nseg, lr, NULL, NULL);
+}
+
+static size_t chunk_of(const optim_segment *s) { return s->chunk ? s->chunk : ADAM_CHUNK; }
+
+double optim_adam_step_hooked(optim_adam *o, float *params, const float *grads, const optim_segment *segs,
+                              size_t nseg, float lr, optim_written_fn written, void *ctx) {
     const optim_adam_config *c = &o->cfg;
     const rowops_kernels *rk = rowops_get(w2s_isa_active());
     // The norm is a full pass over the gradients: only made when clipping needs it.
@@ -79,7 +86,7 @@ double optim_adam_step(optim_adam *o, float *params, const float *grads, const o
         .eps = c->eps,
     };
     size_t all_chunks = 0;
-    for (size_t s = 0; s < nseg; s++) all_chunks += (segs[s].count + ADAM_CHUNK - 1) / ADAM_CHUNK;
+    for (size_t s = 0; s < nseg; s++) all_chunks += (segs[s].count + chunk_of(&segs[s]) - 1) / chunk_of(&segs[s]);
     // One region for every segment (a model has one per tensor, ~150 for GPT-2), and none when
     // one chunk leaves nothing to share (a probe head): waking idle threads costs more than
     // such an update.
@@ -87,11 +94,12 @@ double optim_adam_step(optim_adam *o, float *params, const float *grads, const o
     for (size_t s = 0; s < nseg; s++) {
         rowops_adam_args as = a;
         as.wd = segs[s].decay ? c->weight_decay : 0.0f;
-        size_t off = segs[s].offset, n = segs[s].count, chunks = (n + ADAM_CHUNK - 1) / ADAM_CHUNK;
+        size_t off = segs[s].offset, n = segs[s].count, cs = chunk_of(&segs[s]), chunks = (n + cs - 1) / cs;
 #pragma omp for schedule(static) nowait
         for (size_t ch = 0; ch < chunks; ch++) {
-            size_t i = off + ch * ADAM_CHUNK, len = n - ch * ADAM_CHUNK < ADAM_CHUNK ? n - ch * ADAM_CHUNK : ADAM_CHUNK;
+            size_t i = off + ch * cs, len = n - ch * cs < cs ? n - ch * cs : cs;
             rk->adam(params + i, o->m + i, o->v + i, grads + i, len, &as);
+            if (written) written(ctx, i, len);
         }
     }
     return norm;

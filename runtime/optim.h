@@ -21,7 +21,12 @@ typedef struct {
 typedef struct {
     size_t offset, count;
     bool decay;
+    size_t chunk;  // elements per update chunk, the unit a written-hook sees; 0 = the default
 } optim_segment;
+
+// Told, from whichever thread updated it, that params[offset, offset + count) now holds new
+// values (one chunk of one segment; chunks of a step are disjoint and may arrive concurrently).
+typedef void (*optim_written_fn)(void *ctx, size_t offset, size_t count);
 
 typedef struct {
     optim_adam_config cfg;
@@ -46,6 +51,10 @@ double optim_grad_norm(const float *g, size_t n);
 // with m̂ = m / (1 - b1^t), v̂ = v / (1 - b2^t), t = step + 1 — PyTorch's Adam/AdamW.
 double optim_adam_step(optim_adam *o, float *params, const float *grads, const optim_segment *segs,
                        size_t nseg, float lr);
+// The same update, calling written(ctx, ...) after each chunk while it is still in cache (a
+// model repacks its bf16 weight copies there instead of reading them back from memory).
+double optim_adam_step_hooked(optim_adam *o, float *params, const float *grads, const optim_segment *segs,
+                              size_t nseg, float lr, optim_written_fn written, void *ctx);
 
 // Learning rate at `step` of `total`: linear warm-up from lr_max/warmup to lr_max over the
 // first `warmup` steps (none if 0), then cosine from lr_max to lr_min at step == total

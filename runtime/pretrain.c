@@ -29,7 +29,8 @@ static size_t decay_segments(const gpt2_model *m, optim_segment *segs) {
     size_t n = 0;
     for (int i = 0; i < GPT2_NUM_TENSORS; i++)
         if (m->tensors[i].numel)
-            segs[n++] = (optim_segment){m->tensors[i].offset, m->tensors[i].numel, m->tensors[i].ndim == 2};
+            segs[n++] = (optim_segment){.offset = m->tensors[i].offset, .count = m->tensors[i].numel,
+                                        .decay = m->tensors[i].ndim == 2};
     return n;
 }
 

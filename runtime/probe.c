@@ -160,7 +160,7 @@ int probe_trainer_step(probe_trainer *t, const float *x, const float *y, const s
             t->grad[K * D + k] += g;
         }
     // Decoupled weight decay on the weight matrix only, not the biases (the tail).
-    const optim_segment segs[2] = {{0, K * D, true}, {K * D, K, false}};
+    const optim_segment segs[2] = {{.offset = 0, .count = K * D, .decay = true}, {.offset = K * D, .count = K}};
     optim_adam_step(t->adam, h->w, t->grad, segs, 2, optim_lr_cosine(t->step, t->total, 0, t->c.lr, 0.0f));
     t->step++;
     return 0;

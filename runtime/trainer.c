@@ -150,15 +150,24 @@ static int ckpt_load(const char *path, gpt2_model *m, optim_adam *o, uint64_t ke
 
 // ---- training
 
-// Optimizer segments: every tensor, or the classification head only (linear probe).
-static size_t train_segments(const gpt2_model *m, bool head_only, optim_segment *segs) {
-    size_t n = 0;
-    for (int i = 0; i < GPT2_NUM_TENSORS; i++) {
+void trainer_segments_init(trainer_segments *s, const gpt2_model *m, bool head_only) {
+    s->n = 0;
+    s->body = !head_only;
+    for (size_t i = 0; i < GPT2_NUM_TENSORS; i++) {
         const gpt2_tensor_info *t = &m->tensors[i];
         if (!t->numel || (head_only && strcmp(t->name, "score.weight"))) continue;
-        segs[n++] = (optim_segment){t->offset, t->numel, false};
+        s->segs[s->n++] = (optim_segment){t->offset, t->numel, false, gpt2_optim_chunk(m, i)};
     }
-    return n;
+}
+
+void trainer_adam_step(gpt2_model *m, optim_adam *o, const trainer_segments *s, float lr) {
+    if (!s->body) {  // the head is not packed: the body's packs stay current
+        optim_adam_step(o, m->params_memory, m->grads_memory, s->segs, s->n, lr);
+        return;
+    }
+    gpt2_params_changed(m);
+    optim_adam_step_hooked(o, m->params_memory, m->grads_memory, s->segs, s->n, lr, gpt2_params_written, m);
+    gpt2_params_repacked(m);
 }
 
 int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d, trainer_stats *st) {
@@ -180,15 +189,17 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
     int rc = (!adam || !z || !y || !dz || !work) ? W2S_FAIL("trainer: out of memory") : batch_alloc(&bb, m);
     bool saved_probe = m->linear_probe;
     m->linear_probe = c->linear_probe;
-    optim_segment segs[GPT2_NUM_TENSORS];
-    size_t nseg = train_segments(m, c->linear_probe, segs), step = 0;
+    trainer_segments segs;
+    trainer_segments_init(&segs, m, c->linear_probe);
+    size_t step = 0;
     if (!rc && c->ckpt_path) {
         int r = ckpt_load(c->ckpt_path, m, adam, c->ckpt_key, total, &step);
         rc = r < 0 ? -1 : 0;
     }
     if (st) *st = (trainer_stats){.steps = total, .resumed_step = step};
     // Between optimizer steps only this loop's forwards and backwards read the weights: their
-    // bf16 packs are made once per step however many minibatches the batch takes.
+    // bf16 packs are made inside the optimizer step (trainer_adam_step), however many
+    // minibatches the batch takes.
     gpt2_pack_cache(m, true);
     progress pr;
     progress_start(&pr, c->label ? c->label : "train", total, "steps", c->quiet);
@@ -217,8 +228,7 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
         }
         if (rc) break;
         float lr = optim_lr_cosine(step, total, 0, c->lr, 0.0f);
-        optim_adam_step(adam, m->params_memory, m->grads_memory, segs, nseg, lr);
-        gpt2_params_changed(m);
+        trainer_adam_step(m, adam, &segs, lr);
         loss = lossf;
         progress_update(&pr, step + 1, "loss %.4f", lossf);
         double now = progress_now();

@@ -13,6 +13,7 @@
 #include "dataset.h"
 #include "gpt2.h"
 #include "loss.h"
+#include "optim.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -93,6 +94,22 @@ typedef struct {
     size_t n;
     double seconds;
 } trainer_eval_result;
+
+// The optimizer's view of a model: one segment per tensor (the classification head only in
+// linear-probe mode), block weights in the chunks gpt2_optim_chunk asks for.
+typedef struct {
+    optim_segment segs[GPT2_NUM_TENSORS];
+    size_t n;
+    bool body;  // segments include the transformer body (its bf16 packs change)
+} trainer_segments;
+
+void trainer_segments_init(trainer_segments *s, const gpt2_model *m, bool head_only);
+
+// One Adam step of every training loop (trainer_train, `w2s bench train`, `w2s profile`):
+// with bf16 weight packs, the body's packs are remade strip by strip inside the update
+// (gpt2_params_written), so the next forward and backward pack nothing; call
+// gpt2_pack_cache(m, true) once before the loop for that to hold.
+void trainer_adam_step(gpt2_model *m, optim_adam *o, const trainer_segments *s, float lr);
 
 // Predicts and scores the examples. logits: (n, K) output, or NULL (scratch is allocated).
 int trainer_evaluate(gpt2_model *m, const trainer_data *d, float *logits, trainer_eval_result *r);

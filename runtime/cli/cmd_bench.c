@@ -13,6 +13,7 @@
 #include "optim.h"
 #include "peak.h"
 #include "progress.h"
+#include "trainer.h"
 
 #include <math.h>
 #include <omp.h>
@@ -107,7 +108,9 @@ static int bench_train(int argc, char **argv) {
         tokens[i] = (int32_t)((s >> 33) % cfg.vocab_size);
     }
     for (size_t b = 0; b < B; b++) lengths[b] = (int32_t)T;
-    optim_segment seg = {0, m->num_params, false};
+    trainer_segments segs;  // the trainer's optimizer step, bf16 weight repacking included
+    trainer_segments_init(&segs, m, false);
+    gpt2_pack_cache(m, true);
 
     int total = (int)(warmup + steps), rc = 0;
     double *t_step = malloc((size_t)steps * sizeof(double)), *t_fwd = malloc((size_t)steps * sizeof(double));
@@ -127,7 +130,7 @@ static int bench_train(int argc, char **argv) {
         }
         if (!rc) rc = gpt2_backward(m, dlogits, 0.0f);
         double t2 = progress_now();
-        if (!rc) optim_adam_step(o, m->params_memory, m->grads_memory, &seg, 1, 1e-5f);
+        if (!rc) trainer_adam_step(m, o, &segs, 1e-5f);
         double t3 = progress_now();
         if (it >= warmup) {
             int k = it - (int)warmup;

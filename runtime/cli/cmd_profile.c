@@ -19,6 +19,7 @@
 #include "profile_onednn.h"
 #include "profile_report.h"
 #include "profiler.h"
+#include "trainer.h"
 
 #include <math.h>
 #include <omp.h>
@@ -142,8 +143,9 @@ static int run_step(gpt2_model *m, gpt2_int8 *q, optim_adam *o, const int32_t *t
     if (gpt2_backward(m, dlogits, 0.0f)) return -1;
     prof_set_phase(PROF_PHASE_BACKWARD);
     t = prof_begin();
-    optim_segment seg = {0, m->num_params, false};
-    optim_adam_step(o, m->params_memory, m->grads_memory, &seg, 1, 1e-5f);
+    trainer_segments segs;
+    trainer_segments_init(&segs, m, false);
+    trainer_adam_step(m, o, &segs, 1e-5f);  // as the trainer: repacks the bf16 weights too
     prof_end(PROF_OPTIMIZER, t);
     return 0;
 }
@@ -183,6 +185,7 @@ int cmd_profile(int argc, char **argv) {
     }
     optim_adam_config oc = {.beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
     optim_adam *o = train ? optim_adam_create(&oc, m->num_params) : NULL;
+    gpt2_pack_cache(m, train);
     int32_t *tokens = malloc(B * T * sizeof(int32_t)), *lengths = malloc(B * sizeof(int32_t));
     float *dlogits = malloc(B * 2 * sizeof(float));
     double *t_step = malloc((size_t)a.steps * sizeof(double));

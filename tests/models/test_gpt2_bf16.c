@@ -3,7 +3,8 @@
 // sequences (the step must be inferred in context, so attention has to work). The bf16 run
 // rounds every matmul operand to bf16; master weights, Adam state, LayerNorm, softmax, GELU
 // and the loss stay f32 (DESIGN.md §3). Also: the weight-pack cache (gpt2_pack_cache) gives
-// bit-identical gradients and really reuses packs until gpt2_params_changed.
+// bit-identical gradients and really reuses packs until gpt2_params_changed, and packs remade
+// inside the optimizer step give the same training bit for bit.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,7 +55,7 @@ static double train(gpt2_precision prec) {
     gpt2_init_random(m, 7);
     optim_adam_config oc = {.beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.0f, .clip_norm = 1.0f};
     optim_adam *o = optim_adam_create(&oc, m->num_params);
-    optim_segment seg = {0, m->num_params, false};
+    optim_segment seg = {.offset = 0, .count = m->num_params};
     int32_t tok[B * T], tgt[B * T], len[B];
     rs = 0x9E3779B97F4A7C15ull;
     double tail = 0;
@@ -124,6 +125,58 @@ static void test_pack_cache(void **state) {
     gpt2_destroy(m);
 }
 
+// The optimizer's in-step repacking (gpt2_optim_chunk / gpt2_params_written) against plain
+// packing at use: same losses and gradients bit for bit over several steps, and every pack
+// current after each step (so the next forward and backward pack nothing). n_embd 96 splits
+// into strips of whole panels (48 columns on AVX-512, fewer below).
+static void test_optimizer_repack(void **state) {
+    (void)state;
+    gpt2_config cfg = {.n_layer = 2, .n_head = 2, .n_embd = 96, .vocab_size = V, .n_positions = T,
+                       .n_classes = 0, .ln_eps = 1e-5f};
+    gpt2_options opt = {.max_batch = B, .max_seq = T, .lm_mode = GPT2_LM_UNTIED, .precision = GPT2_BF16};
+    gpt2_model *fused = gpt2_create(&cfg, &opt), *plain = gpt2_create(&cfg, &opt);
+    assert_non_null(fused);
+    assert_non_null(plain);
+    gpt2_init_random(fused, 5);
+    gpt2_init_random(plain, 5);
+    optim_adam_config oc = {.beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f};
+    optim_adam *of = optim_adam_create(&oc, fused->num_params), *op = optim_adam_create(&oc, plain->num_params);
+    optim_segment segs[GPT2_NUM_TENSORS];
+    size_t nseg = 0, chunked = 0;
+    for (size_t i = 0; i < GPT2_NUM_TENSORS; i++)
+        if (fused->tensors[i].numel) {
+            segs[nseg] = (optim_segment){.offset = fused->tensors[i].offset, .count = fused->tensors[i].numel,
+                                         .chunk = gpt2_optim_chunk(fused, i)};
+            chunked += segs[nseg++].chunk != 0;
+        }
+    assert_int_equal(chunked, 4);  // the four block weights
+    size_t n = fused->num_params;
+    float *gf = malloc(n * sizeof(float)), *gp = malloc(n * sizeof(float));
+    assert_non_null(gf);
+    assert_non_null(gp);
+    int32_t tok[B * T], tgt[B * T], len[B];
+    rs = 0xABCDEFull;
+    gpt2_pack_cache(fused, true);
+    for (int step = 0; step < 3; step++) {
+        make_batch(tok, tgt, len);
+        float lf = loss_and_grads(fused, tok, tgt, len, gf), lp = loss_and_grads(plain, tok, tgt, len, gp);
+        assert_memory_equal(&lf, &lp, sizeof(float));
+        assert_memory_equal(gf, gp, n * sizeof(float));
+        gpt2_params_changed(fused);
+        optim_adam_step_hooked(of, fused->params_memory, fused->grads_memory, segs, nseg, 1e-2f, gpt2_params_written,
+                               fused);
+        gpt2_params_repacked(fused);
+        optim_adam_step(op, plain->params_memory, plain->grads_memory, segs, nseg, 1e-2f);
+        for (size_t i = 0; i < cfg.n_layer * 8; i++) assert_true(fused->wpack_gen[i] == fused->params_gen);
+    }
+    free(gf);
+    free(gp);
+    optim_adam_destroy(of);
+    optim_adam_destroy(op);
+    gpt2_destroy(fused);
+    gpt2_destroy(plain);
+}
+
 static void test_bf16_matches_fp32(void **state) {
     (void)state;
     double l32 = train(GPT2_FP32), l16 = train(GPT2_BF16);
@@ -133,6 +186,7 @@ static void test_bf16_matches_fp32(void **state) {
 }
 
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_bf16_matches_fp32), cmocka_unit_test(test_pack_cache)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_bf16_matches_fp32), cmocka_unit_test(test_pack_cache),
+                                       cmocka_unit_test(test_optimizer_repack)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

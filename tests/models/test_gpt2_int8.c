@@ -171,7 +171,7 @@ static void test_trained_model(void **state) {
     optim_adam_config oc = {.beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
     optim_adam *opt = optim_adam_create(&oc, m->num_params);
     assert_non_null(opt);
-    optim_segment seg = {0, m->num_params, false};
+    optim_segment seg = {.offset = 0, .count = m->num_params};
     int32_t tok[8 * MAX_LEN], len[8];
     float dlogits[8 * 8];
     for (size_t s = 0; s < steps; s++) {

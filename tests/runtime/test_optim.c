@@ -44,7 +44,9 @@ static void reference(double *p, double *m, double *v, const float *g, const opt
 
 static void run_case(float clip, float wd) {
     optim_adam_config cfg = {.beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = wd, .clip_norm = clip};
-    optim_segment segs[] = {{0, 600, true}, {600, 300, false}, {900, 100, true}};
+    optim_segment segs[] = {{.offset = 0, .count = 600, .decay = true},
+                             {.offset = 600, .count = 300},
+                             {.offset = 900, .count = 100, .decay = true}};
     optim_adam *o = optim_adam_create(&cfg, N);
     assert_non_null(o);
     float *p = malloc(N * 4), *g = malloc(N * 4);
@@ -79,7 +81,7 @@ static void test_grad_norm_and_threads(void **state) {
     }
     assert_true(fabs(optim_grad_norm(g, n) - sqrt(want)) <= 1e-9 * sqrt(want));
     optim_adam_config cfg = {.beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.1f, .clip_norm = 1.0f};
-    optim_segment seg = {0, n, true};
+    optim_segment seg = {.offset = 0, .count = n, .decay = true};
     optim_adam *a = optim_adam_create(&cfg, n), *b = optim_adam_create(&cfg, n);
     omp_set_num_threads(1);
     double n1 = optim_adam_step(a, p1, g, &seg, 1, 1e-3f);
