@@ -73,20 +73,6 @@ static void encode_sequences(const fmnist_split *s, const size_t *idx, size_t n,
     }
 }
 
-// features (n, C) = final-LayerNorm output at DEMO_FEATURE_POS.
-static int extract_features(gpt2_model *m, const int32_t *tokens, size_t n, float *features) {
-    const size_t C = m->cfg.n_embd, B = m->opt.max_batch;
-    int32_t len[DEMO_BATCH];
-    for (size_t b = 0; b < B; b++) len[b] = DEMO_T;
-    for (size_t s0 = 0; s0 < n; s0 += B) {
-        size_t nb = n - s0 < B ? n - s0 : B;
-        if (gpt2_forward(m, tokens + s0 * DEMO_T, len, nb, DEMO_T, NULL) != 0) return -1;
-        for (size_t b = 0; b < nb; b++)
-            memcpy(features + (s0 + b) * C, m->acts.lnf + (b * DEMO_T + DEMO_FEATURE_POS) * C, C * sizeof(float));
-    }
-    return 0;
-}
-
 typedef struct {
     const int32_t *pool_tokens, *pool_targets;   // (n_pool, T)
     const int32_t *probe_tokens, *test_tokens;   // (n_probe, T), (n_test, T)
@@ -241,7 +227,8 @@ static gpt2_model *demo_body(const demo_model_recipe *r, const demo_config *c, c
     double t0 = progress_now();
     if (pretrain_evaluate(m, d->test_tokens, d->test_targets, d->n_test, DEMO_T, DEMO_FEATURE_POS, &st->test_loss,
                           &st->caption_acc, *test_feat) != 0 ||
-        extract_features(m, d->probe_tokens, d->n_probe, *probe_feat) != 0 ||
+        pretrain_evaluate(m, d->probe_tokens, NULL, d->n_probe, DEMO_T, DEMO_FEATURE_POS, NULL, NULL,
+                          *probe_feat) != 0 ||
         features_store(fpath, d, C, *probe_feat, *test_feat, st) != 0)
         goto fail;
     st->features_s = progress_now() - t0;

@@ -184,14 +184,16 @@ static int eval_batch(gpt2_model *r, const int32_t *tokens, const int32_t *targe
                       size_t T, size_t probe_pos, size_t k, double *loss_sum, size_t *correct, float *features) {
     const size_t B = r->opt.max_batch, VO = r->lm_vocab, C = r->cfg.n_embd, s0 = k * B;
     size_t nb = n - s0 < B ? n - s0 : B;
-    if (gpt2_forward(r, tokens + s0 * T, len, nb, T, targets + s0 * T) != 0) return -1;
-    *loss_sum = (double)r->lm_loss * (double)nb;
+    if (gpt2_forward(r, tokens + s0 * T, len, nb, T, targets ? targets + s0 * T : NULL) != 0) return -1;
+    *loss_sum = targets ? (double)r->lm_loss * (double)nb : 0.0;
     *correct = 0;
     for (size_t b = 0; b < nb; b++) {
-        const float *p = r->acts.lm_logits + (b * T + probe_pos) * VO;
-        size_t best = 0;
-        for (size_t v = 1; v < VO; v++) best = p[v] > p[best] ? v : best;
-        *correct += (int32_t)best == targets[(s0 + b) * T + probe_pos];
+        if (targets) {
+            const float *p = r->acts.lm_logits + (b * T + probe_pos) * VO;
+            size_t best = 0;
+            for (size_t v = 1; v < VO; v++) best = p[v] > p[best] ? v : best;
+            *correct += (int32_t)best == targets[(s0 + b) * T + probe_pos];
+        }
         if (features)
             memcpy(features + (s0 + b) * C, r->acts.lnf + (b * T + probe_pos) * C, C * sizeof(float));
     }
@@ -241,7 +243,9 @@ int pretrain_evaluate(gpt2_model *m, const int32_t *tokens, const int32_t *targe
     for (size_t w = 1; w < workers; w++) gpt2_destroy(rep[w]);
     free(len); free(loss); free(correct);
     if (failed) return W2S_FAIL("%s", msg);
-    *lm_loss = loss_sum / (double)n;
-    *probe_acc = (double)right / (double)n;
+    if (targets) {
+        *lm_loss = loss_sum / (double)n;
+        *probe_acc = (double)right / (double)n;
+    }
     return 0;
 }

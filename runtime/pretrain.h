@@ -44,7 +44,8 @@ int pretrain_run(gpt2_model *m, const pretrain_config *c, const int32_t *tokens,
 // `probe_pos` against targets[:, probe_pos] (the demo's caption accuracy). Forward only.
 // features (n, C), if not NULL, gets the final-LayerNorm output at probe_pos from the same
 // forward passes (the demo's test features cost no extra pass). Batches of m's max_batch run on
-// two workers as in pretrain_run (a replica of m's size is created for the call).
+// two workers as in pretrain_run (a replica of m's size is created for the call). With targets
+// NULL only the features are made (no LM head; lm_loss and probe_acc are not written).
 int pretrain_evaluate(gpt2_model *m, const int32_t *tokens, const int32_t *targets, size_t n, size_t T,
                       size_t probe_pos, double *lm_loss, double *probe_acc, float *features);
 
