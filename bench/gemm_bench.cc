@@ -4,6 +4,9 @@
 // the same OpenMP thread count (OMP_NUM_THREADS, or --threads=N). Counter `flops` = 2·M·N·K/s.
 // --process-cpu makes cpu_time the CPU time of all threads (spin-waits included), which on a
 // loaded machine is a steadier measure of a parallel kernel than wall time.
+// BM_gemm_<impl>_bf16wg/M/N/K: the weight-gradient product of bf16 training, C += Aᵀ·B with
+// A stored transposed (K, M) and B (K, N) row-major, both bf16 and neither packed in advance
+// (they are activations and output gradients, new every step), C f32 accumulated.
 // bench/compare_gemm.py runs this interleaved and prints the comparison table.
 #include <benchmark/benchmark.h>
 #include <omp.h>
@@ -153,6 +156,64 @@ void bm_onednn(benchmark::State &st, dt d, shape s) {
     set_flops(st, s);
 }
 
+// C[M,N] += Aᵀ·B: A given as its (K, M) row-major storage, B (K, N) row-major, bf16, unpacked.
+void bm_w2s_wgrad(benchmark::State &st, shape s) {
+    shape t = {s.K, s.M, s.N};  // operands() makes a (K·M) and b (K·N) from this shape
+    operands op(t, dt::bf16);
+    std::vector<float> c((size_t)(s.M * s.N), 0.0f);
+    gemm_args g = {};
+    g.M = (size_t)s.M;
+    g.N = (size_t)s.N;
+    g.K = (size_t)s.K;
+    g.a_dtype = W2S_DTYPE_BF16;
+    g.a = {op.a16.data(), 1, s.M};
+    g.b_dtype = W2S_DTYPE_BF16;
+    g.b = {op.b16.data(), s.N, 1};
+    g.c_dtype = W2S_DTYPE_F32;
+    g.c = c.data();
+    g.ldc = (size_t)s.N;
+    g.ep.accumulate = true;
+    w2s_isa isa = w2s_isa_active();
+    for (auto _ : st) {
+        if (gemm(GEMM_BF16, isa, &g)) {
+            st.SkipWithError("gemm failed");
+            break;
+        }
+        benchmark::DoNotOptimize(c.data());
+        benchmark::ClobberMemory();
+    }
+    set_flops(st, s);
+}
+
+// The same with oneDNN: src (M, K) in format ba (its transpose is row-major), plain weights,
+// a sum post-op for the accumulation.
+void bm_onednn_wgrad(benchmark::State &st, shape s) {
+    using namespace dnnl;
+    using tag = memory::format_tag;
+    using mdt = memory::data_type;
+    shape t = {s.K, s.M, s.N};
+    operands op(t, dt::bf16);
+    engine eng(engine::kind::cpu, 0);
+    stream strm(eng);
+    memory::desc a_md({s.M, s.K}, mdt::bf16, tag::ba);
+    memory::desc b_md({s.K, s.N}, mdt::bf16, tag::ab);
+    memory::desc c_md({s.M, s.N}, mdt::f32, tag::ab);
+    post_ops po;
+    po.append_sum(1.0f);
+    primitive_attr attr;
+    attr.set_post_ops(po);
+    matmul::primitive_desc pd(matmul::desc(a_md, b_md, c_md), attr, eng);
+    memory a_mem(a_md, eng, op.a16.data()), b_mem(b_md, eng, op.b16.data()), c_mem(c_md, eng);
+    std::memset(c_mem.get_data_handle(), 0, (size_t)(s.M * s.N) * sizeof(float));
+    matmul prim(pd);
+    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}};
+    for (auto _ : st) {
+        prim.execute(strm, args);
+        strm.wait();
+    }
+    set_flops(st, s);
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -176,6 +237,17 @@ int main(int argc, char **argv) {
                     b->UseRealTime()->Unit(benchmark::kMicrosecond);
                     if (process_cpu) b->MeasureProcessCPUTime();
                 }
+    // Weight gradients of GPT-2 small at B·T = 1024: dW (C_in, C_out) += Xᵀ (C_in, BT) · dY (BT, C_out).
+    const shape wg[] = {{768, 3072, 1024}, {3072, 768, 1024}, {768, 2304, 1024}, {768, 768, 1024}};
+    for (int impl = 0; impl < 2; impl++)
+        for (const shape &s : wg) {
+            std::string name = std::string("BM_gemm_") + (impl ? "onednn" : "w2s") + "_bf16wg/" +
+                               std::to_string(s.M) + "/" + std::to_string(s.N) + "/" + std::to_string(s.K);
+            auto *b = impl ? benchmark::RegisterBenchmark(name.c_str(), bm_onednn_wgrad, s)
+                           : benchmark::RegisterBenchmark(name.c_str(), bm_w2s_wgrad, s);
+            b->UseRealTime()->Unit(benchmark::kMicrosecond);
+            if (process_cpu) b->MeasureProcessCPUTime();
+        }
     benchmark::AddCustomContext("omp_threads", std::to_string(omp_get_max_threads()));
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();

@@ -3,8 +3,13 @@
 // fixed rectangle of C tiles and computes every element of it in the same K order whatever
 // the thread count or tile position, so results are bit-identical across thread counts and
 // rows never depend on other rows. A is packed per block unless the kernel reads it in place
-// ("direct A"). Packing buffers are per-thread, grow-only, freed at thread exit.
+// ("direct A"). A B that is not prepacked (weight gradients) is packed in L2-sized blocks, once
+// per thread, with the next block's source prefetched during the current block's kernels.
+// Packing buffers are per-thread, grow-only, freed at thread exit.
 #include "gemm_kernel.h"
+#if defined(__x86_64__)
+#include "gemm_pack_x86.h"
+#endif
 
 #include "error.h"
 #include "prof.h"
@@ -183,13 +188,26 @@ typedef struct {
     int failed;           // shared: some thread could not get its workspace (C incomplete)
 } gemm_plan;
 
+// Packed B bytes of one on-the-fly B block: it stays in L2 beside the mc×kc A block and the
+// prefetched source of the next B block (~768 KiB of a 1 MiB L2 with kc = 1024 bf16) while
+// every row block of A passes over it (A is read from L3 once per B block: 1/nc bytes per
+// flop, so nc need not be large).
+#define GEMM_FLY_B_BYTES ((size_t)256 << 10)
+// Packed A bytes of one A super-block in the on-the-fly B loop: packed once, then read from L3
+// once per B block. Bounded so that a tall A (vocabulary-sized weight gradients) does not need
+// a buffer of M·kc; B is packed once per super-block, i.e. ceil(M / rows) times per K block.
+#define GEMM_FLY_A_BYTES ((size_t)4 << 20)
+
 // Splits T threads into tm × tn over the tile grid, minimising the padded area per thread.
-// Ties: when every thread would get at least a full mc block of rows, split M (each thread
-// then packs only its own rows of A; the shared weights are read from L3); otherwise split N
-// (each thread streams only its share of the weights, the decode / small-batch case).
-static void split_threads(size_t T, size_t M, size_t mt, size_t nt, const gemm_kernel *k,
+// Ties: when B is packed on the fly (weight gradients), take the split that packs the fewest
+// elements per thread (each thread packs all of B for its columns and all of A for its rows,
+// so the larger operand should be the one divided). Otherwise, when every thread would get at
+// least a full mc block of rows, split M (each thread then packs only its own rows of A; the
+// shared weights are read from L3); otherwise split N (each thread streams only its share of
+// the weights, the decode / small-batch case).
+static void split_threads(size_t T, size_t M, size_t mt, size_t nt, const gemm_kernel *k, bool fly_b,
                           size_t *tm, size_t *tn) {
-    size_t best = (size_t)-1;
+    size_t best = (size_t)-1, best_pack = (size_t)-1;
     bool prefer_m = M / T >= k->mc;
     *tm = 1;
     *tn = T;
@@ -197,11 +215,213 @@ static void split_threads(size_t T, size_t M, size_t mt, size_t nt, const gemm_k
         if (T % a) continue;
         size_t b = T / a;
         size_t area = div_up(mt, a) * k->mr * div_up(nt, b) * k->nr;
-        if (area < best || (area == best && (prefer_m ? a > *tm : b > *tn))) {
+        size_t pack = div_up(mt, a) * k->mr + div_up(nt, b) * k->nr;
+        bool tie_wins = fly_b ? pack < best_pack : prefer_m ? a > *tm : b > *tn;
+        if (area < best || (area == best && tie_wins)) {
             best = area;
+            best_pack = pack;
             *tm = a;
             *tn = b;
         }
+    }
+}
+
+typedef struct {
+    size_t m0, m1, n0, n1;  // the thread's rectangle of C
+    size_t kgc;             // groups in the current K block
+    size_t pc, kcur;        // current K block
+    unsigned flags;         // GEMM_UK_* of the current K block
+    const int32_t *col_sum;
+} gemm_block;
+
+// Prefetch of the source lines of the next block to pack, spread over the micro-kernel calls
+// of the current block: packing reads its source once, from L3 or DRAM, and without this its
+// misses are exposed (a pack has no arithmetic to overlap them with), which cost ~8% of a
+// weight-gradient product. Lines go to L2 (locality 2), where the pack finds them.
+typedef struct {
+    const char *p;       // first byte of line run 0
+    ptrdiff_t stride;    // bytes between runs
+    size_t run_lines;    // 64-byte lines per run
+    size_t total, next;  // lines in all, lines issued so far
+    size_t per_call;     // lines per micro-kernel call
+} gemm_prefetch;
+
+// Sets pf to fetch rows [i0, i0 + m) × columns [j0, j0 + n) of view v over `calls` kernel calls;
+// only views with one unit stride (contiguous runs), otherwise pf fetches nothing.
+static void prefetch_setup(gemm_prefetch *pf, gemm_view v, w2s_dtype dt, size_t i0, size_t m, size_t j0,
+                           size_t n, size_t calls) {
+    memset(pf, 0, sizeof *pf);
+    size_t esz = w2s_dtype_size(dt), runs, len;
+    if (!m || !n || !calls) return;
+    if (v.cs == 1) {
+        runs = m, len = n, pf->stride = v.rs * (ptrdiff_t)esz;
+    } else if (v.rs == 1) {
+        runs = n, len = m, pf->stride = v.cs * (ptrdiff_t)esz;
+    } else {
+        return;
+    }
+    pf->p = view_at(v, dt, i0, j0).p;
+    pf->run_lines = div_up(len * esz + 63, 64);  // +63: a run need not start on a line
+    pf->total = runs * pf->run_lines;
+    pf->per_call = div_up(pf->total, calls);
+}
+
+static inline void prefetch_step(gemm_prefetch *pf) {
+    size_t end = min_sz(pf->total, pf->next + pf->per_call);
+    for (; pf->next < end; pf->next++) {
+        size_t run = pf->next / pf->run_lines, line = pf->next % pf->run_lines;
+        __builtin_prefetch(pf->p + (ptrdiff_t)run * pf->stride + (ptrdiff_t)(line * 64), 0, 2);
+    }
+}
+
+// Micro-kernel calls over rows [ic, ic + mcb) × columns [jc, jc + ncb) for one K block. A
+// micro-panels: packed from `wa` (panel of row i at wa + ((i - ia) / mr) panels), or read in
+// place (direct A). B micro-panels: the one of column j at bp + ((j - jc) / nr) * b_step bytes.
+static void run_block(const gemm_plan *pl, const gemm_block *bl, size_t ic, size_t mcb, const char *wa,
+                      size_t ia, size_t jc, size_t ncb, const char *bp, size_t b_step, gemm_prefetch *pf) {
+    const gemm_kernel *k = pl->k;
+    const gemm_args *g = pl->g;
+    const gemm_epilogue *ep = &g->ep;
+    size_t mr = k->mr, nr = k->nr, esz = type_esz(k->type);
+    size_t a_step = bl->kgc * mr * k->kgroup * esz;
+    for (size_t jr = 0; jr < ncb; jr += nr) {
+        size_t j = jc + jr;
+        for (size_t ir = 0; ir < mcb; ir += mr) {
+            size_t i = ic + ir;
+            gemm_uk_args ua = {
+                .kc = bl->kcur,
+                .a = pl->direct_a ? view_at(g->a, g->a_dtype, i, bl->pc).p : wa + ((i - ia) / mr) * a_step,
+                .a_ld = pl->direct_a ? (size_t)g->a.rs * esz : 0,
+                .b = bp + (jr / nr) * b_step,
+                .c = (char *)g->c + (i * g->ldc + j) * 4,
+                .ldc = g->ldc,
+                .m = min_sz(mr, ic + mcb - i),
+                .n = min_sz(nr, jc + ncb - j),
+                .flags = bl->flags,
+                .bias = ep->bias ? ep->bias + j : NULL,
+                .gelu = ep->gelu,
+                .row_scale = ep->row_scale ? ep->row_scale + i : NULL,
+                .row_zero = ep->row_zero ? ep->row_zero + i : NULL,
+                .col_scale = ep->col_scale ? ep->col_scale + j : NULL,
+                .col_sum = bl->col_sum && ep->row_zero ? bl->col_sum + j : NULL,
+            };
+            k->ukernel(&ua);
+            if (pf) {
+                prefetch_step(&pf[0]);
+                prefetch_step(&pf[1]);
+            }
+        }
+    }
+}
+
+// Packs rows [i0, i0 + m) of A for the current K block into micro-panels at wa.
+static void pack_a_rows(const gemm_plan *pl, const gemm_block *bl, char *wa, size_t i0, size_t m) {
+    const gemm_kernel *k = pl->k;
+    const gemm_args *g = pl->g;
+    size_t mr = k->mr, step = bl->kgc * mr * k->kgroup * type_esz(k->type);
+    if (!bl->kcur || pl->direct_a) return;
+#if defined(__x86_64__)
+    if (k->pack_a == gemm_pack_a32_x86) {  // the block in one call (gemm_pack_x86.h)
+        gemm_pack_a32_panels_x86(k, wa, g->a_dtype, view_at(g->a, g->a_dtype, i0, bl->pc), m, bl->kcur);
+        return;
+    }
+#endif
+    for (size_t ir = 0; ir < m; ir += mr)
+        k->pack_a(k, wa + (ir / mr) * step, g->a_dtype, view_at(g->a, g->a_dtype, i0 + ir, bl->pc),
+                  min_sz(mr, m - ir), bl->kcur);
+}
+
+// Packs columns [j0, j0 + n) of B for the current K block into micro-panels at wb.
+static void pack_b_cols(const gemm_plan *pl, const gemm_block *bl, char *wb, size_t j0, size_t n) {
+    const gemm_kernel *k = pl->k;
+    const gemm_args *g = pl->g;
+    size_t nr = k->nr, step = bl->kgc * nr * k->kgroup * type_esz(k->type);
+    if (!bl->kcur) return;
+    for (size_t jr = 0; jr < n; jr += nr)
+        k->pack_b(k, wb + (jr / nr) * step, g->b_dtype, view_at(g->b, g->b_dtype, bl->pc, j0 + jr),
+                  bl->kcur, min_sz(nr, n - jr));
+}
+
+// Sets the K block fields of bl for the block starting at pc (flags: gemm_kernel.h).
+static void set_k_block(const gemm_plan *pl, gemm_block *bl, size_t pc) {
+    const gemm_args *g = pl->g;
+    bl->pc = pc;
+    bl->kcur = min_sz(pl->kcb, g->K - pc);
+    bl->kgc = div_up(bl->kcur, pl->k->kgroup);
+    bool last = pc + pl->kcb >= g->K;
+    unsigned flags = pl->raw_s32 ? GEMM_UK_S32 : 0;
+    if (pl->nonlinear)
+        flags |= GEMM_UK_LAST | GEMM_UK_ACCUM;
+    else
+        flags |= (pl->accumulate || pc > 0 ? GEMM_UK_LOAD : 0) | (last ? GEMM_UK_LAST : 0);
+    bl->flags = flags;
+}
+
+// Prepacked B (weights): BLIS order jc → pc → ic (pack A block) → jr → ir, B read in place.
+static void thread_packed_b(const gemm_plan *pl, gemm_block *bl, char *wa, size_t mc, size_t nc) {
+    const gemm_args *g = pl->g;
+    const gemm_kernel *k = pl->k;
+    size_t nr = k->nr, kg = k->kgroup, esz = type_esz(k->type);
+    size_t pk_groups = div_up(g->K, kg), b_step = pk_groups * nr * kg * esz;
+    for (size_t jc = bl->n0; jc < bl->n1; jc += nc) {
+        size_t ncb = min_sz(nc, bl->n1 - jc);
+        for (size_t pc = 0; pc < g->K || (pc == 0 && g->K == 0); pc += pl->kcb) {
+            set_k_block(pl, bl, pc);
+            const char *bp = (const char *)g->b_packed->data + ((jc / nr) * pk_groups + pc / kg) * nr * kg * esz;
+            for (size_t ic = bl->m0; ic < bl->m1; ic += mc) {
+                size_t mcb = min_sz(mc, bl->m1 - ic);
+                pack_a_rows(pl, bl, wa, ic, mcb);
+                run_block(pl, bl, ic, mcb, wa, ic, jc, ncb, bp, b_step, NULL);
+            }
+            if (g->K == 0) break;
+        }
+    }
+}
+
+// B packed on the fly (weight gradients Aᵀ·dY, whose B is new every call): pc → A super-block
+// (ma rows, packed once, block by block during the first B block) → jc (pack an L2-sized B
+// block, nc columns) → ic → jr → ir. Each kernel call also prefetches a share of the source of
+// the next A block (first B block only) and of the next B block. Every C element still sees
+// the K blocks in the same order with the same kernel, as above.
+static void thread_fly_b(const gemm_plan *pl, gemm_block *bl, char *wa, char *wb, size_t mc, size_t ma,
+                         size_t nc) {
+    const gemm_args *g = pl->g;
+    const gemm_kernel *k = pl->k;
+    size_t mr = k->mr, nr = k->nr, esz = type_esz(k->type);
+    for (size_t pc = 0; pc < g->K || (pc == 0 && g->K == 0); pc += pl->kcb) {
+        set_k_block(pl, bl, pc);
+        size_t a_step = bl->kgc * mr * k->kgroup * esz, b_step = bl->kgc * nr * k->kgroup * esz;
+        for (size_t ia = bl->m0; ia < bl->m1; ia += ma) {
+            size_t mab = min_sz(ma, bl->m1 - ia);
+            for (size_t jc = bl->n0; jc < bl->n1; jc += nc) {
+                size_t ncb = min_sz(nc, bl->n1 - jc), jn = jc + ncb;
+                bool first = jc == bl->n0;
+                pack_b_cols(pl, bl, wb, jc, ncb);
+                // pf[1]: the next B block to pack: the next one of this super-block, else the
+                // first one for the next super-block, else the first one of the next K block.
+                gemm_prefetch pf[2];
+                size_t nb_j = jn, nb_k = pc, nb_kc = bl->kcur;
+                if (jn >= bl->n1) {
+                    nb_j = bl->n0;
+                    if (ia + mab >= bl->m1) {
+                        nb_k = pc + pl->kcb;
+                        nb_kc = nb_k < g->K ? min_sz(pl->kcb, g->K - nb_k) : 0;
+                    }
+                }
+                prefetch_setup(&pf[1], g->b, g->b_dtype, nb_k, nb_kc, nb_j, min_sz(nc, bl->n1 - nb_j),
+                               div_up(mab, mr) * div_up(ncb, nr));
+                for (size_t ic = ia; ic < ia + mab; ic += mc) {
+                    size_t mcb = min_sz(mc, ia + mab - ic), in = ic + mcb;
+                    if (first) pack_a_rows(pl, bl, wa + ((ic - ia) / mr) * a_step, ic, mcb);
+                    // pf[0]: the next A block, while the super-block is being packed.
+                    size_t an = first && in < ia + mab ? min_sz(mc, ia + mab - in) : 0;
+                    prefetch_setup(&pf[0], g->a, g->a_dtype, in, pl->direct_a ? 0 : an, pc, bl->kcur,
+                                   div_up(mcb, mr) * div_up(ncb, nr));
+                    run_block(pl, bl, ic, mcb, wa, ia, jc, ncb, wb, b_step, pf);
+                }
+            }
+        }
+        if (g->K == 0) break;
     }
 }
 
@@ -210,19 +430,33 @@ static void gemm_thread(gemm_plan *pl, size_t t, size_t T) {
     const gemm_args *g = pl->g;
     size_t mr = k->mr, nr = k->nr, kg = k->kgroup, esz = type_esz(k->type);
     size_t mt = div_up(g->M, mr), nt = div_up(g->N, nr), tm, tn;
-    split_threads(T, g->M, mt, nt, k, &tm, &tn);
+    bool fly = !g->b_packed;
+    split_threads(T, g->M, mt, nt, k, fly, &tm, &tn);
     size_t r = t / tn, s = t % tn;
-    size_t m0 = min_sz(g->M, (r * mt / tm) * mr), m1 = min_sz(g->M, ((r + 1) * mt / tm) * mr);
-    size_t n0 = min_sz(g->N, (s * nt / tn) * nr), n1 = min_sz(g->N, ((s + 1) * nt / tn) * nr);
+    gemm_block bl = {0};
+    bl.m0 = min_sz(g->M, (r * mt / tm) * mr);
+    bl.m1 = min_sz(g->M, ((r + 1) * mt / tm) * mr);
+    bl.n0 = min_sz(g->N, (s * nt / tn) * nr);
+    bl.n1 = min_sz(g->N, ((s + 1) * nt / tn) * nr);
+    if (bl.m0 >= bl.m1 || bl.n0 >= bl.n1) return;
 
-    // Workspace: packed A block, packed B block (on the fly), column sums (U8S8 on the fly).
-    size_t kgroups = div_up(pl->kcb, kg);
-    size_t mc = min_sz(k->mc, round_up(m1 - m0, mr)), nc = min_sz(k->nc, round_up(n1 - n0, nr));
-    size_t a_bytes = round_up(mc * kgroups * kg * esz, 64);
-    size_t b_bytes = g->b_packed ? 0 : round_up(nc * kgroups * kg * esz, 64);
-    size_t s_bytes = pl->need_col_sum ? (n1 - n0) * sizeof(int32_t) : 0;
-    if (m0 >= m1 || n0 >= n1) return;
-    char *ws = ws_get(a_bytes + b_bytes + s_bytes);
+    // Workspace: packed A (a block, or a super-block when B is packed on the fly), packed B
+    // block (on the fly), column sums (U8S8 on the fly).
+    size_t kgroups = div_up(pl->kcb, kg), a_row = kgroups * kg * esz, b_col = a_row;
+    if (fly) a_row = b_col = div_up(min_sz(pl->kcb, g->K), kg) * kg * esz;  // K blocks are no longer than K
+    size_t m_all = round_up(bl.m1 - bl.m0, mr), n_all = round_up(bl.n1 - bl.n0, nr);
+    size_t mc = min_sz(k->mc, m_all), nc = min_sz(k->nc, n_all), ma = mc;
+    if (fly) {
+        size_t panels = GEMM_FLY_B_BYTES / (b_col * nr + 1), mcs = GEMM_FLY_A_BYTES / (a_row * mc + 1);
+        nc = min_sz(n_all, (panels ? panels : 1) * nr);
+        size_t ma_max = (mcs ? mcs : 1) * mc;
+        ma = pl->direct_a ? m_all : min_sz(m_all, ma_max);
+    }
+    size_t a_bytes = pl->direct_a ? 0 : round_up(ma * a_row, 64);
+    size_t b_bytes = fly ? round_up(nc * b_col, 64) : 0;
+    size_t s_bytes = pl->need_col_sum ? (bl.n1 - bl.n0) * sizeof(int32_t) : 0;
+    // Never empty (direct A with prepacked B, or K = 0), so the buffer pointers are never NULL.
+    char *ws = ws_get(a_bytes + b_bytes + s_bytes + 64);
     if (!ws) {  // no barrier: the others finish their blocks, gemm() then reports the failure
 #pragma omp atomic write
         pl->failed = 1;
@@ -230,70 +464,17 @@ static void gemm_thread(gemm_plan *pl, size_t t, size_t T) {
     }
 
     char *wa = ws, *wb = ws + a_bytes;
-    int32_t *col_sum = NULL;
     if (pl->need_col_sum) {
-        col_sum = (int32_t *)(ws + a_bytes + b_bytes) - n0;
-        col_sums_s8(col_sum + n0, view_at(g->b, g->b_dtype, 0, n0), g->K, n1 - n0);
+        int32_t *sums = (int32_t *)(ws + a_bytes + b_bytes);
+        col_sums_s8(sums, view_at(g->b, g->b_dtype, 0, bl.n0), g->K, bl.n1 - bl.n0);
+        bl.col_sum = sums - bl.n0;
     } else if (g->b_packed) {
-        col_sum = g->b_packed->col_sum;
+        bl.col_sum = g->b_packed->col_sum;
     }
-    const gemm_epilogue *ep = &g->ep;
-    size_t pk_groups = g->b_packed ? div_up(g->K, kg) : 0;
-
-    for (size_t jc = n0; jc < n1; jc += nc) {
-        size_t ncb = min_sz(nc, n1 - jc);
-        for (size_t pc = 0; pc < g->K || (pc == 0 && g->K == 0); pc += pl->kcb) {
-            size_t kcur = min_sz(pl->kcb, g->K - pc), kgc = div_up(kcur, kg);
-            bool last = pc + pl->kcb >= g->K;
-            unsigned flags = pl->raw_s32 ? GEMM_UK_S32 : 0;
-            if (pl->nonlinear)
-                flags |= GEMM_UK_LAST | GEMM_UK_ACCUM;
-            else
-                flags |= (pl->accumulate || pc > 0 ? GEMM_UK_LOAD : 0) | (last ? GEMM_UK_LAST : 0);
-
-            if (!g->b_packed && kcur)
-                for (size_t jr = 0; jr < ncb; jr += nr)
-                    k->pack_b(k, wb + (jr / nr) * kgc * nr * kg * esz, g->b_dtype,
-                              view_at(g->b, g->b_dtype, pc, jc + jr), kcur, min_sz(nr, ncb - jr));
-
-            for (size_t ic = m0; ic < m1; ic += mc) {
-                size_t mcb = min_sz(mc, m1 - ic);
-                if (kcur && !pl->direct_a)
-                    for (size_t ir = 0; ir < mcb; ir += mr)
-                        k->pack_a(k, wa + (ir / mr) * kgc * mr * kg * esz, g->a_dtype,
-                                  view_at(g->a, g->a_dtype, ic + ir, pc), min_sz(mr, mcb - ir), kcur);
-                for (size_t jr = 0; jr < ncb; jr += nr) {
-                    size_t j = jc + jr;
-                    const char *bp = g->b_packed
-                        ? (const char *)g->b_packed->data + ((j / nr) * pk_groups + pc / kg) * nr * kg * esz
-                        : wb + (jr / nr) * kgc * nr * kg * esz;
-                    for (size_t ir = 0; ir < mcb; ir += mr) {
-                        size_t i = ic + ir;
-                        gemm_uk_args ua = {
-                            .kc = kcur,
-                            .a = pl->direct_a ? view_at(g->a, g->a_dtype, i, pc).p
-                                              : wa + (ir / mr) * kgc * mr * kg * esz,
-                            .a_ld = pl->direct_a ? (size_t)g->a.rs * esz : 0,
-                            .b = bp,
-                            .c = (char *)g->c + (i * g->ldc + j) * 4,
-                            .ldc = g->ldc,
-                            .m = min_sz(mr, mcb - ir),
-                            .n = min_sz(nr, ncb - jr),
-                            .flags = flags,
-                            .bias = ep->bias ? ep->bias + j : NULL,
-                            .gelu = ep->gelu,
-                            .row_scale = ep->row_scale ? ep->row_scale + i : NULL,
-                            .row_zero = ep->row_zero ? ep->row_zero + i : NULL,
-                            .col_scale = ep->col_scale ? ep->col_scale + j : NULL,
-                            .col_sum = col_sum && ep->row_zero ? col_sum + j : NULL,
-                        };
-                        k->ukernel(&ua);
-                    }
-                }
-            }
-            if (g->K == 0) break;
-        }
-    }
+    if (fly)
+        thread_fly_b(pl, &bl, wa, wb, mc, ma, nc);
+    else
+        thread_packed_b(pl, &bl, wa, mc, nc);
 }
 
 static int gemm_run(gemm_type type, w2s_isa isa, const gemm_args *g);

@@ -1,6 +1,7 @@
 // gemm_pack_avx2.c — AVX2 packers for 32-bit GEMM units (f32, or bf16 K-pairs); see
 // gemm_pack_x86.h. The hot cases are row-major A (8×8 transposes of units into the MR-row
-// panel), row-major B for weight gradients (row copies), and Bᵀ for A·Bᵀ (transposes).
+// panel), row-major B for weight gradients (row copies), and Bᵀ for A·Bᵀ (transposes); the
+// bf16 pairs of weight gradients use gemm_pack_avx512.c on AVX-512 kernels.
 // Ragged edges go through a zeroed line buffer, so nothing past the view is ever read.
 #include "gemm_pack_x86.h"
 
@@ -97,9 +98,13 @@ static void pack_lines_t(uint32_t *dst, size_t stride, const char *src, ptrdiff_
 // Pairs of K rows, each contiguous along the other dimension, into bf16 units:
 // dst[g*stride + j] = X[2g, j] | X[2g+1, j] << 16 for j < n (zero up to stride), where row k
 // starts at src + k*row_step elements. Row-major B, and Aᵀ storage (weight gradients), are
-// laid out this way.
-static void pack_pairs_rows(uint32_t *d, size_t stride, const char *src, ptrdiff_t row_step,
-                            size_t esz, unit_kind kind, size_t kc, size_t n) {
+// laid out this way. bf16 sources go to the AVX-512 packer when the kernel is an AVX-512 one.
+static void pack_pairs_rows(const gemm_kernel *k, uint32_t *d, size_t stride, const char *src,
+                            ptrdiff_t row_step, size_t esz, unit_kind kind, size_t kc, size_t n) {
+    if (kind == UNIT_BF16 && k->isa >= W2S_ISA_AVX512) {
+        gemm_pack_pairs_bf16_avx512(d, stride, (const w2s_bf16 *)src, row_step, kc, n);
+        return;
+    }
     for (size_t g = 0; 2 * g < kc; g++) {
         const char *r0 = src + (ptrdiff_t)(2 * g) * row_step * (ptrdiff_t)esz;
         const char *r1 = 2 * g + 1 < kc ? r0 + row_step * (ptrdiff_t)esz : NULL;
@@ -127,7 +132,7 @@ static void pack_pairs_rows(uint32_t *d, size_t stride, const char *src, ptrdiff
             }
             d[g * stride + j] = lo | hi << 16;
         }
-        memset(d + g * stride + n, 0, (stride - n) * 4);
+        if (n < stride) memset(d + g * stride + n, 0, (stride - n) * 4);
     }
 }
 
@@ -148,7 +153,7 @@ void gemm_pack_a32_x86(const gemm_kernel *k, void *dst, w2s_dtype a_dtype, gemm_
         return;
     }
     if (a.rs == 1) {  // Aᵀ storage into bf16 pairs (weight gradients Xᵀ·dY)
-        pack_pairs_rows(dst, mr, a.p, a.cs, esz, kind, kc, m);
+        pack_pairs_rows(k, dst, mr, a.p, a.cs, esz, kind, kc, m);
         return;
     }
     gemm_pack_a_generic(k, dst, a_dtype, a, m, kc);
@@ -175,5 +180,19 @@ void gemm_pack_b32_x86(const gemm_kernel *k, void *dst, w2s_dtype b_dtype, gemm_
         return;
     }
     // Row-major B into bf16 pairs.
-    pack_pairs_rows(dst, nr, b.p, b.rs, esz, kind, kc, n);
+    pack_pairs_rows(k, dst, nr, b.p, b.rs, esz, kind, kc, n);
+}
+
+void gemm_pack_a32_panels_x86(const gemm_kernel *k, void *dst, w2s_dtype a_dtype, gemm_view a,
+                              size_t m, size_t kc) {
+    size_t mr = k->mr, step = (kc + k->kgroup - 1) / k->kgroup * mr;  // units per panel
+    if (a.rs == 1 && kind_of(k, a_dtype) == UNIT_BF16 && k->isa >= W2S_ISA_AVX512 && (mr == 8 || mr == 16)) {
+        gemm_pack_pairs_panels_bf16_avx512(dst, mr, step, a.p, a.cs, kc, m);
+        return;
+    }
+    for (size_t i = 0; i < m; i += mr) {
+        gemm_view v = a;
+        v.p = (const char *)a.p + (ptrdiff_t)i * a.rs * (ptrdiff_t)w2s_dtype_size(a_dtype);
+        gemm_pack_a32_x86(k, (uint32_t *)dst + (i / mr) * step, a_dtype, v, m - i < mr ? m - i : mr, kc);
+    }
 }

@@ -1,7 +1,8 @@
 // test_gemm.c — gemm() against gemm_ref for every type on every ISA level this CPU supports:
 // ragged and prime shapes (M = 1, K = 0/1, K across several K blocks), strided/transposed A,
 // prepacked and on-the-fly B (A·B, A·Bᵀ, Aᵀ·B), every epilogue combination, NaN-poisoned
-// padding (gemm_check.c). U8S8 raw s32 output must match exactly. Also argument errors.
+// padding (gemm_check.c). U8S8 raw s32 output must match exactly. Also argument errors, and
+// weight-gradient shapes that span the on-the-fly B blocking (several blocks of each kind).
 #include "gemm_check.h"
 #include "gemm_kernel.h"
 
@@ -101,6 +102,29 @@ static void test_gemm_f32(void **state) { check_type(GEMM_F32); }
 static void test_gemm_bf16(void **state) { check_type(GEMM_BF16); }
 static void test_gemm_u8s8(void **state) { check_type(GEMM_U8S8); }
 
+// Weight-gradient products C += Aᵀ·B with B packed on the fly, big enough to take the on-the-fly
+// loop through several B blocks (nc = 48 columns at kc 1536/768 bf16/f32), several A
+// super-blocks (1280 rows at those kc) and two or three K blocks, with ragged edges everywhere.
+static void test_gemm_wgrad(void **state) {
+    static const shape wg[] = {{1290, 50, 1600}, {141, 150, 3100}};
+    failures = 0;
+    for (int isa = 0; isa < W2S_ISA_COUNT; isa++) {
+        if (!w2s_isa_supported((w2s_isa)isa)) continue;
+        for (int type = GEMM_F32; type <= GEMM_BF16; type++)
+            for (size_t s = 0; s < sizeof wg / sizeof wg[0]; s++) {
+                bool bf = type == GEMM_BF16;
+                gemm_case tc = {
+                    .type = (gemm_type)type, .isa = (w2s_isa)isa, .M = wg[s].M, .N = wg[s].N, .K = wg[s].K,
+                    .a_dtype = bf ? W2S_DTYPE_BF16 : W2S_DTYPE_F32,
+                    .b_dtype = bf && s == 0 ? W2S_DTYPE_BF16 : W2S_DTYPE_F32,
+                    .a_trans = true, .accumulate = true, .seed = 900 + s,
+                };
+                run(&tc);
+            }
+    }
+    assert_int_equal(failures, 0);
+}
+
 // Bad arguments fail with a message instead of computing.
 static void test_gemm_errors(void **state) {
     float a[4] = {0}, b[6] = {0}, c[4] = {0};
@@ -136,6 +160,7 @@ int main(void) {
         cmocka_unit_test(test_gemm_f32),
         cmocka_unit_test(test_gemm_bf16),
         cmocka_unit_test(test_gemm_u8s8),
+        cmocka_unit_test(test_gemm_wgrad),
         cmocka_unit_test(test_gemm_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -48,6 +48,31 @@ static void test_threads_identical(void **state) {
     assert_int_equal(failures, 0);
 }
 
+// The same for weight gradients C += Aᵀ·B (Aᵀ storage, B packed on the fly): 2 and 3 threads
+// split the on-the-fly loop differently (M or N, several B blocks and A super-blocks per thread).
+static void test_wgrad_threads_identical(void **state) {
+    static const shape wg[] = {{1290, 97, 1600}, {100, 700, 300}, {700, 100, 300}};
+    int failures = 0;
+    for (int isa = 0; isa < W2S_ISA_COUNT; isa++) {
+        if (!w2s_isa_supported((w2s_isa)isa)) continue;
+        for (int type = GEMM_F32; type <= GEMM_BF16; type++)
+            for (size_t s = 0; s < sizeof wg / sizeof wg[0]; s++) {
+                gemm_case tc = {.type = (gemm_type)type, .isa = (w2s_isa)isa, .M = wg[s].M, .N = wg[s].N,
+                                .K = wg[s].K, .a_trans = true, .accumulate = true, .seed = 200 + s};
+                if (type == GEMM_BF16) tc.a_dtype = tc.b_dtype = W2S_DTYPE_BF16;
+                void *c1 = gemm_check_run(&tc, 1), *c2 = gemm_check_run(&tc, 2), *c3 = gemm_check_run(&tc, 3);
+                if (!c1 || !c2 || !c3 || memcmp(c1, c2, tc.M * tc.N * 4) || memcmp(c1, c3, tc.M * tc.N * 4)) {
+                    fprintf(stderr, "results differ across thread counts: %s\n", gemm_case_str(&tc));
+                    failures++;
+                }
+                free(c1);
+                free(c2);
+                free(c3);
+            }
+    }
+    assert_int_equal(failures, 0);
+}
+
 static uint64_t lcg(uint64_t *s) {
     *s = *s * 6364136223846793005ull + 1442695040888963407ull;
     return *s >> 33;
@@ -124,6 +149,7 @@ static void test_rows_independent(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threads_identical),
+        cmocka_unit_test(test_wgrad_threads_identical),
         cmocka_unit_test(test_rows_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
