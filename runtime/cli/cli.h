@@ -1,5 +1,6 @@
-// cli.h — the `w2s` command's subcommands. Each cmd_* parses its own arguments, returns the
-// process exit code, and prints errors as one line: "w2s <cmd>: <what failed>".
+// cli.h — the `w2s` command's subcommands. Each cmd_* reads its options through cli_opts.h,
+// returns the process exit code, and prints errors as one line: "w2s <cmd>: <what failed>"
+// (exit status 2 for a bad command line, 1 for a failure while running).
 #ifndef W2S_CLI_H
 #define W2S_CLI_H
 
@@ -14,10 +15,6 @@ int cmd_run(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_train(int argc, char **argv);
-
-// `w2s run`'s whole argument handling and run (argv[0] is ignored): 0, or -1 with the error
-// set, nothing printed. `w2s sweep` runs each model pair through it.
-int run_protocol_args(int argc, char **argv);
 
 // Prints "w2s <cmd>: <current error>" (and a hint if given) to stderr; returns 1.
 int cli_fail(const char *cmd, const char *hint);

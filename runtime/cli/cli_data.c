@@ -73,12 +73,3 @@ int cli_load_sequences(dataset *ds, const char *path, const gpt2_config *cfg, co
                        bool truncate, tokenizer **tok) {
     return load(ds, path, cfg, tok_dir, 0, max_ctx, truncate, false, false, tok);
 }
-
-int cli_parse_size(const char *v, size_t *out) {
-    char *end;
-    if (!v || v[0] == '-') return -1;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (end == v || *end) return -1;
-    *out = (size_t)x;
-    return 0;
-}

@@ -29,7 +29,4 @@ int cli_load_model_data(const char *model_path, const char *data, const char *to
 int cli_load_sequences(dataset *ds, const char *path, const gpt2_config *cfg, const char *tok_dir, size_t max_ctx,
                        bool truncate, tokenizer **tok);
 
-// Parses a non-negative decimal integer; -1 if v is not one.
-int cli_parse_size(const char *v, size_t *out);
-
 #endif

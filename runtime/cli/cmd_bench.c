@@ -3,6 +3,7 @@
 // from hf_config_named(), the head has 2 classes, tokens and labels are random. One JSON line
 // per run, the same fields bench/torch_train.py prints, so the two compare as ratios.
 #include "cli.h"
+#include "cli_opts.h"
 #include "cli_stats.h"
 #include "cmd_bench_pipeline.h"
 #include "cmd_label.h"
@@ -15,6 +16,7 @@
 #include "progress.h"
 #include "trainer.h"
 
+#include <limits.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -44,49 +46,30 @@ static void usage(FILE *out) {
 }
 
 static int bench_train(int argc, char **argv) {
-    const char *arch = "gpt2", *precision = "bf16";
-    long batch = 8, seq = 128, threads = omp_get_max_threads(), steps = 5, warmup = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "w2s bench train: '%s' needs a value (or is unknown)\n", a);
-            return 2;
-        }
-        const char *v = argv[++i];
-        char *end = NULL;
-        long n = strtol(v, &end, 10);
-        bool num_ok = end && *end == '\0' && n >= 0;
-        if (!strcmp(a, "--arch")) arch = v;
-        else if (!strcmp(a, "--precision")) precision = v;
-        else if (!strcmp(a, "--batch") && num_ok && n > 0) batch = n;
-        else if (!strcmp(a, "--seq") && num_ok && n > 0) seq = n;
-        else if (!strcmp(a, "--threads") && num_ok && n > 0) threads = n;
-        else if (!strcmp(a, "--steps") && num_ok && n > 0) steps = n;
-        else if (!strcmp(a, "--warmup") && num_ok) warmup = n;
-        else {
-            fprintf(stderr, "w2s bench train: bad option or value '%s %s'\n", a, v);
-            usage(stderr);
-            return 2;
-        }
-    }
-    bool bf16 = !strcmp(precision, "bf16");
-    if (!bf16 && strcmp(precision, "fp32")) {
-        fprintf(stderr, "w2s bench train: --precision must be bf16 or fp32, not '%s'\n", precision);
-        return 2;
-    }
+    static const char *const precisions[] = {"bf16", "fp32", NULL};
+    const char *arch = "gpt2";
+    size_t batch = 8, seq = 128, threads = (size_t)omp_get_max_threads(), steps = 5, warmup = 1;
+    int fp32 = 0;
+    cli_opt opts[] = {
+        CLI_OPT("arch", CLI_STR, &arch),
+        CLI_OPT("precision", CLI_CHOICE, &fp32, .choices = precisions),
+        CLI_OPT("batch", CLI_SIZE, &batch, .lo = 1),
+        CLI_OPT("seq", CLI_SIZE, &seq, .lo = 1),
+        CLI_OPT("threads", CLI_SIZE, &threads, .lo = 1, .hi = 4096),
+        CLI_OPT("steps", CLI_SIZE, &steps, .lo = 1, .hi = INT_MAX / 2),
+        CLI_OPT("warmup", CLI_SIZE, &warmup, .hi = INT_MAX / 2),
+    };
+    int status = cli_opts_parse("bench train", argc, argv, opts, CLI_N(opts), usage);
+    if (status >= 0) return status;
+    bool bf16 = !fp32;
+    const char *precision = precisions[fp32];
     gpt2_config cfg;
     if (hf_config_named(arch, &cfg)) return cli_fail("bench train", NULL);
     cfg.n_classes = 2;
-    if ((size_t)seq > cfg.n_positions) {
-        fprintf(stderr, "w2s bench train: --seq %ld exceeds %s's %zu positions\n", seq, arch, cfg.n_positions);
-        return 2;
-    }
+    if (seq > cfg.n_positions)
+        return cli_usage_error("bench train", "--seq %zu exceeds %s's %zu positions", seq, arch, cfg.n_positions);
     omp_set_num_threads((int)threads);
-    size_t B = (size_t)batch, T = (size_t)seq;
+    size_t B = batch, T = seq;
     gpt2_options opt = {.max_batch = B, .max_seq = T, .lm_mode = GPT2_LM_NONE,
                         .precision = bf16 ? GPT2_BF16 : GPT2_FP32};
     gpt2_model *m = gpt2_create(&cfg, &opt);
@@ -113,9 +96,9 @@ static int bench_train(int argc, char **argv) {
     gpt2_pack_cache(m, true);
 
     int total = (int)(warmup + steps), rc = 0;
-    double *t_step = malloc((size_t)steps * sizeof(double)), *t_fwd = malloc((size_t)steps * sizeof(double));
-    double *t_bwd = malloc((size_t)steps * sizeof(double)), *t_opt = malloc((size_t)steps * sizeof(double));
-    double *t_cpu = malloc((size_t)steps * sizeof(double));
+    double *t_step = malloc(steps * sizeof(double)), *t_fwd = malloc(steps * sizeof(double));
+    double *t_bwd = malloc(steps * sizeof(double)), *t_opt = malloc(steps * sizeof(double));
+    double *t_cpu = malloc(steps * sizeof(double));
     for (int it = 0; it < total && !rc; it++) {
         double t0 = progress_now(), c0 = progress_cpu_now();
         gpt2_zero_grad(m);
@@ -132,7 +115,7 @@ static int bench_train(int argc, char **argv) {
         double t2 = progress_now();
         if (!rc) trainer_adam_step(m, o, &segs, 1e-5f);
         double t3 = progress_now();
-        if (it >= warmup) {
+        if (it >= (int)warmup) {
             int k = it - (int)warmup;
             t_cpu[k] = progress_cpu_now() - c0;
             t_step[k] = t3 - t0;
@@ -142,7 +125,7 @@ static int bench_train(int argc, char **argv) {
         }
     }
     if (!rc) {
-        int n = (int)steps;
+        size_t n = steps;
         double step = cli_median(t_step, n), fwd = cli_median(t_fwd, n), bwd = cli_median(t_bwd, n);
         double opt_t = cli_median(t_opt, n);
         double cpu = cli_median(t_cpu, n);
@@ -158,7 +141,7 @@ static int bench_train(int argc, char **argv) {
                      pm, flops / step * 1e-9 / pm);
         }
         printf("{\"bench\": \"train\", \"impl\": \"w2s\", \"arch\": \"%s\", \"batch\": %zu, \"seq\": %zu, "
-               "\"precision\": \"%s\", \"threads\": %ld, \"steps\": %ld, \"params\": %zu, "
+               "\"precision\": \"%s\", \"threads\": %zu, \"steps\": %zu, \"params\": %zu, "
                "\"tokens_per_s\": %.1f, \"ms_per_step\": %.1f, \"fwd_ms\": %.1f, \"bwd_ms\": %.1f, "
                "\"opt_ms\": %.1f, \"cpu_ms_per_step\": %.1f, \"gflops\": %.1f, \"peak_gflops\": %.0f, "
                "\"mfu\": %.4f, %s, \"isa\": \"%s\"}\n",
@@ -182,7 +165,6 @@ int cmd_bench(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
-    fprintf(stderr, "w2s bench: unknown or missing benchmark%s%s\n", argc >= 2 ? " " : "", argc >= 2 ? argv[1] : "");
-    usage(stderr);
-    return 2;
+    return cli_usage_error("bench", "unknown or missing benchmark%s%s (train, label or pipeline)", argc >= 2 ? " " : "",
+                           argc >= 2 ? argv[1] : "");
 }

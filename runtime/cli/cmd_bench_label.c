@@ -6,7 +6,7 @@
 // random examples of this full-size model (tests/models/test_gpt2_int8.c enforces a bound on
 // small fixed models).
 #include "cli.h"
-#include "cli_data.h"
+#include "cli_opts.h"
 #include "cli_stats.h"
 #include "cmd_label.h"
 
@@ -88,53 +88,33 @@ static void usage(FILE *out) {
 }
 
 int bench_label(int argc, char **argv) {
-    const char *arch = "gpt2", *precision = "int8";
+    static const char *const precisions[] = {"int8", "bf16", "fp32", NULL};
+    const char *arch = "gpt2";
     size_t B = 8, T = 128, threads = (size_t)omp_get_max_threads(), iters = 20, warmup = 2, n_check = 0;
     double head_std = 0.02;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        bool ok = true;
-        if (!v) ok = false;
-        else if (!strcmp(a, "--arch")) arch = argv[++i];
-        else if (!strcmp(a, "--precision")) precision = argv[++i];
-        else if (!strcmp(a, "--batch")) ok = !cli_parse_size(argv[++i], &B) && B;
-        else if (!strcmp(a, "--seq")) ok = !cli_parse_size(argv[++i], &T) && T;
-        else if (!strcmp(a, "--threads")) ok = !cli_parse_size(argv[++i], &threads) && threads && threads <= 4096;
-        else if (!strcmp(a, "--iters")) ok = !cli_parse_size(argv[++i], &iters) && iters;
-        else if (!strcmp(a, "--warmup")) ok = !cli_parse_size(argv[++i], &warmup);
-        else if (!strcmp(a, "--check-fp32")) ok = !cli_parse_size(argv[++i], &n_check) && n_check;
-        else if (!strcmp(a, "--head-std")) {
-            char *end;
-            head_std = strtod(argv[++i], &end);
-            ok = *end == 0 && head_std > 0 && head_std < 1e3;
-        }
-        else ok = false;
-        if (!ok) {
-            fprintf(stderr, "w2s bench label: bad option or value '%s%s%s'\n", a, v ? " " : "", v ? v : "");
-            usage(stderr);
-            return 2;
-        }
-    }
-    bool int8 = !strcmp(precision, "int8"), bf16 = !strcmp(precision, "bf16");
-    if (!int8 && !bf16 && strcmp(precision, "fp32")) {
-        fprintf(stderr, "w2s bench label: --precision must be int8, bf16 or fp32, not '%s'\n", precision);
-        return 2;
-    }
-    if (n_check && !int8) {
-        fprintf(stderr, "w2s bench label: --check-fp32 compares the int8 graph with the fp32 model\n");
-        return 2;
-    }
+    int prec = 0;
+    cli_opt opts[] = {
+        CLI_OPT("arch", CLI_STR, &arch),
+        CLI_OPT("precision", CLI_CHOICE, &prec, .choices = precisions),
+        CLI_OPT("batch", CLI_SIZE, &B, .lo = 1),
+        CLI_OPT("seq", CLI_SIZE, &T, .lo = 1),
+        CLI_OPT("threads", CLI_SIZE, &threads, .lo = 1, .hi = 4096),
+        CLI_OPT("iters", CLI_SIZE, &iters, .lo = 1),
+        CLI_OPT("warmup", CLI_SIZE, &warmup),
+        CLI_OPT("check-fp32", CLI_SIZE, &n_check, .lo = 1),
+        CLI_OPT("head-std", CLI_DOUBLE, &head_std, .min = 0, .max = 1e3, .open = CLI_OPEN_MIN | CLI_OPEN_MAX),
+    };
+    int status = cli_opts_parse("bench label", argc, argv, opts, CLI_N(opts), usage);
+    if (status >= 0) return status;
+    const char *precision = precisions[prec];
+    bool int8 = prec == 0, bf16 = prec == 1;
+    if (n_check && !int8)
+        return cli_usage_error("bench label", "--check-fp32 compares the int8 graph with the fp32 model");
     gpt2_config cfg;
     if (hf_config_named(arch, &cfg)) return cli_fail("bench label", NULL);
     cfg.n_classes = 2;
-    if (T > cfg.n_positions) {
-        fprintf(stderr, "w2s bench label: --seq %zu exceeds %s's %zu positions\n", T, arch, cfg.n_positions);
-        return 2;
-    }
+    if (T > cfg.n_positions)
+        return cli_usage_error("bench label", "--seq %zu exceeds %s's %zu positions", T, arch, cfg.n_positions);
     omp_set_num_threads((int)threads);
     gpt2_options opt = {.max_batch = B, .max_seq = T, .lm_mode = GPT2_LM_NONE,
                         .precision = bf16 ? GPT2_BF16 : GPT2_FP32};

@@ -5,6 +5,7 @@
 // time, the overlap, the time until the student's first step, and the three targets.
 #include "cli.h"
 #include "cmd_bench_pipeline.h"
+#include "cli_opts.h"
 #include "cli_stats.h"
 
 #include "error.h"
@@ -128,49 +129,34 @@ static void print_stats(const char *name, const transfer_stats *s, double cpu_s)
 }
 
 int bench_pipeline(int argc, char **argv) {
-    const char *weak_arch = "gpt2", *strong_arch = "gpt2-medium", *plan_kind = "auto";
-    long n = 64, seq = 128, batch = 32, epochs = 1, threads = omp_get_max_threads(), label_cores = 0, train_cores = 0,
-         repeats = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "w2s bench pipeline: '%s' needs a value (or is unknown)\n", a);
-            return 2;
-        }
-        const char *v = argv[++i];
-        char *end = NULL;
-        long x = strtol(v, &end, 10);
-        bool ok = end && *end == '\0' && x > 0 && x <= 1 << 20;
-        if (!strcmp(a, "--weak-arch")) weak_arch = v;
-        else if (!strcmp(a, "--strong-arch")) strong_arch = v;
-        else if (!strcmp(a, "--plan") && (!strcmp(v, "auto") || !strcmp(v, "split") || !strcmp(v, "interleaved")))
-            plan_kind = v;
-        else if (!strcmp(a, "--examples") && ok) n = x;
-        else if (!strcmp(a, "--seq") && ok) seq = x;
-        else if (!strcmp(a, "--batch") && ok) batch = x;
-        else if (!strcmp(a, "--epochs") && ok) epochs = x;
-        else if (!strcmp(a, "--threads") && ok) threads = x;
-        else if (!strcmp(a, "--label-cores") && ok) label_cores = x;
-        else if (!strcmp(a, "--train-cores") && ok) train_cores = x;
-        else if (!strcmp(a, "--repeats") && ok && x <= 64) repeats = x;
-        else {
-            fprintf(stderr, "w2s bench pipeline: bad option or value '%s %s'\n", a, v);
-            usage(stderr);
-            return 2;
-        }
-    }
+    static const char *const plans[] = {"auto", "split", "interleaved", NULL};
+    const char *weak_arch = "gpt2", *strong_arch = "gpt2-medium";
+    size_t n = 64, seq = 128, batch = 32, epochs = 1, threads = (size_t)omp_get_max_threads(), label_cores = 0,
+           train_cores = 0, repeats = 1;
+    int plan_i = 0;
+    const size_t most = (size_t)1 << 20;
+    cli_opt opts[] = {
+        CLI_OPT("weak-arch", CLI_STR, &weak_arch),
+        CLI_OPT("strong-arch", CLI_STR, &strong_arch),
+        CLI_OPT("plan", CLI_CHOICE, &plan_i, .choices = plans),
+        CLI_OPT("examples", CLI_SIZE, &n, .lo = 1, .hi = most),
+        CLI_OPT("seq", CLI_SIZE, &seq, .lo = 1, .hi = most),
+        CLI_OPT("batch", CLI_SIZE, &batch, .lo = 1, .hi = most),
+        CLI_OPT("epochs", CLI_SIZE, &epochs, .lo = 1, .hi = most),
+        CLI_OPT("threads", CLI_SIZE, &threads, .lo = 1, .hi = most),
+        CLI_OPT("label-cores", CLI_SIZE, &label_cores, .lo = 1, .hi = most),
+        CLI_OPT("train-cores", CLI_SIZE, &train_cores, .lo = 1, .hi = most),
+        CLI_OPT("repeats", CLI_SIZE, &repeats, .lo = 1, .hi = 64),
+    };
+    int status = cli_opts_parse("bench pipeline", argc, argv, opts, CLI_N(opts), usage);
+    if (status >= 0) return status;
+    const char *plan_kind = plans[plan_i];
     gpt2_config cw, cs;
     if (config_named(weak_arch, &cw) || config_named(strong_arch, &cs)) return cli_fail("bench pipeline", NULL);
-    size_t T = (size_t)seq, N = (size_t)n, B = (size_t)batch < N ? (size_t)batch : N;
-    if (cw.vocab_size != cs.vocab_size || T > cw.n_positions || T > cs.n_positions) {
-        fprintf(stderr, "w2s bench pipeline: %s and %s need one vocabulary and --seq %zu within both's positions\n",
-                weak_arch, strong_arch, T);
-        return 2;
-    }
+    size_t T = seq, N = n, B = batch < N ? batch : N;
+    if (cw.vocab_size != cs.vocab_size || T > cw.n_positions || T > cs.n_positions)
+        return cli_usage_error("bench pipeline", "%s and %s need one vocabulary and --seq %zu within both's positions",
+                               weak_arch, strong_arch, T);
     cw.n_classes = cs.n_classes = 2;
 
     // The pipeline gets the first `threads` cores of this process's CPUs, the sequential run
@@ -241,7 +227,7 @@ int bench_pipeline(int argc, char **argv) {
     labeler_model lm = {.q = q};
     bench_student st = {.m = strong, .init = init, .d = {.ds = &ds, .idx = idx, .n = N}};
     trainer_config_default(&st.tc);
-    st.tc.epochs = (size_t)epochs;
+    st.tc.epochs = epochs;
     st.tc.batch = B;
     st.tc.quiet = true;
     transfer_config tc = {.lm = &lm, .ds = &ds, .idx = idx, .n = N, .batch = B, .hard = hard, .train = student_train,
@@ -270,12 +256,12 @@ int bench_pipeline(int argc, char **argv) {
         // "Within two label batches": the first batch as it ran (cold: page faults, waking
         // threads) plus one more at the mean rate.
         printf("{\"bench\": \"pipeline\", \"weak_arch\": \"%s\", \"strong_arch\": \"%s\", \"examples\": %zu, "
-               "\"seq\": %zu, \"batch\": %zu, \"epochs\": %ld, \"threads\": %ld, \"repeats\": %ld, "
+               "\"seq\": %zu, \"batch\": %zu, \"epochs\": %zu, \"threads\": %zu, \"repeats\": %zu, "
                "\"plan\": \"%s\", \"split_gain\": %.3f, \"label_batches\": %zu, ",
                weak_arch, strong_arch, N, T, B, epochs, threads, repeats, plan.rule, gain, pipe[0].label_batches);
-        print_stats("pipelined", &p, cli_median(pipe_cpu, (size_t)repeats));
+        print_stats("pipelined", &p, cli_median(pipe_cpu, repeats));
         printf(", ");
-        print_stats("sequential", &s, cli_median(seq_cpu, (size_t)repeats));
+        print_stats("sequential", &s, cli_median(seq_cpu, repeats));
         printf(", \"speedup\": %.3f, \"wall_over_slower_busy\": %.3f, \"label_batch_s\": %.3f, "
                "\"first_step_over_label_batch\": %.2f, \"targets\": {\"wall_le_1.1x_slower_stage\": %s, "
                "\"wall_le_sequential\": %s, \"first_step_within_2_label_batches\": %s}, "

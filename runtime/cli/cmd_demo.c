@@ -1,11 +1,10 @@
 // cmd_demo.c — `w2s demo`: the built-in weak-to-strong experiment (runtime/demo.h).
 #include "cli.h"
+#include "cli_opts.h"
 
 #include "demo.h"
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 static void usage(FILE *f) {
     fprintf(f, "usage: w2s demo [--out DIR] [--seeds 0,1,2] [--quick] [--fresh] [--no-pipeline] [--data DIR]\n"
@@ -27,55 +26,24 @@ static void usage(FILE *f) {
                "  --quiet       no progress lines\n");
 }
 
-static int parse_seeds(const char *s, demo_config *c) {
-    c->n_seeds = 0;
-    while (*s) {
-        char *end;
-        unsigned long long v = strtoull(s, &end, 10);
-        if (end == s || (*end && *end != ',') || c->n_seeds == DEMO_MAX_SEEDS) return -1;
-        c->seeds[c->n_seeds++] = v;
-        s = *end ? end + 1 : end;
-    }
-    return c->n_seeds ? 0 : -1;
-}
-
 int cmd_demo(int argc, char **argv) {
     demo_config c;
     demo_config_default(&c);
     int seeds_given = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int has_value = i + 1 < argc;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--quick")) {
-            c.quick = 1;
-        } else if (!strcmp(a, "--no-pipeline")) {
-            c.pipelined = 0;
-        } else if (!strcmp(a, "--fresh")) {
-            c.fresh = 1;
-        } else if (!strcmp(a, "--cache-dir") && has_value) {
-            c.cache_dir = argv[++i];
-        } else if (!strcmp(a, "--quiet")) {
-            c.quiet = 1;
-        } else if (!strcmp(a, "--out") && has_value) {
-            c.out_dir = argv[++i];
-        } else if (!strcmp(a, "--data") && has_value) {
-            c.data_dir = argv[++i];
-        } else if (!strcmp(a, "--seeds") && has_value) {
-            seeds_given = 1;
-            if (parse_seeds(argv[++i], &c) != 0) {
-                fprintf(stderr, "w2s demo: --seeds takes 1 to %d comma-separated integers, got '%s'\n", DEMO_MAX_SEEDS,
-                        argv[i]);
-                return 2;
-            }
-        } else {
-            fprintf(stderr, "w2s demo: unknown option or missing value: '%s'\n", a);
-            usage(stderr);
-            return 2;
-        }
-    }
+    bool no_pipeline = false;
+    cli_opt opts[] = {
+        CLI_OPT("out", CLI_STR, &c.out_dir),
+        CLI_OPT("seeds", CLI_U64_LIST, c.seeds, .n = &c.n_seeds, .max_items = DEMO_MAX_SEEDS, .seen = &seeds_given),
+        CLI_OPT("data", CLI_STR, &c.data_dir),
+        CLI_OPT("cache-dir", CLI_STR, &c.cache_dir),
+        CLI_OPT("quick", CLI_FLAG, &c.quick),
+        CLI_OPT("fresh", CLI_FLAG, &c.fresh),
+        CLI_OPT("no-pipeline", CLI_FLAG, &no_pipeline),
+        CLI_OPT("quiet", CLI_FLAG, &c.quiet),
+    };
+    int status = cli_opts_parse("demo", argc, argv, opts, CLI_N(opts), usage);
+    if (status >= 0) return status;
+    if (no_pipeline) c.pipelined = false;
     if (c.quick && !seeds_given) c.n_seeds = 1;
     if (demo_run(&c) != 0) return cli_fail("demo", NULL);
     return 0;

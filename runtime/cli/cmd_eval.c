@@ -2,6 +2,7 @@
 // optionally its per-example predictions (soft_label + hard_label lines, the labels format).
 #include "cli.h"
 #include "cli_data.h"
+#include "cli_opts.h"
 
 #include "error.h"
 #include "gpt2_checkpoint.h"
@@ -30,37 +31,23 @@ static void usage(FILE *f) {
 int cmd_eval(int argc, char **argv) {
     const char *model_path = NULL, *data = NULL, *pred = NULL, *tok_dir = NULL;
     size_t minibatch = 8, max_ctx = 0, threads = 0;
-    gpt2_precision prec = GPT2_BF16;
+    int fp32 = 0;
     bool truncate = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool ok = true;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--truncate")) truncate = true;
-        else if (!v) ok = false;
-        else if (!strcmp(a, "--model")) model_path = argv[++i];
-        else if (!strcmp(a, "--data")) data = argv[++i];
-        else if (!strcmp(a, "--predictions")) pred = argv[++i];
-        else if (!strcmp(a, "--tokenizer")) tok_dir = argv[++i];
-        else if (!strcmp(a, "--precision")) {
-            const char *p = argv[++i];
-            ok = !strcmp(p, "bf16") || !strcmp(p, "fp32");
-            prec = !strcmp(p, "fp32") ? GPT2_FP32 : GPT2_BF16;
-        } else if (!strcmp(a, "--minibatch")) ok = !cli_parse_size(argv[++i], &minibatch) && minibatch;
-        else if (!strcmp(a, "--max-ctx")) ok = !cli_parse_size(argv[++i], &max_ctx) && max_ctx;
-        else if (!strcmp(a, "--threads")) ok = !cli_parse_size(argv[++i], &threads) && threads && threads <= 4096;
-        else ok = false;
-        if (!ok) {
-            fprintf(stderr, "w2s eval: bad option or value: '%s%s%s' (see w2s eval --help)\n", a, v ? " " : "", v ? v : "");
-            return 2;
-        }
-    }
-    if (!model_path || !data) {
-        fprintf(stderr, "w2s eval: --model and --data are required (see w2s eval --help)\n");
-        return 2;
-    }
+    cli_opt opts[] = {
+        CLI_OPT("model", CLI_STR, &model_path),
+        CLI_OPT("data", CLI_STR, &data),
+        CLI_OPT("predictions", CLI_STR, &pred),
+        CLI_OPT("tokenizer", CLI_STR, &tok_dir),
+        CLI_OPT("precision", CLI_CHOICE, &fp32, .choices = CLI_CHOICES("bf16", "fp32")),
+        CLI_OPT("minibatch", CLI_SIZE, &minibatch, .lo = 1),
+        CLI_OPT("max-ctx", CLI_SIZE, &max_ctx, .lo = 1),
+        CLI_OPT("threads", CLI_SIZE, &threads, .lo = 1, .hi = 4096),
+        CLI_OPT("truncate", CLI_FLAG, &truncate),
+    };
+    int status = cli_opts_parse("eval", argc, argv, opts, CLI_N(opts), usage);
+    if (status >= 0) return status;
+    if (!model_path || !data) return cli_usage_error("eval", "--model and --data are required");
+    gpt2_precision prec = fp32 ? GPT2_FP32 : GPT2_BF16;
     if (threads) omp_set_num_threads((int)threads);
     gpt2_config cfg;
     dataset ds = {0};

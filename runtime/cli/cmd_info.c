@@ -2,6 +2,7 @@
 // topology and the placement of the two pipeline stages: for equal costs, or the plan
 // `w2s run` would use for a given weak → strong pair.
 #include "cli.h"
+#include "cli_opts.h"
 
 #include "cpu.h"
 #include "error.h"
@@ -20,7 +21,6 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <stdio.h>
-#include <string.h>
 
 static void print_features(const w2s_cpu_features *f) {
     struct { const char *name; bool on; } flags[] = {
@@ -79,36 +79,27 @@ static int print_run_plan(const topology *t, const char *weak, const char *stron
     return 0;
 }
 
+static void usage(FILE *f) {
+    fprintf(f, "usage: w2s info [--peak] [--weak M --strong M]\n"
+               "  Prints the CPU's features, the ISA path kernels use (W2S_ISA=<level>\n"
+               "  lowers it), the OpenMP thread count and the versions of the libraries used.\n"
+               "  --peak also measures fp32/bf16/int8 peak throughput (1 core, all cores) and memory\n"
+               "  bandwidth (a few seconds) and caches them for `w2s profile`.\n"
+               "  --weak M --strong M also prints the placement `w2s run` would use for that pair\n"
+               "  (a released name such as gpt2, gpt2-medium, or a checkpoint / HF directory).\n");
+}
+
 int cmd_info(int argc, char **argv) {
     bool peak = false;
     const char *weak = NULL, *strong = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help")) {
-            printf("usage: w2s info [--peak] [--weak M --strong M]\n"
-                   "  Prints the CPU's features, the ISA path kernels use (W2S_ISA=<level>\n"
-                   "  lowers it), the OpenMP thread count and the versions of the libraries used.\n"
-                   "  --peak also measures fp32/bf16/int8 peak throughput (1 core, all cores) and memory\n"
-                   "  bandwidth (a few seconds) and caches them for `w2s profile`.\n"
-                   "  --weak M --strong M also prints the placement `w2s run` would use for that pair\n"
-                   "  (a released name such as gpt2, gpt2-medium, or a checkpoint / HF directory).\n");
-            return 0;
-        }
-        if (!strcmp(argv[i], "--peak")) {
-            peak = true;
-            continue;
-        }
-        if ((!strcmp(argv[i], "--weak") || !strcmp(argv[i], "--strong")) && i + 1 < argc) {
-            *(argv[i][2] == 'w' ? &weak : &strong) = argv[i + 1];
-            i++;
-            continue;
-        }
-        fprintf(stderr, "w2s info: unknown option '%s'\n", argv[i]);
-        return 2;
-    }
-    if ((weak != NULL) != (strong != NULL)) {
-        fprintf(stderr, "w2s info: --weak and --strong go together\n");
-        return 2;
-    }
+    cli_opt opts[] = {
+        CLI_OPT("peak", CLI_FLAG, &peak),
+        CLI_OPT("weak", CLI_STR, &weak),
+        CLI_OPT("strong", CLI_STR, &strong),
+    };
+    int status = cli_opts_parse("info", argc, argv, opts, CLI_N(opts), usage);
+    if (status >= 0) return status;
+    if ((weak != NULL) != (strong != NULL)) return cli_usage_error("info", "--weak and --strong go together");
     const w2s_cpu_features *f = w2s_cpu();
     printf("cpu:       %s (%s)\n", f->brand[0] ? f->brand : "unknown", f->vendor);
     print_features(f);

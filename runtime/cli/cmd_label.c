@@ -5,6 +5,7 @@
 // so an interrupted run leaves no partial file and nothing earlier is overwritten.
 #include "cli.h"
 #include "cli_data.h"
+#include "cli_opts.h"
 #include "cmd_label.h"
 
 #include "error.h"
@@ -258,40 +259,27 @@ void label_print_json_string(FILE *f, const char *s) {
 int cmd_label(int argc, char **argv) {
     label_options o = {.batch = 8, .precision = LABEL_INT8};
     bool stream = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool ok = true;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--skip-bad")) o.skip_bad = true;
-        else if (!strcmp(a, "--check-fp32")) o.check_fp32 = true;
-        else if (!strcmp(a, "--quiet")) o.quiet = true;
-        else if (!strcmp(a, "--stream")) stream = true;
-        else if (!v) ok = false;
-        else if (!strcmp(a, "--model")) o.model = argv[++i];
-        else if (!strcmp(a, "--data")) o.data = argv[++i];
-        else if (!strcmp(a, "--out")) o.out = argv[++i];
-        else if (!strcmp(a, "--tokenizer")) o.tokenizer = argv[++i];
-        else if (!strcmp(a, "--precision")) {
-            const char *p = argv[++i];
-            ok = !strcmp(p, "int8") || !strcmp(p, "bf16") || !strcmp(p, "fp32");
-            o.precision = !strcmp(p, "fp32") ? LABEL_FP32 : !strcmp(p, "bf16") ? LABEL_BF16 : LABEL_INT8;
-        } else if (!strcmp(a, "--batch")) ok = !cli_parse_size(argv[++i], &o.batch) && o.batch && o.batch <= 4096;
-        else if (!strcmp(a, "--max-ctx")) ok = !cli_parse_size(argv[++i], &o.max_ctx) && o.max_ctx;
-        else if (!strcmp(a, "--threads")) ok = !cli_parse_size(argv[++i], &o.threads) && o.threads && o.threads <= 4096;
-        else ok = false;
-        if (!ok) {
-            fprintf(stderr, "w2s label: bad option or value: '%s%s%s' (see w2s label --help)\n", a, v ? " " : "",
-                    v ? v : "");
-            return 2;
-        }
-    }
-    if (!o.model || (!stream && (!o.data || !o.out)) || (stream && (o.data || o.out || o.check_fp32))) {
-        fprintf(stderr, "w2s label: needs --model with --data and --out, or --model with --stream (no --data, "
-                        "--out or --check-fp32) (see w2s label --help)\n");
-        return 2;
-    }
+    int precision = 0;  // index of --precision: label_precision's order
+    cli_opt opts[] = {
+        CLI_OPT("model", CLI_STR, &o.model),
+        CLI_OPT("data", CLI_STR, &o.data),
+        CLI_OPT("out", CLI_STR, &o.out),
+        CLI_OPT("tokenizer", CLI_STR, &o.tokenizer),
+        CLI_OPT("precision", CLI_CHOICE, &precision, .choices = CLI_CHOICES("int8", "bf16", "fp32")),
+        CLI_OPT("batch", CLI_SIZE, &o.batch, .lo = 1, .hi = 4096),
+        CLI_OPT("max-ctx", CLI_SIZE, &o.max_ctx, .lo = 1),
+        CLI_OPT("threads", CLI_SIZE, &o.threads, .lo = 1, .hi = 4096),
+        CLI_OPT("skip-bad", CLI_FLAG, &o.skip_bad),
+        CLI_OPT("check-fp32", CLI_FLAG, &o.check_fp32),
+        CLI_OPT("quiet", CLI_FLAG, &o.quiet),
+        CLI_OPT("stream", CLI_FLAG, &stream),
+    };
+    int status = cli_opts_parse("label", argc, argv, opts, CLI_N(opts), usage);
+    if (status >= 0) return status;
+    o.precision = (label_precision)precision;
+    if (!o.model || (!stream && (!o.data || !o.out)) || (stream && (o.data || o.out || o.check_fp32)))
+        return cli_usage_error("label", "needs --model with --data and --out, or --model with --stream (no --data, "
+                                        "--out or --check-fp32)");
     label_ctx x;
     int rc = label_open(&x, &o);
     if (!rc) rc = stream ? label_stream(&x) : label_file(&x);

@@ -5,6 +5,7 @@
 // t + 1, the last position predicts nothing; shorter sequences are padded with masked targets.
 #include "cli.h"
 #include "cli_data.h"
+#include "cli_opts.h"
 
 #include "demo.h"
 #include "demo_report.h"
@@ -84,96 +85,73 @@ static void usage(FILE *f) {
 
 typedef struct {
     const char *data, *out, *config, *arch, *init, *tok_dir;
-    size_t max_ctx, steps, epochs, batch, minibatch, warmup, threads;
-    bool truncate, have_warmup;
+    size_t max_ctx, steps, epochs, batch, minibatch, warmup, threads, seed;
+    bool truncate;
+    int have_warmup;
     pretrain_config pc;
-    gpt2_precision prec;
+    int fp32;              // --precision: 0 bf16, 1 fp32
     // --demo
-    const char *demo, *cache_dir, *fmnist;
+    int demo;              // -1: none, 0 weak, 1 strong
+    const char *cache_dir, *fmnist;
     bool quick, fresh;
     int training_options;  // options that --demo refuses (its recipe is fixed)
 } pretrain_args;
 
-static bool parse_float(const char *v, float lo, float hi, float *out) {
+static int parse_betas(const char *v, void *dst) {
+    pretrain_config *pc = dst;
     char *end;
-    double x = strtod(v, &end);
-    if (end == v || *end || !isfinite(x) || x < lo || x > hi) return false;
-    *out = (float)x;
-    return true;
+    double b1 = strtod(v, &end);
+    if (end == v || *end != ',') return -1;
+    const char *v2 = end + 1;
+    double b2 = strtod(v2, &end);
+    if (end == v2 || *end || !(b1 >= 0 && b1 <= 0.999999f) || !(b2 >= 0 && b2 <= 0.999999f)) return -1;
+    pc->beta1 = (float)b1;
+    pc->beta2 = (float)b2;
+    return 0;
 }
 
-static bool parse_betas(const char *v, float *b1, float *b2) {
-    char buf[64];
-    const char *comma = strchr(v, ',');
-    if (!comma || (size_t)(comma - v) >= sizeof buf) return false;
-    memcpy(buf, v, (size_t)(comma - v));
-    buf[comma - v] = 0;
-    return parse_float(buf, 0, 0.999999f, b1) && parse_float(comma + 1, 0, 0.999999f, b2);
-}
+static const char *const demo_bodies[] = {"weak", "strong", NULL};
 
-// Returns 0, 1 for --help (printed), or 2 after printing the bad option.
+// Returns -1 to go on, else the exit status (0 after --help).
 static int parse_args(int argc, char **argv, pretrain_args *a) {
-    *a = (pretrain_args){.batch = PRETRAIN_DEFAULT_BATCH, .prec = GPT2_BF16,
+    *a = (pretrain_args){.batch = PRETRAIN_DEFAULT_BATCH, .demo = -1,
                          .pc = {.lr = PRETRAIN_DEFAULT_LR, .lr_floor_frac = 0.1f, .beta1 = 0.9f, .beta2 = 0.95f,
                                 .eps = 1e-8f, .weight_decay = 0.1f, .clip_norm = 1.0f, .label = "pretrain"}};
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool ok = true;
-        size_t seed;
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            usage(stdout);
-            return 1;
-        } else if (!strcmp(o, "--truncate")) a->truncate = true, a->training_options++;
-        else if (!strcmp(o, "--quiet")) a->pc.quiet = true;
-        else if (!strcmp(o, "--quick")) a->quick = true;
-        else if (!strcmp(o, "--fresh")) a->fresh = true;
-        else if (!v) ok = false;
-        else if (!strcmp(o, "--demo")) {
-            a->demo = argv[++i];
-            ok = !strcmp(a->demo, "weak") || !strcmp(a->demo, "strong");
-        } else if (!strcmp(o, "--cache-dir")) a->cache_dir = argv[++i];
-        else if (!strcmp(o, "--fmnist")) a->fmnist = argv[++i];
-        else if (!strcmp(o, "--out")) a->out = argv[++i];
-        else if (!strcmp(o, "--seed")) {
-            ok = !cli_parse_size(argv[++i], &seed);
-            a->pc.seed = seed;
-        } else if (!strcmp(o, "--threads")) ok = !cli_parse_size(argv[++i], &a->threads) && a->threads && a->threads <= 4096;
-        else {
-            // Everything below shapes the training run: --demo refuses them.
-            a->training_options++;
-            if (!strcmp(o, "--data")) a->data = argv[++i];
-            else if (!strcmp(o, "--config")) a->config = argv[++i];
-            else if (!strcmp(o, "--arch")) a->arch = argv[++i];
-            else if (!strcmp(o, "--init")) a->init = argv[++i];
-            else if (!strcmp(o, "--tokenizer")) a->tok_dir = argv[++i];
-            else if (!strcmp(o, "--max-ctx")) ok = !cli_parse_size(argv[++i], &a->max_ctx) && a->max_ctx;
-            else if (!strcmp(o, "--steps")) ok = !cli_parse_size(argv[++i], &a->steps) && a->steps;
-            else if (!strcmp(o, "--epochs")) ok = !cli_parse_size(argv[++i], &a->epochs) && a->epochs;
-            else if (!strcmp(o, "--batch")) ok = !cli_parse_size(argv[++i], &a->batch) && a->batch;
-            else if (!strcmp(o, "--minibatch")) ok = !cli_parse_size(argv[++i], &a->minibatch) && a->minibatch;
-            else if (!strcmp(o, "--warmup")) {
-                ok = !cli_parse_size(argv[++i], &a->warmup);
-                a->have_warmup = true;
-            }
-            else if (!strcmp(o, "--lr")) ok = parse_float(argv[++i], 1e-12f, 10, &a->pc.lr);
-            else if (!strcmp(o, "--lr-floor")) ok = parse_float(argv[++i], 0, 1, &a->pc.lr_floor_frac);
-            else if (!strcmp(o, "--betas")) ok = parse_betas(argv[++i], &a->pc.beta1, &a->pc.beta2);
-            else if (!strcmp(o, "--eps")) ok = parse_float(argv[++i], 0, 1, &a->pc.eps);
-            else if (!strcmp(o, "--weight-decay")) ok = parse_float(argv[++i], 0, 10, &a->pc.weight_decay);
-            else if (!strcmp(o, "--clip")) ok = parse_float(argv[++i], 0, 1e30f, &a->pc.clip_norm);
-            else if (!strcmp(o, "--precision")) {
-                const char *p = argv[++i];
-                ok = !strcmp(p, "bf16") || !strcmp(p, "fp32");
-                a->prec = !strcmp(p, "fp32") ? GPT2_FP32 : GPT2_BF16;
-            } else ok = false;
-        }
-        if (!ok) {
-            fprintf(stderr, "w2s pretrain: bad option or value: '%s%s%s' (see w2s pretrain --help)\n", o,
-                    v ? " " : "", v ? v : "");
-            return 2;
-        }
-    }
-    return 0;
+    int *train = &a->training_options;  // shapes the training run: --demo refuses them
+    cli_opt opts[] = {
+        CLI_OPT("demo", CLI_CHOICE, &a->demo, .choices = demo_bodies),
+        CLI_OPT("cache-dir", CLI_STR, &a->cache_dir),
+        CLI_OPT("fmnist", CLI_STR, &a->fmnist),
+        CLI_OPT("out", CLI_STR, &a->out),
+        CLI_OPT("seed", CLI_SIZE, &a->seed),
+        CLI_OPT("threads", CLI_SIZE, &a->threads, .lo = 1, .hi = 4096),
+        CLI_OPT("quiet", CLI_FLAG, &a->pc.quiet),
+        CLI_OPT("quick", CLI_FLAG, &a->quick),
+        CLI_OPT("fresh", CLI_FLAG, &a->fresh),
+        CLI_OPT("truncate", CLI_FLAG, &a->truncate, .seen = train),
+        CLI_OPT("data", CLI_STR, &a->data, .seen = train),
+        CLI_OPT("config", CLI_STR, &a->config, .seen = train),
+        CLI_OPT("arch", CLI_STR, &a->arch, .seen = train),
+        CLI_OPT("init", CLI_STR, &a->init, .seen = train),
+        CLI_OPT("tokenizer", CLI_STR, &a->tok_dir, .seen = train),
+        CLI_OPT("max-ctx", CLI_SIZE, &a->max_ctx, .lo = 1, .seen = train),
+        CLI_OPT("steps", CLI_SIZE, &a->steps, .lo = 1, .seen = train),
+        CLI_OPT("epochs", CLI_SIZE, &a->epochs, .lo = 1, .seen = train),
+        CLI_OPT("batch", CLI_SIZE, &a->batch, .lo = 1, .seen = train),
+        CLI_OPT("minibatch", CLI_SIZE, &a->minibatch, .lo = 1, .seen = train),
+        CLI_OPT("warmup", CLI_SIZE, &a->warmup, .seen = &a->have_warmup),
+        CLI_OPT("lr", CLI_FLOAT, &a->pc.lr, .min = 1e-12, .max = 10, .seen = train),
+        CLI_OPT("lr-floor", CLI_FLOAT, &a->pc.lr_floor_frac, .min = 0, .max = 1, .seen = train),
+        CLI_OPT("betas", CLI_FN, &a->pc, .parse = parse_betas, .what = "B1,B2 each in [0, 0.999999]", .seen = train),
+        CLI_OPT("eps", CLI_FLOAT, &a->pc.eps, .min = 0, .max = 1, .seen = train),
+        CLI_OPT("weight-decay", CLI_FLOAT, &a->pc.weight_decay, .min = 0, .max = 10, .seen = train),
+        CLI_OPT("clip", CLI_FLOAT, &a->pc.clip_norm, .min = 0, .max = 1e30, .seen = train),
+        CLI_OPT("precision", CLI_CHOICE, &a->fp32, .choices = CLI_CHOICES("bf16", "fp32"), .seen = train),
+    };
+    int status = cli_opts_parse("pretrain", argc, argv, opts, CLI_N(opts), usage);
+    a->pc.seed = a->seed;
+    a->training_options += a->have_warmup;
+    return status;
 }
 
 // Fails in a second, not after the whole run, when `out` cannot be written.
@@ -190,22 +168,20 @@ static int check_out(const char *out) {
 // ---- --demo
 
 static int run_demo(const pretrain_args *a) {
-    if (a->training_options) {
-        fprintf(stderr, "w2s pretrain: --demo follows DEMO.md's recipe: only --seed, --quick, --cache-dir, --fresh, "
-                        "--fmnist, --out, --threads and --quiet apply\n");
-        return 2;
-    }
+    if (a->training_options)
+        return cli_usage_error("pretrain", "--demo follows DEMO.md's recipe: only --seed, --quick, --cache-dir, "
+                                           "--fresh, --fmnist, --out, --threads and --quiet apply");
     demo_config c;
     demo_config_default(&c);
     c.quick = a->quick, c.fresh = a->fresh, c.quiet = a->pc.quiet, c.cache_dir = a->cache_dir;
     if (a->fmnist) c.data_dir = a->fmnist;
     if (a->out && check_out(a->out) != 0) return cli_fail("pretrain", NULL);
     demo_body_stats st;
-    gpt2_model *m = demo_pretrain_body(&c, !strcmp(a->demo, "strong"), a->pc.seed, &st);
+    gpt2_model *m = demo_pretrain_body(&c, a->demo == 1, a->pc.seed, &st);
     int rc = m ? 0 : -1;
     if (!rc && a->out) rc = gpt2_checkpoint_save(m, a->out);
     if (!rc) {
-        json_t *j = json_pack("{s:s, s:I, s:b, s:b, s:s, s:s?, s:I, s:f, s:f, s:f, s:f}", "demo", a->demo, "seed",
+        json_t *j = json_pack("{s:s, s:I, s:b, s:b, s:s, s:s?, s:I, s:f, s:f, s:f, s:f}", "demo", demo_bodies[a->demo], "seed",
                               (json_int_t)a->pc.seed, "quick", (int)a->quick, "cached", (int)st.cached, "checkpoint",
                               st.checkpoint, "out", a->out, "steps", (json_int_t)st.steps, "train_loss",
                               st.train_loss, "test_loss", st.test_loss, "caption_acc", st.caption_acc, "pretrain_s",
@@ -315,11 +291,9 @@ static int run_pretrain(pretrain_args *a) {
     if (model_shape(a, &cfg, &mode, &VO) != 0) return cli_fail("pretrain", NULL);
     struct stat st;
     if (!a->tok_dir && a->init && stat(a->init, &st) == 0 && S_ISDIR(st.st_mode)) a->tok_dir = a->init;
-    if (a->max_ctx > cfg.n_positions) {
-        fprintf(stderr, "w2s pretrain: --max-ctx %zu exceeds the model's n_positions %zu\n", a->max_ctx,
-                cfg.n_positions);
-        return 2;
-    }
+    if (a->max_ctx > cfg.n_positions)
+        return cli_usage_error("pretrain", "--max-ctx %zu exceeds the model's n_positions %zu", a->max_ctx,
+                               cfg.n_positions);
     dataset ds = {0};
     tokenizer *tok = NULL;
     sequences sq = {0};
@@ -339,7 +313,7 @@ static int run_pretrain(pretrain_args *a) {
         size_t mb = a->minibatch ? a->minibatch : auto_minibatch(&cfg, VO ? VO : cfg.vocab_size, sq.T, pc->batch);
         pc->minibatch = mb < pc->batch ? mb : pc->batch;
         gpt2_options opt = {.max_batch = pc->minibatch, .max_seq = sq.T, .lm_mode = mode, .lm_vocab = VO,
-                            .precision = a->prec};
+                            .precision = a->fp32 ? GPT2_FP32 : GPT2_BF16};
         if (a->init) {
             m = gpt2_checkpoint_load(a->init, &opt, 0);
         } else if ((m = gpt2_create(&cfg, &opt))) {
@@ -362,7 +336,7 @@ static int run_pretrain(pretrain_args *a) {
                               (json_int_t)pc->minibatch, "warmup", (json_int_t)pc->warmup, "train_loss",
                               (double)train_loss, "train_s", secs, "tokens_per_s", secs > 0 ? positions / secs : 0.0,
                               "pad_frac", 1.0 - (double)sq.n_real / ((double)sq.n * (double)sq.T), "precision",
-                              a->prec == GPT2_FP32 ? "fp32" : "bf16");
+                              a->fp32 ? "fp32" : "bf16");
         char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         json_decref(j);
         if (s) printf("%s\n", s);
@@ -377,23 +351,16 @@ static int run_pretrain(pretrain_args *a) {
 
 int cmd_pretrain(int argc, char **argv) {
     pretrain_args a;
-    int prc = parse_args(argc, argv, &a);
-    if (prc) return prc == 1 ? 0 : 2;
+    int status = parse_args(argc, argv, &a);
+    if (status >= 0) return status;
     if (a.threads) omp_set_num_threads((int)a.threads);
-    if (a.demo) return run_demo(&a);
+    if (a.demo >= 0) return run_demo(&a);
     int sources = !!a.config + !!a.arch + !!a.init;
-    if (!a.data || !a.out || sources != 1) {
-        fprintf(stderr, "w2s pretrain: --data, --out and one of --config, --arch or --init are required (or --demo; "
-                        "see w2s pretrain --help)\n");
-        return 2;
-    }
-    if (a.steps && a.epochs) {
-        fprintf(stderr, "w2s pretrain: --steps and --epochs are alternatives: give one\n");
-        return 2;
-    }
-    if (a.quick || a.fresh || a.cache_dir || a.fmnist) {
-        fprintf(stderr, "w2s pretrain: --quick, --fresh, --cache-dir and --fmnist go with --demo\n");
-        return 2;
-    }
+    if (!a.data || !a.out || sources != 1)
+        return cli_usage_error("pretrain",
+                               "--data, --out and one of --config, --arch or --init are required (or --demo)");
+    if (a.steps && a.epochs) return cli_usage_error("pretrain", "--steps and --epochs are alternatives: give one");
+    if (a.quick || a.fresh || a.cache_dir || a.fmnist)
+        return cli_usage_error("pretrain", "--quick, --fresh, --cache-dir and --fmnist go with --demo");
     return run_pretrain(&a);
 }

@@ -5,6 +5,7 @@
 // The one thing to know: the profiled total is printed next to the wall clock of the same
 // steps, so time that no hook covers shows up as a gap instead of silently vanishing.
 #include "cli.h"
+#include "cli_opts.h"
 #include "cli_stats.h"
 
 #include "error.h"
@@ -48,60 +49,35 @@ static void usage(FILE *out) {
 
 typedef struct {
     const char *arch, *mode, *precision, *out;
-    long batch, seq, steps, warmup, threads, layers;
+    size_t batch, seq, steps, warmup, threads, layers;
     bool compare;
 } profile_args;
 
+// Returns -1 to go on, else the exit status (0 after --help).
 static int parse(int argc, char **argv, profile_args *a) {
-    *a = (profile_args){.arch = "gpt2", .mode = "train", .precision = "bf16", .out = ".", .batch = 8,
-                        .seq = 128, .steps = 3, .warmup = 1, .threads = omp_get_max_threads()};
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            usage(stdout);
-            return 1;
-        }
-        if (!strcmp(o, "--compare-onednn")) {
-            a->compare = true;
-            continue;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "w2s profile: '%s' needs a value (or is unknown)\n", o);
-            return 2;
-        }
-        const char *v = argv[++i];
-        char *end = NULL;
-        long n = strtol(v, &end, 10);
-        bool pos = end && *end == '\0' && n > 0;
-        if (!strcmp(o, "--arch")) a->arch = v;
-        else if (!strcmp(o, "--mode")) a->mode = v;
-        else if (!strcmp(o, "--precision")) a->precision = v;
-        else if (!strcmp(o, "--out")) a->out = v;
-        else if (!strcmp(o, "--batch") && pos) a->batch = n;
-        else if (!strcmp(o, "--seq") && pos) a->seq = n;
-        else if (!strcmp(o, "--steps") && pos) a->steps = n;
-        else if (!strcmp(o, "--warmup") && end && *end == '\0' && n >= 0) a->warmup = n;
-        else if (!strcmp(o, "--threads") && pos) a->threads = n;
-        else if (!strcmp(o, "--layers") && pos) a->layers = n;
-        else {
-            fprintf(stderr, "w2s profile: bad option or value '%s %s'\n", o, v);
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (strcmp(a->mode, "train") && strcmp(a->mode, "label")) {
-        fprintf(stderr, "w2s profile: --mode must be train or label, not '%s'\n", a->mode);
-        return 2;
-    }
-    if (!strcmp(a->precision, "int8") && strcmp(a->mode, "label")) {
-        fprintf(stderr, "w2s profile: --precision int8 is an inference graph: use it with --mode label\n");
-        return 2;
-    }
-    if (strcmp(a->precision, "fp32") && strcmp(a->precision, "bf16") && strcmp(a->precision, "int8")) {
-        fprintf(stderr, "w2s profile: --precision must be fp32, bf16 or int8, not '%s'\n", a->precision);
-        return 2;
-    }
-    return 0;
+    static const char *const modes[] = {"train", "label", NULL}, *const precisions[] = {"fp32", "bf16", "int8", NULL};
+    *a = (profile_args){.arch = "gpt2", .out = ".", .batch = 8, .seq = 128, .steps = 3, .warmup = 1,
+                        .threads = (size_t)omp_get_max_threads()};
+    int mode = 0, precision = 1;
+    cli_opt opts[] = {
+        CLI_OPT("arch", CLI_STR, &a->arch),
+        CLI_OPT("mode", CLI_CHOICE, &mode, .choices = modes),
+        CLI_OPT("precision", CLI_CHOICE, &precision, .choices = precisions),
+        CLI_OPT("out", CLI_STR, &a->out),
+        CLI_OPT("batch", CLI_SIZE, &a->batch, .lo = 1),
+        CLI_OPT("seq", CLI_SIZE, &a->seq, .lo = 1),
+        CLI_OPT("steps", CLI_SIZE, &a->steps, .lo = 1),
+        CLI_OPT("warmup", CLI_SIZE, &a->warmup),
+        CLI_OPT("threads", CLI_SIZE, &a->threads, .lo = 1, .hi = 4096),
+        CLI_OPT("layers", CLI_SIZE, &a->layers, .lo = 1),
+        CLI_OPT("compare-onednn", CLI_FLAG, &a->compare),
+    };
+    int status = cli_opts_parse("profile", argc, argv, opts, CLI_N(opts), usage);
+    a->mode = modes[mode];
+    a->precision = precisions[precision];
+    if (status < 0 && !strcmp(a->precision, "int8") && strcmp(a->mode, "label"))
+        return cli_usage_error("profile", "--precision int8 is an inference graph: use it with --mode label");
+    return status;
 }
 
 // One step: label = forward (the int8 graph's when q is given); train = zero_grad, forward,
@@ -152,16 +128,14 @@ static int run_step(gpt2_model *m, gpt2_int8 *q, optim_adam *o, const int32_t *t
 
 int cmd_profile(int argc, char **argv) {
     profile_args a;
-    int prc = parse(argc, argv, &a);
-    if (prc) return prc == 1 ? 0 : prc;
+    int status = parse(argc, argv, &a);
+    if (status >= 0) return status;
     gpt2_config cfg;
     if (hf_config_named(a.arch, &cfg)) return cli_fail("profile", NULL);
     cfg.n_classes = 2;
-    if (a.layers) cfg.n_layer = (size_t)a.layers;
-    if ((size_t)a.seq > cfg.n_positions) {
-        fprintf(stderr, "w2s profile: --seq %ld exceeds %s's %zu positions\n", a.seq, a.arch, cfg.n_positions);
-        return 2;
-    }
+    if (a.layers) cfg.n_layer = a.layers;
+    if (a.seq > cfg.n_positions)
+        return cli_usage_error("profile", "--seq %zu exceeds %s's %zu positions", a.seq, a.arch, cfg.n_positions);
     if (w2s_mkdir_p(a.out)) return cli_fail("profile", "pass a writable --out directory");
     omp_set_num_threads((int)a.threads);
     bool train = !strcmp(a.mode, "train"), bf16 = !strcmp(a.precision, "bf16");
@@ -172,7 +146,7 @@ int cmd_profile(int argc, char **argv) {
     if (peak_get(&pk, w2s_isa_active(), (int)a.threads, &measured)) return cli_fail("profile", NULL);
     if (measured) fprintf(stderr, "w2s profile: measured this machine's peaks in %.1f s (cached)\n", pk.seconds);
 
-    size_t B = (size_t)a.batch, T = (size_t)a.seq;
+    size_t B = a.batch, T = a.seq;
     gpt2_options opt = {.max_batch = B, .max_seq = T, .lm_mode = GPT2_LM_NONE,
                         .precision = bf16 ? GPT2_BF16 : GPT2_FP32};
     gpt2_model *m = gpt2_create(&cfg, &opt);
@@ -188,7 +162,7 @@ int cmd_profile(int argc, char **argv) {
     gpt2_pack_cache(m, train);
     int32_t *tokens = malloc(B * T * sizeof(int32_t)), *lengths = malloc(B * sizeof(int32_t));
     float *dlogits = malloc(B * 2 * sizeof(float));
-    double *t_step = malloc((size_t)a.steps * sizeof(double));
+    double *t_step = malloc(a.steps * sizeof(double));
     int rc = 0;
     if ((train && !o) || !tokens || !lengths || !dlogits || !t_step) {
         rc = W2S_FAIL("w2s profile: out of memory for the batch");
@@ -201,12 +175,12 @@ int cmd_profile(int argc, char **argv) {
     }
     for (size_t b = 0; b < B; b++) lengths[b] = (int32_t)T;
 
-    for (long w = 0; w < a.warmup && !rc; w++) rc = run_step(m, q, o, tokens, lengths, dlogits, B, T, train);
+    for (size_t w = 0; w < a.warmup && !rc; w++) rc = run_step(m, q, o, tokens, lengths, dlogits, B, T, train);
     // `w2s --profile profile` / W2S_PROFILE=1: this command writes its own, step-scoped report.
     if (profiler_running()) profiler_stop();
     if (rc || (rc = profiler_start())) goto done;
     double wall = 0.0, cpu0 = progress_cpu_now();
-    for (long i = 0; i < a.steps && !rc; i++) {
+    for (size_t i = 0; i < a.steps && !rc; i++) {
         double t0 = prof_now();
         rc = run_step(m, q, o, tokens, lengths, dlogits, B, T, train);
         t_step[i] = prof_now() - t0;
@@ -219,12 +193,12 @@ int cmd_profile(int argc, char **argv) {
     profile_data d;
     if ((rc = profiler_snapshot(&d))) goto done;
     char title[256];
-    snprintf(title, sizeof title, "%s%s %s %s, batch %zu x seq %zu, %ld steps, %ld threads, isa %s", a.arch,
+    snprintf(title, sizeof title, "%s%s %s %s, batch %zu x seq %zu, %zu steps, %zu threads, isa %s", a.arch,
              a.layers ? " (layers overridden)" : "", a.mode, a.precision, B, T, a.steps, a.threads,
              w2s_isa_name(m->isa));
-    cli_sort(t_step, (size_t)a.steps);
+    cli_sort(t_step, a.steps);
     profile_meta meta = {.title = title, .arch = a.arch, .mode = a.mode, .precision = a.precision, .batch = B,
-                         .seq = T, .steps = (size_t)a.steps, .threads = (int)a.threads, .wall_seconds = wall,
+                         .seq = T, .steps = a.steps, .threads = (int)a.threads, .wall_seconds = wall,
                          .step_seconds_median = t_step[a.steps / 2], .cpu_seconds = cpu,
                          .compared_onednn = a.compare};
     if (a.compare && (rc = profile_compare_onednn(&d)) == 0)
@@ -232,7 +206,7 @@ int cmd_profile(int argc, char **argv) {
     char path[1024];
     if (!rc) {
         profile_print_table(stdout, &d, &pk, &meta);
-        printf("median step %.2f ms over %ld steps\n", 1e3 * meta.step_seconds_median, a.steps);
+        printf("median step %.2f ms over %zu steps\n", 1e3 * meta.step_seconds_median, a.steps);
         snprintf(path, sizeof path, "%s/profile.json", a.out);
         rc = profile_write_json(path, &d, &pk, &meta);
     }

@@ -2,11 +2,14 @@
 // Options come from an optional JSON config file (same keys as the long options, without
 // "--"), then the command line, which wins. Every applied option is recorded in results.json.
 #include "cli.h"
+#include "cli_opts.h"
+#include "cmd_run.h"
 
 #include "error.h"
 #include "protocol.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,102 +64,104 @@ static void usage(FILE *f) {
         "          --n-train 10000 --seeds 0,1,2 --out runs/sciq\n");
 }
 
-static int parse_size(const char *v, size_t *out) {
-    char *end;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (end == v || *end || v[0] == '-') return -1;
-    *out = (size_t)x;
-    return 0;
-}
+// ---- options
 
-static int parse_list(const char *v, protocol_config *c, bool seeds) {
+static int parse_losses(const char *v, void *dst) {
+    protocol_config *c = dst;
+    loss_kind k[RESULTS_MAX_LOSSES];
     size_t n = 0;
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", v);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (seeds) {
-            size_t s;
-            if (n == RESULTS_MAX_SEEDS || parse_size(tok, &s)) return -1;
-            c->seeds[n++] = s;
-        } else {
-            if (n == RESULTS_MAX_LOSSES || loss_kind_parse(tok, &c->losses[n])) return -1;
-            for (size_t i = 0; i < n; i++)
-                if (c->losses[i] == c->losses[n]) return -1;
-            n++;
-        }
+    for (;;) {
+        const char *comma = strchr(v, ',');
+        size_t len = comma ? (size_t)(comma - v) : strlen(v);
+        char name[16];
+        if (n == RESULTS_MAX_LOSSES || len >= sizeof name) return -1;
+        memcpy(name, v, len);
+        name[len] = 0;
+        if (loss_kind_parse(name, &k[n])) return -1;
+        for (size_t i = 0; i < n; i++)
+            if (k[i] == k[n]) return -1;
+        n++;
+        if (!comma) break;
+        v = comma + 1;
     }
-    if (!n) return -1;
-    if (seeds) c->n_seeds = n;
-    else c->n_losses = n;
+    memcpy(c->losses, k, n * sizeof k[0]);
+    c->n_losses = n;
     return 0;
 }
 
-static const char *flags[] = {"truncate", "linear-probe", "save-models", "quiet", "no-pipeline"};
+#define RUN_MAX_SIZE ((size_t)1 << 40)
 
-static bool is_flag(const char *key) {
-    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
-        if (!strcmp(key, flags[i])) return true;
-    return false;
+void run_args_init(run_args *a) {
+    memset(a, 0, sizeof *a);
+    protocol_config_default(&a->c);
+    a->precision = a->label_precision = -1;
+    a->ckpt_minutes = -1;
 }
 
-// Applies option `key` (no dashes) = value (NULL for flags). Returns 0, or -1 with a message.
-static int apply(protocol_config *c, int *threads, const char *key, const char *v) {
+size_t run_options(run_args *a, cli_opt opts[RUN_MAX_OPTS]) {
+    // Static: the table outlives this function (CLI_CHOICES would not).
+    static const char *const precisions[] = {"bf16", "fp32", NULL};
+    static const char *const label_precisions[] = {"int8", "bf16", "fp32", NULL};
+    protocol_config *c = &a->c;
+    const cli_opt table[] = {
+        CLI_OPT("weak", CLI_STR, &c->weak_dir),
+        CLI_OPT("strong", CLI_STR, &c->strong_dir),
+        CLI_OPT("data", CLI_STR, &c->data_path),
+        CLI_OPT("test", CLI_STR, &c->test_path),
+        CLI_OPT("out", CLI_STR, &c->out_dir),
+        CLI_OPT("config", CLI_STR, &a->config),
+        CLI_OPT("n-train", CLI_SIZE, &c->n_train, .lo = 1, .hi = RUN_MAX_SIZE),
+        CLI_OPT("n-test", CLI_SIZE, &c->n_test, .lo = 1, .hi = RUN_MAX_SIZE),
+        CLI_OPT("losses", CLI_FN, c, .parse = parse_losses, .what = "1 to 3 distinct names among xent,logconf,product"),
+        CLI_OPT("seeds", CLI_U64_LIST, c->seeds, .n = &c->n_seeds, .max_items = RESULTS_MAX_SEEDS),
+        CLI_OPT("precision", CLI_CHOICE, &a->precision, .choices = precisions),
+        CLI_OPT("label-precision", CLI_CHOICE, &a->label_precision, .choices = label_precisions),
+        CLI_OPT("threads", CLI_SIZE, &a->threads, .lo = 1, .hi = RUN_MAX_SIZE),
+        CLI_OPT("epochs", CLI_SIZE, &c->epochs, .lo = 1, .hi = RUN_MAX_SIZE),
+        CLI_OPT("batch", CLI_SIZE, &c->batch, .lo = 1, .hi = RUN_MAX_SIZE),
+        CLI_OPT("minibatch", CLI_SIZE, &c->minibatch, .lo = 1, .hi = RUN_MAX_SIZE),
+        CLI_OPT("lr", CLI_FLOAT, &c->lr, .min = 0, .max = 1, .open = CLI_OPEN_MIN),
+        CLI_OPT("max-ctx", CLI_SIZE, &c->max_ctx, .lo = 1, .hi = RUN_MAX_SIZE),
+        CLI_OPT("ckpt-every", CLI_SIZE, &c->ckpt_every, .hi = RUN_MAX_SIZE),
+        CLI_OPT("ckpt-minutes", CLI_DOUBLE, &a->ckpt_minutes, .min = 0, .max = INFINITY),
+        CLI_OPT("label-cores", CLI_SIZE, &a->label_cores, .lo = 1, .hi = 65536),
+        CLI_OPT("train-cores", CLI_SIZE, &a->train_cores, .lo = 1, .hi = 65536),
+        CLI_OPT("truncate", CLI_FLAG, &c->truncate),
+        CLI_OPT("linear-probe", CLI_FLAG, &c->linear_probe),
+        CLI_OPT("save-models", CLI_FLAG, &c->save_models),
+        CLI_OPT("quiet", CLI_FLAG, &c->quiet),
+        CLI_OPT("no-pipeline", CLI_FLAG, &c->no_pipeline),
+    };
+    _Static_assert(CLI_N(table) <= RUN_MAX_OPTS, "RUN_MAX_OPTS holds the table");
+    memcpy(opts, table, sizeof table);
+    return CLI_N(table);
+}
+
+// The options whose values are kept aside (a CLI_CHOICE is an index, threads are capped) into c.
+static void run_args_finish(run_args *a) {
+    static const gpt2_precision precisions[] = {GPT2_BF16, GPT2_FP32};
+    static const protocol_label_precision label_precisions[] = {PROTOCOL_LABEL_INT8, PROTOCOL_LABEL_BF16,
+                                                               PROTOCOL_LABEL_FP32};
+    if (a->precision >= 0) a->c.precision = precisions[a->precision];
+    if (a->label_precision >= 0) a->c.label_precision = label_precisions[a->label_precision];
+    if (a->ckpt_minutes >= 0) a->c.ckpt_every_s = a->ckpt_minutes * 60;
+    if (a->label_cores) a->c.label_cores = (int)a->label_cores;
+    if (a->train_cores) a->c.train_cores = (int)a->train_cores;
+    if (a->threads > 4096) a->threads = 4096;
+}
+
+// ---- the JSON config file
+
+typedef struct {
+    const cli_opt *opts;  // the table over the run's real state
     size_t n;
-    if (!strcmp(key, "truncate")) c->truncate = true;
-    else if (!strcmp(key, "linear-probe")) c->linear_probe = true;
-    else if (!strcmp(key, "save-models")) c->save_models = true;
-    else if (!strcmp(key, "quiet")) c->quiet = true;
-    else if (!strcmp(key, "no-pipeline")) c->no_pipeline = true;
-    else if (!strcmp(key, "weak")) c->weak_dir = v;
-    else if (!strcmp(key, "strong")) c->strong_dir = v;
-    else if (!strcmp(key, "data")) c->data_path = v;
-    else if (!strcmp(key, "test")) c->test_path = v;
-    else if (!strcmp(key, "out")) c->out_dir = v;
-    else if (!strcmp(key, "losses")) {
-        if (parse_list(v, c, false)) return W2S_FAIL("--losses takes 1 to 3 distinct names among xent,logconf,product, got '%s'", v);
-    } else if (!strcmp(key, "seeds")) {
-        if (parse_list(v, c, true)) return W2S_FAIL("--seeds takes 1 to %d comma-separated integers, got '%s'", RESULTS_MAX_SEEDS, v);
-    } else if (!strcmp(key, "precision")) {
-        if (!strcmp(v, "bf16")) c->precision = GPT2_BF16;
-        else if (!strcmp(v, "fp32")) c->precision = GPT2_FP32;
-        else return W2S_FAIL("--precision is bf16 or fp32, got '%s'", v);
-    } else if (!strcmp(key, "label-precision")) {
-        if (!strcmp(v, "int8")) c->label_precision = PROTOCOL_LABEL_INT8;
-        else if (!strcmp(v, "bf16")) c->label_precision = PROTOCOL_LABEL_BF16;
-        else if (!strcmp(v, "fp32")) c->label_precision = PROTOCOL_LABEL_FP32;
-        else return W2S_FAIL("--label-precision is int8, bf16 or fp32, got '%s'", v);
-    } else if (!strcmp(key, "lr")) {
-        char *end;
-        double x = strtod(v, &end);
-        if (end == v || *end || !(x > 0) || x > 1) return W2S_FAIL("--lr takes a number in (0, 1], got '%s'", v);
-        c->lr = (float)x;
-    } else if (!strcmp(key, "label-cores") || !strcmp(key, "train-cores")) {
-        if (parse_size(v, &n) || n == 0 || n > 65536) return W2S_FAIL("--%s takes a positive integer, got '%s'", key, v);
-        *(key[0] == 'l' ? &c->label_cores : &c->train_cores) = (int)n;
-    } else if (!strcmp(key, "ckpt-minutes")) {
-        char *end;
-        double x = strtod(v, &end);
-        if (end == v || *end || !(x >= 0)) return W2S_FAIL("--ckpt-minutes takes a number >= 0, got '%s'", v);
-        c->ckpt_every_s = x * 60;
-    } else {
-        static const char *sizes[] = {"n-train", "n-test", "threads", "epochs", "batch", "minibatch", "max-ctx", "ckpt-every"};
-        size_t *dst[] = {&c->n_train, &c->n_test, NULL, &c->epochs, &c->batch, &c->minibatch, &c->max_ctx, &c->ckpt_every};
-        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-            if (strcmp(key, sizes[i])) continue;
-            if (parse_size(v, &n) || (n == 0 && i != 7) || n > ((size_t)1 << 40))
-                return W2S_FAIL("--%s takes a positive integer, got '%s'", key, v);
-            if (dst[i]) *dst[i] = n;
-            else *threads = (int)(n > 4096 ? 4096 : n);
-            return 0;
-        }
-        return W2S_FAIL("unknown option '--%s' (see w2s run --help)", key);
-    }
-    return 0;
-}
+    json_t *record, *keep;
+    bool failed;          // a config file was at fault, not the command line
+} run_ctx;
 
-// The JSON config file: each key (underscores accepted for dashes) applied as an option.
-// Strings given to apply() must outlive the run, so they are kept in `keep` (a JSON array).
-static int apply_config_file(protocol_config *c, int *threads, const char *path, json_t *record, json_t *keep) {
+// Each key (underscores accepted for dashes) applied as an option. Strings stored by the
+// table must outlive the run, so they are kept in ctx->keep (a JSON array).
+static int apply_config_file(run_ctx *x, const char *path) {
     json_error_t err;
     json_t *root = json_load_file(path, 0, &err);
     if (!root) return W2S_FAIL("--config %s:%d: %s", path, err.line, err.text);
@@ -171,6 +176,8 @@ static int apply_config_file(protocol_config *c, int *threads, const char *path,
         char key[64], val[1024] = "";
         snprintf(key, sizeof key, "%s", k);
         for (char *p = key; *p; p++) *p = *p == '_' ? '-' : *p;
+        const cli_opt *o = strcmp(key, "config") ? cli_opt_find(x->opts, x->n, key) : NULL;
+        bool flag = o && o->type == CLI_FLAG;
         if (json_is_string(v)) snprintf(val, sizeof val, "%s", json_string_value(v));
         else if (json_is_integer(v)) snprintf(val, sizeof val, "%lld", (long long)json_integer_value(v));
         else if (json_is_real(v)) snprintf(val, sizeof val, "%.17g", json_real_value(v));
@@ -182,72 +189,78 @@ static int apply_config_file(protocol_config *c, int *threads, const char *path,
                 if (json_is_integer(e)) snprintf(val + len, sizeof val - len, "%s%lld", i ? "," : "", (long long)json_integer_value(e));
                 else if (json_is_string(e)) snprintf(val + len, sizeof val - len, "%s%s", i ? "," : "", json_string_value(e));
             }
-        } else if (json_is_boolean(v) && is_flag(key)) {
+        } else if (json_is_boolean(v) && flag) {
             if (json_is_false(v)) continue;
         } else {
             rc = W2S_FAIL("--config %s: key '%s' has a value of an unsupported type", path, k);
             break;
         }
-        json_array_append_new(keep, json_string(val));
-        const char *kept = json_string_value(json_array_get(keep, json_array_size(keep) - 1));
-        if ((rc = apply(c, threads, key, is_flag(key) ? NULL : kept)) != 0) {
+        json_array_append_new(x->keep, json_string(val));
+        const char *kept = json_string_value(json_array_get(x->keep, json_array_size(x->keep) - 1));
+        rc = o ? cli_opt_set(o, flag ? NULL : kept) : W2S_FAIL("unknown option '--%s' (see w2s run --help)", key);
+        if (rc) {
             w2s_error_wrap("--config %s", path);
             break;
         }
-        json_object_set(record, key, v);
+        json_object_set(x->record, key, v);
     }
     json_decref(root);
     return rc;
 }
 
-int cmd_run(int argc, char **argv) { return run_protocol_args(argc, argv) ? cli_fail("run", NULL) : 0; }
+// First pass: each --config file, in order, before any command-line option.
+static int each_config(void *arg, const cli_opt *o, const char *value) {
+    run_ctx *x = arg;
+    if (strcmp(o->name, "config")) return 0;
+    if (apply_config_file(x, value)) {
+        x->failed = true;
+        return -1;
+    }
+    json_object_set_new(x->record, "config", json_string(value));
+    return 0;
+}
+
+// Second pass: the command line, recorded in results.json.
+static int each_record(void *arg, const cli_opt *o, const char *value) {
+    run_ctx *x = arg;
+    if (strcmp(o->name, "config")) json_object_set_new(x->record, o->name, value ? json_string(value) : json_true());
+    return 0;
+}
+
+// Reads the options and runs the protocol: 0, 1 after --help (usage printed), or -1 with the
+// error set and *bad_usage telling whether the command line itself was at fault.
+static int run_args_run(int argc, char **argv, bool *bad_usage) {
+    run_args a, scratch;
+    run_args_init(&a);
+    run_args_init(&scratch);
+    cli_opt opts[RUN_MAX_OPTS], scratch_opts[RUN_MAX_OPTS];
+    run_ctx x = {.opts = opts, .n = run_options(&a, opts), .record = json_object(), .keep = json_array()};
+    run_options(&scratch, scratch_opts);
+    // The config files go first whatever their place (the command line wins), so the first
+    // pass applies them and checks the other values into a scratch state; the second reads all.
+    int rc = cli_opts_scan(argc, argv, scratch_opts, x.n, each_config, &x);
+    if (!rc) rc = cli_opts_scan(argc, argv, opts, x.n, each_record, &x);
+    *bad_usage = rc < 0 && !x.failed;
+    if (rc == 1) usage(stdout);
+    if (!rc) {
+        run_args_finish(&a);
+        if (a.threads) omp_set_num_threads((int)a.threads);
+        a.c.config_json = x.record;
+        rc = protocol_run(&a.c);
+    }
+    json_decref(x.record);
+    json_decref(x.keep);
+    return rc;
+}
+
+int cmd_run(int argc, char **argv) {
+    bool bad_usage;
+    int rc = run_args_run(argc, argv, &bad_usage);
+    if (rc >= 0) return 0;
+    return bad_usage ? cli_usage_error("run", "%s", w2s_error_message()) : cli_fail("run", NULL);
+}
 
 int run_protocol_args(int argc, char **argv) {
-    protocol_config c;
-    protocol_config_default(&c);
-    int threads = 0;
-    json_t *record = json_object(), *keep = json_array();
-    int rc = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            json_decref(record);
-            json_decref(keep);
-            return 0;
-        }
-    }
-    for (int i = 1; i + 1 < argc && !rc; i++)
-        if (!strcmp(argv[i], "--config")) {
-            rc = apply_config_file(&c, &threads, argv[i + 1], record, keep);
-            json_object_set_new(record, "config", json_string(argv[i + 1]));
-        }
-    for (int i = 1; i < argc && !rc; i++) {
-        const char *a = argv[i];
-        if (strncmp(a, "--", 2)) {
-            rc = W2S_FAIL("unexpected argument '%s' (options start with --; see w2s run --help)", a);
-            break;
-        }
-        const char *key = a + 2;
-        if (!strcmp(key, "config") && i + 1 < argc) {
-            i++;
-            continue;
-        }
-        if (is_flag(key)) {
-            rc = apply(&c, &threads, key, NULL);
-            json_object_set_new(record, key, json_true());
-            continue;
-        }
-        if (i + 1 >= argc) {
-            rc = W2S_FAIL("option '%s' needs a value (see w2s run --help)", a);
-            break;
-        }
-        rc = apply(&c, &threads, key, argv[++i]);
-        json_object_set_new(record, key, json_string(argv[i]));
-    }
-    if (!rc && threads > 0) omp_set_num_threads(threads);
-    c.config_json = record;
-    if (!rc) rc = protocol_run(&c);
-    json_decref(record);
-    json_decref(keep);
-    return rc;
+    bool bad_usage;
+    return run_args_run(argc, argv, &bad_usage) < 0 ? -1 : 0;
 }

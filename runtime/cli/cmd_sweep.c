@@ -1,6 +1,8 @@
 // cmd_sweep.c — `w2s sweep`: `w2s run` on every weak ≤ strong pair of a list of models, as the
 // reference's sweep.py does, then one report of accuracy against model size (sweep_report.h).
 #include "cli.h"
+#include "cli_opts.h"
+#include "cmd_run.h"
 
 #include "error.h"
 #include "fileio.h"
@@ -49,39 +51,59 @@ static const char *model_name(char *dir_copy) {
     return slash ? slash + 1 : dir_copy;
 }
 
+// The arguments of every pair's `w2s run`: "run", each run option given to the sweep as
+// "--name=value", then room for --weak/--strong/--out and their values.
+typedef struct {
+    char **argv;
+    int argc;
+    char *pool;  // the "--name=value" strings
+    size_t used;
+    bool quiet;
+} sweep_run_args;
+
+static int forward(void *arg, const cli_opt *o, const char *value) {
+    sweep_run_args *r = arg;
+    if (!strcmp(o->name, "weak") || !strcmp(o->name, "strong"))
+        return W2S_FAIL("--%s is chosen by the sweep; list the models with --models", o->name);
+    if (!strcmp(o->name, "models") || !strcmp(o->name, "out")) return 0;
+    r->quiet |= !strcmp(o->name, "quiet");
+    char *s = r->pool + r->used;
+    if (value) r->used += (size_t)sprintf(s, "--%s=%s", o->name, value) + 1;
+    else r->used += (size_t)sprintf(s, "--%s", o->name) + 1;
+    r->argv[r->argc++] = s;
+    return 0;
+}
+
 int cmd_sweep(int argc, char **argv) {
-    const char *models_arg = NULL, *out = NULL;
-    // The arguments passed to every run, with room for --weak/--strong/--out and their values.
-    char **run_argv = calloc((size_t)argc + 7, sizeof *run_argv);
-    if (!run_argv) {
+    // Every `w2s run` option is checked here, before any pair runs, on a scratch state.
+    run_args scratch;
+    run_args_init(&scratch);
+    const char *models_arg = NULL;
+    cli_opt opts[RUN_MAX_OPTS + 1];
+    size_t n = run_options(&scratch, opts);
+    opts[n++] = (cli_opt)CLI_OPT("models", CLI_STR, &models_arg);
+    size_t pool = 0;
+    for (int i = 0; i < argc; i++) pool += strlen(argv[i]) + 4;  // "--name=value" is no longer than its words
+    sweep_run_args r = {.argv = calloc((size_t)argc + 7, sizeof *r.argv), .argc = 1, .pool = malloc(pool)};
+    if (!r.argv || !r.pool) {
+        free(r.argv);
+        free(r.pool);
         W2S_FAIL("out of memory");
         return cli_fail("sweep", NULL);
     }
-    int run_argc = 1, quiet = 0;
-    run_argv[0] = "run";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            free(run_argv);
-            return 0;
-        }
-        if (!strcmp(a, "--models") && i + 1 < argc) models_arg = argv[++i];
-        else if (!strcmp(a, "--out") && i + 1 < argc) out = argv[++i];
-        else if (!strcmp(a, "--weak") || !strcmp(a, "--strong")) {
-            free(run_argv);
-            fprintf(stderr, "w2s sweep: %s is chosen by the sweep; list the models with --models\n", a);
-            return 2;
-        } else {
-            quiet |= !strcmp(a, "--quiet");
-            run_argv[run_argc++] = argv[i];
-        }
+    r.argv[0] = "run";
+    int st = cli_opts_scan(argc, argv, opts, n, forward, &r);
+    const char *out = scratch.c.out_dir;
+    if (st == 0 && (!models_arg || !out)) st = W2S_FAIL("--models and --out are required");
+    if (st) {
+        free(r.argv);
+        free(r.pool);
+        if (st == 1) usage(stdout);
+        return st == 1 ? 0 : cli_usage_error("sweep", "%s", w2s_error_message());
     }
-    if (!models_arg || !out) {
-        free(run_argv);
-        fprintf(stderr, "w2s sweep: --models and --out are required (see w2s sweep --help)\n");
-        return 2;
-    }
+    char **run_argv = r.argv;
+    int run_argc = r.argc;
+    bool quiet = r.quiet;
     sweep_model models[SWEEP_MAX_MODELS];
     char *dirs = strdup(models_arg);
     size_t nm = 0;
@@ -129,5 +151,6 @@ int cmd_sweep(int argc, char **argv) {
     for (size_t k = 0; k < np; k++) json_decref(pairs[k].summary);
     free(dirs);
     free(run_argv);
+    free(r.pool);
     return rc ? cli_fail("sweep", NULL) : 0;
 }

@@ -2,6 +2,7 @@
 // A line is the bytes up to '\n'; the '\n' is not tokenized (a '\r' before it is). A last line
 // without '\n' counts only if it is non-empty, so "a\nb\n" and "a\nb" are both two lines.
 #include "cli.h"
+#include "cli_opts.h"
 
 #include "error.h"
 #include "tokenizer.h"
@@ -98,30 +99,16 @@ static int decode_line(tokenizer *tok, const char *line, size_t n, size_t lineno
 
 int cmd_tokenize(int argc, char **argv) {
     const char *vocab = NULL, *merges = NULL;
-    int decode = 0, stats = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--vocab") && i + 1 < argc) {
-            vocab = argv[++i];
-        } else if (!strcmp(argv[i], "--merges") && i + 1 < argc) {
-            merges = argv[++i];
-        } else if (!strcmp(argv[i], "--decode")) {
-            decode = 1;
-        } else if (!strcmp(argv[i], "--stats")) {
-            stats = 1;
-        } else {
-            fprintf(stderr, "w2s tokenize: unknown or incomplete option '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (!vocab) {
-        fprintf(stderr, "w2s tokenize: --vocab is required\n");
-        usage(stderr);
-        return 2;
-    }
+    bool decode = false, stats = false;
+    cli_opt opts[] = {
+        CLI_OPT("vocab", CLI_STR, &vocab),
+        CLI_OPT("merges", CLI_STR, &merges),
+        CLI_OPT("decode", CLI_FLAG, &decode),
+        CLI_OPT("stats", CLI_FLAG, &stats),
+    };
+    int status = cli_opts_parse("tokenize", argc, argv, opts, CLI_N(opts), usage);
+    if (status >= 0) return status;
+    if (!vocab) return cli_usage_error("tokenize", "--vocab is required");
     tokenizer *tok = merges ? tokenizer_load(vocab, merges) : tokenizer_load_dir(vocab);
     if (!tok)
         return cli_fail("tokenize", merges ? NULL : "--vocab names a directory, or a vocab file with --merges");

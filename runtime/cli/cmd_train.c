@@ -3,6 +3,7 @@
 // rerun with the same command resumes from OUT.ckpt (bit-identical result, same threads).
 #include "cli.h"
 #include "cli_data.h"
+#include "cli_opts.h"
 
 #include "error.h"
 #include "fileio.h"
@@ -40,56 +41,43 @@ static void usage(FILE *f) {
         "  --quiet           no progress lines\n");
 }
 
+static int parse_loss(const char *v, void *dst) {
+    loss_kind k;
+    if (loss_kind_parse(v, &k)) return -1;
+    loss_config_default(dst, k);
+    return 0;
+}
+
 int cmd_train(int argc, char **argv) {
     const char *model_path = NULL, *data = NULL, *out = NULL, *tok_dir = NULL;
     trainer_config tc;
     trainer_config_default(&tc);
     size_t minibatch = 0, max_ctx = 0, threads = 0;
     float lr = 0;
-    gpt2_precision prec = GPT2_BF16;
+    int fp32 = 0;
     bool truncate = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool ok = true;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--truncate")) truncate = true;
-        else if (!strcmp(a, "--linear-probe")) tc.linear_probe = true;
-        else if (!strcmp(a, "--quiet")) tc.quiet = true;
-        else if (!v) ok = false;
-        else if (!strcmp(a, "--model")) model_path = argv[++i];
-        else if (!strcmp(a, "--data")) data = argv[++i];
-        else if (!strcmp(a, "--out")) out = argv[++i];
-        else if (!strcmp(a, "--tokenizer")) tok_dir = argv[++i];
-        else if (!strcmp(a, "--loss")) {
-            loss_kind k;
-            ok = loss_kind_parse(argv[++i], &k) == 0;
-            if (ok) loss_config_default(&tc.loss, k);
-        } else if (!strcmp(a, "--precision")) {
-            const char *p = argv[++i];
-            ok = !strcmp(p, "bf16") || !strcmp(p, "fp32");
-            prec = !strcmp(p, "fp32") ? GPT2_FP32 : GPT2_BF16;
-        } else if (!strcmp(a, "--lr")) {
-            char *end;
-            lr = strtof(argv[++i], &end);
-            ok = *end == 0 && lr > 0 && lr <= 1;
-        } else if (!strcmp(a, "--epochs")) ok = !cli_parse_size(argv[++i], &tc.epochs) && tc.epochs;
-        else if (!strcmp(a, "--batch")) ok = !cli_parse_size(argv[++i], &tc.batch) && tc.batch;
-        else if (!strcmp(a, "--minibatch")) ok = !cli_parse_size(argv[++i], &minibatch) && minibatch;
-        else if (!strcmp(a, "--max-ctx")) ok = !cli_parse_size(argv[++i], &max_ctx) && max_ctx;
-        else if (!strcmp(a, "--ckpt-every")) ok = !cli_parse_size(argv[++i], &tc.ckpt_every);
-        else if (!strcmp(a, "--threads")) ok = !cli_parse_size(argv[++i], &threads) && threads && threads <= 4096;
-        else ok = false;
-        if (!ok) {
-            fprintf(stderr, "w2s train: bad option or value: '%s%s%s' (see w2s train --help)\n", a, v ? " " : "", v ? v : "");
-            return 2;
-        }
-    }
-    if (!model_path || !data || !out) {
-        fprintf(stderr, "w2s train: --model, --data and --out are required (see w2s train --help)\n");
-        return 2;
-    }
+    cli_opt opts[] = {
+        CLI_OPT("model", CLI_STR, &model_path),
+        CLI_OPT("data", CLI_STR, &data),
+        CLI_OPT("out", CLI_STR, &out),
+        CLI_OPT("tokenizer", CLI_STR, &tok_dir),
+        CLI_OPT("loss", CLI_FN, &tc.loss, .parse = parse_loss, .what = "xent, logconf or product"),
+        CLI_OPT("precision", CLI_CHOICE, &fp32, .choices = CLI_CHOICES("bf16", "fp32")),
+        CLI_OPT("lr", CLI_FLOAT, &lr, .min = 0, .max = 1, .open = CLI_OPEN_MIN),
+        CLI_OPT("epochs", CLI_SIZE, &tc.epochs, .lo = 1),
+        CLI_OPT("batch", CLI_SIZE, &tc.batch, .lo = 1),
+        CLI_OPT("minibatch", CLI_SIZE, &minibatch, .lo = 1),
+        CLI_OPT("max-ctx", CLI_SIZE, &max_ctx, .lo = 1),
+        CLI_OPT("ckpt-every", CLI_SIZE, &tc.ckpt_every),
+        CLI_OPT("threads", CLI_SIZE, &threads, .lo = 1, .hi = 4096),
+        CLI_OPT("truncate", CLI_FLAG, &truncate),
+        CLI_OPT("linear-probe", CLI_FLAG, &tc.linear_probe),
+        CLI_OPT("quiet", CLI_FLAG, &tc.quiet),
+    };
+    int status = cli_opts_parse("train", argc, argv, opts, CLI_N(opts), usage);
+    if (status >= 0) return status;
+    if (!model_path || !data || !out) return cli_usage_error("train", "--model, --data and --out are required");
+    gpt2_precision prec = fp32 ? GPT2_FP32 : GPT2_BF16;
     if (threads) omp_set_num_threads((int)threads);
     gpt2_config cfg;
     dataset ds = {0};
