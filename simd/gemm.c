@@ -215,7 +215,7 @@ static void split_threads(size_t T, size_t M, size_t mt, size_t nt, const gemm_k
         if (T % a) continue;
         size_t b = T / a;
         size_t area = div_up(mt, a) * k->mr * div_up(nt, b) * k->nr;
-        size_t pack = div_up(mt, a) * k->mr + div_up(nt, b) * k->nr;
+        size_t pack = 2 * div_up(mt, a) * k->mr + div_up(nt, b) * k->nr;
         bool tie_wins = fly_b ? pack < best_pack : prefer_m ? a > *tm : b > *tn;
         if (area < best || (area == best && tie_wins)) {
             best = area;
@@ -239,11 +239,11 @@ typedef struct {
 // misses are exposed (a pack has no arithmetic to overlap them with), which cost ~8% of a
 // weight-gradient product. Lines go to L2 (locality 2), where the pack finds them.
 typedef struct {
-    const char *p;       // first byte of line run 0
-    ptrdiff_t stride;    // bytes between runs
-    size_t run_lines;    // 64-byte lines per run
-    size_t total, next;  // lines in all, lines issued so far
-    size_t per_call;     // lines per micro-kernel call
+    const char *p;        // the next line's run
+    ptrdiff_t stride;     // bytes between runs
+    size_t run_lines;     // 64-byte lines per run
+    size_t line, left;    // the next line's index in its run; lines not yet issued
+    size_t per_call;      // lines per micro-kernel call
 } gemm_prefetch;
 
 // Sets pf to fetch rows [i0, i0 + m) × columns [j0, j0 + n) of view v over `calls` kernel calls;
@@ -262,16 +262,19 @@ static void prefetch_setup(gemm_prefetch *pf, gemm_view v, w2s_dtype dt, size_t 
     }
     pf->p = view_at(v, dt, i0, j0).p;
     pf->run_lines = div_up(len * esz + 63, 64);  // +63: a run need not start on a line
-    pf->total = runs * pf->run_lines;
-    pf->per_call = div_up(pf->total, calls);
+    pf->left = runs * pf->run_lines;
+    pf->per_call = div_up(pf->left, calls);
 }
 
 static inline void prefetch_step(gemm_prefetch *pf) {
-    size_t end = min_sz(pf->total, pf->next + pf->per_call);
-    for (; pf->next < end; pf->next++) {
-        size_t run = pf->next / pf->run_lines, line = pf->next % pf->run_lines;
-        __builtin_prefetch(pf->p + (ptrdiff_t)run * pf->stride + (ptrdiff_t)(line * 64), 0, 2);
+    for (size_t n = min_sz(pf->left, pf->per_call); n; n--) {
+        __builtin_prefetch(pf->p + pf->line * 64, 0, 2);
+        if (++pf->line == pf->run_lines) {
+            pf->line = 0;
+            pf->p += pf->stride;
+        }
     }
+    pf->left -= min_sz(pf->left, pf->per_call);
 }
 
 // Micro-kernel calls over rows [ic, ic + mcb) × columns [jc, jc + ncb) for one K block. A
