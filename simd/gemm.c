@@ -400,9 +400,8 @@ static void thread_fly_b(const gemm_plan *pl, gemm_block *bl, char *wa, char *wb
                 size_t ncb = min_sz(nc, bl->n1 - jc), jn = jc + ncb;
                 bool first = jc == bl->n0;
                 pack_b_cols(pl, bl, wb, jc, ncb);
-                // pf[1]: the next B block to pack: the next one of this super-block, else the
-                // first one for the next super-block, else the first one of the next K block.
-                gemm_prefetch pf[2];
+                // The next B block to pack: the next one of this super-block, else the first one
+                // for the next super-block, else the first one of the next K block.
                 size_t nb_j = jn, nb_k = pc, nb_kc = bl->kcur;
                 if (jn >= bl->n1) {
                     nb_j = bl->n0;
@@ -411,15 +410,17 @@ static void thread_fly_b(const gemm_plan *pl, gemm_block *bl, char *wa, char *wb
                         nb_kc = nb_k < g->K ? min_sz(pl->kcb, g->K - nb_k) : 0;
                     }
                 }
-                prefetch_setup(&pf[1], g->b, g->b_dtype, nb_k, nb_kc, nb_j, min_sz(nc, bl->n1 - nb_j),
-                               div_up(mab, mr) * div_up(ncb, nr));
                 for (size_t ic = ia; ic < ia + mab; ic += mc) {
-                    size_t mcb = min_sz(mc, ia + mab - ic), in = ic + mcb;
+                    size_t mcb = min_sz(mc, ia + mab - ic), in = ic + mcb, calls = div_up(mcb, mr) * div_up(ncb, nr);
                     if (first) pack_a_rows(pl, bl, wa + ((ic - ia) / mr) * a_step, ic, mcb);
-                    // pf[0]: the next A block, while the super-block is being packed.
+                    // pf[0]: the next A block, while the super-block is being packed; pf[1]: the
+                    // next B block, during the last A block only (earlier, the packed A streaming
+                    // through L2 would evict it before it is packed).
+                    gemm_prefetch pf[2];
                     size_t an = first && in < ia + mab ? min_sz(mc, ia + mab - in) : 0;
-                    prefetch_setup(&pf[0], g->a, g->a_dtype, in, pl->direct_a ? 0 : an, pc, bl->kcur,
-                                   div_up(mcb, mr) * div_up(ncb, nr));
+                    prefetch_setup(&pf[0], g->a, g->a_dtype, in, pl->direct_a ? 0 : an, pc, bl->kcur, calls);
+                    prefetch_setup(&pf[1], g->b, g->b_dtype, nb_k, in < ia + mab ? 0 : nb_kc, nb_j,
+                                   min_sz(nc, bl->n1 - nb_j), calls);
                     run_block(pl, bl, ic, mcb, wa, ia, jc, ncb, wb, b_step, pf);
                 }
             }
