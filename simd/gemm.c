@@ -481,6 +481,61 @@ static void gemm_thread(gemm_plan *pl, size_t t, size_t T) {
         thread_packed_b(pl, &bl, wa, mc, nc);
 }
 
+// ---- the team
+
+// Products with a few rows against prepacked weights (decode, small batches) last tens of µs,
+// so under a fixed split the call waits for the thread that started last (waking one costs a
+// few µs) or that the OS took off its core on a shared machine. There each thread starts on
+// the share the fixed split gives it, cut into chunks (gemm_thread's rectangles for n virtual
+// threads: column slabs), and a thread whose share is done takes chunks from the end of
+// another's. Which thread computes a tile never changes its bits (see the header), so results
+// stay bit-identical; a claim is one compare-and-swap on a cache line its owner mostly has
+// alone. Only with direct A: a packed A would be packed again for every chunk.
+enum { GEMM_SHARE_M = 64, GEMM_SHARE_T = 16, GEMM_SHARE_CHUNKS = 8 };
+
+typedef struct {
+    uint64_t range __attribute__((aligned(64)));  // next chunk (low 32 bits), end (high 32 bits)
+} gemm_share;
+
+// Claims the first (owner) or the last (thief) chunk left in s; false if none is left.
+static bool share_take(gemm_share *s, bool last, size_t *chunk) {
+    uint64_t r = __atomic_load_n(&s->range, __ATOMIC_RELAXED);
+    for (;;) {
+        uint64_t lo = r & 0xffffffffu, hi = r >> 32;
+        if (lo >= hi) return false;
+        uint64_t next = last ? (hi - 1) << 32 | lo : hi << 32 | (lo + 1);
+        if (__atomic_compare_exchange_n(&s->range, &r, next, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+            *chunk = last ? hi - 1 : lo;
+            return true;
+        }
+    }
+}
+
+// Runs the product on the team: the fixed split, or shared chunks for few rows (above).
+static void gemm_team(gemm_plan *pl, bool parallel) {
+    const gemm_args *g = pl->g;
+    size_t T = parallel ? (size_t)omp_get_max_threads() : 1, nt = div_up(g->N, pl->k->nr);
+    if (T < 2 || T > GEMM_SHARE_T || !g->b_packed || !pl->direct_a || g->M > GEMM_SHARE_M || nt < 2 * T) {
+#pragma omp parallel if (parallel)
+        gemm_thread(pl, (size_t)omp_get_thread_num(), (size_t)omp_get_num_threads());
+        return;
+    }
+    size_t n = min_sz(nt, T * GEMM_SHARE_CHUNKS);
+    gemm_share sh[GEMM_SHARE_T];
+    for (size_t t = 0; t < T; t++) sh[t].range = (uint64_t)((t + 1) * n / T) << 32 | (t * n / T);
+#pragma omp parallel num_threads(T)
+    {
+        size_t t = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads(), c;
+        if (team != T) {  // a smaller team than asked for (nested region, thread limit)
+            gemm_thread(pl, t, team);
+        } else {
+            while (share_take(&sh[t], false, &c)) gemm_thread(pl, c, n);
+            for (size_t v = 1; v < T; v++)
+                while (share_take(&sh[(t + v) % T], true, &c)) gemm_thread(pl, c, n);
+        }
+    }
+}
+
 static int gemm_run(gemm_type type, w2s_isa isa, const gemm_args *g);
 
 // ---- profiling hook (prof.h): one predictable branch when no observer is installed
@@ -534,8 +589,7 @@ static int gemm_run(gemm_type type, w2s_isa isa, const gemm_args *g) {
 
     // Small products are not worth waking the team (the result does not depend on T).
     double work = (double)g->M * (double)g->N * (double)(g->K + 1);
-#pragma omp parallel if (work > 262144.0)
-    gemm_thread(&pl, (size_t)omp_get_thread_num(), (size_t)omp_get_num_threads());
+    gemm_team(&pl, work > 262144.0);
     if (pl.failed) return W2S_FAIL("gemm: out of memory for per-thread packing buffers");
     return 0;
 }

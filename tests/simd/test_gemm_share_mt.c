@@ -1,0 +1,66 @@
+// test_gemm_share_mt.c — the shared-chunk schedule of gemm() (few rows, prepacked B, A read in
+// place: gemm.c, "the team"): C is bit-identical with 1 to 4 OpenMP threads, run after run
+// (which thread computes which chunk varies with timing when threads take chunks from each
+// other), and matches gemm_ref. Shapes: M = 1 and several row tiles, ragged N, K within one
+// K block and across several, for every type on every ISA level this CPU supports.
+#include "gemm_check.h"
+#include "gemm_kernel.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+typedef struct {
+    size_t M, N, K;
+} shape;
+
+// M up to 64 rows (the schedule's limit), N from 2 to 48 panels of 48 columns with ragged
+// tails, K = 1700 spans the K blocks of the f32 (768) and bf16 (1536) AVX-512 kernels.
+static const shape shapes[] = {{1, 768, 768}, {9, 500, 1700}, {32, 1000, 300}, {64, 2304, 64},
+                               {24, 960, 100}, {5, 97, 33}};
+
+// Runs per thread count: chunks change hands with timing, so repeat to vary the schedule.
+enum { RUNS = 4 };
+
+static void test_share_identical(void **state) {
+    int failures = 0;
+    for (int isa = 0; isa < W2S_ISA_COUNT; isa++) {
+        if (!w2s_isa_supported((w2s_isa)isa)) continue;
+        for (int type = 0; type < GEMM_TYPE_COUNT; type++)
+            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+                // A of the packed element type, row-major: the kernels read it in place.
+                gemm_case tc = {.type = (gemm_type)type, .isa = (w2s_isa)isa, .M = shapes[s].M,
+                                .N = shapes[s].N, .K = shapes[s].K, .b_prepacked = true,
+                                .bias = s % 2 == 0, .gelu = s == 3, .accumulate = s == 4,
+                                .seed = 300 + s};
+                if (type == GEMM_BF16) tc.a_dtype = W2S_DTYPE_BF16;
+                if (type == GEMM_U8S8) tc.quant = true;
+                if (gemm_check_case(&tc)) failures++;
+                void *c1 = gemm_check_run(&tc, 1);
+                for (int threads = 2; threads <= 4 && c1; threads++)
+                    for (int run = 0; run < RUNS; run++) {
+                        void *ct = gemm_check_run(&tc, threads);
+                        if (!ct || memcmp(c1, ct, tc.M * tc.N * 4)) {
+                            fprintf(stderr, "results differ with %d threads (run %d): %s\n", threads, run,
+                                    gemm_case_str(&tc));
+                            failures++;
+                        }
+                        free(ct);
+                    }
+                if (!c1) failures++;
+                free(c1);
+            }
+    }
+    assert_int_equal(failures, 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_share_identical),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
