@@ -1,10 +1,9 @@
 // cli_opts.h — how every `w2s` subcommand reads its options: a table of typed options (cli_opt)
 // walked by glibc getopt_long, each value range-checked as it is stored, and one error format,
 // "w2s <cmd>: <what is wrong with which option> (see w2s <cmd> --help)", exit status 2.
-// Not a general argument library: GNU long options only ("--name value" or "--name=value"),
-// written in full (no abbreviations), no positional arguments, "-h" the only short option.
-// The one thing to know: values are stored in argv order, so an option given twice keeps its
-// last value, and getopt's state is reset on every call (main.c dispatches in-process).
+// Not a general argument library: GNU long options written in full ("--name value" or
+// "--name=value"), no positional arguments, "-h" the only short option. The one thing to know:
+// values are stored in argv order (of two, the last wins); getopt is reset on every call.
 #ifndef W2S_CLI_OPTS_H
 #define W2S_CLI_OPTS_H
 
