@@ -46,13 +46,19 @@ static void make_batch(int32_t *tok, int32_t *tgt, int32_t *len) {
     }
 }
 
-static double train(gpt2_precision prec) {
-    gpt2_config cfg = {.n_layer = 2, .n_head = 2, .n_embd = 32, .vocab_size = V, .n_positions = T,
+// A 2-layer model of width n_embd with an untied LM head, GPT-2 init from seed.
+static gpt2_model *tiny_model(gpt2_precision prec, size_t n_embd, uint64_t seed) {
+    gpt2_config cfg = {.n_layer = 2, .n_head = 2, .n_embd = n_embd, .vocab_size = V, .n_positions = T,
                        .n_classes = 0, .ln_eps = 1e-5f};
     gpt2_options opt = {.max_batch = B, .max_seq = T, .lm_mode = GPT2_LM_UNTIED, .precision = prec};
     gpt2_model *m = gpt2_create(&cfg, &opt);
     assert_non_null(m);
-    gpt2_init_random(m, 7);
+    gpt2_init_random(m, seed);
+    return m;
+}
+
+static double train(gpt2_precision prec) {
+    gpt2_model *m = tiny_model(prec, 32, 7);
     optim_adam_config oc = {.beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.0f, .clip_norm = 1.0f};
     optim_adam *o = optim_adam_create(&oc, m->num_params);
     optim_segment seg = {.offset = 0, .count = m->num_params};
@@ -86,12 +92,7 @@ static float loss_and_grads(gpt2_model *m, const int32_t *tok, const int32_t *tg
 
 static void test_pack_cache(void **state) {
     (void)state;
-    gpt2_config cfg = {.n_layer = 2, .n_head = 2, .n_embd = 32, .vocab_size = V, .n_positions = T,
-                       .n_classes = 0, .ln_eps = 1e-5f};
-    gpt2_options opt = {.max_batch = B, .max_seq = T, .lm_mode = GPT2_LM_UNTIED, .precision = GPT2_BF16};
-    gpt2_model *m = gpt2_create(&cfg, &opt);
-    assert_non_null(m);
-    gpt2_init_random(m, 3);
+    gpt2_model *m = tiny_model(GPT2_BF16, 32, 3);
     int32_t tok[B * T], tgt[B * T], len[B];
     rs = 0x1234567ull;
     make_batch(tok, tgt, len);
@@ -131,14 +132,7 @@ static void test_pack_cache(void **state) {
 // into strips of whole panels (48 columns on AVX-512, fewer below).
 static void test_optimizer_repack(void **state) {
     (void)state;
-    gpt2_config cfg = {.n_layer = 2, .n_head = 2, .n_embd = 96, .vocab_size = V, .n_positions = T,
-                       .n_classes = 0, .ln_eps = 1e-5f};
-    gpt2_options opt = {.max_batch = B, .max_seq = T, .lm_mode = GPT2_LM_UNTIED, .precision = GPT2_BF16};
-    gpt2_model *fused = gpt2_create(&cfg, &opt), *plain = gpt2_create(&cfg, &opt);
-    assert_non_null(fused);
-    assert_non_null(plain);
-    gpt2_init_random(fused, 5);
-    gpt2_init_random(plain, 5);
+    gpt2_model *fused = tiny_model(GPT2_BF16, 96, 5), *plain = tiny_model(GPT2_BF16, 96, 5);
     optim_adam_config oc = {.beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f};
     optim_adam *of = optim_adam_create(&oc, fused->num_params), *op = optim_adam_create(&oc, plain->num_params);
     optim_segment segs[GPT2_NUM_TENSORS];
@@ -167,7 +161,7 @@ static void test_optimizer_repack(void **state) {
                                fused);
         gpt2_params_repacked(fused);
         optim_adam_step(op, plain->params_memory, plain->grads_memory, segs, nseg, 1e-2f);
-        for (size_t i = 0; i < cfg.n_layer * 8; i++) assert_true(fused->wpack_gen[i] == fused->params_gen);
+        for (size_t i = 0; i < fused->cfg.n_layer * 8; i++) assert_true(fused->wpack_gen[i] == fused->params_gen);
     }
     free(gf);
     free(gp);
