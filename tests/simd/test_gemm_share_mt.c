@@ -2,7 +2,8 @@
 // place: gemm.c, "the team"): C is bit-identical with 1 to 4 OpenMP threads, run after run
 // (which thread computes which chunk varies with timing when threads take chunks from each
 // other), and matches gemm_ref. Shapes: M = 1 and several row tiles, ragged N, K within one
-// K block and across several, for every type on every ISA level this CPU supports.
+// K block and across several, for every type on every ISA level this CPU supports whose
+// kernel reads A in place.
 #include "gemm_check.h"
 #include "gemm_kernel.h"
 
