@@ -158,8 +158,7 @@ void bm_onednn(benchmark::State &st, dt d, shape s) {
 
 // C[M,N] += Aᵀ·B: A given as its (K, M) row-major storage, B (K, N) row-major, bf16, unpacked.
 void bm_w2s_wgrad(benchmark::State &st, shape s) {
-    shape t = {s.K, s.M, s.N};  // operands() makes a (K·M) and b (K·N) from this shape
-    operands op(t, dt::bf16);
+    operands op(s, dt::bf16);  // a: M·K elements, read here as Aᵀ (K, M) row-major; b: (K, N)
     std::vector<float> c((size_t)(s.M * s.N), 0.0f);
     gemm_args g = {};
     g.M = (size_t)s.M;
@@ -191,8 +190,7 @@ void bm_onednn_wgrad(benchmark::State &st, shape s) {
     using namespace dnnl;
     using tag = memory::format_tag;
     using mdt = memory::data_type;
-    shape t = {s.K, s.M, s.N};
-    operands op(t, dt::bf16);
+    operands op(s, dt::bf16);
     engine eng(engine::kind::cpu, 0);
     stream strm(eng);
     memory::desc a_md({s.M, s.K}, mdt::bf16, tag::ba);
