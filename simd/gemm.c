@@ -492,6 +492,7 @@ static void gemm_thread(gemm_plan *pl, size_t t, size_t T) {
 // stay bit-identical; a claim is one compare-and-swap on a cache line its owner mostly has
 // alone. Only with direct A: a packed A would be packed again for every chunk.
 enum { GEMM_SHARE_M = 64, GEMM_SHARE_T = 16, GEMM_SHARE_CHUNKS = 8 };
+#define GEMM_SHARE_SPIN 20e-6  // most seconds the caller waits awake for the others (below)
 
 typedef struct {
     uint64_t range __attribute__((aligned(64)));  // next chunk (low 32 bits), end (high 32 bits)
@@ -522,16 +523,29 @@ static void gemm_team(gemm_plan *pl, bool parallel) {
     }
     size_t n = min_sz(nt, T * GEMM_SHARE_CHUNKS);
     gemm_share sh[GEMM_SHARE_T];
+    size_t done = 0;  // threads other than the caller that have no chunk left
     for (size_t t = 0; t < T; t++) sh[t].range = (uint64_t)((t + 1) * n / T) << 32 | (t * n / T);
 #pragma omp parallel num_threads(T)
     {
-        size_t t = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads(), c;
+        size_t t = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads(), c, chunks = 0;
         if (team != T) {  // a smaller team than asked for (nested region, thread limit)
             gemm_thread(pl, t, team);
         } else {
-            while (share_take(&sh[t], false, &c)) gemm_thread(pl, c, n);
+            double t0 = omp_get_wtime();
+            while (share_take(&sh[t], false, &c)) gemm_thread(pl, c, n), chunks++;
             for (size_t v = 1; v < T; v++)
-                while (share_take(&sh[(t + v) % T], true, &c)) gemm_thread(pl, c, n);
+                while (share_take(&sh[(t + v) % T], true, &c)) gemm_thread(pl, c, n), chunks++;
+            // The calling thread waits awake for the others' last chunks, for about one chunk's
+            // time: asleep in the region's closing barrier, waking it would cost a few µs more,
+            // and a thread still busy after that is probably off its core (the wait is lost).
+            if (t > 0) {
+                __atomic_add_fetch(&done, 1, __ATOMIC_RELEASE);
+            } else {
+                double t1 = omp_get_wtime(), wait = chunks ? 1.5 * (t1 - t0) / (double)chunks : 0.0;
+                if (wait > GEMM_SHARE_SPIN) wait = GEMM_SHARE_SPIN;
+                while (__atomic_load_n(&done, __ATOMIC_ACQUIRE) < T - 1 && omp_get_wtime() - t1 < wait) {
+                }
+            }
         }
     }
 }
