@@ -1,7 +1,8 @@
 // gemm.c — the GEMM driver: argument checks, B packing, and BLIS's loops around the
 // registered micro-kernels (gemm_kernel.h), run in one OpenMP region. Each thread owns a
-// fixed rectangle of C tiles and computes every element of it in the same K order whatever
-// the thread count or tile position, so results are bit-identical across thread counts and
+// fixed rectangle of C tiles (for few rows, it starts there and then takes chunks from the
+// others: gemm_team) and every element is computed in the same K order whatever the thread
+// count, tile position or thread, so results are bit-identical across thread counts and
 // rows never depend on other rows. A is packed per block unless the kernel reads it in place
 // ("direct A"). A B that is not prepacked (weight gradients) is packed in L2-sized blocks, once
 // per thread, with the next block's source prefetched during the current block's kernels.
