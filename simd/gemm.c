@@ -533,9 +533,11 @@ static void gemm_team(gemm_plan *pl, bool parallel) {
             gemm_thread(pl, t, team);
         } else {
             double t0 = omp_get_wtime();
-            while (share_take(&sh[t], false, &c)) gemm_thread(pl, c, n), chunks++;
-            for (size_t v = 1; v < T; v++)
-                while (share_take(&sh[(t + v) % T], true, &c)) gemm_thread(pl, c, n), chunks++;
+            for (size_t v = 0; v < T; v++)  // its own share from the front, then the others' ends
+                while (share_take(&sh[(t + v) % T], v > 0, &c)) {
+                    gemm_thread(pl, c, n);
+                    chunks++;
+                }
             // The calling thread waits awake for the others' last chunks, for about one chunk's
             // time: asleep in the region's closing barrier, waking it would cost a few µs more,
             // and a thread still busy after that is probably off its core (the wait is lost).
