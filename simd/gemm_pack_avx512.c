@@ -14,19 +14,22 @@ enum { PF_ROWS = 16 };
 static inline __mmask32 mask32(size_t n) { return n >= 32 ? (__mmask32)~0u : (__mmask32)((1u << n) - 1); }
 static inline __mmask16 mask16(size_t n) { return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1); }
 
+// vpermt2w indices interleaving two rows of 32 bf16 into pairs: word t of the result takes
+// column t/2 (+16 for the high half) of row 0 (t even) or row 1 (t odd).
+static inline void pair_indices(__m512i *lo, __m512i *hi) {
+    uint16_t l[32], h[32];
+    for (int t = 0; t < 32; t++) {
+        l[t] = (uint16_t)((t & 1 ? 32 : 0) + t / 2);
+        h[t] = (uint16_t)((t & 1 ? 32 : 0) + 16 + t / 2);
+    }
+    *lo = _mm512_loadu_si512(l);
+    *hi = _mm512_loadu_si512(h);
+}
+
 void gemm_pack_pairs_bf16_avx512(uint32_t *d, size_t stride, const w2s_bf16 *src, ptrdiff_t row_step,
                                  size_t kc, size_t n) {
-    // Word t of the result takes column t/2 (+16 for the high half) of row 0 (t even) or row 1.
     __m512i idx_lo, idx_hi;
-    {
-        uint16_t lo[32], hi[32];
-        for (int t = 0; t < 32; t++) {
-            lo[t] = (uint16_t)((t & 1 ? 32 : 0) + t / 2);
-            hi[t] = (uint16_t)((t & 1 ? 32 : 0) + 16 + t / 2);
-        }
-        idx_lo = _mm512_loadu_si512(lo);
-        idx_hi = _mm512_loadu_si512(hi);
-    }
+    pair_indices(&idx_lo, &idx_hi);
     for (size_t g = 0; 2 * g < kc; g++) {
         const w2s_bf16 *r0 = src + (ptrdiff_t)(2 * g) * row_step;
         const w2s_bf16 *r1 = 2 * g + 1 < kc ? r0 + row_step : NULL;
@@ -47,15 +50,7 @@ void gemm_pack_pairs_bf16_avx512(uint32_t *d, size_t stride, const w2s_bf16 *src
 void gemm_pack_pairs_panels_bf16_avx512(uint32_t *d, size_t mr, size_t panel_step, const w2s_bf16 *src,
                                         ptrdiff_t row_step, size_t kc, size_t m) {
     __m512i idx_lo, idx_hi;
-    {
-        uint16_t lo[32], hi[32];
-        for (int t = 0; t < 32; t++) {
-            lo[t] = (uint16_t)((t & 1 ? 32 : 0) + t / 2);
-            hi[t] = (uint16_t)((t & 1 ? 32 : 0) + 16 + t / 2);
-        }
-        idx_lo = _mm512_loadu_si512(lo);
-        idx_hi = _mm512_loadu_si512(hi);
-    }
+    pair_indices(&idx_lo, &idx_hi);
     size_t width = (m + mr - 1) / mr * mr;
     // 32 columns (4 or 2 panels) at a time, all of K: one whole cache line of each source row.
     for (size_t j0 = 0; j0 < width; j0 += 32) {

@@ -22,6 +22,17 @@ typedef struct {
 // Big enough to run in parallel; M = 1 and M < MR split N only; 530 spans K blocks.
 static const shape shapes[] = {{1, 2304, 768}, {5, 700, 300}, {67, 301, 530}, {200, 96, 64}, {130, 250, 97}};
 
+// C of tc with 1, 2 and 3 threads, compared bit for bit; false (and a message) if they differ.
+static bool same_across_threads(const gemm_case *tc) {
+    void *c1 = gemm_check_run(tc, 1), *c2 = gemm_check_run(tc, 2), *c3 = gemm_check_run(tc, 3);
+    bool same = c1 && c2 && c3 && !memcmp(c1, c2, tc->M * tc->N * 4) && !memcmp(c1, c3, tc->M * tc->N * 4);
+    if (!same) fprintf(stderr, "results differ across thread counts: %s\n", gemm_case_str(tc));
+    free(c1);
+    free(c2);
+    free(c3);
+    return same;
+}
+
 static void test_threads_identical(void **state) {
     int failures = 0;
     for (int isa = 0; isa < W2S_ISA_COUNT; isa++) {
@@ -35,14 +46,7 @@ static void test_threads_identical(void **state) {
                 if (type == GEMM_BF16) tc.a_dtype = W2S_DTYPE_BF16;
                 if (type == GEMM_U8S8) tc.quant = true;
                 if (gemm_check_case(&tc)) failures++;  // default team (2 threads under ctest)
-                void *c1 = gemm_check_run(&tc, 1), *c2 = gemm_check_run(&tc, 2), *c3 = gemm_check_run(&tc, 3);
-                if (!c1 || !c2 || !c3 || memcmp(c1, c2, tc.M * tc.N * 4) || memcmp(c1, c3, tc.M * tc.N * 4)) {
-                    fprintf(stderr, "results differ across thread counts: %s\n", gemm_case_str(&tc));
-                    failures++;
-                }
-                free(c1);
-                free(c2);
-                free(c3);
+                failures += !same_across_threads(&tc);
             }
     }
     assert_int_equal(failures, 0);
@@ -60,14 +64,7 @@ static void test_wgrad_threads_identical(void **state) {
                 gemm_case tc = {.type = (gemm_type)type, .isa = (w2s_isa)isa, .M = wg[s].M, .N = wg[s].N,
                                 .K = wg[s].K, .a_trans = true, .accumulate = true, .seed = 200 + s};
                 if (type == GEMM_BF16) tc.a_dtype = tc.b_dtype = W2S_DTYPE_BF16;
-                void *c1 = gemm_check_run(&tc, 1), *c2 = gemm_check_run(&tc, 2), *c3 = gemm_check_run(&tc, 3);
-                if (!c1 || !c2 || !c3 || memcmp(c1, c2, tc.M * tc.N * 4) || memcmp(c1, c3, tc.M * tc.N * 4)) {
-                    fprintf(stderr, "results differ across thread counts: %s\n", gemm_case_str(&tc));
-                    failures++;
-                }
-                free(c1);
-                free(c2);
-                free(c3);
+                failures += !same_across_threads(&tc);
             }
     }
     assert_int_equal(failures, 0);
