@@ -47,6 +47,18 @@ void set_flops(benchmark::State &st, const shape &s) {
                                               benchmark::Counter::kIsRate);
 }
 
+// The timed loop of every w2s case: one gemm() call per iteration, C kept live.
+void time_gemm(benchmark::State &st, gemm_type type, w2s_isa isa, const gemm_args &g) {
+    for (auto _ : st) {
+        if (gemm(type, isa, &g)) {
+            st.SkipWithError("gemm failed");
+            break;
+        }
+        benchmark::DoNotOptimize(g.c);
+        benchmark::ClobberMemory();
+    }
+}
+
 // Operands shared by both implementations: A (M, K) and B (K, N), row-major.
 struct operands {
     std::vector<float> a, b, bias, row_scale, col_scale;
@@ -113,14 +125,7 @@ void bm_w2s(benchmark::State &st, dt d, shape s) {
         g.ep.row_zero = op.row_zero.data();
         g.ep.col_scale = op.col_scale.data();
     }
-    for (auto _ : st) {
-        if (gemm(type, isa, &g)) {
-            st.SkipWithError("gemm failed");
-            break;
-        }
-        benchmark::DoNotOptimize(c.data());
-        benchmark::ClobberMemory();
-    }
+    time_gemm(st, type, isa, g);
     gemm_packed_b_free(&pb);
     set_flops(st, s);
 }
@@ -173,14 +178,7 @@ void bm_w2s_wgrad(benchmark::State &st, shape s) {
     g.ldc = (size_t)s.N;
     g.ep.accumulate = true;
     w2s_isa isa = w2s_isa_active();
-    for (auto _ : st) {
-        if (gemm(GEMM_BF16, isa, &g)) {
-            st.SkipWithError("gemm failed");
-            break;
-        }
-        benchmark::DoNotOptimize(c.data());
-        benchmark::ClobberMemory();
-    }
+    time_gemm(st, GEMM_BF16, isa, g);
     set_flops(st, s);
 }
 
