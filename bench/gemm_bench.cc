@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "oneapi/dnnl/dnnl.hpp"
@@ -56,6 +57,15 @@ void time_gemm(benchmark::State &st, gemm_type type, w2s_isa isa, const gemm_arg
         }
         benchmark::DoNotOptimize(g.c);
         benchmark::ClobberMemory();
+    }
+}
+
+// The timed loop of every oneDNN case: one primitive execution per iteration, waited for.
+void time_onednn(benchmark::State &st, const dnnl::matmul &prim, dnnl::stream &strm,
+                 const std::unordered_map<int, dnnl::memory> &args) {
+    for (auto _ : st) {
+        prim.execute(strm, args);
+        strm.wait();
     }
 }
 
@@ -154,10 +164,7 @@ void bm_onednn(benchmark::State &st, dt d, shape s) {
     strm.wait();
     matmul prim(pd);
     std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}};
-    for (auto _ : st) {
-        prim.execute(strm, args);
-        strm.wait();
-    }
+    time_onednn(st, prim, strm, args);
     set_flops(st, s);
 }
 
@@ -203,10 +210,7 @@ void bm_onednn_wgrad(benchmark::State &st, shape s) {
     std::memset(c_mem.get_data_handle(), 0, (size_t)(s.M * s.N) * sizeof(float));
     matmul prim(pd);
     std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}};
-    for (auto _ : st) {
-        prim.execute(strm, args);
-        strm.wait();
-    }
+    time_onednn(st, prim, strm, args);
     set_flops(st, s);
 }
 
