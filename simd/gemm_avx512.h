@@ -96,80 +96,66 @@ typedef struct {
 
 // The K loop of an 8×48 tile in assembly, shared by the f32 (OP = vfmadd231ps) and bf16
 // (OP = vdpbf16ps) kernels: per step, 3 B vectors (48 columns × one 32-bit unit) are loaded and
-// each of the 8 A units feeds 3 memory-broadcast FMAs, 24 per step. steps may be 0.
+// each of the 8 A units feeds 3 memory-broadcast FMAs, 24 per step. steps may be 0. SETUP
+// derives the A addressing registers, A0..A7 address row i's unit of the current step and
+// ADVANCE moves A to the next step (the two layouts below).
+#define GEMM_AVX512_8X48_ASM(OP, SETUP, A0, A1, A2, A3, A4, A5, A6, A7, ADVANCE) \
+        __asm__ volatile( \
+        "mov 0(%[p]), %%rax\n\t" \
+        "mov 8(%[p]), %%rdx\n\t" \
+        "mov 16(%[p]), %%rcx\n\t" \
+        SETUP \
+        GEMM_AVX512_ZERO_ACC24 \
+        "test %%rcx, %%rcx\n\t" \
+        "jz 2f\n\t" \
+        ".p2align 5\n" \
+        "1:\n\t" \
+        GEMM_AVX512_LOAD_B3 \
+        GEMM_AVX512_ROW3(OP, A0, 0) \
+        GEMM_AVX512_ROW3(OP, A1, 1) \
+        GEMM_AVX512_ROW3(OP, A2, 2) \
+        GEMM_AVX512_ROW3(OP, A3, 3) \
+        GEMM_AVX512_ROW3(OP, A4, 4) \
+        GEMM_AVX512_ROW3(OP, A5, 5) \
+        GEMM_AVX512_ROW3(OP, A6, 6) \
+        GEMM_AVX512_ROW3(OP, A7, 7) \
+        ADVANCE \
+        "add $192, %%rdx\n\t" \
+        "dec %%rcx\n\t" \
+        "jnz 1b\n" \
+        "2:\n\t" \
+        : GEMM_AVX512_ACC24_OUT \
+        : [p] "r"(&la) \
+        : GEMM_AVX512_LOOP_CLOBBERS);
+
+// Packed A: the 8 units of a step are adjacent (a micro-panel, 32 bytes per step).
 #define GEMM_AVX512_8X48_LOOP(NAME, OP) \
     static inline __attribute__((always_inline)) void NAME(const void *a, const void *b, size_t steps, \
                                                            __m512 c[8][3]) { \
         gemm_avx512_loop_args la = {a, b, steps, 0}; \
         GEMM_AVX512_ACC24_DECL \
-        __asm__ volatile( \
-        "mov 0(%[p]), %%rax\n\t" \
-        "mov 8(%[p]), %%rdx\n\t" \
-        "mov 16(%[p]), %%rcx\n\t" \
-        GEMM_AVX512_ZERO_ACC24 \
-        "test %%rcx, %%rcx\n\t" \
-        "jz 2f\n\t" \
-        ".p2align 5\n" \
-        "1:\n\t" \
-        GEMM_AVX512_LOAD_B3 \
-        GEMM_AVX512_ROW3(OP, "0(%%rax)", 0) \
-        GEMM_AVX512_ROW3(OP, "4(%%rax)", 1) \
-        GEMM_AVX512_ROW3(OP, "8(%%rax)", 2) \
-        GEMM_AVX512_ROW3(OP, "12(%%rax)", 3) \
-        GEMM_AVX512_ROW3(OP, "16(%%rax)", 4) \
-        GEMM_AVX512_ROW3(OP, "20(%%rax)", 5) \
-        GEMM_AVX512_ROW3(OP, "24(%%rax)", 6) \
-        GEMM_AVX512_ROW3(OP, "28(%%rax)", 7) \
-        "add $32, %%rax\n\t" \
-        "add $192, %%rdx\n\t" \
-        "dec %%rcx\n\t" \
-        "jnz 1b\n" \
-        "2:\n\t" \
-        : GEMM_AVX512_ACC24_OUT \
-        : [p] "r"(&la) \
-        : GEMM_AVX512_LOOP_CLOBBERS); \
+        GEMM_AVX512_8X48_ASM(OP, "", "0(%%rax)", "4(%%rax)", "8(%%rax)", "12(%%rax)", "16(%%rax)", \
+                             "20(%%rax)", "24(%%rax)", "28(%%rax)", "add $32, %%rax\n\t") \
         GEMM_AVX512_ACC24_COPY(c) \
     }
 
-// The same loop reading A in place (gemm_kernel.h, "Direct A"): row i's unit for step s is at
-// a + i*lda + 4*s, addressed as base + index*scale from two bases (rows 0 and 5) and two
-// indices (lda, 3*lda), so the loop still issues one memory-broadcast FMA per accumulator.
+// A read in place (gemm_kernel.h, "Direct A"): row i's unit for step s is at a + i*lda + 4*s,
+// addressed as base + index*scale from two bases (rows 0 and 5) and two indices (lda, 3*lda),
+// so the loop still issues one memory-broadcast FMA per accumulator.
 #define GEMM_AVX512_8X48_LOOP_DIRECT(NAME, OP) \
     static inline __attribute__((always_inline)) void NAME(const void *a, size_t lda, const void *b, \
                                                            size_t steps, __m512 c[8][3]) { \
         gemm_avx512_loop_args la = {a, b, steps, lda}; \
         GEMM_AVX512_ACC24_DECL \
-        __asm__ volatile( \
-        "mov 0(%[p]), %%rax\n\t" \
-        "mov 8(%[p]), %%rdx\n\t" \
-        "mov 16(%[p]), %%rcx\n\t" \
-        "mov 24(%[p]), %%rsi\n\t" \
-        "lea (%%rsi,%%rsi,2), %%rdi\n\t" \
-        "lea (%%rax,%%rsi,4), %%r8\n\t" \
-        "add %%rsi, %%r8\n\t" \
-        GEMM_AVX512_ZERO_ACC24 \
-        "test %%rcx, %%rcx\n\t" \
-        "jz 2f\n\t" \
-        ".p2align 5\n" \
-        "1:\n\t" \
-        GEMM_AVX512_LOAD_B3 \
-        GEMM_AVX512_ROW3(OP, "(%%rax)", 0) \
-        GEMM_AVX512_ROW3(OP, "(%%rax,%%rsi,1)", 1) \
-        GEMM_AVX512_ROW3(OP, "(%%rax,%%rsi,2)", 2) \
-        GEMM_AVX512_ROW3(OP, "(%%rax,%%rdi,1)", 3) \
-        GEMM_AVX512_ROW3(OP, "(%%rax,%%rsi,4)", 4) \
-        GEMM_AVX512_ROW3(OP, "(%%r8)", 5) \
-        GEMM_AVX512_ROW3(OP, "(%%rax,%%rdi,2)", 6) \
-        GEMM_AVX512_ROW3(OP, "(%%r8,%%rsi,2)", 7) \
-        "add $4, %%rax\n\t" \
-        "add $4, %%r8\n\t" \
-        "add $192, %%rdx\n\t" \
-        "dec %%rcx\n\t" \
-        "jnz 1b\n" \
-        "2:\n\t" \
-        : GEMM_AVX512_ACC24_OUT \
-        : [p] "r"(&la) \
-        : GEMM_AVX512_LOOP_CLOBBERS); \
+        GEMM_AVX512_8X48_ASM(OP, \
+                             "mov 24(%[p]), %%rsi\n\t" \
+                             "lea (%%rsi,%%rsi,2), %%rdi\n\t" \
+                             "lea (%%rax,%%rsi,4), %%r8\n\t" \
+                             "add %%rsi, %%r8\n\t", \
+                             "(%%rax)", "(%%rax,%%rsi,1)", "(%%rax,%%rsi,2)", "(%%rax,%%rdi,1)", \
+                             "(%%rax,%%rsi,4)", "(%%r8)", "(%%rax,%%rdi,2)", "(%%r8,%%rsi,2)", \
+                             "add $4, %%rax\n\t" \
+                             "add $4, %%r8\n\t") \
         GEMM_AVX512_ACC24_COPY(c) \
     }
 
