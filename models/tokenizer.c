@@ -354,3 +354,14 @@ void tokenizer_ids_free(tokenizer_ids *v) {
     v->ids = NULL;
     v->n = v->cap = 0;
 }
+
+int tokenizer_encode_cb(void *ctx, const char *text, size_t len, int32_t **ids, size_t *n) {
+    tokenizer_ids v = {0};
+    if (tokenizer_encode((tokenizer *)ctx, text, len, &v) != 0) {
+        tokenizer_ids_free(&v);
+        return -1;
+    }
+    *ids = v.ids;
+    *n = v.n;
+    return 0;
+}

@@ -50,6 +50,9 @@ void tokenizer_ids_free(tokenizer_ids *v);
 // Appends the ids of text[0..len) (any bytes, NULs included) to *out. Returns 0, or -1 on
 // out-of-memory / regex failure (out keeps the ids appended before the failure).
 int tokenizer_encode(tokenizer *tok, const char *text, size_t len, tokenizer_ids *out);
+// tokenizer_encode as a dataset reader's callback (dataset.h's tokenize option): ctx is the
+// tokenizer; on success *ids (malloc'ed, owned by the caller) holds *n ids. Returns 0 or -1.
+int tokenizer_encode_cb(void *ctx, const char *text, size_t len, int32_t **ids, size_t *n);
 
 // Concatenated bytes of ids[0..n) in a malloc'ed, NUL-terminated buffer (*len excludes the NUL).
 // NULL with a message if an id is not in the vocabulary.

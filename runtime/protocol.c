@@ -84,17 +84,6 @@ static uint64_t hash_model(uint64_t h, const char *path) {
     return hash_file(h, p);
 }
 
-static int tokenize_cb(void *ctx, const char *text, size_t len, int32_t **ids, size_t *n) {
-    tokenizer_ids v = {0};
-    if (tokenizer_encode((tokenizer *)ctx, text, len, &v) != 0) {
-        tokenizer_ids_free(&v);
-        return -1;
-    }
-    *ids = v.ids;
-    *n = v.n;
-    return 0;
-}
-
 // Cheap early check (header only, no weights read) that a model's safetensors matches its
 // config: the token embedding is [V, C] and the last layer exists, the one after it does not.
 // Full validation happens at load time; this only makes a mismatched strong model fail
@@ -166,7 +155,7 @@ static int load_inputs(run_ctx *x) {
                             "model files do not match)", tdir, tokenizer_vocab_size(x->tok), x->cs.vocab_size);
     }
     dataset_options o = {.require_labels = 1, .keep_raw = 1, .max_ctx = x->max_ctx, .truncate = c->truncate,
-                         .vocab_size = (int64_t)x->cs.vocab_size, .tokenize = x->tok ? tokenize_cb : NULL,
+                         .vocab_size = (int64_t)x->cs.vocab_size, .tokenize = x->tok ? tokenizer_encode_cb : NULL,
                          .tokenize_ctx = x->tok};
     if (dataset_load(&x->pool, c->data_path, &o) != 0) return -1;
     if (x->pool.n == 0) return W2S_FAIL("%s: no usable examples (%zu lines, %zu longer than %zu tokens)", c->data_path,

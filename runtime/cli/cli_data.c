@@ -9,17 +9,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-static int tokenize_cb(void *ctx, const char *text, size_t len, int32_t **ids, size_t *n) {
-    tokenizer_ids v = {0};
-    if (tokenizer_encode((tokenizer *)ctx, text, len, &v) != 0) {
-        tokenizer_ids_free(&v);
-        return -1;
-    }
-    *ids = v.ids;
-    *n = v.n;
-    return 0;
-}
-
 static int load(dataset *ds, const char *path, const gpt2_config *cfg, const char *tok_dir, size_t n_classes,
                 size_t max_ctx, bool truncate, bool keep_raw, bool labels, tokenizer **tok) {
     *tok = NULL;
@@ -37,7 +26,7 @@ static int load(dataset *ds, const char *path, const gpt2_config *cfg, const cha
     }
     dataset_options o = {.n_classes = n_classes, .require_labels = labels, .keep_raw = keep_raw,
                          .max_ctx = max_ctx ? max_ctx : cfg->n_positions, .truncate = truncate,
-                         .vocab_size = (int64_t)cfg->vocab_size, .tokenize = *tok ? tokenize_cb : NULL,
+                         .vocab_size = (int64_t)cfg->vocab_size, .tokenize = *tok ? tokenizer_encode_cb : NULL,
                          .tokenize_ctx = *tok};
     if (dataset_load(ds, path, &o) != 0) return -1;
     if (ds->n == 0) return W2S_FAIL("%s: no usable examples (%zu lines, %zu too long)", path, ds->stats.n_lines,

@@ -146,23 +146,12 @@ void label_compare(const float *p, const float *ref, size_t n, size_t K, label_c
 
 // ---- batch mode
 
-static int tokenize_cb(void *ctx, const char *text, size_t len, int32_t **ids, size_t *n) {
-    tokenizer_ids v = {0};
-    if (tokenizer_encode((tokenizer *)ctx, text, len, &v) != 0) {
-        tokenizer_ids_free(&v);
-        return -1;
-    }
-    *ids = v.ids;
-    *n = v.n;
-    return 0;
-}
-
 static int label_file(label_ctx *x) {
     const label_options *o = &x->o;
     dataset ds = {0};
     dataset_options dopt = {.n_classes = x->cfg.n_classes, .skip_bad = o->skip_bad, .keep_raw = 1,
                             .vocab_size = (int64_t)x->cfg.vocab_size,
-                            .tokenize = x->tok ? tokenize_cb : NULL, .tokenize_ctx = x->tok};
+                            .tokenize = x->tok ? tokenizer_encode_cb : NULL, .tokenize_ctx = x->tok};
     size_t *idx = NULL, n = 0, too_long = 0, max_len = 1, tokens = 0;
     float *soft = NULL, *ref = NULL;
     int32_t *hard = NULL;
