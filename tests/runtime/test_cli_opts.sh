@@ -5,10 +5,8 @@
 # nothing on stdout; "--name=value" works and an option given twice keeps its last value.
 # Needs no model files: every case stops before any work.
 set -eu
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T"
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$W2S_SOURCE_DIR/tests/support/common.sh"
+scratch_dir
 
 # usage_error "message part" cmd args...: exit 2, one stderr line in the common format, no stdout.
 usage_error() {

@@ -3,12 +3,10 @@
 # the program once), honours the process affinity (taskset confines placement) and hwloc's
 # HWLOC_SYNTHETIC (a preview of another machine).
 set -eu
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$W2S_SOURCE_DIR/tests/support/common.sh"
+scratch_dir
 out=$(env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "$W2S_BIN" info)
 echo "$out"
-fail() { echo "FAIL: $*" >&2; exit 1; }
 echo "$out" | grep -q "wait policy passive" || fail "default run is not passive"
 echo "$out" | grep -q "^topology:  this machine" || fail "no topology section"
 echo "$out" | grep -q "^placement: " || fail "no placement section"

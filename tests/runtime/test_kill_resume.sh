@@ -8,8 +8,7 @@
 # A temp file of a killed write has the dead PID in its name; the next atomic write of the
 # same file removes it (base/fileio.c), so none may survive a completed rerun.
 set -eu
-fail() { echo "FAIL: $*" >&2; exit 1; }
-PROBE="$W2S_BUILD_DIR/tests/probe_w2s_fixture"
+. "$W2S_SOURCE_DIR/tests/support/common.sh"
 PY=/usr/bin/python3
 CHECK="$PY $W2S_SOURCE_DIR/tests/runtime/w2s_results_check.py"
 FILES="$PY $W2S_SOURCE_DIR/tests/runtime/w2s_outdir_check.py"

@@ -5,11 +5,8 @@
 # text input through a tokenizer; every kind of bad input is an error naming FILE:LINE that
 # leaves an existing output untouched, or is skipped and counted with --skip-bad.
 set -eu
-fail() { echo "FAIL: $*" >&2; exit 1; }
-PROBE="$W2S_BUILD_DIR/tests/probe_w2s_fixture"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$W2S_SOURCE_DIR/tests/support/common.sh"
+scratch_dir
 "$PROBE" model m 2 2 32 64 32 1
 "$PROBE" data data.jsonl 300 64 7
 "$W2S_BIN" train --model m --data data.jsonl --out model.safetensors --lr 1e-3 --epochs 2 --quiet > /dev/null

@@ -4,11 +4,8 @@
 # included) get an error line with their line number and the server keeps serving; a burst of
 # requests is answered in order.
 set -eu
-fail() { echo "FAIL: $*" >&2; exit 1; }
-PROBE="$W2S_BUILD_DIR/tests/probe_w2s_fixture"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$W2S_SOURCE_DIR/tests/support/common.sh"
+scratch_dir
 "$PROBE" model m 2 2 32 64 32 1
 "$PROBE" data data.jsonl 60 64 7
 "$W2S_BIN" train --model m --data data.jsonl --out model.safetensors --lr 1e-3 --epochs 1 --quiet > /dev/null

@@ -8,14 +8,11 @@
 # the automatic plan, which interleaves the stages on every core here (the tiny labeler would
 # idle its core of a 1 + 1 split: estimated gain 0.53).
 set -eu
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$W2S_SOURCE_DIR/tests/support/common.sh"
 CORES=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)  # nproc alone obeys OMP_NUM_THREADS
 if [ "$CORES" -lt 2 ]; then echo "SKIP: the pipeline needs 2 cores, this process may use $CORES"; exit 0; fi
 export OMP_NUM_THREADS=1
-PROBE="$W2S_BUILD_DIR/tests/probe_w2s_fixture"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T"
+scratch_dir
 "$PROBE" model weak 1 2 16 64 32 1
 "$PROBE" model strong 2 2 32 64 32 2
 "$PROBE" data data.jsonl 400 64 7

@@ -6,10 +6,8 @@
 # target outside it refused at its line). Cost: the quick strong body's pretraining, ~20 s.
 set -euo pipefail
 : "${W2S_BIN:?}"
-if [ ! -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
-  echo "dataset-fashion-mnist is not installed (scripts/setup.sh installs it)" >&2
-  exit 1
-fi
+. "$W2S_SOURCE_DIR/tests/support/common.sh"
+require_fashion_mnist
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"

@@ -5,7 +5,7 @@
 # and the console-error detection itself works (a page with a broken script is caught).
 # Needs Debian's `chromium`; skipped (exit 0 with a note) only when it is not installed.
 set -eu
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$W2S_SOURCE_DIR/tests/support/common.sh"
 command -v chromium > /dev/null || { echo "SKIP: chromium not installed (apt-get install -y chromium)"; exit 0; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

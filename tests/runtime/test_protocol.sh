@@ -4,12 +4,9 @@
 # JSON config file is equivalent to the options, a changed option recomputes; `w2s train` and
 # `w2s eval`; error paths print one line and exit non-zero.
 set -eu
-fail() { echo "FAIL: $*" >&2; exit 1; }
-PROBE="$W2S_BUILD_DIR/tests/probe_w2s_fixture"
+. "$W2S_SOURCE_DIR/tests/support/common.sh"
 CHECK="/usr/bin/python3 $W2S_SOURCE_DIR/tests/runtime/w2s_results_check.py"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T"
+scratch_dir
 "$PROBE" model weak 1 2 16 64 32 1
 "$PROBE" model strong 2 2 32 64 32 2
 "$PROBE" model strong80 2 2 32 80 32 2

@@ -6,8 +6,7 @@
 # rerun finishes with the same numbers as an undisturbed run. Inputs are checksummed before
 # and after: w2s never modifies them. Cases that need mount(2) (root in CI) say SKIPPED without.
 set -eu
-fail() { echo "FAIL: $*" >&2; exit 1; }
-PROBE="$W2S_BUILD_DIR/tests/probe_w2s_fixture"
+. "$W2S_SOURCE_DIR/tests/support/common.sh"
 PY=/usr/bin/python3
 CHECK="$PY $W2S_SOURCE_DIR/tests/runtime/w2s_results_check.py"
 FILES="$PY $W2S_SOURCE_DIR/tests/runtime/w2s_outdir_check.py"

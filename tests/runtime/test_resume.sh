@@ -3,8 +3,7 @@
 # steps are reused and the interrupted student resumes from its last checkpoint, bit-exactly.
 # W2S_TEST_THREADS (default 1) sets --threads; test_resume_mt.sh runs it with 2.
 set -eu
-fail() { echo "FAIL: $*" >&2; exit 1; }
-PROBE="$W2S_BUILD_DIR/tests/probe_w2s_fixture"
+. "$W2S_SOURCE_DIR/tests/support/common.sh"
 CHECK="/usr/bin/python3 $W2S_SOURCE_DIR/tests/runtime/w2s_results_check.py"
 T=$(mktemp -d)
 pid=""

@@ -6,8 +6,7 @@
 # and the server's resident memory must not grow: RSS after the first second and at the end
 # (from /proc) within RSS_GROWTH_KB. Env: W2S_STREAM_CLIENTS, W2S_STREAM_SECONDS, W2S_STREAM_RATE.
 set -eu
-fail() { echo "FAIL: $*" >&2; exit 1; }
-PROBE="$W2S_BUILD_DIR/tests/probe_w2s_fixture"
+. "$W2S_SOURCE_DIR/tests/support/common.sh"
 PY=/usr/bin/python3
 CLIENTS=${W2S_STREAM_CLIENTS:-10}
 SECONDS_=${W2S_STREAM_SECONDS:-20}

@@ -3,11 +3,8 @@
 # pair's results_summary.json, sweep.html has a point per result, a rerun reuses every pair,
 # and bad arguments give one clear line.
 set -eu
-fail() { echo "FAIL: $*" >&2; exit 1; }
-PROBE="$W2S_BUILD_DIR/tests/probe_w2s_fixture"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$W2S_SOURCE_DIR/tests/support/common.sh"
+scratch_dir
 "$PROBE" model small 1 2 16 64 32 1
 "$PROBE" model mid 1 2 32 64 32 2
 "$PROBE" model big 2 2 32 64 32 3
