@@ -7,6 +7,9 @@
 // BM_gemm_<impl>_bf16wg/M/N/K: the weight-gradient product of bf16 training, C += Aᵀ·B with
 // A stored transposed (K, M) and B (K, N) row-major, both bf16 and neither packed in advance
 // (they are activations and output gradients, new every step), C f32 accumulated.
+// Both libraries run under the OpenMP wait policy the w2s command uses (runtime/team.h:
+// passive unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set); GOMP_SPINCOUNT=300000 gives
+// libgomp's own default (spin, then sleep). The policy is printed in the context lines.
 // bench/compare_gemm.py runs this interleaved and prints the comparison table.
 #include <benchmark/benchmark.h>
 #include <omp.h>
@@ -25,6 +28,7 @@ extern "C" {
 #include "cpu.h"
 #include "dtype.h"
 #include "gemm.h"
+#include "team.h"
 }
 
 namespace {
@@ -217,6 +221,7 @@ void bm_onednn_wgrad(benchmark::State &st, shape s) {
 }  // namespace
 
 int main(int argc, char **argv) {
+    team_wait_policy_apply(argv);  // before any OpenMP region: may re-execute this program
     bool process_cpu = false;
     for (int i = 1; i < argc; i++) {
         if (!strncmp(argv[i], "--threads=", 10)) omp_set_num_threads(atoi(argv[i] + 10));
@@ -249,6 +254,7 @@ int main(int argc, char **argv) {
             if (process_cpu) b->MeasureProcessCPUTime();
         }
     benchmark::AddCustomContext("omp_threads", std::to_string(omp_get_max_threads()));
+    benchmark::AddCustomContext("omp_wait_policy", team_wait_policy());
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
