@@ -10,6 +10,7 @@
 #include "prof.h"
 
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 // Column chunk of the column-parallel reductions (a multiple of 16 floats: whole vectors).
@@ -24,15 +25,22 @@ static void zero_floats(float *p, size_t n) {
     prof_end(PROF_RESIDUAL, pt);
 }
 
-// db[N] += Σ_r dy[r, :] over `rows` rows, in row order.
-static void bias_backward(const gpt2_model *m, float *db, const float *dy, size_t rows, size_t N) {
+// db[N] += Σ_r dy[r, :] over `rows` rows, in row order; with dy16 (rows, N) also dy16 = bf16(dy),
+// from the same reads of dy. Each thread sums one contiguous range of whole 16-column vectors
+// over all rows, reading row segments (columns 64 at a time down all rows would touch a new
+// page per row: this pass is memory-bound).
+static void bias_backward(const gpt2_model *m, float *db, w2s_bf16 *dy16, const float *dy, size_t rows, size_t N) {
     colsum_fn colsum = colsum_get(m->isa);
-    size_t chunks = (N + COL_CHUNK - 1) / COL_CHUNK;
+    colsum_bf16_fn colsum_bf16 = colsum_bf16_get(m->isa);
     double pt = prof_begin();
-#pragma omp parallel for schedule(static)
-    for (size_t ch = 0; ch < chunks; ch++) {
-        size_t c0 = ch * COL_CHUNK;
-        colsum(db + c0, dy + c0, rows, N, min_sz(COL_CHUNK, N - c0));
+#pragma omp parallel
+    {
+        size_t T = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num(), vecs = (N + 15) / 16;
+        size_t c0 = min_sz(N, t * vecs / T * 16), c1 = min_sz(N, (t + 1) * vecs / T * 16);
+        if (c0 < c1 && dy16)
+            colsum_bf16(db + c0, dy16 + c0, N, dy + c0, rows, N, c1 - c0);
+        else if (c0 < c1)
+            colsum(db + c0, dy + c0, rows, N, c1 - c0);
     }
     prof_end(PROF_BIAS_GRAD, pt);
 }
@@ -40,21 +48,13 @@ static void bias_backward(const gpt2_model *m, float *db, const float *dy, size_
 // y = x·W + b with x (BT, K), W (K, N) block weight `which` of layer l:
 //   dx (BT, K) = dy · Wᵀ (overwritten), dW += xᵀ · dy, db += Σ dy.
 // x16, if not NULL, is x's bf16 copy (gpt2_acts16), read instead of x; on the bf16 path dy is
-// first rounded once into acts16->dy, which both GEMMs then read.
+// first rounded once into acts16->dy, which both GEMMs then read, in the bias gradient's pass.
 static int linear_backward(gpt2_model *m, size_t l, int which, float *dx, float *dw, float *db,
                            const float *dy, const float *x, const w2s_bf16 *x16, size_t BT) {
     size_t K, N;
     const float *w = gpt2_block_weight(m, l, which, &K, &N);
-    const w2s_bf16 *dy16 = NULL;
-    if (m->acts16) {
-        const convert_kernels *ck = m->acts16->ck;
-        w2s_bf16 *d = m->acts16->dy;
-        double pt = prof_begin();
-#pragma omp parallel for schedule(static)
-        for (size_t r = 0; r < BT; r++) ck->f32_to_bf16(d + r * N, dy + r * N, N);
-        prof_end(PROF_PACK, pt);  // the profiler's row for operand conversion outside gemm()
-        dy16 = d;
-    }
+    w2s_bf16 *dy16 = m->acts16 ? m->acts16->dy : NULL;
+    bias_backward(m, db, dy16, dy, BT, N);
     w2s_dtype dyt = dy16 ? W2S_DTYPE_BF16 : W2S_DTYPE_F32;
     gemm_view dyv = dy16 ? (gemm_view){dy16, (ptrdiff_t)N, 1} : (gemm_view){dy, (ptrdiff_t)N, 1};
     if (gpt2_matmul(m, dx, K, dyt, dyv, W2S_DTYPE_F32, (gemm_view){w, 1, (ptrdiff_t)N},
@@ -63,7 +63,6 @@ static int linear_backward(gpt2_model *m, size_t l, int which, float *dx, float 
     gemm_view xt = x16 ? (gemm_view){x16, 1, (ptrdiff_t)K} : (gemm_view){x, 1, (ptrdiff_t)K};
     if (gpt2_matmul(m, dw, N, x16 ? W2S_DTYPE_BF16 : W2S_DTYPE_F32, xt, dyt, dyv, NULL, K, N, BT, NULL, true))
         return -1;
-    bias_backward(m, db, dy, BT, N);
     return 0;
 }
 

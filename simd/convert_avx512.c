@@ -3,6 +3,7 @@
 // vcvtneps2bf16, which flushes subnormal inputs to zero; see convert_avx512_bf16.c), so the
 // result is bit-identical to the scalar reference for every input, NaN and subnormals included.
 #include "convert.h"
+#include "vecmath_avx512.h"
 
 #include <immintrin.h>
 
@@ -10,21 +11,11 @@ static inline __mmask16 tail16(size_t left) {
     return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
 }
 
-// w2s_f32_to_bf16 on 16 lanes: RNE by adding 0x7fff + the kept lsb, NaN → quiet NaN.
-static inline __m256i f32_to_bf16_16(__m512i u) {
-    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), 16);
-    __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)),
-                                            _mm512_set1_epi32(0x7f800000));
-    r = _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
-    return _mm512_cvtepi32_epi16(r);
-}
-
 static void f32_to_bf16_avx512(w2s_bf16 *dst, const float *src, size_t n) {
     for (size_t i = 0; i < n; i += 16) {
         __mmask16 k = tail16(n - i);
         __m512i u = _mm512_maskz_loadu_epi32(k, src + i);
-        _mm256_mask_storeu_epi16(dst + i, k, f32_to_bf16_16(u));
+        _mm256_mask_storeu_epi16(dst + i, k, vm_f32_to_bf16_avx512(u));
     }
 }
 

@@ -1,6 +1,7 @@
 // vecmath_avx512.h — the vector exp and tanh-GELU every AVX-512 kernel shares (GEMM epilogues,
-// int8 epilogues, row kernels). Header-only, for files compiled with -mavx512f. The scalar
-// definitions they match within a few ulps: expf and gemm_gelu_ref (gemm_kernel.h).
+// int8 epilogues, row kernels), and the bf16 rounding of the conversion kernels. Header-only,
+// for files compiled with -mavx512f -mavx512bw. The scalar definitions they match: expf and
+// gemm_gelu_ref (gemm_kernel.h) within a few ulps, w2s_f32_to_bf16 (dtype.h) exactly.
 #ifndef W2S_SIMD_VECMATH_AVX512_H
 #define W2S_SIMD_VECMATH_AVX512_H
 
@@ -33,6 +34,17 @@ static inline __attribute__((always_inline)) __m512 vm_gelu_avx512(__m512 x) {
                              _mm512_fmadd_ps(x2, _mm512_set1_ps(0.044715f), _mm512_set1_ps(1.0f)));
     __m512 e = vm_exp_avx512(_mm512_mul_ps(u, _mm512_set1_ps(-2.0f)));
     return _mm512_div_ps(x, _mm512_add_ps(e, _mm512_set1_ps(1.0f)));
+}
+
+// w2s_f32_to_bf16 on 16 lanes (the bits u of 16 floats): RNE by adding 0x7fff + the kept lsb,
+// NaN → quiet NaN, subnormals rounded like any other value (vcvtneps2bf16 would flush them).
+static inline __attribute__((always_inline)) __m256i vm_f32_to_bf16_avx512(__m512i u) {
+    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), 16);
+    __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)),
+                                            _mm512_set1_epi32(0x7f800000));
+    r = _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
+    return _mm512_cvtepi32_epi16(r);
 }
 
 #endif
