@@ -73,6 +73,7 @@ static void point_params(gpt2_model *m, gpt2_params *p, float *base) {
 static void act_sizes(const gpt2_model *m, size_t B, size_t T, size_t sizes[GPT2_NUM_ACTS]) {
     size_t C = m->cfg.n_embd, L = m->cfg.n_layer, NH = m->cfg.n_head, K = m->cfg.n_classes;
     size_t BT = B * T, VO = m->lm_vocab;
+    bool bf16 = m->opt.precision == GPT2_BF16;
     size_t s[] = {
         BT * C,                    // encoded
         L * BT * C, L * BT, L * BT,// ln1, mean, rstd
@@ -82,7 +83,7 @@ static void act_sizes(const gpt2_model *m, size_t B, size_t T, size_t sizes[GPT2
         L * BT * C,                // res2
         L * BT * C, L * BT, L * BT,// ln2, mean, rstd
         L * BT * 4 * C,            // fch
-        L * BT * 4 * C,            // fch_gelu
+        bf16 ? 0 : L * BT * 4 * C, // fch_gelu: on the bf16 path only its bf16 copy (acts16) is kept
         L * BT * C,                // res3
         BT * C, BT, BT,            // lnf, mean, rstd
         BT * VO,                   // lm_logits
@@ -362,6 +363,7 @@ void gpt2_layout_acts(gpt2_model *m, size_t B, size_t T) {
         ptrs[i] = p;
         p += sizes[i];
     }
+    if (m->opt.precision == GPT2_BF16) m->acts.fch_gelu = NULL;  // sized 0 above
     if (m->acts16) {
         size_t n = m->cfg.n_layer * B * T * m->cfg.n_embd;  // one (L, B, T, C) tensor
         struct gpt2_acts16 *a = m->acts16;

@@ -87,7 +87,7 @@ typedef struct {
     float *ln2_mean;  // (L, B, T)
     float *ln2_rstd;  // (L, B, T)
     float *fch;       // (L, B, T, 4C) pre-GELU
-    float *fch_gelu;  // (L, B, T, 4C)
+    float *fch_gelu;  // (L, B, T, 4C); NULL on the bf16 path, which keeps only its bf16 copy
     float *res3;      // (L, B, T, C) residual after the MLP
     float *lnf;       // (B, T, C) final LayerNorm output (the features)
     float *lnf_mean;  // (B, T)

@@ -159,7 +159,7 @@ static int backward(gpt2_model *m, const float *dlogits, float lm_weight, size_t
         const float *ln1 = a->ln1 + l * BT * C, *qkv = a->qkv + l * BT * 3 * C;
         const float *atty = a->atty + l * BT * C, *att = a->att + l * B * NH * T * T;
         const float *res2 = a->res2 + l * BT * C, *ln2 = a->ln2 + l * BT * C;
-        const float *fch = a->fch + l * BT * 4 * C, *fch_gelu = a->fch_gelu + l * BT * 4 * C;
+        const float *fch = a->fch + l * BT * 4 * C, *fch_gelu = a->fch_gelu ? a->fch_gelu + l * BT * 4 * C : NULL;
 
         // MLP: res3 = res2 + gelu(ln2 · fcw + fcb) · fcprojw + fcprojb
         const struct gpt2_acts16 *a16 = m->acts16;
