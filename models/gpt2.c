@@ -73,17 +73,19 @@ static void point_params(gpt2_model *m, gpt2_params *p, float *base) {
 static void act_sizes(const gpt2_model *m, size_t B, size_t T, size_t sizes[GPT2_NUM_ACTS]) {
     size_t C = m->cfg.n_embd, L = m->cfg.n_layer, NH = m->cfg.n_head, K = m->cfg.n_classes;
     size_t BT = B * T, VO = m->lm_vocab;
-    bool bf16 = m->opt.precision == GPT2_BF16;
+    // The bf16 path keeps ln1, atty, ln2 and fch_gelu only as their bf16 copies (acts16): the
+    // GEMMs and the backward read nothing else of them.
+    size_t f32 = m->opt.precision != GPT2_BF16;
     size_t s[] = {
         BT * C,                    // encoded
-        L * BT * C, L * BT, L * BT,// ln1, mean, rstd
+        f32 * L * BT * C, L * BT, L * BT, // ln1, mean, rstd
         L * BT * 3 * C,            // qkv
-        L * BT * C,                // atty
+        f32 * L * BT * C,          // atty
         L * B * NH * T * T,        // att
         L * BT * C,                // res2
-        L * BT * C, L * BT, L * BT,// ln2, mean, rstd
+        f32 * L * BT * C, L * BT, L * BT, // ln2, mean, rstd
         L * BT * 4 * C,            // fch
-        bf16 ? 0 : L * BT * 4 * C, // fch_gelu: on the bf16 path only its bf16 copy (acts16) is kept
+        f32 * L * BT * 4 * C,      // fch_gelu
         L * BT * C,                // res3
         BT * C, BT, BT,            // lnf, mean, rstd
         BT * VO,                   // lm_logits
@@ -363,7 +365,8 @@ void gpt2_layout_acts(gpt2_model *m, size_t B, size_t T) {
         ptrs[i] = p;
         p += sizes[i];
     }
-    if (m->opt.precision == GPT2_BF16) m->acts.fch_gelu = NULL;  // sized 0 above
+    if (m->opt.precision == GPT2_BF16)  // sized 0 above
+        m->acts.ln1 = m->acts.atty = m->acts.ln2 = m->acts.fch_gelu = NULL;
     if (m->acts16) {
         size_t n = m->cfg.n_layer * B * T * m->cfg.n_embd;  // one (L, B, T, C) tensor
         struct gpt2_acts16 *a = m->acts16;

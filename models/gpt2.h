@@ -73,7 +73,8 @@ typedef struct {
     size_t numel;        // all layers
 } gpt2_tensor_info;
 
-// Saved activations of the last forward (compact (B, T) layout of the current batch).
+// Saved activations of the last forward (compact (B, T) layout of the current batch). On the
+// bf16 path ln1, atty, ln2 and fch_gelu are NULL: only their bf16 copies are kept.
 typedef struct {
     float *encoded;   // (B, T, C)
     float *ln1;       // (L, B, T, C)
@@ -87,7 +88,7 @@ typedef struct {
     float *ln2_mean;  // (L, B, T)
     float *ln2_rstd;  // (L, B, T)
     float *fch;       // (L, B, T, 4C) pre-GELU
-    float *fch_gelu;  // (L, B, T, 4C); NULL on the bf16 path, which keeps only its bf16 copy
+    float *fch_gelu;  // (L, B, T, 4C)
     float *res3;      // (L, B, T, C) residual after the MLP
     float *lnf;       // (B, T, C) final LayerNorm output (the features)
     float *lnf_mean;  // (B, T)

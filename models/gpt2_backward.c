@@ -156,10 +156,11 @@ static int backward(gpt2_model *m, const float *dlogits, float lm_weight, size_t
     const rowops_kernels *rk = m->rk;
     for (size_t l = L; l-- > 0;) {
         const float *res = l == 0 ? a->encoded : a->res3 + (l - 1) * BT * C;
-        const float *ln1 = a->ln1 + l * BT * C, *qkv = a->qkv + l * BT * 3 * C;
-        const float *atty = a->atty + l * BT * C, *att = a->att + l * B * NH * T * T;
-        const float *res2 = a->res2 + l * BT * C, *ln2 = a->ln2 + l * BT * C;
-        const float *fch = a->fch + l * BT * 4 * C, *fch_gelu = a->fch_gelu ? a->fch_gelu + l * BT * 4 * C : NULL;
+        // ln1, atty, ln2 and fch_gelu are NULL on the bf16 path, which reads their bf16 copies.
+        const float *ln1 = gpt2_layer_slice(a->ln1, l, BT * C), *qkv = a->qkv + l * BT * 3 * C;
+        const float *atty = gpt2_layer_slice(a->atty, l, BT * C), *att = a->att + l * B * NH * T * T;
+        const float *res2 = a->res2 + l * BT * C, *ln2 = gpt2_layer_slice(a->ln2, l, BT * C);
+        const float *fch = a->fch + l * BT * 4 * C, *fch_gelu = gpt2_layer_slice(a->fch_gelu, l, BT * 4 * C);
 
         // MLP: res3 = res2 + gelu(ln2 · fcw + fcb) · fcprojw + fcprojb
         const struct gpt2_acts16 *a16 = m->acts16;

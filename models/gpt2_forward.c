@@ -182,13 +182,15 @@ int gpt2_forward(gpt2_model *m, const int32_t *tokens, const int32_t *lengths, s
 
     for (size_t l = 0; l < L; l++) {
         const float *res = l == 0 ? a->encoded : a->res3 + (l - 1) * BT * C;
-        float *ln1 = a->ln1 + l * BT * C, *qkv = a->qkv + l * BT * 3 * C;
-        float *atty = a->atty + l * BT * C, *att = a->att + l * B * NH * T * T;
-        float *res2 = a->res2 + l * BT * C, *ln2 = a->ln2 + l * BT * C;
-        float *fch = a->fch + l * BT * 4 * C, *fch_gelu = a->fch_gelu ? a->fch_gelu + l * BT * 4 * C : NULL;
+        struct gpt2_acts16 *a16 = m->acts16;
+        // f32 rows of ln1, atty, ln2 and GELU: the stored tensors, or on the bf16 path backward
+        // scratch that only carries each row to its bf16 copy (gpt2_internal.h).
+        float *ln1 = a16 ? a->dln : a->ln1 + l * BT * C, *qkv = a->qkv + l * BT * 3 * C;
+        float *atty = a16 ? a->datty : a->atty + l * BT * C, *att = a->att + l * B * NH * T * T;
+        float *res2 = a->res2 + l * BT * C, *ln2 = a16 ? a->dln : a->ln2 + l * BT * C;
+        float *fch = a->fch + l * BT * 4 * C, *fch_gelu = a16 ? a->dfch : a->fch_gelu + l * BT * 4 * C;
         float *res3 = a->res3 + l * BT * C;
 
-        struct gpt2_acts16 *a16 = m->acts16;
         w2s_bf16 *ln1_16 = a16 ? act16(m, a16->ln1, l, BT, C) : NULL;
         w2s_bf16 *atty16 = a16 ? act16(m, a16->atty, l, BT, C) : NULL;
         w2s_bf16 *ln2_16 = a16 ? act16(m, a16->ln2, l, BT, C) : NULL;
@@ -212,14 +214,11 @@ int gpt2_forward(gpt2_model *m, const int32_t *tokens, const int32_t *lengths, s
         if (linear(m, l, 2, fch, ln2, ln2_16, p->fcb + l * 4 * C, BT, false))
             return -1;
         const rowops_kernels *rk = m->rk;
-        // bf16: the f32 GELU row is only a step to its bf16 copy, so it goes through the backward
-        // scratch dfch (free during a forward) instead of a stored (L, B, T, 4C) tensor.
         pt = prof_begin();
 #pragma omp parallel for schedule(static)
         for (size_t r = 0; r < BT; r++) {
-            float *g = fchg16 ? a->dfch + r * 4 * C : fch_gelu + r * 4 * C;
-            rk->gelu_fwd(g, fch + r * 4 * C, 4 * C);
-            if (fchg16) a16->ck->f32_to_bf16(fchg16 + r * 4 * C, g, 4 * C);
+            rk->gelu_fwd(fch_gelu + r * 4 * C, fch + r * 4 * C, 4 * C);
+            if (fchg16) a16->ck->f32_to_bf16(fchg16 + r * 4 * C, fch_gelu + r * 4 * C, 4 * C);
         }
         prof_end(PROF_GELU, pt);
         copy_rows(res3, res2, BT * C);

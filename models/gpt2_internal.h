@@ -13,7 +13,9 @@
 // layer's output gradient in the backward. The GEMMs read them in place ("direct A", no
 // packing) or pack from them cheaply, so each is rounded to bf16 once instead of in every
 // GEMM's packing — the same RNE rounding the GEMM applies to f32 operands, hence bit-identical
-// results. The f32 copies stay (gpt2_acts).
+// results. These four have no f32 tensor on this path (their gpt2_acts fields are NULL): the
+// producers write each f32 row into backward scratch (dln, datty, dfch: free during a forward)
+// and round it from there.
 struct gpt2_acts16 {
     w2s_bf16 *memory;               // one buffer, carved for the current (B, T)
     w2s_bf16 *ln1, *atty, *ln2;     // (L, B, T, C)
@@ -21,6 +23,12 @@ struct gpt2_acts16 {
     w2s_bf16 *dy;                   // (B, T, 4C) backward scratch: one linear's output gradient
     const convert_kernels *ck;
 };
+
+// Layer l's slice of an (L, ...) activation tensor of `per_layer` floats per layer, or NULL
+// when the tensor is not kept (bf16 path, above).
+static inline float *gpt2_layer_slice(float *base, size_t l, size_t per_layer) {
+    return base ? base + l * per_layer : NULL;
+}
 
 // Points the activation tensors (and the bf16 copies) at the compact layout of a (B, T) batch.
 void gpt2_layout_acts(gpt2_model *m, size_t B, size_t T);
