@@ -20,7 +20,7 @@ typedef enum {
     PROF_GELU,         // standalone GELU (not fused into a gemm epilogue)
     PROF_SOFTMAX,      // LM-head softmax / cross-entropy
     PROF_RESIDUAL,     // residual copies and zeroing of gradient buffers
-    PROF_BIAS_GRAD,    // bias gradient reductions
+    PROF_BIAS_GRAD,    // bias gradient reductions (on the bf16 path with the bf16 copy of dy)
     PROF_HEAD,         // classification head
     PROF_LOSS,         // the caller's loss and its gradient
     PROF_OPTIMIZER,
