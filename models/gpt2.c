@@ -6,6 +6,7 @@
 #include "gpt2_internal.h"
 
 #include "error.h"
+#include "prof.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -314,7 +315,7 @@ gpt2_model *gpt2_create(const gpt2_config *cfg, const gpt2_options *opt) {
         gpt2_destroy(m);
         return NULL;
     }
-    gpt2_zero_grad(m);
+    memset(m->grads_memory, 0, m->num_params * sizeof(float));
     memset(m->params_memory, 0, m->num_params * sizeof(float));
     return m;
 }
@@ -354,7 +355,12 @@ void gpt2_destroy(gpt2_model *m) {
     free(m);
 }
 
-void gpt2_zero_grad(gpt2_model *m) { memset(m->grads_memory, 0, m->num_params * sizeof(float)); }
+void gpt2_zero_grad(gpt2_model *m) {
+    prof_set_phase(PROF_PHASE_UPDATE);  // part of the update: the profile's optimizer row
+    double t = prof_begin();
+    memset(m->grads_memory, 0, m->num_params * sizeof(float));
+    prof_end(PROF_OPTIMIZER, t);
+}
 
 void gpt2_layout_acts(gpt2_model *m, size_t B, size_t T) {
     size_t sizes[GPT2_NUM_ACTS];

@@ -5,6 +5,7 @@
 
 #include "cpu.h"
 #include "error.h"
+#include "prof.h"
 #include "rowops.h"
 
 #include <math.h>
@@ -75,6 +76,8 @@ double optim_adam_step_hooked(optim_adam *o, float *params, const float *grads, 
                               size_t nseg, float lr, optim_written_fn written, void *ctx) {
     const optim_adam_config *c = &o->cfg;
     const rowops_kernels *rk = rowops_get(w2s_isa_active());
+    prof_set_phase(PROF_PHASE_UPDATE);
+    double prof_t = prof_begin();
     // The norm is a full pass over the gradients: only made when clipping needs it.
     double norm = c->clip_norm > 0 ? optim_grad_norm(grads, o->n) : NAN;
     float gscale = 1.0f;
@@ -102,6 +105,7 @@ double optim_adam_step_hooked(optim_adam *o, float *params, const float *grads, 
             if (written) written(ctx, i, len);
         }
     }
+    prof_end(PROF_OPTIMIZER, prof_t);
     return norm;
 }
 

@@ -105,6 +105,9 @@ void profile_print_table(FILE *out, const profile_data *d, const peak_info *peak
     if (meta && meta->wall_seconds > 0)
         fprintf(out, "wall clock of the profiled span %.2f ms; profiled / wall = %.3f\n", 1e3 * meta->wall_seconds,
                 total / meta->wall_seconds);
+    if (meta && meta->wall_seconds > 0 && total < 0.95 * meta->wall_seconds)
+        fprintf(out, "not in any profiled operation: %.2f ms (model creation and loading, data preparation, file "
+                     "I/O, waiting)\n", 1e3 * (meta->wall_seconds - total));
     if (meta && meta->cpu_seconds > 0 && meta->wall_seconds > 0 && meta->threads > 0)
         fprintf(out, "process CPU time %.2f ms = %.0f%% of %d threads x wall%s\n", 1e3 * meta->cpu_seconds,
                 100.0 * meta->cpu_seconds / (meta->wall_seconds * meta->threads), meta->threads,
@@ -320,7 +323,8 @@ static void html_breakdown(FILE *f, const profile_data *d, const profile_meta *m
     seg[n] = gf; name[n++] = "matmul forward";
     seg[n] = gb; name[n++] = "matmul backward";
     for (int k = 0; k < PROF_KIND_COUNT; k++) {
-        seg[n] = d->region[0][k].seconds + d->region[1][k].seconds;
+        seg[n] = 0;
+        for (int p = 0; p < PROF_PHASE_COUNT; p++) seg[n] += d->region[p][k].seconds;
         name[n++] = prof_kind_name((prof_kind)k);
     }
     double total = d->gemm_seconds + d->region_seconds;

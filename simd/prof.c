@@ -19,5 +19,7 @@ const char *prof_kind_name(prof_kind kind) {
 }
 
 const char *prof_phase_name(prof_phase phase) {
-    return phase == PROF_PHASE_BACKWARD ? "backward" : "forward";
+    static const char *const names[PROF_PHASE_COUNT] = {
+        [PROF_PHASE_FORWARD] = "forward", [PROF_PHASE_BACKWARD] = "backward", [PROF_PHASE_UPDATE] = "update"};
+    return (unsigned)phase < PROF_PHASE_COUNT ? names[phase] : "?";
 }

@@ -23,15 +23,16 @@ typedef enum {
     PROF_BIAS_GRAD,    // bias gradient reductions (on the bf16 path with the bf16 copy of dy)
     PROF_HEAD,         // classification head
     PROF_LOSS,         // the caller's loss and its gradient
-    PROF_OPTIMIZER,
+    PROF_OPTIMIZER,    // the parameter update and the zeroing of parameter gradients
     PROF_QUANTIZE,     // per-token activation quantization (int8 graph)
     PROF_PACK,         // weight packing outside gemm() (gemm_repack_b: once per step in training)
     PROF_OTHER,
     PROF_KIND_COUNT
 } prof_kind;
 
-// Which pass the calling thread is in; set by the model (gpt2_forward / gpt2_backward).
-typedef enum { PROF_PHASE_FORWARD = 0, PROF_PHASE_BACKWARD, PROF_PHASE_COUNT } prof_phase;
+// Which pass the calling thread is in; set by the model (gpt2_forward / gpt2_backward) and by
+// the parameter update (optim_adam_step*, gpt2_zero_grad).
+typedef enum { PROF_PHASE_FORWARD = 0, PROF_PHASE_BACKWARD, PROF_PHASE_UPDATE, PROF_PHASE_COUNT } prof_phase;
 
 // Called by gemm() after every successful call with M, N > 0, on the calling thread, with
 // the monotonic times (seconds) around the whole call. NULL (the default) = off.
@@ -70,6 +71,6 @@ static inline void prof_end(prof_kind kind, double t0) {
 }
 
 const char *prof_kind_name(prof_kind kind);     // "layernorm", ...
-const char *prof_phase_name(prof_phase phase);  // "forward" | "backward"
+const char *prof_phase_name(prof_phase phase);  // "forward" | "backward" | "update"
 
 #endif

@@ -162,7 +162,10 @@ int cmd_bench(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "label")) return bench_label(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "pipeline")) return bench_pipeline(argc - 1, argv + 1);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        usage(stdout);
+        printf("usage: w2s bench train|label|pipeline [options]   (w2s bench <name> --help for its options)\n"
+               "  train     full training steps of a random GPT-2: tokens/s, step split, MFU\n"
+               "  label     latency and throughput of the classification forward (int8, bf16, fp32)\n"
+               "  pipeline  weak labeling streamed into student training, against the sequential run\n");
         return 0;
     }
     return cli_usage_error("bench", "unknown or missing benchmark%s%s (train, label or pipeline)", argc >= 2 ? " " : "",

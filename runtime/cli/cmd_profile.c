@@ -98,12 +98,7 @@ static int run_step(gpt2_model *m, gpt2_int8 *q, optim_adam *o, const int32_t *t
         free(lens);
         return rc;
     }
-    if (train) {
-        prof_set_phase(PROF_PHASE_BACKWARD);
-        t = prof_begin();
-        gpt2_zero_grad(m);
-        prof_end(PROF_OPTIMIZER, t);
-    }
+    if (train) gpt2_zero_grad(m);  // its own optimizer region, as is the update below
     if (gpt2_forward(m, tokens, lengths, B, T, NULL)) return -1;
     if (!train) return 0;
     prof_set_phase(PROF_PHASE_BACKWARD);
@@ -117,12 +112,9 @@ static int run_step(gpt2_model *m, gpt2_int8 *q, optim_adam *o, const int32_t *t
     }
     prof_end(PROF_LOSS, t);
     if (gpt2_backward(m, dlogits, 0.0f)) return -1;
-    prof_set_phase(PROF_PHASE_BACKWARD);
-    t = prof_begin();
     trainer_segments segs;
     trainer_segments_init(&segs, m, false);
     trainer_adam_step(m, o, &segs, 1e-5f);  // as the trainer: repacks the bf16 weights too
-    prof_end(PROF_OPTIMIZER, t);
     return 0;
 }
 

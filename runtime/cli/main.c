@@ -16,7 +16,7 @@ typedef struct {
 } subcommand;
 
 static const subcommand subcommands[] = {
-    {"bench", cmd_bench, "throughput of training steps (w2s bench train), one JSON line"},
+    {"bench", cmd_bench, "speed of training steps, labeling and the pipeline (bench train|label|pipeline)"},
     {"demo", cmd_demo, "the built-in weak-to-strong experiment on Fashion-MNIST, no downloads"},
     {"eval", cmd_eval, "accuracy/AUROC of a model on a JSONL dataset, optional predictions"},
     {"info", cmd_info, "ISA chosen and available, topology, threads, library versions"},

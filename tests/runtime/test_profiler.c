@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "gpt2.h"
+#include "optim.h"
 #include "peak.h"
 #include "prof.h"
 #include "profile_report.h"
@@ -236,6 +238,40 @@ static void test_observers_on_off(void **state) {
     profile_data_free(&d);
 }
 
+// The parameter update is its own phase: an Adam step and the zeroing of a model's gradients
+// are optimizer regions of phase "update", whatever phase ran before them.
+static void test_update_phase(void **state) {
+    (void)state;
+    float params[100], grads[100];
+    for (int i = 0; i < 100; i++) params[i] = grads[i] = 0.01f * (float)i;
+    optim_adam_config ac = {.beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
+    optim_adam *o = optim_adam_create(&ac, 100);
+    assert_non_null(o);
+    const optim_segment seg = {.offset = 0, .count = 100};
+    gpt2_config cfg = {.n_layer = 1, .n_head = 1, .n_embd = 8, .vocab_size = 16, .n_positions = 4, .ln_eps = 1e-5f};
+    gpt2_options opt = {.max_batch = 1, .max_seq = 4};
+    gpt2_model *m = gpt2_create(&cfg, &opt);
+    assert_non_null(m);
+    assert_int_equal(profiler_start(), 0);
+    prof_set_phase(PROF_PHASE_BACKWARD);
+    optim_adam_step(o, params, grads, &seg, 1, 1e-3f);
+    prof_set_phase(PROF_PHASE_FORWARD);
+    gpt2_zero_grad(m);
+    profiler_stop();
+    profile_data d;
+    assert_int_equal(profiler_snapshot(&d), 0);
+    assert_int_equal(d.region[PROF_PHASE_UPDATE][PROF_OPTIMIZER].calls, 2);
+    assert_int_equal(d.region[PROF_PHASE_BACKWARD][PROF_OPTIMIZER].calls, 0);
+    assert_int_equal(d.region[PROF_PHASE_FORWARD][PROF_OPTIMIZER].calls, 0);
+    assert_true(fabs(d.region_seconds - d.region[PROF_PHASE_UPDATE][PROF_OPTIMIZER].seconds) < TOL_EXACT);
+    assert_string_equal(prof_phase_name(PROF_PHASE_UPDATE), "update");
+    assert_string_equal(prof_phase_name(PROF_PHASE_COUNT), "?");
+    profile_data_free(&d);
+    gpt2_destroy(m);
+    optim_adam_destroy(o);
+    prof_set_phase(PROF_PHASE_FORWARD);
+}
+
 // GEMMs called inside an OpenMP region (the int8 graph's per-head attention) are thread time
 // inside their caller's region: counted in nested rows, never in the profiled total.
 static void test_nested_gemm(void **state) {
@@ -324,6 +360,7 @@ int main(void) {
         cmocka_unit_test(test_reports),
         cmocka_unit_test(test_observers_on_off),
         cmocka_unit_test(test_nested_gemm),
+        cmocka_unit_test(test_update_phase),
         cmocka_unit_test(test_peak_cache_and_ceilings),
         cmocka_unit_test(test_peak_loops),
     };
