@@ -4,7 +4,7 @@
 // n_classes, max_ctx, vocab_size); the rest is the file. A rejected file must say why and name
 // the file; an accepted one must satisfy every invariant of dataset.h, and its labels written
 // by dataset_write_labels must load back (as a label file) to the same tokens and labels.
-// fuzz-sources: base/error.c base/fileio.c runtime/dataset.c runtime/dataset_write.c
+// fuzz-sources: base/error.c base/fileio.c runtime/dataset.c runtime/dataset_write.c simd/prof.c
 #define _GNU_SOURCE  // memmem
 #include "dataset.h"
 

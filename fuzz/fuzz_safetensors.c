@@ -4,7 +4,7 @@
 // documented invariants (tiling, lookup by name, sorted metadata), and writing it out with
 // the writer (to /dev/shm) and reading that back must give the same tensors and metadata.
 // A violation traps.
-// fuzz-sources: base/error.c base/fileio.c models/safetensors.c
+// fuzz-sources: base/error.c base/fileio.c models/safetensors.c simd/prof.c
 #include "safetensors.h"
 
 #include "error.h"

@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "fileio.h"
+#include "prof.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -686,7 +687,7 @@ fail:
     return NULL;
 }
 
-int safetensors_writer_write(safetensors_writer *w, const char *path) {
+static int write_file(safetensors_writer *w, const char *path) {
     writer_entry **ord;
     size_t hlen;
     char *hdr = writer_header(w, &ord, &hlen);
@@ -710,4 +711,11 @@ int safetensors_writer_write(safetensors_writer *w, const char *path) {
         return W2S_FAIL("writing %s failed: %s", path, strerror(e));
     }
     return w2s_atomic_commit(&af);
+}
+
+int safetensors_writer_write(safetensors_writer *w, const char *path) {
+    double t = prof_begin();
+    int rc = write_file(w, path);
+    prof_end(PROF_FILE_IO, t);
+    return rc;
 }

@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "fileio.h"
+#include "prof.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -392,7 +393,7 @@ static void loader_free(loader *L) {
     free(L->has_soft.p);
 }
 
-int dataset_load(dataset *ds, const char *path, const dataset_options *opts) {
+static int load_dataset(dataset *ds, const char *path, const dataset_options *opts) {
     memset(ds, 0, sizeof *ds);
     if (opts->n_classes == 1)
         return W2S_FAIL("%s: n_classes = 1 (a classifier needs at least 2 classes)", path);
@@ -464,6 +465,13 @@ fail:
     free(ds->has_target);
     memset(ds, 0, sizeof *ds);
     return -1;
+}
+
+int dataset_load(dataset *ds, const char *path, const dataset_options *opts) {
+    double t = prof_begin();
+    int rc = load_dataset(ds, path, opts);
+    prof_end(PROF_DATA, t);
+    return rc;
 }
 
 void dataset_free(dataset *ds) {

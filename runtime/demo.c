@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "pretrain.h"
 #include "probe.h"
+#include "prof.h"
 #include "progress.h"
 #include "protocol_pipeline.h"
 #include "rng.h"
@@ -153,6 +154,7 @@ static void features_path(const char *ckpt, const demo_data *d, char *out, size_
 static int features_load(const char *path, const demo_data *d, size_t C, float *probe, float *test,
                          demo_body_stats *st) {
     if (!w2s_file_exists(path)) return 0;
+    double t = prof_begin();
     safetensors_file *f = safetensors_open(path);
     const size_t ps[2] = {d->n_probe, C}, ts[2] = {d->n_test, C};
     const char *loss = f ? safetensors_metadata(f, "test_lm_loss") : NULL;
@@ -164,6 +166,7 @@ static int features_load(const char *path, const demo_data *d, size_t C, float *
         st->caption_acc = strtod(acc, NULL);
     }
     safetensors_close(f);
+    prof_end(PROF_FILE_IO, t);
     return ok;
 }
 
@@ -383,7 +386,7 @@ static void demo_inputs_free(demo_inputs *in) {
     fmnist_free(&in->test);
 }
 
-static int demo_inputs_load(const demo_config *c, demo_inputs *in) {
+static int demo_inputs_read(const demo_config *c, demo_inputs *in) {
     memset(in, 0, sizeof *in);
     if (fmnist_load(&in->train, c->data_dir, "train") != 0) return -1;
     if (fmnist_load(&in->test, c->data_dir, "t10k") != 0) {
@@ -425,6 +428,13 @@ static int demo_inputs_load(const demo_config *c, demo_inputs *in) {
     d->probe_tokens = probe_tokens, d->test_tokens = test_tokens, d->test_targets = test_targets;
     free(perm); free(scratch);
     return 0;
+}
+
+static int demo_inputs_load(const demo_config *c, demo_inputs *in) {
+    double t = prof_begin();
+    int rc = demo_inputs_read(c, in);
+    prof_end(PROF_DATA, t);
+    return rc;
 }
 
 gpt2_model *demo_pretrain_body(const demo_config *c, bool strong, uint64_t seed, demo_body_stats *st) {

@@ -4,6 +4,7 @@
 #include "error.h"
 #include "metrics.h"
 #include "optim.h"
+#include "prof.h"
 #include "rng.h"
 
 #include <math.h>
@@ -143,6 +144,8 @@ int probe_trainer_step(probe_trainer *t, const float *x, const float *y, const s
     probe_head *h = t->h;
     const size_t D = h->d, K = h->k, np = K * D + K;
     if (B == 0 || B > t->c.batch) return W2S_FAIL("probe: batch of %zu rows (1..%zu)", B, t->c.batch);
+    prof_set_phase(PROF_PHASE_BACKWARD);  // the head's forward, loss and gradient; Adam times itself
+    double prof_t = prof_begin();
     for (size_t r = 0; r < B; r++) {
         standardize(h, x + idx[r] * D, 1, t->xb + r * D);
         memcpy(t->yb + r * K, y + idx[r] * K, K * sizeof(float));
@@ -150,8 +153,10 @@ int probe_trainer_step(probe_trainer *t, const float *x, const float *y, const s
     head_logits(h, t->xb, B, t->zb);
     float loss;
     float step_frac = (float)t->step / (float)t->total;
-    if (loss_compute(&t->c.loss, t->zb, t->yb, B, K, step_frac, t->work, &loss, t->dz) != 0)
+    if (loss_compute(&t->c.loss, t->zb, t->yb, B, K, step_frac, t->work, &loss, t->dz) != 0) {
+        prof_end(PROF_HEAD, prof_t);
         return w2s_error_wrap("probe training failed at step %zu", t->step);
+    }
     memset(t->grad, 0, np * sizeof(float));
     for (size_t r = 0; r < B; r++)
         for (size_t k = 0; k < K; k++) {
@@ -159,6 +164,7 @@ int probe_trainer_step(probe_trainer *t, const float *x, const float *y, const s
             for (size_t j = 0; j < D; j++) t->grad[k * D + j] += g * t->xb[r * D + j];
             t->grad[K * D + k] += g;
         }
+    prof_end(PROF_HEAD, prof_t);
     // Decoupled weight decay on the weight matrix only, not the biases (the tail).
     const optim_segment segs[2] = {{.offset = 0, .count = K * D, .decay = true}, {.offset = K * D, .count = K}};
     optim_adam_step(t->adam, h->w, t->grad, segs, 2, optim_lr_cosine(t->step, t->total, 0, t->c.lr, 0.0f));
@@ -190,6 +196,8 @@ int probe_predict(const probe_head *h, const float *x, size_t n, float *probs) {
     const size_t K = h->k;
     float *xs = malloc(h->d * sizeof(float));
     if (!xs) return W2S_FAIL("probe: out of memory");
+    prof_set_phase(PROF_PHASE_FORWARD);
+    double prof_t = prof_begin();
     for (size_t i = 0; i < n; i++) {
         standardize(h, x + i * h->d, 1, xs);
         head_logits(h, xs, 1, probs + i * K);
@@ -200,6 +208,7 @@ int probe_predict(const probe_head *h, const float *x, size_t n, float *probs) {
         for (size_t c = 0; c < K; c++) s += (z[c] = expf(z[c] - mx));
         for (size_t c = 0; c < K; c++) z[c] /= s;
     }
+    prof_end(PROF_HEAD, prof_t);
     free(xs);
     return 0;
 }

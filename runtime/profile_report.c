@@ -56,7 +56,7 @@ static report_row *collect(const profile_data *d, const peak_info *peak, size_t 
             if (!rg->calls) continue;
             report_row *x = &r[k++];
             snprintf(x->label, sizeof x->label, "%s", prof_kind_name((prof_kind)kd));
-            x->phase = prof_phase_name((prof_phase)p);
+            x->phase = prof_kind_phased((prof_kind)kd) ? prof_phase_name((prof_phase)p) : "-";
             x->calls = rg->calls;
             x->seconds = rg->seconds;
         }
@@ -106,8 +106,8 @@ void profile_print_table(FILE *out, const profile_data *d, const peak_info *peak
         fprintf(out, "wall clock of the profiled span %.2f ms; profiled / wall = %.3f\n", 1e3 * meta->wall_seconds,
                 total / meta->wall_seconds);
     if (meta && meta->wall_seconds > 0 && total < 0.95 * meta->wall_seconds)
-        fprintf(out, "not in any profiled operation: %.2f ms (model creation and loading, data preparation, file "
-                     "I/O, waiting)\n", 1e3 * (meta->wall_seconds - total));
+        fprintf(out, "not in any profiled operation: %.2f ms (model creation and initialization, operations "
+                     "without a hook, waiting)\n", 1e3 * (meta->wall_seconds - total));
     if (meta && meta->cpu_seconds > 0 && meta->wall_seconds > 0 && meta->threads > 0)
         fprintf(out, "process CPU time %.2f ms = %.0f%% of %d threads x wall%s\n", 1e3 * meta->cpu_seconds,
                 100.0 * meta->cpu_seconds / (meta->wall_seconds * meta->threads), meta->threads,
@@ -187,7 +187,7 @@ int profile_write_json(const char *path, const profile_data *d, const peak_info 
             const profile_region_row *rg = &d->region[p][k];
             if (!rg->calls) continue;
             json_array_append_new(ra, json_pack("{s:s, s:s, s:I, s:f}", "kind", prof_kind_name((prof_kind)k),
-                                                "phase", prof_phase_name((prof_phase)p), "calls",
+                                                "phase", prof_kind_phased((prof_kind)k) ? prof_phase_name((prof_phase)p) : "-", "calls",
                                                 (json_int_t)rg->calls, "seconds", rg->seconds));
         }
     json_object_set_new(root, "regions", ra);

@@ -13,7 +13,7 @@ const char *prof_kind_name(prof_kind kind) {
         [PROF_GELU] = "gelu",         [PROF_SOFTMAX] = "softmax",     [PROF_RESIDUAL] = "residual",
         [PROF_BIAS_GRAD] = "bias_grad", [PROF_HEAD] = "head",         [PROF_LOSS] = "loss",
         [PROF_OPTIMIZER] = "optimizer", [PROF_QUANTIZE] = "quantize", [PROF_PACK] = "weight_pack",
-        [PROF_OTHER] = "other",
+        [PROF_DATA] = "data",         [PROF_FILE_IO] = "file_io",   [PROF_OTHER] = "other",
     };
     return (unsigned)kind < PROF_KIND_COUNT ? names[kind] : "?";
 }

@@ -26,6 +26,8 @@ typedef enum {
     PROF_OPTIMIZER,    // the parameter update and the zeroing of parameter gradients
     PROF_QUANTIZE,     // per-token activation quantization (int8 graph)
     PROF_PACK,         // weight packing outside gemm() (gemm_repack_b: once per step in training)
+    PROF_DATA,         // reading, decoding and tokenizing datasets
+    PROF_FILE_IO,      // reading model weights, writing safetensors files (checkpoints, labels)
     PROF_OTHER,
     PROF_KIND_COUNT
 } prof_kind;
@@ -64,10 +66,14 @@ static inline double prof_now(void) {
 // Usage, one line each around an operation:  double t = prof_begin(); ...; prof_end(PROF_GELU, t);
 static inline double prof_begin(void) { return prof_region_observer ? prof_now() : 0.0; }
 
+// Data and file I/O run outside the passes: their rows ignore the thread's phase.
+static inline int prof_kind_phased(prof_kind kind) { return kind != PROF_DATA && kind != PROF_FILE_IO; }
+
 static inline void prof_end(prof_kind kind, double t0) {
     prof_region_fn f = prof_region_observer;
     // t0 == 0: the observer was installed after prof_begin(); drop that half-seen region.
-    if (__builtin_expect(f != NULL, 0) && t0 != 0.0) f(kind, prof_current_phase, t0, prof_now());
+    if (__builtin_expect(f != NULL, 0) && t0 != 0.0)
+        f(kind, prof_kind_phased(kind) ? prof_current_phase : PROF_PHASE_FORWARD, t0, prof_now());
 }
 
 const char *prof_kind_name(prof_kind kind);     // "layernorm", ...

@@ -239,8 +239,9 @@ static void test_observers_on_off(void **state) {
 }
 
 // The parameter update is its own phase: an Adam step and the zeroing of a model's gradients
-// are optimizer regions of phase "update", whatever phase ran before them.
-static void test_update_phase(void **state) {
+// are optimizer regions of phase "update", whatever phase ran before them. Data and file I/O
+// have no phase: one row whatever pass the thread was in.
+static void test_phases(void **state) {
     (void)state;
     float params[100], grads[100];
     for (int i = 0; i < 100; i++) params[i] = grads[i] = 0.01f * (float)i;
@@ -257,13 +258,36 @@ static void test_update_phase(void **state) {
     optim_adam_step(o, params, grads, &seg, 1, 1e-3f);
     prof_set_phase(PROF_PHASE_FORWARD);
     gpt2_zero_grad(m);
+    double t = prof_begin();
+    prof_end(PROF_DATA, t);  // in the update phase
+    prof_set_phase(PROF_PHASE_BACKWARD);
+    t = prof_begin();
+    prof_end(PROF_DATA, t);
     profiler_stop();
     profile_data d;
     assert_int_equal(profiler_snapshot(&d), 0);
     assert_int_equal(d.region[PROF_PHASE_UPDATE][PROF_OPTIMIZER].calls, 2);
     assert_int_equal(d.region[PROF_PHASE_BACKWARD][PROF_OPTIMIZER].calls, 0);
     assert_int_equal(d.region[PROF_PHASE_FORWARD][PROF_OPTIMIZER].calls, 0);
-    assert_true(fabs(d.region_seconds - d.region[PROF_PHASE_UPDATE][PROF_OPTIMIZER].seconds) < TOL_EXACT);
+    assert_int_equal(d.region[PROF_PHASE_FORWARD][PROF_DATA].calls, 2);
+    assert_true(fabs(d.region_seconds - d.region[PROF_PHASE_UPDATE][PROF_OPTIMIZER].seconds -
+                     d.region[PROF_PHASE_FORWARD][PROF_DATA].seconds) < TOL_EXACT);
+    char path[300];
+    snprintf(path, sizeof path, "%s/phases.json", tmpdir);
+    assert_int_equal(profile_write_json(path, &d, NULL, NULL), 0);
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    assert_non_null(root);
+    size_t i, seen = 0;
+    json_t *row;
+    json_array_foreach(json_object_get(root, "regions"), i, row) {
+        const char *kind = json_string_value(json_object_get(row, "kind"));
+        const char *phase = json_string_value(json_object_get(row, "phase"));
+        if (!strcmp(kind, "data")) assert_string_equal(phase, "-"), seen++;
+        if (!strcmp(kind, "optimizer")) assert_string_equal(phase, "update"), seen++;
+    }
+    assert_int_equal(seen, 2);
+    json_decref(root);
     assert_string_equal(prof_phase_name(PROF_PHASE_UPDATE), "update");
     assert_string_equal(prof_phase_name(PROF_PHASE_COUNT), "?");
     profile_data_free(&d);
@@ -360,7 +384,7 @@ int main(void) {
         cmocka_unit_test(test_reports),
         cmocka_unit_test(test_observers_on_off),
         cmocka_unit_test(test_nested_gemm),
-        cmocka_unit_test(test_update_phase),
+        cmocka_unit_test(test_phases),
         cmocka_unit_test(test_peak_cache_and_ceilings),
         cmocka_unit_test(test_peak_loops),
     };
