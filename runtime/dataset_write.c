@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "fileio.h"
+#include "prof.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -50,8 +51,8 @@ static int write_one(FILE *f, const dataset *ds, size_t i, const float *soft, in
     return 0;
 }
 
-int dataset_write_labels(const char *path, const dataset *ds, const size_t *idx, size_t n,
-                         const float *soft, const int32_t *hard) {
+static int write_labels(const char *path, const dataset *ds, const size_t *idx, size_t n,
+                        const float *soft, const int32_t *hard) {
     if (!ds->raw)
         return W2S_FAIL("writing %s: the dataset was loaded without keep_raw, so its original "
                         "fields are gone",
@@ -71,4 +72,12 @@ int dataset_write_labels(const char *path, const dataset *ds, const size_t *idx,
     }
     if (w2s_atomic_commit(&af)) return w2s_error_wrap("writing %s", path);
     return 0;
+}
+
+int dataset_write_labels(const char *path, const dataset *ds, const size_t *idx, size_t n,
+                         const float *soft, const int32_t *hard) {
+    double t = prof_begin();
+    int rc = write_labels(path, ds, idx, n, soft, hard);
+    prof_end(PROF_FILE_IO, t);
+    return rc;
 }
