@@ -4,6 +4,7 @@
 // pretraining/probe permutation of the 60k training images is fixed.
 #include "demo.h"
 
+#include "demo_finetune.h"
 #include "demo_report.h"
 #include "demo_transfer.h"
 #include "error.h"
@@ -308,11 +309,50 @@ static void label_agreement(const float *a, const float *b, size_t n, demo_seed_
     res->label_mean_dp = dp / (double)n;
 }
 
+// --finetune: the files every seed's protocol run reads, in OUT/finetune/.
+static void finetune_paths(const demo_config *c, char *data, char *test, size_t size) {
+    snprintf(data, size, "%s/finetune/probe_pool.jsonl", c->out_dir);
+    snprintf(test, size, "%s/finetune/test.jsonl", c->out_dir);
+}
+
+static int finetune_write_data(const demo_config *c, const demo_data *d, const int32_t *probe_labels,
+                               const int32_t *test_labels) {
+    char dir[4096], data[4096], test[4096];
+    snprintf(dir, sizeof dir, "%s/finetune", c->out_dir);
+    finetune_paths(c, data, test, sizeof data);
+    if (w2s_mkdir_p(dir) != 0 ||
+        demo_finetune_write_jsonl(data, d->probe_tokens, probe_labels, d->n_probe, DEMO_T) != 0 ||
+        demo_finetune_write_jsonl(test, d->test_tokens, test_labels, d->n_test, DEMO_T) != 0)
+        return w2s_error_wrap("demo --finetune: writing the data files");
+    return 0;
+}
+
+// --finetune: the protocol of `w2s run` on the seed's two cached bodies.
+static int finetune_seed(const demo_config *c, const demo_data *d, uint64_t seed, demo_seed_result *res) {
+    char data[4096], test[4096], out[4096];
+    finetune_paths(c, data, test, sizeof data);
+    snprintf(out, sizeof out, "%s/finetune/seed%llu", c->out_dir, (unsigned long long)seed);
+    demo_finetune_run f = {.weak_ckpt = res->weak_body.checkpoint, .strong_ckpt = res->strong_body.checkpoint,
+                           .data_path = data, .test_path = test, .out_dir = out, .n_train = d->n_probe,
+                           .seed = seed, .pipelined = c->pipelined, .quiet = c->quiet};
+    double t0 = progress_now();
+    int rc = demo_finetune_seed(&f, res);
+    res->probes_s = progress_now() - t0;
+    return rc;
+}
+
 static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *probe_labels,
                      const int32_t *test_labels, uint64_t seed, demo_seed_result *res) {
     float *wp = NULL, *wt = NULL, *sp = NULL, *st = NULL;
     gpt2_model *weak = demo_body(&weak_recipe, c, d, seed, &res->weak_body, &wp, &wt);
     gpt2_model *strong = weak ? demo_body(&strong_recipe, c, d, seed, &res->strong_body, &sp, &st) : NULL;
+    if (c->finetune) {
+        int rc = strong ? finetune_seed(c, d, seed, res) : -1;
+        gpt2_destroy(weak);
+        gpt2_destroy(strong);
+        free(wp); free(wt); free(sp); free(st);
+        return rc;
+    }
     gpt2_int8 *weak8 = strong ? gpt2_int8_create(weak, DEMO_BATCH, DEMO_T, DEMO_BATCH * DEMO_T) : NULL;
     gpt2_destroy(weak);
     gpt2_destroy(strong);
@@ -458,6 +498,7 @@ int demo_run(const demo_config *c) {
     topology *topo = topology_load_this_system();
     in.d.topo = topo;
     int rc = topo ? 0 : -1;
+    if (rc == 0 && c->finetune) rc = finetune_write_data(c, &in.d, in.probe_labels, in.test_labels);
     for (size_t s = 0; rc == 0 && s < c->n_seeds; s++) {
         double t0 = progress_now();
         results.seeds[s].seed = c->seeds[s];

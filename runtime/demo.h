@@ -23,6 +23,7 @@ typedef struct {
     bool fresh;              // ignore cached bodies (and overwrite them)
     bool quick;              // a smaller, faster version for smoke tests
     bool pipelined;          // weak labels stream into the students (false: label, then train)
+    bool finetune;           // fine-tune the whole bodies with `w2s run`'s protocol instead of probes
     bool quiet;
 } demo_config;
 

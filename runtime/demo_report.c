@@ -13,19 +13,30 @@
 #include <string.h>
 
 typedef struct {
-    const char *key, *label;
+    const char *key, *label, *label_finetune;
     size_t offset;   // of the double in demo_seed_result
 } demo_metric;
 
-#define METRIC(k, l, f) {k, l, offsetof(demo_seed_result, f)}
+#define METRIC(k, l, lf, f) {k, l, lf, offsetof(demo_seed_result, f)}
 static const demo_metric metrics[] = {
-    METRIC("weak", "weak (probe on weak features, ground truth)", acc_weak),
-    METRIC("ceiling", "ceiling (strong features, ground truth)", acc_ceiling),
-    METRIC("xent", "student xent (strong features, weak labels)", acc_xent),
-    METRIC("logconf", "student logconf (+ confidence loss)", acc_logconf),
-    METRIC("pgr_xent", "PGR xent", pgr_xent),
-    METRIC("pgr_logconf", "PGR logconf", pgr_logconf),
+    METRIC("weak", "weak (probe on weak features, ground truth)", "weak (fine-tuned on ground truth)", acc_weak),
+    METRIC("ceiling", "ceiling (strong features, ground truth)", "ceiling (strong, fine-tuned on ground truth)",
+           acc_ceiling),
+    METRIC("xent", "student xent (strong features, weak labels)", "student xent (strong, on weak labels)", acc_xent),
+    METRIC("logconf", "student logconf (+ confidence loss)", "student logconf (+ confidence loss)", acc_logconf),
+    METRIC("pgr_xent", "PGR xent", "PGR xent", pgr_xent),
+    METRIC("pgr_logconf", "PGR logconf", "PGR logconf", pgr_logconf),
 };
+
+static const char *metric_label(const demo_results *r, const demo_metric *m) {
+    return r->config->finetune ? m->label_finetune : m->label;
+}
+
+// What the students and the ceiling are, for titles.
+static const char *mode_text(const demo_results *r) {
+    return r->config->finetune ? "full fine-tuning of pretrained GPT-2 bodies (w2s run's protocol)"
+                               : "linear probes on pretrained GPT-2 bodies";
+}
 enum { N_METRICS = sizeof metrics / sizeof metrics[0] };
 
 static double metric_of(const demo_seed_result *s, const demo_metric *m) {
@@ -46,16 +57,16 @@ void demo_print_seed(FILE *f, const demo_seed_result *r) {
 }
 
 void demo_print_table(FILE *f, const demo_results *r) {
-    fprintf(f, "\nw2s demo: Fashion-MNIST \"upper-body garment\", linear probes on pretrained GPT-2 bodies, %zu seed%s\n\n",
-            r->n_done, r->n_done == 1 ? "" : "s");
+    fprintf(f, "\nw2s demo: Fashion-MNIST \"upper-body garment\", %s, %zu seed%s\n\n", mode_text(r), r->n_done,
+            r->n_done == 1 ? "" : "s");
     fprintf(f, "| %-46s | %6s | %6s |\n|%s|%s|%s|\n", "test accuracy", "mean", "std",
             "------------------------------------------------", "--------", "--------");
     for (size_t i = 0; i < N_METRICS; i++) {
         double mean, std;
         size_t n = metric_stats(r, &metrics[i], &mean, &std);
-        if (n == 0) fprintf(f, "| %-46s | %6s | %6s |\n", metrics[i].label, "n/a", "");
-        else if (n == 1) fprintf(f, "| %-46s | %6.3f | %6s |\n", metrics[i].label, mean, "-");
-        else fprintf(f, "| %-46s | %6.3f | %6.3f |\n", metrics[i].label, mean, std);
+        if (n == 0) fprintf(f, "| %-46s | %6s | %6s |\n", metric_label(r, &metrics[i]), "n/a", "");
+        else if (n == 1) fprintf(f, "| %-46s | %6.3f | %6s |\n", metric_label(r, &metrics[i]), mean, "-");
+        else fprintf(f, "| %-46s | %6.3f | %6.3f |\n", metric_label(r, &metrics[i]), mean, std);
     }
     double pre = 0, feat = 0, probes = 0;
     size_t cached = 0;
@@ -68,8 +79,9 @@ void demo_print_table(FILE *f, const demo_results *r) {
         }
         probes += r->seeds[s].probes_s;
     }
-    fprintf(f, "\nwall time: %.1f s total (pretraining %.1f s, features %.1f s, probes and weak labels %.1f s; "
-               "%zu of %zu bodies from the cache)\n", r->total_s, pre, feat, probes, cached, 2 * r->n_done);
+    fprintf(f, "\nwall time: %.1f s total (pretraining %.1f s, features %.1f s, %s and weak labels %.1f s; "
+               "%zu of %zu bodies from the cache)\n", r->total_s, pre, feat, r->config->finetune ? "fine-tuning" : "probes",
+            probes, cached, 2 * r->n_done);
 }
 
 static json_t *body_json(const demo_body_stats *b) {
@@ -86,13 +98,22 @@ static int write_results(const demo_results *r) {
     json_t *seeds = json_array(), *summary = json_object(), *stats = json_object();
     for (size_t s = 0; s < r->n_done; s++) {
         const demo_seed_result *sr = &r->seeds[s];
-        json_t *o = json_pack("{s:I, s:o, s:o, s:f, s:f, s:{s:s, s:b, s:f, s:f, s:f, s:f, s:f, s:f}}", "seed",
-                              (json_int_t)sr->seed, "weak_body", body_json(&sr->weak_body), "strong_body",
-                              body_json(&sr->strong_body), "probes_s", sr->probes_s, "total_s", sr->total_s,
-                              "weak_labels", "precision", "int8", "pipelined", sr->pipelined, "transfer_wall_s",
-                              sr->transfer_wall_s, "label_busy_s", sr->label_busy_s, "train_busy_s",
-                              sr->train_busy_s, "first_student_step_s", sr->first_step_s,
-                              "agreement_with_bf16", sr->label_agreement, "mean_abs_dp_vs_bf16", sr->label_mean_dp);
+        json_t *o = json_pack("{s:I, s:o, s:o, s:f}", "seed", (json_int_t)sr->seed, "weak_body",
+                              body_json(&sr->weak_body), "strong_body", body_json(&sr->strong_body), "total_s",
+                              sr->total_s);
+        if (c->finetune)  // the protocol's own results.json, in finetune/seed<k>/, has the rest
+            json_object_set_new(o, "finetune", json_pack("{s:f, s:s, s:b, s:f, s:f}", "wall_s", sr->probes_s,
+                                                         "weak_labels", "int8", "pipelined", sr->pipelined,
+                                                         "label_s", sr->label_busy_s, "train_s", sr->train_busy_s));
+        else {
+            json_object_set_new(o, "probes_s", json_real(sr->probes_s));
+            json_object_set_new(o, "weak_labels",
+                                json_pack("{s:s, s:b, s:f, s:f, s:f, s:f, s:f, s:f}", "precision", "int8", "pipelined",
+                                          sr->pipelined, "transfer_wall_s", sr->transfer_wall_s, "label_busy_s",
+                                          sr->label_busy_s, "train_busy_s", sr->train_busy_s,
+                                          "first_student_step_s", sr->first_step_s, "agreement_with_bf16",
+                                          sr->label_agreement, "mean_abs_dp_vs_bf16", sr->label_mean_dp));
+        }
         for (size_t i = 0; i < N_METRICS; i++) json_object_set_new(o, metrics[i].key, results_number(metric_of(sr, &metrics[i])));
         if (!isfinite(sr->pgr_xent)) json_object_set_new(o, "pgr_undefined_reason", json_string(sr->pgr_reason));
         json_array_append_new(seeds, o);
@@ -113,8 +134,8 @@ static int write_results(const demo_results *r) {
         json_object_set_new(summary, keys[i], results_number(mean));
     }
     json_t *root = json_pack(
-        "{s:s, s:{s:s, s:b, s:I}, s:o, s:o, s:{s:s, s:s, s:i}, s:f}", "experiment", "w2s demo (DEMO.md)", "config",
-        "data_dir", c->data_dir, "quick", c->quick, "n_seeds", (json_int_t)r->n_done, "seeds", seeds, "stats", stats,
+        "{s:s, s:{s:s, s:s, s:b, s:I}, s:o, s:o, s:{s:s, s:s, s:i}, s:f}", "experiment", "w2s demo (DEMO.md)",
+        "config", "data_dir", c->data_dir, "mode", c->finetune ? "finetune" : "probes", "quick", c->quick, "n_seeds", (json_int_t)r->n_done, "seeds", seeds, "stats", stats,
         "machine", "isa", w2s_isa_name(w2s_isa_active()), "w2s_version", W2S_VERSION_STRING, "threads", omp_get_max_threads(),
         "total_s", r->total_s);
     char path[4096];
@@ -140,19 +161,19 @@ static int write_report(const demo_results *r) {
                "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.3em .6em;text-align:right}"
                "td:first-child{text-align:left}</style></head><body>\n"
                "<h1>Weak-to-strong generalization: w2s demo</h1>\n"
-               "<p>Fashion-MNIST, binary task \"upper-body garment\"; linear probes on frozen features of two "
-               "GPT-2-architecture models pretrained on captioned image tokens (DEMO.md). %zu seed(s), %.1f s.</p>\n"
+               "<p>Fashion-MNIST, binary task \"upper-body garment\"; %s: two GPT-2-architecture models "
+               "pretrained on captioned image tokens (DEMO.md). %zu seed(s), %.1f s.</p>\n"
                "<table><tr><th>test accuracy</th><th>mean</th><th>std</th></tr>\n",
-            r->n_done, r->total_s);
+            mode_text(r), r->n_done, r->total_s);
     for (size_t i = 0; i < N_METRICS; i++) {
         double mean, std;
         size_t n = metric_stats(r, &metrics[i], &mean, &std);
         if (n > 1)
-            fprintf(f, "<tr><td>%s</td><td>%.3f</td><td>%.3f</td></tr>\n", metrics[i].label, mean, std);
+            fprintf(f, "<tr><td>%s</td><td>%.3f</td><td>%.3f</td></tr>\n", metric_label(r, &metrics[i]), mean, std);
         else if (n == 1)
-            fprintf(f, "<tr><td>%s</td><td>%.3f</td><td>-</td></tr>\n", metrics[i].label, mean);
+            fprintf(f, "<tr><td>%s</td><td>%.3f</td><td>-</td></tr>\n", metric_label(r, &metrics[i]), mean);
         else
-            fprintf(f, "<tr><td>%s</td><td>n/a</td><td></td></tr>\n", metrics[i].label);
+            fprintf(f, "<tr><td>%s</td><td>n/a</td><td></td></tr>\n", metric_label(r, &metrics[i]));
     }
     fprintf(f, "</table>\n<h2>Accuracy (mean ± std over seeds)</h2>\n");
     // Bars start at the axis minimum so differences of a few points are visible.

@@ -700,12 +700,13 @@ int protocol_run(const protocol_config *c) {
     for (size_t s = 0; s < c->n_seeds && !rc; s++) {
         rc = run_seed(&x, c->seeds[s], &res->seeds[s]);
         if (!rc) {
+            if (c->seed_results) c->seed_results[s] = res->seeds[s];
             res->n_done = s + 1;
             res->total_s = progress_now() - t0;
             rc = results_write(res);
         }
     }
-    if (!rc && !c->quiet) {
+    if (!rc && !c->quiet && !c->seed_results) {
         print_table(stdout, res);
         printf("\nwrote %s/results.json, results_summary.json, report.html; weak labels in %s/seed<k>/weak_labels.jsonl\n",
                c->out_dir, c->out_dir);

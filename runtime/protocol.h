@@ -51,6 +51,8 @@ typedef struct {
     bool no_pipeline;     // label everything first, then train (the reference schedule)
     int label_cores, train_cores;
     json_t *config_json;  // borrowed: the options as given, recorded in results.json
+    results_seed *seed_results;  // optional (n_seeds): receives each finished seed's figures;
+                                 // the caller shows them (no table on stdout)
 } protocol_config;
 
 void protocol_config_default(protocol_config *c);

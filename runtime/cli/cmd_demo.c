@@ -7,8 +7,8 @@
 #include <stdio.h>
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: w2s demo [--out DIR] [--seeds 0,1,2] [--quick] [--fresh] [--no-pipeline] [--data DIR]\n"
-               "                [--cache-dir DIR] [--quiet]\n"
+    fprintf(f, "usage: w2s demo [--out DIR] [--seeds 0,1,2] [--quick] [--fresh] [--finetune] [--no-pipeline]\n"
+               "                [--data DIR] [--cache-dir DIR] [--quiet]\n"
                "  Reproduces weak-to-strong generalization on Fashion-MNIST with no downloads (DEMO.md):\n"
                "  pretrains a weak (1 layer, d=32) and a strong (4 layers, d=128) GPT-2 body on captioned\n"
                "  image tokens, then trains linear probes: weak on ground truth, strong students on the\n"
@@ -19,6 +19,9 @@ static void usage(FILE *f) {
                "  --quick       a smaller version for smoke tests: 1/5 of the steps and data, one seed\n"
                "                unless --seeds is given\n"
                "  --fresh       pretrain again even if the bodies are cached\n"
+               "  --finetune    fine-tune the whole bodies instead of training probes, with w2s run's\n"
+               "                protocol (DESIGN.md section 5; LR 3e-4, 2 epochs); its per-seed outputs go\n"
+               "                to OUT/finetune/seed<k>/ and finished steps are reused when rerun\n"
                "  --no-pipeline label split B completely before the students train (default: the\n"
                "                int8 weak labels stream into the students on their own cores)\n"
                "  --data DIR    Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)\n"
@@ -38,6 +41,7 @@ int cmd_demo(int argc, char **argv) {
         CLI_OPT("cache-dir", CLI_STR, &c.cache_dir),
         CLI_OPT("quick", CLI_FLAG, &c.quick),
         CLI_OPT("fresh", CLI_FLAG, &c.fresh),
+        CLI_OPT("finetune", CLI_FLAG, &c.finetune),
         CLI_OPT("no-pipeline", CLI_FLAG, &no_pipeline),
         CLI_OPT("quiet", CLI_FLAG, &c.quiet),
     };

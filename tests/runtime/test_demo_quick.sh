@@ -2,7 +2,8 @@
 # test_demo_quick.sh — `w2s demo --quick` end to end on the real Fashion-MNIST files: the
 # output files exist and agree, the ceiling beats the weak model, a second run from the warm
 # cache reuses the pretrained bodies and reproduces the same accuracies, and the pipelined
-# int8 weak-label transfer gives exactly what --no-pipeline gives.
+# int8 weak-label transfer gives exactly what --no-pipeline gives. --finetune: the protocol's
+# per-seed results agree with the demo's, and a rerun reuses every fine-tuning step.
 set -euo pipefail
 : "${W2S_BIN:?}"
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
@@ -49,4 +50,28 @@ assert wl["agreement_with_bf16"] >= 0.98 and wl["mean_abs_dp_vs_bf16"] <= 0.015,
 print(f"demo quick ok: weak {seed['weak']:.3f} ceiling {seed['ceiling']:.3f} "
       f"xent {seed['xent']:.3f} logconf {seed['logconf']:.3f}, total {a['total_s']:.1f}s / warm {b['total_s']:.1f}s, "
       f"int8 labels agree {wl['agreement_with_bf16']:.4f}, pipelined={wl['pipelined']}")
+PY
+
+# ---- --finetune: w2s run's protocol on the cached bodies; a rerun reuses every step
+"$W2S_BIN" demo --quick --finetune --seeds 0 --out "$tmp/f" --cache-dir "$tmp/cache" --quiet > "$tmp/f.txt"
+"$W2S_BIN" demo --quick --finetune --seeds 0 --out "$tmp/f" --cache-dir "$tmp/cache" --quiet > "$tmp/f2.txt"
+grep -q "full fine-tuning" "$tmp/f.txt"
+cmp "$tmp/f.txt" "$tmp/f2.txt" > /dev/null || {
+    diff "$tmp/f.txt" "$tmp/f2.txt" | grep -v "wall time" | grep -q "^[<>]" && fail "finetune rerun changed the table"; }
+/usr/bin/python3 - "$tmp" <<'PY'
+import json, sys
+tmp = sys.argv[1]
+d = json.load(open(f"{tmp}/f/results.json"))
+p = json.load(open(f"{tmp}/f/finetune/seed0/results.json"))
+assert d["config"]["mode"] == "finetune", d["config"]
+seed, run = d["seeds"][0], p["seeds"][0]
+assert seed["weak_body"]["cached"] and seed["strong_body"]["cached"], "finetune did not reuse the cached bodies"
+pairs = [("weak", run["weak"]), ("ceiling", run["ceiling"])] + list(run["students"].items())
+assert sorted(k for k, _ in pairs) == ["ceiling", "logconf", "weak", "xent"], pairs
+for k, m in pairs:
+    assert seed[k] == m["accuracy"], (k, seed[k], m["accuracy"])
+    assert m["reused"], f"{k} was trained again on the rerun"
+assert seed["ceiling"] > seed["weak"], f"fine-tuned ceiling {seed['ceiling']} does not beat weak {seed['weak']}"
+print(f"demo quick finetune ok: weak {seed['weak']:.3f} ceiling {seed['ceiling']:.3f} "
+      f"xent {seed['xent']:.3f} logconf {seed['logconf']:.3f}")
 PY
