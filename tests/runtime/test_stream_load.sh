@@ -99,5 +99,10 @@ for c in range(1, clients + 1):
 print(f"{total} requests from {clients} clients in {secs} s answered exactly once, in order "
       f"({got['ok']} labels, {got['err']} errors)")
 PY
-[ "$rss1" -le $((rss0 + RSS_GROWTH_KB)) ] || fail "RSS grew from $rss0 to $rss1 kB"
+# ASan's quarantine holds freed memory (up to 256 MB by design): the bound is the Release pass's.
+if [ "${W2S_SANITIZED:-0}" = 1 ]; then
+    echo "RSS bound not checked in the sanitizer build"
+else
+    [ "$rss1" -le $((rss0 + RSS_GROWTH_KB)) ] || fail "RSS grew from $rss0 to $rss1 kB"
+fi
 echo "ok"
