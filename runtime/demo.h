@@ -2,6 +2,7 @@
 // Fashion-MNIST with two small GPT-2-architecture models pretrained here on captioned image
 // tokens, then linear probes on their frozen features: weak (ground truth) → weak labels →
 // strong students (xent, logconf) vs the strong ceiling; PGR per loss over several seeds.
+// --finetune fine-tunes the whole bodies with `w2s run`'s protocol instead (demo_finetune.h).
 // Not the general protocol on user data: that is `w2s run`.
 #ifndef W2S_RUNTIME_DEMO_H
 #define W2S_RUNTIME_DEMO_H
