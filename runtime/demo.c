@@ -1,7 +1,8 @@
 // demo.c — `w2s demo`: DEMO.md's recipe end to end (demo.h). Pretraining of the weak and
 // strong bodies on the captioned pool, features at position 49, the four probe runs per seed
-// (or, with --finetune, one protocol run per seed: demo_finetune.h), and the outputs. Every seed varies pretraining, the A/B split and the batch order; the
-// pretraining/probe permutation of the 60k training images is fixed.
+// (or, with --finetune, one protocol run per seed: demo_finetune.h), and the outputs. Every
+// seed varies pretraining, the A/B split and the batch order; the pretraining/probe
+// permutation of the 60k training images is fixed.
 #include "demo.h"
 
 #include "demo_finetune.h"

@@ -80,8 +80,8 @@ void demo_print_table(FILE *f, const demo_results *r) {
         probes += r->seeds[s].probes_s;
     }
     fprintf(f, "\nwall time: %.1f s total (pretraining %.1f s, features %.1f s, %s and weak labels %.1f s; "
-               "%zu of %zu bodies from the cache)\n", r->total_s, pre, feat, r->config->finetune ? "fine-tuning" : "probes",
-            probes, cached, 2 * r->n_done);
+               "%zu of %zu bodies from the cache)\n",
+            r->total_s, pre, feat, r->config->finetune ? "fine-tuning" : "probes", probes, cached, 2 * r->n_done);
 }
 
 static json_t *body_json(const demo_body_stats *b) {
@@ -135,9 +135,10 @@ static int write_results(const demo_results *r) {
     }
     json_t *root = json_pack(
         "{s:s, s:{s:s, s:s, s:b, s:I}, s:o, s:o, s:{s:s, s:s, s:i}, s:f}", "experiment", "w2s demo (DEMO.md)",
-        "config", "data_dir", c->data_dir, "mode", c->finetune ? "finetune" : "probes", "quick", c->quick, "n_seeds", (json_int_t)r->n_done, "seeds", seeds, "stats", stats,
-        "machine", "isa", w2s_isa_name(w2s_isa_active()), "w2s_version", W2S_VERSION_STRING, "threads", omp_get_max_threads(),
-        "total_s", r->total_s);
+        "config", "data_dir", c->data_dir, "mode", c->finetune ? "finetune" : "probes", "quick", c->quick,
+        "n_seeds", (json_int_t)r->n_done, "seeds", seeds, "stats", stats, "machine", "isa",
+        w2s_isa_name(w2s_isa_active()), "w2s_version", W2S_VERSION_STRING, "threads", omp_get_max_threads(), "total_s",
+        r->total_s);
     char path[4096];
     int rc = root ? 0 : W2S_FAIL("cannot build results.json");
     snprintf(path, sizeof path, "%s/results.json", c->out_dir);

@@ -186,9 +186,9 @@ int profile_write_json(const char *path, const profile_data *d, const peak_info 
         for (int k = 0; k < PROF_KIND_COUNT; k++) {
             const profile_region_row *rg = &d->region[p][k];
             if (!rg->calls) continue;
+            const char *phase = prof_kind_phased((prof_kind)k) ? prof_phase_name((prof_phase)p) : "-";
             json_array_append_new(ra, json_pack("{s:s, s:s, s:I, s:f}", "kind", prof_kind_name((prof_kind)k),
-                                                "phase", prof_kind_phased((prof_kind)k) ? prof_phase_name((prof_phase)p) : "-", "calls",
-                                                (json_int_t)rg->calls, "seconds", rg->seconds));
+                                                "phase", phase, "calls", (json_int_t)rg->calls, "seconds", rg->seconds));
         }
     json_object_set_new(root, "regions", ra);
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
