@@ -6,7 +6,6 @@
 
 #include "error.h"
 #include "hf_config.h"
-#include "prof.h"
 #include "safetensors.h"
 
 #include <stdio.h>
@@ -59,7 +58,7 @@ int gpt2_checkpoint_config(const char *path, gpt2_config *cfg) {
 
 // ---- load
 
-static int load_weights(gpt2_model *m, const char *file) {
+int gpt2_checkpoint_load_weights(gpt2_model *m, const char *file) {
     safetensors_file *f = safetensors_open(file);
     if (!f) return -1;
     // HF GPT2Model files have bare names, GPT2LMHeadModel / ForSequenceClassification prefix them.
@@ -93,13 +92,6 @@ static int load_weights(gpt2_model *m, const char *file) {
     }
     if (!rc) rc = safetensors_check_unchanged(f);
     safetensors_close(f);
-    return rc;
-}
-
-int gpt2_checkpoint_load_weights(gpt2_model *m, const char *file) {
-    double t = prof_begin();
-    int rc = load_weights(m, file);
-    prof_end(PROF_FILE_IO, t);
     return rc;
 }
 

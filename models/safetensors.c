@@ -355,7 +355,7 @@ static int same_stat(const struct stat *a, const struct stat *b) {
            a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-safetensors_file *safetensors_open(const char *path) {
+static safetensors_file *open_file(const char *path) {
     safetensors_file *f = file_new(path);
     if (!f) return NULL;
     f->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -391,6 +391,13 @@ safetensors_file *safetensors_open(const char *path) {
 fail:
     safetensors_close(f);
     return NULL;
+}
+
+safetensors_file *safetensors_open(const char *path) {
+    double t = prof_begin();
+    safetensors_file *f = open_file(path);
+    prof_end(PROF_FILE_IO, t);
+    return f;
 }
 
 int safetensors_check_unchanged(const safetensors_file *f) {
@@ -476,8 +483,7 @@ static float f16_to_f32(uint16_t h) {
     return x;
 }
 
-int safetensors_tensor_to_f32(const safetensors_file *f, const safetensors_tensor *t,
-                              float *out) {
+static int convert_to_f32(const safetensors_file *f, const safetensors_tensor *t, float *out) {
     const uint8_t *p = t->data;
     switch (t->dtype) {
     case SAFETENSORS_F32:
@@ -500,6 +506,14 @@ int safetensors_tensor_to_f32(const safetensors_file *f, const safetensors_tenso
         return W2S_FAIL("%s: tensor '%s' has dtype %s; only F32, F16 and BF16 convert to f32",
                         f->path, t->name, dtype_info[t->dtype].name);
     }
+}
+
+// Timed as file I/O: the copy out of the mapping is where the file's pages are read.
+int safetensors_tensor_to_f32(const safetensors_file *f, const safetensors_tensor *t, float *out) {
+    double t0 = prof_begin();
+    int rc = convert_to_f32(f, t, out);
+    prof_end(PROF_FILE_IO, t0);
+    return rc;
 }
 
 int safetensors_read_f32(const safetensors_file *f, const char *name, int ndim,

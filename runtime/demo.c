@@ -156,7 +156,6 @@ static void features_path(const char *ckpt, const demo_data *d, char *out, size_
 static int features_load(const char *path, const demo_data *d, size_t C, float *probe, float *test,
                          demo_body_stats *st) {
     if (!w2s_file_exists(path)) return 0;
-    double t = prof_begin();
     safetensors_file *f = safetensors_open(path);
     const size_t ps[2] = {d->n_probe, C}, ts[2] = {d->n_test, C};
     const char *loss = f ? safetensors_metadata(f, "test_lm_loss") : NULL;
@@ -168,7 +167,6 @@ static int features_load(const char *path, const demo_data *d, size_t C, float *
         st->caption_acc = strtod(acc, NULL);
     }
     safetensors_close(f);
-    prof_end(PROF_FILE_IO, t);
     return ok;
 }
 

@@ -27,7 +27,7 @@ typedef enum {
     PROF_QUANTIZE,     // per-token activation quantization (int8 graph)
     PROF_PACK,         // weight packing outside gemm() (gemm_repack_b: once per step in training)
     PROF_DATA,         // reading, decoding and tokenizing datasets
-    PROF_FILE_IO,      // reading model weights; writing safetensors and label files
+    PROF_FILE_IO,      // opening and reading safetensors files; writing them and label files
     PROF_OTHER,
     PROF_KIND_COUNT
 } prof_kind;
