@@ -38,8 +38,7 @@ void attn_infer_ref(float *o, size_t ldo, const float *q, size_t ldq, const floa
 
 attn_infer_fn attn_infer_get(w2s_isa isa) {
 #if defined(__x86_64__)
-    if (isa >= W2S_ISA_AVX512 && isa <= W2S_ISA_AVX512_BF16 && w2s_isa_supported(W2S_ISA_AVX512))
-        return attn_infer_avx512;
+    if (w2s_isa_x86_at_least(isa, W2S_ISA_AVX512)) return attn_infer_avx512;
 #endif
     (void)isa;
     return attn_infer_ref;

@@ -38,8 +38,7 @@ const attn_kernels *attn_ref(void) { return &ref_table; }
 
 const attn_kernels *attn_get(w2s_isa isa) {
 #if defined(__x86_64__)
-    if (isa >= W2S_ISA_AVX512 && isa <= W2S_ISA_AVX512_BF16 && w2s_isa_supported(W2S_ISA_AVX512))
-        return attn_avx512();
+    if (w2s_isa_x86_at_least(isa, W2S_ISA_AVX512)) return attn_avx512();
 #endif
     return &ref_table;
 }

@@ -17,16 +17,14 @@ void colsum_bf16_ref(float *acc, w2s_bf16 *y, size_t ldy, const float *x, size_t
 
 colsum_fn colsum_get(w2s_isa isa) {
 #if defined(__x86_64__)
-    if (isa >= W2S_ISA_AVX512 && isa <= W2S_ISA_AVX512_BF16 && w2s_isa_supported(W2S_ISA_AVX512))
-        return colsum_avx512;
+    if (w2s_isa_x86_at_least(isa, W2S_ISA_AVX512)) return colsum_avx512;
 #endif
     return colsum_ref;
 }
 
 colsum_bf16_fn colsum_bf16_get(w2s_isa isa) {
 #if defined(__x86_64__)
-    if (isa >= W2S_ISA_AVX512 && isa <= W2S_ISA_AVX512_BF16 && w2s_isa_supported(W2S_ISA_AVX512))
-        return colsum_bf16_avx512;
+    if (w2s_isa_x86_at_least(isa, W2S_ISA_AVX512)) return colsum_bf16_avx512;
 #endif
     return colsum_bf16_ref;
 }

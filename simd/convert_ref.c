@@ -46,10 +46,8 @@ const convert_kernels *convert_ref(void) { return &ref_table; }
 const convert_kernels *convert_get(w2s_isa isa) {
 #if defined(__x86_64__)
     if (isa == W2S_ISA_AVX512_BF16 && w2s_isa_supported(W2S_ISA_AVX512_BF16)) return convert_avx512_bf16();
-    if (isa >= W2S_ISA_AVX512 && isa <= W2S_ISA_AVX512_BF16 && w2s_isa_supported(W2S_ISA_AVX512))
-        return convert_avx512();
-    if (isa >= W2S_ISA_AVX2 && isa <= W2S_ISA_AVX512_BF16 && w2s_isa_supported(W2S_ISA_AVX2))
-        return convert_avx2();
+    if (w2s_isa_x86_at_least(isa, W2S_ISA_AVX512)) return convert_avx512();
+    if (w2s_isa_x86_at_least(isa, W2S_ISA_AVX2)) return convert_avx2();
 #endif
     return &ref_table;
 }

@@ -147,6 +147,10 @@ bool w2s_isa_supported(w2s_isa isa) {
     return isa_supported_after_detection(isa);
 }
 
+bool w2s_isa_x86_at_least(w2s_isa isa, w2s_isa level) {
+    return isa >= level && isa <= W2S_ISA_AVX512_BF16 && w2s_isa_supported(level);
+}
+
 // detect() itself needs this answer, so it must not go through pthread_once.
 static bool isa_supported_after_detection(w2s_isa isa) {
     if (isa == W2S_ISA_SCALAR) return true;

@@ -40,6 +40,9 @@ w2s_isa w2s_isa_detected(void);
 w2s_isa w2s_isa_active(void);
 // True if `isa` can run here (same architecture, at or below the detected level).
 bool w2s_isa_supported(w2s_isa isa);
+// True if an x86 kernel written for `level` serves a request for `isa`: isa is `level` or a
+// higher x86 level, and this CPU runs `level`. What every dispatcher (*_get) asks.
+bool w2s_isa_x86_at_least(w2s_isa isa, w2s_isa level);
 const char *w2s_isa_name(w2s_isa isa);
 // Parses a level name ("avx512_vnni"); returns -1 if unknown.
 int w2s_isa_from_name(const char *name);

@@ -127,8 +127,7 @@ const rowops_kernels *rowops_ref(void) { return &ref_table; }
 
 const rowops_kernels *rowops_get(w2s_isa isa) {
 #if defined(__x86_64__)
-    if (isa >= W2S_ISA_AVX512 && isa <= W2S_ISA_AVX512_BF16 && w2s_isa_supported(W2S_ISA_AVX512))
-        return rowops_avx512();
+    if (w2s_isa_x86_at_least(isa, W2S_ISA_AVX512)) return rowops_avx512();
 #endif
     return &ref_table;
 }
