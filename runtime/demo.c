@@ -493,10 +493,10 @@ int demo_run(const demo_config *c) {
     double t_start = progress_now();
     demo_inputs in;
     if (demo_inputs_load(c, &in) != 0) return -1;
-    demo_results results = {.config = c};
+    demo_results results = {.config = c, .seeds = calloc(c->n_seeds, sizeof(demo_seed_result))};
     topology *topo = topology_load_this_system();
     in.d.topo = topo;
-    int rc = topo ? 0 : -1;
+    int rc = !results.seeds ? W2S_FAIL("demo: out of memory") : topo ? 0 : -1;
     if (rc == 0 && c->finetune) rc = finetune_write_data(c, &in.d, in.probe_labels, in.test_labels);
     for (size_t s = 0; rc == 0 && s < c->n_seeds; s++) {
         double t0 = progress_now();
@@ -513,5 +513,6 @@ int demo_run(const demo_config *c) {
     }
     topology_destroy(topo);
     demo_inputs_free(&in);
+    free(results.seeds);
     return rc;
 }

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DEMO_MAX_SEEDS 16
+#define DEMO_MAX_SEEDS 64  // --seeds is parsed into a fixed array; 64 is plenty for a seed study
 
 typedef struct {
     const char *data_dir;    // Fashion-MNIST IDX files (FMNIST_DIR_DEFAULT)

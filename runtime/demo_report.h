@@ -37,7 +37,7 @@ typedef struct {
 
 typedef struct {
     const demo_config *config;
-    demo_seed_result seeds[DEMO_MAX_SEEDS];
+    demo_seed_result *seeds;        // (n_seeds of the config), owned by demo_run
     size_t n_done;
     double total_s;
 } demo_results;
