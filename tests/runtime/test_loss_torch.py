@@ -15,34 +15,13 @@ import sys
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from losses_torch import logconf, product, xent  # noqa: E402
+
 # Both sides compute in fp32 with different exp/log implementations and summation orders:
 # a few ulps of a loss of size ~1-10 and of gradients of size ~1/B.
 TOL_LOSS_REL = 1e-5
 TOL_GRAD_ABS = 2e-6
-
-
-def xent(z, t):
-    return -(t * F.log_softmax(z, dim=-1)).sum(-1).mean()
-
-
-def logconf(z, y, step_frac, aux_coef=0.5, warmup_frac=0.1):
-    alpha = aux_coef * min(1.0, step_frac / warmup_frac) if warmup_frac > 0 else aux_coef
-    p = torch.softmax(z, dim=-1)
-    K = z.shape[1]
-    if K == 2:
-        thr = torch.quantile(p[:, 0], y[:, 1].mean())
-        yhat = torch.stack([p[:, 0] >= thr, p[:, 0] < thr], dim=1).float()
-    else:
-        yhat = F.one_hot(p.argmax(dim=1), K).float()  # torch.argmax: first maximal index
-    target = ((1 - alpha) * y + alpha * yhat).detach()
-    return xent(z, target)
-
-
-def product(z, y, alpha=1.0, beta=1.0):
-    p = torch.softmax(z, dim=-1)
-    target = p.pow(beta) * y.pow(alpha)
-    target = (target / target.sum(dim=-1, keepdim=True)).detach()
-    return xent(z, target)
 
 
 def reference_logconf(logits, labels, step_frac, aux_coef=0.5, warmup_frac=0.1):
