@@ -60,8 +60,16 @@ void demo_config_default(demo_config *c) {
     for (size_t i = 0; i < c->n_seeds; i++) c->seeds[i] = i;
 }
 
-// The binary task: "upper-body garment" = T-shirt/top, Pullover, Coat, Shirt.
-static int32_t task_label(uint8_t cls) { return cls == 0 || cls == 2 || cls == 4 || cls == 6; }
+size_t demo_task_classes(demo_task task) { return task == DEMO_TASK_CLASSES ? FMNIST_CLASSES : 2; }
+const char *demo_task_name(demo_task task) { return task == DEMO_TASK_CLASSES ? "classes" : "upper-body"; }
+const char *demo_task_text(demo_task task) {
+    return task == DEMO_TASK_CLASSES ? "Fashion-MNIST, 10 classes" : "Fashion-MNIST \"upper-body garment\"";
+}
+
+// The binary task: "upper-body garment" = T-shirt/top, Pullover, Coat, Shirt; else the class.
+static int32_t task_label(demo_task task, uint8_t cls) {
+    return task == DEMO_TASK_CLASSES ? cls : cls == 0 || cls == 2 || cls == 4 || cls == 6;
+}
 
 // tokens/targets (n, T) for the images idx[0..n) of split: [BOS, t1..t49] → [t1..t49, caption].
 static void encode_sequences(const fmnist_split *s, const size_t *idx, size_t n, int32_t *tokens,
@@ -296,16 +304,17 @@ static int transfer_students(const demo_config *c, const demo_data *d, gpt2_int8
     return rc;
 }
 
-// Argmax agreement and mean |Δp| of the int8 labels against the bf16 model's.
-static void label_agreement(const float *a, const float *b, size_t n, demo_seed_result *res) {
+// Argmax agreement and mean |Δp| (over examples and classes) of the int8 labels a (n, K)
+// against the bf16 model's b (n, K).
+static void label_agreement(const float *a, const float *b, size_t n, size_t K, demo_seed_result *res) {
     size_t same = 0;
     double dp = 0;
     for (size_t i = 0; i < n; i++) {
-        same += (a[2 * i + 1] > a[2 * i]) == (b[2 * i + 1] > b[2 * i]);
-        dp += fabs((double)a[2 * i] - (double)b[2 * i]);
+        same += metrics_argmax(a + i * K, K) == metrics_argmax(b + i * K, K);
+        for (size_t k = 0; k < K; k++) dp += fabs((double)a[i * K + k] - (double)b[i * K + k]);
     }
     res->label_agreement = (double)same / (double)n;
-    res->label_mean_dp = dp / (double)n;
+    res->label_mean_dp = dp / (double)(n * K);
 }
 
 // --finetune: the files every seed's protocol run reads, in OUT/finetune/.
@@ -360,17 +369,18 @@ static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *pr
         return -1;
     }
     const size_t half = d->n_probe / 2, Dw = weak_recipe.cfg.n_embd, Ds = strong_recipe.cfg.n_embd;
+    const size_t K = demo_task_classes(c->task);
     const size_t epochs = c->quick ? 5 : 20;
     size_t *perm = malloc(d->n_probe * sizeof(size_t));
     float *xa = malloc(half * Dw * sizeof(float)), *xbw = malloc(half * Dw * sizeof(float));
     float *xbs = malloc(half * Ds * sizeof(float));
-    float *ya = malloc(half * 2 * sizeof(float)), *yb = malloc(half * 2 * sizeof(float));
-    float *weak_soft = malloc(half * 2 * sizeof(float)), *weak_soft_bf16 = malloc(half * 2 * sizeof(float));
+    float *ya = malloc(half * K * sizeof(float)), *yb = malloc(half * K * sizeof(float));  // (half, K) one-hot
+    float *weak_soft = malloc(half * K * sizeof(float)), *weak_soft_bf16 = malloc(half * K * sizeof(float));
     probe_head weak_head = {0}, ceiling = {0}, students[DEMO_STUDENTS] = {{0}};
     int rc = perm && xa && xbw && xbs && ya && yb && weak_soft && weak_soft_bf16 ? 0 : W2S_FAIL("out of memory");
-    if (rc == 0) rc = probe_head_init(&weak_head, Dw, 2);
-    if (rc == 0) rc = probe_head_init(&ceiling, Ds, 2);
-    for (int k = 0; k < DEMO_STUDENTS && rc == 0; k++) rc = probe_head_init(&students[k], Ds, 2);
+    if (rc == 0) rc = probe_head_init(&weak_head, Dw, K);
+    if (rc == 0) rc = probe_head_init(&ceiling, Ds, K);
+    for (int k = 0; k < DEMO_STUDENTS && rc == 0; k++) rc = probe_head_init(&students[k], Ds, K);
     if (rc == 0) {
         rng split_rng;
         rng_seed_stream(&split_rng, seed, 1);
@@ -380,11 +390,11 @@ static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *pr
         gather_rows(wp, Dw, perm, half, xa);
         gather_rows(wp, Dw, perm + half, half, xbw);
         gather_rows(sp, Ds, perm + half, half, xbs);
-        for (size_t i = 0; i < half; i++) {
-            int32_t la = probe_labels[perm[i]], lb = probe_labels[perm[half + i]];
-            ya[2 * i] = (float)(la == 0), ya[2 * i + 1] = (float)(la == 1);
-            yb[2 * i] = (float)(lb == 0), yb[2 * i + 1] = (float)(lb == 1);
-        }
+        for (size_t i = 0; i < half; i++)
+            for (size_t k = 0; k < K; k++) {
+                ya[K * i + k] = (float)(probe_labels[perm[i]] == (int32_t)k);
+                yb[K * i + k] = (float)(probe_labels[perm[half + i]] == (int32_t)k);
+            }
         double t0 = progress_now();
         rc = train_probe(&weak_head, LOSS_XENT, seed, epochs, xa, ya, half, wt, test_labels, d->n_test, &res->acc_weak);
         if (rc == 0) rc = probe_predict(&weak_head, xbw, half, weak_soft_bf16);
@@ -396,7 +406,7 @@ static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *pr
                                    res);
         if (rc == 0) rc = probe_accuracy(&students[0], st, test_labels, d->n_test, &res->acc_xent);
         if (rc == 0) rc = probe_accuracy(&students[1], st, test_labels, d->n_test, &res->acc_logconf);
-        if (rc == 0) label_agreement(weak_soft, weak_soft_bf16, half, res);
+        if (rc == 0) label_agreement(weak_soft, weak_soft_bf16, half, K, res);
         res->probes_s = progress_now() - t0;
         res->pgr_xent = metrics_pgr(res->acc_weak, res->acc_xent, res->acc_ceiling, &res->pgr_reason);
         res->pgr_logconf = metrics_pgr(res->acc_weak, res->acc_logconf, res->acc_ceiling, &res->pgr_reason);
@@ -461,8 +471,9 @@ static int demo_inputs_read(const demo_config *c, demo_inputs *in) {
     encode_sequences(&in->train, perm, d->n_pool, pool_tokens, pool_targets);
     encode_sequences(&in->train, perm + DEMO_POOL, d->n_probe, probe_tokens, scratch);
     encode_sequences(&in->test, NULL, d->n_test, test_tokens, test_targets);
-    for (size_t i = 0; i < d->n_probe; i++) in->probe_labels[i] = task_label(in->train.labels[perm[DEMO_POOL + i]]);
-    for (size_t i = 0; i < d->n_test; i++) in->test_labels[i] = task_label(in->test.labels[i]);
+    for (size_t i = 0; i < d->n_probe; i++)
+        in->probe_labels[i] = task_label(c->task, in->train.labels[perm[DEMO_POOL + i]]);
+    for (size_t i = 0; i < d->n_test; i++) in->test_labels[i] = task_label(c->task, in->test.labels[i]);
     d->pool_tokens = pool_tokens, d->pool_targets = pool_targets;
     d->probe_tokens = probe_tokens, d->test_tokens = test_tokens, d->test_targets = test_targets;
     free(perm); free(scratch);

@@ -15,6 +15,14 @@
 
 #define DEMO_MAX_SEEDS 64  // --seeds is parsed into a fixed array; 64 is plenty for a seed study
 
+// DEMO.md "Data and splits": the binary "upper-body garment" task, or the secondary 10-class
+// task (the garment class itself; logconf then hardens by argmax, DESIGN.md §5).
+typedef enum { DEMO_TASK_UPPER_BODY, DEMO_TASK_CLASSES } demo_task;
+
+size_t demo_task_classes(demo_task task);    // 2 or 10
+const char *demo_task_name(demo_task task);  // "upper-body" or "classes" (the --task values)
+const char *demo_task_text(demo_task task);  // for titles
+
 typedef struct {
     const char *data_dir;    // Fashion-MNIST IDX files (FMNIST_DIR_DEFAULT)
     const char *out_dir;     // results.json, results_summary.json, report.html ("w2s-demo")
@@ -25,6 +33,7 @@ typedef struct {
     bool quick;              // a smaller, faster version for smoke tests
     bool pipelined;          // weak labels stream into the students (false: label, then train)
     bool finetune;           // fine-tune the whole bodies with `w2s run`'s protocol instead of probes
+    demo_task task;          // DEMO_TASK_UPPER_BODY
     bool quiet;
 } demo_config;
 

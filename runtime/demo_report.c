@@ -57,7 +57,7 @@ void demo_print_seed(FILE *f, const demo_seed_result *r) {
 }
 
 void demo_print_table(FILE *f, const demo_results *r) {
-    fprintf(f, "\nw2s demo: Fashion-MNIST \"upper-body garment\", %s, %zu seed%s\n\n", mode_text(r), r->n_done,
+    fprintf(f, "\nw2s demo: %s, %s, %zu seed%s\n\n", demo_task_text(r->config->task), mode_text(r), r->n_done,
             r->n_done == 1 ? "" : "s");
     fprintf(f, "| %-46s | %6s | %6s |\n|%s|%s|%s|\n", "test accuracy", "mean", "std",
             "------------------------------------------------", "--------", "--------");
@@ -134,8 +134,9 @@ static int write_results(const demo_results *r) {
         json_object_set_new(summary, keys[i], results_number(mean));
     }
     json_t *root = json_pack(
-        "{s:s, s:{s:s, s:s, s:b, s:I}, s:o, s:o, s:{s:s, s:s, s:i}, s:f}", "experiment", "w2s demo (DEMO.md)",
-        "config", "data_dir", c->data_dir, "mode", c->finetune ? "finetune" : "probes", "quick", c->quick,
+        "{s:s, s:{s:s, s:s, s:s, s:b, s:I}, s:o, s:o, s:{s:s, s:s, s:i}, s:f}", "experiment", "w2s demo (DEMO.md)",
+        "config", "data_dir", c->data_dir, "task", demo_task_name(c->task), "mode", c->finetune ? "finetune" : "probes",
+        "quick", c->quick,
         "n_seeds", (json_int_t)r->n_done, "seeds", seeds, "stats", stats, "machine", "isa",
         w2s_isa_name(w2s_isa_active()), "w2s_version", W2S_VERSION_STRING, "threads", omp_get_max_threads(), "total_s",
         r->total_s);
@@ -162,10 +163,10 @@ static int write_report(const demo_results *r) {
                "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.3em .6em;text-align:right}"
                "td:first-child{text-align:left}</style></head><body>\n"
                "<h1>Weak-to-strong generalization: w2s demo</h1>\n"
-               "<p>Fashion-MNIST, binary task \"upper-body garment\"; %s: two GPT-2-architecture models "
+               "<p>%s; %s: two GPT-2-architecture models "
                "pretrained on captioned image tokens (DEMO.md). %zu seed(s), %.1f s.</p>\n"
                "<table><tr><th>test accuracy</th><th>mean</th><th>std</th></tr>\n",
-            mode_text(r), r->n_done, r->total_s);
+            demo_task_text(r->config->task), mode_text(r), r->n_done, r->total_s);
     for (size_t i = 0; i < N_METRICS; i++) {
         double mean, std;
         size_t n = metric_stats(r, &metrics[i], &mean, &std);
@@ -177,8 +178,15 @@ static int write_report(const demo_results *r) {
             fprintf(f, "<tr><td>%s</td><td>n/a</td><td></td></tr>\n", metric_label(r, &metrics[i]));
     }
     fprintf(f, "</table>\n<h2>Accuracy (mean ± std over seeds)</h2>\n");
-    // Bars start at the axis minimum so differences of a few points are visible.
-    const double lo = 0.75, hi = 1.0, W = 560, H = 260, x0 = 60, bw = 90;
+    // Bars start at the axis minimum so differences of a few points are visible: 0.75, or a
+    // multiple of 0.05 at least 0.05 below the lowest mean accuracy.
+    double lo = 0.75;
+    for (size_t i = 0; i < 4; i++) {
+        double mean, std;
+        if (metric_stats(r, &metrics[i], &mean, &std) && mean - 0.05 < lo) lo = floor((mean - 0.05) * 20.0) / 20.0;
+    }
+    if (lo < 0.0) lo = 0.0;
+    const double hi = 1.0, W = 560, H = 260, x0 = 60, bw = 90;
     fprintf(f, "<svg id=\"plot\" width=\"%.0f\" height=\"%.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n", W, H + 40);
     for (int g = 0; g <= 5; g++) {
         double v = lo + (hi - lo) * g / 5.0, y = H - (v - lo) / (hi - lo) * (H - 20);

@@ -15,7 +15,7 @@ typedef struct {
     size_t label_batches, received;
 } transfer_state;
 
-// Labels examples [s0, s0 + nb) of B into labels (nb, 2): int8 weak body → features → probe.
+// Labels examples [s0, s0 + nb) of B into labels (nb, K): int8 weak body → features → probe.
 static int label_batch(transfer_state *s, size_t s0, size_t nb, float *labels) {
     demo_transfer *t = s->t;
     const int32_t *seqs[64];
@@ -70,6 +70,7 @@ static int label_body(pipeline *p, void *arg) {
 
 static int train_body(pipeline *p, void *arg) {
     transfer_state *s = arg;
+    const size_t K = s->t->weak_head->k;
     size_t idx[64];
     for (;;) {
         pipeline_slot *slot;
@@ -81,7 +82,7 @@ static int train_body(pipeline *p, void *arg) {
             idx[r] = (size_t)slot->indices[r];
             // Labels arrive in order: anything else would break the first epoch's order.
             if (idx[r] != s->received + r) rc = W2S_FAIL("demo transfer: label %zu arrived out of order", idx[r]);
-            memcpy(s->t->weak_soft + idx[r] * 2, slot->labels + r * 2, 2 * sizeof(float));
+            memcpy(s->t->weak_soft + idx[r] * K, slot->labels + r * K, K * sizeof(float));
         }
         size_t nb = slot->batch;
         if (pipeline_release_read(p, slot) != 0 || rc != 0) return -1;
@@ -98,7 +99,7 @@ static int run_interleaved(transfer_state *s) {
     size_t idx[64];
     for (size_t s0 = 0; s0 < t->n; s0 += B) {
         size_t nb = t->n - s0 < B ? t->n - s0 : B;
-        if (label_batch(s, s0, nb, t->weak_soft + s0 * 2) != 0) return -1;
+        if (label_batch(s, s0, nb, t->weak_soft + s0 * t->weak_head->k) != 0) return -1;
         for (size_t r = 0; r < nb; r++) idx[r] = s0 + r;
         if (students_step(s, idx, nb) != 0) return -1;
     }
@@ -110,7 +111,7 @@ static int run_sequential(transfer_state *s) {
     demo_transfer *t = s->t;
     const size_t B = t->student_cfg[0].batch;
     for (size_t s0 = 0; s0 < t->n; s0 += B)
-        if (label_batch(s, s0, t->n - s0 < B ? t->n - s0 : B, t->weak_soft + s0 * 2) != 0) return -1;
+        if (label_batch(s, s0, t->n - s0 < B ? t->n - s0 : B, t->weak_soft + s0 * t->weak_head->k) != 0) return -1;
     size_t idx[64];
     for (size_t s0 = 0; s0 < t->n; s0 += B) {
         size_t nb = t->n - s0 < B ? t->n - s0 : B;
@@ -136,7 +137,7 @@ int demo_transfer_run(demo_transfer *t, demo_transfer_stats *st) {
         rc = run_interleaved(&s);
     } else if (rc == 0 && t->pipelined) {
         stages_config sc = {.topo = t->topo, .plan = t->plan, .bind = true, .slots = 4,
-                            .max_b = t->student_cfg[0].batch, .max_t = 1, .max_k = 2,
+                            .max_b = t->student_cfg[0].batch, .max_t = 1, .max_k = t->weak_head->k,
                             .label = label_body, .train = train_body, .label_arg = &s, .train_arg = &s};
         rc = stages_run(&sc, NULL);
     } else if (rc == 0) {

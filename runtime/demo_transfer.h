@@ -26,7 +26,7 @@ typedef struct {
     const float *x_strong;            // (n, Ds) strong features of B, same order
     probe_config student_cfg[DEMO_STUDENTS];
     probe_head *students[DEMO_STUDENTS];   // trained in place (init'ed by the caller)
-    float *weak_soft;                 // (n, 2) out: the weak soft labels of B
+    float *weak_soft;                 // (n, K) out: the weak soft labels of B (K = weak_head->k)
     bool pipelined;
     const topology *topo;             // pipelined only
     const placement *plan;            // pipelined only: a split or interleaved plan (transfer_plan)
