@@ -36,7 +36,7 @@ int cmd_demo(int argc, char **argv) {
     demo_config_default(&c);
     int seeds_given = 0, task = DEMO_TASK_UPPER_BODY;
     bool no_pipeline = false;
-    static const char *const tasks[] = {"upper-body", "classes", NULL};  // demo_task order
+    const char *const tasks[] = {demo_task_name(DEMO_TASK_UPPER_BODY), demo_task_name(DEMO_TASK_CLASSES), NULL};
     cli_opt opts[] = {
         CLI_OPT("out", CLI_STR, &c.out_dir),
         CLI_OPT("seeds", CLI_U64_LIST, c.seeds, .n = &c.n_seeds, .max_items = DEMO_MAX_SEEDS, .seen = &seeds_given),
