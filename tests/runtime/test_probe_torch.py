@@ -19,6 +19,9 @@ import sys
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from losses_torch import logconf_target  # noqa: E402
+
 # Both sides train in fp32 with different summation orders and exp/log; after 100-200 Adam
 # steps the weights (size ~0.3-0.8) agree to ~1e-7 (measured). 1e-5 leaves two orders of
 # margin for that rounding drift; a recipe change (no bias, another LR) moves them by >2e-3.
@@ -56,17 +59,6 @@ def make_case(seed, n, d, k, soft):
     return x, y
 
 
-def logconf_target(z, y, step_frac, aux_coef=0.75, warmup_frac=0.2):
-    alpha = aux_coef * min(1.0, step_frac / warmup_frac)
-    p = torch.softmax(z, -1).detach()
-    if z.shape[1] == 2:
-        t = torch.quantile(p[:, 0], y.mean(0)[1])
-        hard = torch.stack([(p[:, 0] >= t), (p[:, 0] < t)], 1).float()
-    else:
-        hard = F.one_hot(p.argmax(1), z.shape[1]).float()
-    return (1 - alpha) * y + alpha * hard
-
-
 def torch_probe(x, y, loss, orders, lr=1e-2, bias=True, batch=64):
     x64 = x.double()
     mean, std = x64.mean(0), x64.std(0) + 1e-5  # unbiased, as torch.std
@@ -85,7 +77,7 @@ def torch_probe(x, y, loss, orders, lr=1e-2, bias=True, batch=64):
         for s0 in range(0, n, batch):
             idx = order[s0:s0 + batch]
             z = head(xs[idx])
-            tgt = y[idx] if loss == "xent" else logconf_target(z, y[idx], step / total)
+            tgt = y[idx] if loss == "xent" else logconf_target(z, y[idx], step / total, aux_coef=0.75, warmup_frac=0.2)
             l = -(tgt * F.log_softmax(z, -1)).sum(-1).mean()
             opt.zero_grad()
             l.backward()

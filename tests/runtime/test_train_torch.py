@@ -104,7 +104,7 @@ def train_reference(cfg, params, ids, targets, loss, linear_probe, cosine=True, 
     return {n: t.detach() for n, t in p.items()}
 
 
-def compare(name, got, want, initial):
+def compare(got, want, initial):
     worst, bad = 0.0, []
     for n, t in want.items():
         g = got.get(n if n == "score.weight" else "transformer." + n)
@@ -136,7 +136,7 @@ def run_case(tmp, name, loss, minibatch, linear_probe=False):
     got, _ = st_read(out)
     ok = True
     want = train_reference(cfg, params, ids, targets, loss, linear_probe)
-    worst, bad = compare(name, got, want, params)
+    worst, bad = compare(got, want, params)
     for line in bad:
         print(f"[{name}] MISMATCH {line}")
     ok &= not bad
@@ -155,7 +155,7 @@ def run_case(tmp, name, loss, minibatch, linear_probe=False):
         args.update(kw)
         alt = train_reference(cfg, params, ids, targets, args["loss"], linear_probe, args["cosine"], args["wrap"],
                               args["loss_rows"])
-        _, alt_bad = compare(name, got, alt, params)
+        _, alt_bad = compare(got, alt, params)
         if not alt_bad:
             print(f"[{name}] the comparison cannot tell '{what}' apart")
             ok = False
