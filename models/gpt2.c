@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "prof.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -386,20 +387,13 @@ void gpt2_layout_acts(gpt2_model *m, size_t B, size_t T) {
 
 // ---- initialization
 
-static uint64_t splitmix64(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 // Fills p[0..n) with N(0, sd²) by Box–Muller (both outputs of each pair used), from a
 // splitmix64 stream seeded by `key`.
 static void fill_normal(float *p, size_t n, double sd, uint64_t key) {
     uint64_t s = key;
     for (size_t j = 0; j < n; j += 2) {
-        double u1 = ((splitmix64(&s) >> 11) + 1) * (1.0 / 9007199254740993.0);  // (0, 1]
-        double u2 = (splitmix64(&s) >> 11) * (1.0 / 9007199254740992.0);
+        double u1 = ((rng_splitmix64(&s) >> 11) + 1) * (1.0 / 9007199254740993.0);  // (0, 1]
+        double u2 = (rng_splitmix64(&s) >> 11) * (1.0 / 9007199254740992.0);
         double r = sd * sqrt(-2.0 * log(u1)), a = 6.283185307179586 * u2;
         p[j] = (float)(r * cos(a));
         if (j + 1 < n) p[j + 1] = (float)(r * sin(a));
@@ -430,7 +424,7 @@ void gpt2_init_random(gpt2_model *m, uint64_t seed) {
             for (size_t c = 0; c < chunks; c++) {
                 uint64_t key = seed ^ ((uint64_t)i << 56) ^ ((uint64_t)c * 0xd1b54a32d192ed03ull);
                 size_t len = t->numel - c * INIT_CHUNK < INIT_CHUNK ? t->numel - c * INIT_CHUNK : INIT_CHUNK;
-                fill_normal(p + c * INIT_CHUNK, len, sd, splitmix64(&key));
+                fill_normal(p + c * INIT_CHUNK, len, sd, rng_splitmix64(&key));
             }
         }
     }

@@ -154,7 +154,7 @@ gpt2_model *gpt2_create_replica(const gpt2_model *src, size_t max_batch);
 
 // GPT-2 initialization (Radford et al. 2019; llm.c): weights N(0, 0.02), residual
 // projections (attn.c_proj, mlp.c_proj) N(0, 0.02/sqrt(2L)), biases 0, LayerNorm 1/0, the
-// classification head 0. Deterministic in `seed` (splitmix64 + Box–Muller over fixed chunks),
+// classification head 0. Deterministic in `seed` (rng_splitmix64 + Box–Muller over fixed chunks),
 // independent of the thread count.
 void gpt2_init_random(gpt2_model *m, uint64_t seed);
 

@@ -16,7 +16,7 @@
 #define ROWOPS_GELU_K 0.7978845608028654f  // sqrt(2/pi)
 #define ROWOPS_GELU_A 0.044715f
 
-// One Adam/AdamW update (PyTorch's formula; runtime/optim.h documents it):
+// One Adam/AdamW update (PyTorch's formula; runtime/train/optim.h documents it):
 //   g' = g * gscale; m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2;
 //   p -= lr * (wd * p + (m / bc1) / (sqrt(v / bc2) + eps))
 typedef struct {

@@ -195,3 +195,13 @@ int cli_opts_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, 
     if (rc < 0) return cli_usage_error(cmd, "%s", w2s_error_message());
     return rc == 1 ? 0 : -1;
 }
+
+// ---- failures while running
+
+int cli_fail(const char *cmd, const char *hint) {
+    fprintf(stderr, "w2s %s: %s\n", cmd, w2s_error_message());
+    if (hint) fprintf(stderr, "  hint: %s\n", hint);
+    const char *debug = getenv("W2S_DEBUG");
+    if (debug && *debug && strcmp(debug, "0")) fprintf(stderr, "  (raised at %s)\n", w2s_error_origin());
+    return 1;
+}

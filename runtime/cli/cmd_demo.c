@@ -1,4 +1,4 @@
-// cmd_demo.c — `w2s demo`: the built-in weak-to-strong experiment (runtime/demo.h).
+// cmd_demo.c — `w2s demo`: the built-in weak-to-strong experiment (runtime/demo/demo.h).
 #include "cli.h"
 #include "cli_opts.h"
 

@@ -1,5 +1,5 @@
 // cmd_run.h — `w2s run`'s options, shared with `w2s sweep` (cmd_sweep.c), which checks and
-// forwards them to each pair's run. Not a library API: runtime/protocol.h is the protocol's.
+// forwards them to each pair's run. Not a library API: runtime/protocol/protocol.h is the protocol's.
 #ifndef W2S_CLI_CMD_RUN_H
 #define W2S_CLI_CMD_RUN_H
 

@@ -1,4 +1,4 @@
-"""test_probe_torch.py — w2s's linear-probe training (runtime/probe.c) vs an independent PyTorch probe.
+"""test_probe_torch.py — w2s's linear-probe training (runtime/train/probe.c) vs an independent PyTorch probe.
 
 The PyTorch side is written from DEMO.md "Probes", not from probe.c: features standardized
 with the training split's mean and unbiased std (+1e-5); head nn.Linear(d, k) (with bias),

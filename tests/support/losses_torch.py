@@ -1,5 +1,5 @@
 """losses_torch.py — DESIGN.md §5's losses in PyTorch, written from DESIGN.md and not from
-runtime/loss.c, for the cross-checks (test_loss_torch, test_train_torch, test_probe_torch): xent, logconf
+runtime/train/loss.c, for the cross-checks (test_loss_torch, test_train_torch, test_probe_torch): xent, logconf
 (linear ramp, torch.quantile threshold in the binary case, argmax hardening otherwise) and
 product. Each takes logits z (B, K) and target probabilities y (B, K) and returns the mean loss.
 """

@@ -4,7 +4,7 @@
 #ifndef W2S_RUNTIME_DEMO_REPORT_H
 #define W2S_RUNTIME_DEMO_REPORT_H
 
-#include "demo.h"
+#include "demo_config.h"
 
 #include <stdio.h>
 

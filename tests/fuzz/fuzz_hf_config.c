@@ -1,8 +1,8 @@
 // fuzz_hf_config.c — libFuzzer target for the config.json reader (models/hf_config.c).
-// Not part of the normal build: scripts/fuzz compiles it with clang -fsanitize=fuzzer.
+// Built by CMake with W2S_FUZZ=ON (clang -fsanitize=fuzzer); scripts/fuzz builds and runs it.
 // Property checked beyond memory safety: an accepted config validates, and writing it out and
 // parsing that back gives the same config (bit-exact epsilon included); a violation traps.
-// fuzz-sources: base/error.c base/fileio.c models/hf_config.c
+// fuzz-room: w2s_models
 #include "hf_config.h"
 
 #include "error.h"

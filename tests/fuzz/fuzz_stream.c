@@ -6,7 +6,7 @@
 // max_ctx and whether a byte-level tokenizer is loaded; the rest is the request stream.
 // Oracle: exactly one answer per non-blank line, in order; an error answer names its line;
 // a label answer has K probabilities summing to 1 and hard_label = their argmax.
-// fuzz-sources: base/error.c base/fileio.c models/tokenizer.c models/tokenizer_bpe.c runtime/cli/cmd_label_stream.c
+// fuzz-room: w2s_cli
 #include "cmd_label.h"
 
 #include "error.h"

@@ -51,21 +51,6 @@ static const demo_model_recipe strong_recipe = {
     "strong", {.n_layer = 4, .n_head = 4, .n_embd = 128, .vocab_size = IMAGE_TOKEN_VOCAB_IN,
                .n_positions = DEMO_T, .n_classes = 0, .ln_eps = 1e-5f}, 500, 2e-3f};
 
-void demo_config_default(demo_config *c) {
-    memset(c, 0, sizeof *c);
-    c->data_dir = FMNIST_DIR_DEFAULT;
-    c->out_dir = "w2s-demo";
-    c->n_seeds = 3;
-    c->pipelined = true;
-    for (size_t i = 0; i < c->n_seeds; i++) c->seeds[i] = i;
-}
-
-size_t demo_task_classes(demo_task task) { return task == DEMO_TASK_CLASSES ? FMNIST_CLASSES : 2; }
-const char *demo_task_name(demo_task task) { return task == DEMO_TASK_CLASSES ? "classes" : "upper-body"; }
-const char *demo_task_text(demo_task task) {
-    return task == DEMO_TASK_CLASSES ? "Fashion-MNIST, 10 classes" : "Fashion-MNIST \"upper-body garment\"";
-}
-
 // The binary task: "upper-body garment" = T-shirt/top, Pullover, Coat, Shirt; else the class.
 static int32_t task_label(demo_task task, uint8_t cls) {
     return task == DEMO_TASK_CLASSES ? cls : cls == 0 || cls == 2 || cls == 4 || cls == 6;

@@ -5,9 +5,12 @@
 
 #include "error.h"
 #include "fileio.h"
+#include "progress.h"
 
 #include <jansson.h>
 #include <math.h>
+#include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -426,4 +429,39 @@ int profile_write_html(const char *path, const profile_data *d, const peak_info 
                "  document.title = drawn === want ? 'ok:' + drawn : 'bad:' + drawn + '/' + want;\n"
                "})();\n</script>\n</body></html>\n");
     return w2s_atomic_commit(&af);
+}
+
+// ---- process-wide profiling (W2S_PROFILE=1 / w2s --profile)
+
+static double at_exit_cpu0;  // process CPU seconds when the at-exit profiler started
+
+static void at_exit_report(void) {
+    if (!profiler_running()) return;
+    profiler_stop();
+    profile_data d;
+    if (profiler_snapshot(&d)) return;
+    peak_info pk;
+    int threads = omp_get_max_threads();
+    bool have_peak = peak_cache_load(&pk, w2s_isa_active(), threads) == 0;
+    profile_meta meta = {.title = "w2s (W2S_PROFILE)", .wall_seconds = d.t_stop - d.t_start,
+                         .cpu_seconds = progress_cpu_now() - at_exit_cpu0, .threads = threads};
+    fflush(stdout);  // the command's own output first, then the table
+    profile_print_table(stderr, &d, have_peak ? &pk : NULL, &meta);
+    if (!have_peak) fprintf(stderr, "(no cached peaks for %% of peak: run `w2s info --peak` once)\n");
+    const char *dir = getenv("W2S_PROFILE_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/profile.json", dir && *dir ? dir : ".");
+    if (profile_write_json(path, &d, have_peak ? &pk : NULL, &meta))
+        fprintf(stderr, "w2s profile: %s\n", w2s_error_message());
+    else
+        fprintf(stderr, "profile written to %s\n", path);
+    profile_data_free(&d);
+}
+
+void profile_report_install_at_exit(bool force) {
+    const char *env = getenv("W2S_PROFILE");
+    if (!force && !(env && *env && strcmp(env, "0"))) return;
+    if (profiler_start()) return;
+    at_exit_cpu0 = progress_cpu_now();
+    atexit(at_exit_report);
 }

@@ -76,8 +76,8 @@ static int bad_line(loader *L, const char *fmt, ...) {
         return W2S_FAIL("%s:%zu: %s", L->path, L->line_no, what);
     }
     if (L->stats.n_bad++ == 0)
-        snprintf(L->stats.first_bad, sizeof L->stats.first_bad, "%s:%zu: %s", L->path, L->line_no,
-                 what);
+        w2s_message_format(L->stats.first_bad, sizeof L->stats.first_bad, "%s:%zu: %s", L->path,
+                           L->line_no, what);
     return 0;
 }
 

@@ -2,8 +2,8 @@
 // Not cryptographic, and never libc rand(): a given seed gives the same integer stream on
 // every platform, so splits, shuffles and initializations are reproducible from the seed.
 // One rng per thread (no locking); the struct is plain data and may be copied to fork a stream.
-#ifndef W2S_RUNTIME_RNG_H
-#define W2S_RUNTIME_RNG_H
+#ifndef W2S_BASE_RNG_H
+#define W2S_BASE_RNG_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +17,11 @@ void rng_seed(rng *r, uint64_t seed);
 // Seeds an independent stream `stream` of `seed` (e.g. one per worker or per run), so
 // (seed, 0), (seed, 1), … do not overlap in practice and do not depend on call order.
 void rng_seed_stream(rng *r, uint64_t seed, uint64_t stream);
+
+// splitmix64 (Steele et al. 2014): advances *state by the golden-ratio increment and returns
+// its mix. The seeder of rng_seed, also a stateless stream of its own where a 64-bit key must
+// map to values without a generator struct (gpt2_init_random's per-chunk streams).
+uint64_t rng_splitmix64(uint64_t *state);
 
 // Next 64 uniformly random bits.
 uint64_t rng_next_u64(rng *r);

@@ -1,10 +1,10 @@
 // fuzz_tokenizer.c — libFuzzer target for the BPE tokenizer (models/tokenizer*.c).
-// Not part of the normal build: scripts/fuzz compiles it with clang -fsanitize=fuzzer.
+// Built by CMake with W2S_FUZZ=ON (clang -fsanitize=fuzzer); scripts/fuzz builds and runs it.
 // Input byte 0 picks the mode: even → encode the rest with a fixed vocabulary and require
 // decode(encode(x)) == x after U+FFFD repair; 1 mod 4 → the rest is "vocab.json\0merges.txt";
 // 3 mod 4 → the rest is a merges.txt for the fixed vocabulary. Every rejected file must say
 // why; an accepted pair must round-trip text.
-// fuzz-sources: base/error.c base/fileio.c models/tokenizer.c models/tokenizer_bpe.c
+// fuzz-room: w2s_models
 #include "tokenizer.h"
 
 #include "error.h"

@@ -9,6 +9,7 @@
 #include "peak.h"
 #include "profiler.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 typedef struct {
@@ -34,5 +35,11 @@ int profile_write_html(const char *path, const profile_data *d, const peak_info 
 
 // Number of roofline points profile_write_html draws (one per GEMM row with calls).
 size_t profile_html_points(const profile_data *d);
+
+// Process-wide profiling for any subcommand: if `force` or env W2S_PROFILE is set to a value
+// other than "0", starts the profiler and registers an exit handler that prints the table to
+// stderr and writes profile.json into env W2S_PROFILE_DIR (default: the current directory).
+// Percentages of peak use the cached peaks only (`w2s info --peak` fills the cache).
+void profile_report_install_at_exit(bool force);
 
 #endif

@@ -1,11 +1,11 @@
 // fuzz_jsonl.c — libFuzzer target for JSONL datasets and label files (runtime/dataset*.c).
-// Not part of the normal build: scripts/fuzz compiles it with clang -fsanitize=fuzzer.
+// Built by CMake with W2S_FUZZ=ON (clang -fsanitize=fuzzer); scripts/fuzz builds and runs it.
 // Bytes 0-2 pick the loader options (skip_bad, keep_raw, truncate, require_labels, tokenizer,
 // n_classes, max_ctx, vocab_size); the rest is the file. A rejected file must say why and name
 // the file; an accepted one must satisfy every invariant of dataset.h, and its labels written
 // by dataset_write_labels must load back (as a label file) to the same tokens and labels.
-// fuzz-sources: base/error.c base/fileio.c runtime/dataset.c runtime/dataset_write.c simd/prof.c
 #define _GNU_SOURCE  // memmem
+// fuzz-room: w2s_data
 #include "dataset.h"
 
 #include "error.h"

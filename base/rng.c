@@ -5,7 +5,7 @@
 
 #include <math.h>
 
-static uint64_t splitmix64(uint64_t *x) {
+uint64_t rng_splitmix64(uint64_t *x) {
     uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
@@ -16,15 +16,15 @@ static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 void rng_seed(rng *r, uint64_t seed) {
     uint64_t x = seed;
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+    for (int i = 0; i < 4; i++) r->s[i] = rng_splitmix64(&x);
 }
 
 void rng_seed_stream(rng *r, uint64_t seed, uint64_t stream) {
     // Hash (seed, stream) through splitmix64 twice so nearby pairs give unrelated states.
     uint64_t x = seed;
-    uint64_t h = splitmix64(&x);
+    uint64_t h = rng_splitmix64(&x);
     x = h ^ (stream * 0xD1B54A32D192ED03ull);
-    rng_seed(r, splitmix64(&x));
+    rng_seed(r, rng_splitmix64(&x));
 }
 
 uint64_t rng_next_u64(rng *r) {

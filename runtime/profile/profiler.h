@@ -79,10 +79,5 @@ const char *profile_op_name(profile_op op);
 // Short label of a row's path, e.g. "bf16 avx512_bf16 bwd 768x3072x1024 A^T*B".
 void profile_row_label(const profile_gemm_row *r, char *buf, size_t n);
 
-// Process-wide profiling for any subcommand: if `force` or env W2S_PROFILE is set to a value
-// other than "0", starts the profiler and registers an exit handler that prints the table to
-// stderr and writes profile.json into env W2S_PROFILE_DIR (default: the current directory).
-// Percentages of peak use the cached peaks only (`w2s info --peak` fills the cache).
-void profiler_install_at_exit(bool force);
 
 #endif

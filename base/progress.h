@@ -1,8 +1,8 @@
 // progress.h — progress lines for long steps: rate and ETA, redrawn in place on a terminal,
 // plain lines (at most one every 5 s, plus the last) when stderr is a file or pipe.
 // Writes to stderr only, so stdout stays machine-readable. Not thread-safe: one per stage.
-#ifndef W2S_RUNTIME_PROGRESS_H
-#define W2S_RUNTIME_PROGRESS_H
+#ifndef W2S_BASE_PROGRESS_H
+#define W2S_BASE_PROGRESS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,10 +1,10 @@
 // fuzz_safetensors.c — libFuzzer target for the safetensors reader (models/safetensors.c).
-// Not part of the normal build: scripts/fuzz compiles it with clang -fsanitize=fuzzer.
+// Built by CMake with W2S_FUZZ=ON (clang -fsanitize=fuzzer); scripts/fuzz builds and runs it.
 // Beyond "no crash, no out-of-bounds read", an accepted file must satisfy the reader's
 // documented invariants (tiling, lookup by name, sorted metadata), and writing it out with
 // the writer (to /dev/shm) and reading that back must give the same tensors and metadata.
 // A violation traps.
-// fuzz-sources: base/error.c base/fileio.c models/safetensors.c simd/prof.c
+// fuzz-room: w2s_models
 #include "safetensors.h"
 
 #include "error.h"

@@ -4,9 +4,6 @@
 #include "profiler.h"
 
 #include "error.h"
-#include "peak.h"
-#include "profile_report.h"
-#include "progress.h"
 
 #include <omp.h>
 #include <pthread.h>
@@ -153,39 +150,4 @@ void profile_row_label(const profile_gemm_row *r, char *buf, size_t n) {
     snprintf(buf, n, "%s %s %s %zux%zux%zu %s%s", type_name(r->type), w2s_isa_name(r->isa),
              r->phase == PROF_PHASE_BACKWARD ? "bwd" : "fwd", r->M, r->N, r->K, profile_op_name(r->op),
              r->nested ? " nested" : "");
-}
-
-// ---- process-wide profiling (W2S_PROFILE=1 / w2s --profile)
-
-static double at_exit_cpu0;  // process CPU seconds when the at-exit profiler started
-
-static void at_exit_report(void) {
-    if (!running) return;
-    profiler_stop();
-    profile_data d;
-    if (profiler_snapshot(&d)) return;
-    peak_info pk;
-    int threads = omp_get_max_threads();
-    bool have_peak = peak_cache_load(&pk, w2s_isa_active(), threads) == 0;
-    profile_meta meta = {.title = "w2s (W2S_PROFILE)", .wall_seconds = d.t_stop - d.t_start,
-                         .cpu_seconds = progress_cpu_now() - at_exit_cpu0, .threads = threads};
-    fflush(stdout);  // the command's own output first, then the table
-    profile_print_table(stderr, &d, have_peak ? &pk : NULL, &meta);
-    if (!have_peak) fprintf(stderr, "(no cached peaks for %% of peak: run `w2s info --peak` once)\n");
-    const char *dir = getenv("W2S_PROFILE_DIR");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/profile.json", dir && *dir ? dir : ".");
-    if (profile_write_json(path, &d, have_peak ? &pk : NULL, &meta))
-        fprintf(stderr, "w2s profile: %s\n", w2s_error_message());
-    else
-        fprintf(stderr, "profile written to %s\n", path);
-    profile_data_free(&d);
-}
-
-void profiler_install_at_exit(bool force) {
-    const char *env = getenv("W2S_PROFILE");
-    if (!force && !(env && *env && strcmp(env, "0"))) return;
-    if (profiler_start()) return;
-    at_exit_cpu0 = progress_cpu_now();
-    atexit(at_exit_report);
 }
