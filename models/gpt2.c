@@ -21,10 +21,11 @@ _Static_assert(sizeof(gpt2_acts) % sizeof(float *) == 0, "gpt2_acts holds only f
 
 // ---- size tables
 
-static void fill_tensor_table(gpt2_model *m) {
-    const gpt2_config *c = &m->cfg;
+// The tensors of a model of config c whose untied LM head has head_rows rows (0: no lm_head
+// tensor), in gpt2_params order; returns the number of parameters.
+static size_t tensor_table(const gpt2_config *c, size_t head_rows, gpt2_tensor_info out[GPT2_NUM_TENSORS]) {
     size_t V = c->vocab_size, P = c->n_positions, C = c->n_embd, L = c->n_layer;
-    size_t K = c->n_classes, VO = m->opt.lm_mode == GPT2_LM_UNTIED ? m->lm_vocab : 0;
+    size_t K = c->n_classes, VO = head_rows;
     const struct {
         const char *name;
         bool per_layer;
@@ -52,7 +53,7 @@ static void fill_tensor_table(gpt2_model *m) {
     };
     size_t off = 0;
     for (int i = 0; i < GPT2_NUM_TENSORS; i++) {
-        gpt2_tensor_info *ti = &m->tensors[i];
+        gpt2_tensor_info *ti = &out[i];
         ti->name = t[i].name;
         ti->per_layer = t[i].per_layer;
         ti->ndim = t[i].ndim;
@@ -62,7 +63,14 @@ static void fill_tensor_table(gpt2_model *m) {
         ti->offset = off;
         off += ti->numel;
     }
-    m->num_params = off;
+    return off;
+}
+
+static size_t head_rows(gpt2_lm_mode mode, size_t lm_vocab) { return mode == GPT2_LM_UNTIED ? lm_vocab : 0; }
+
+size_t gpt2_num_params(const gpt2_config *c, gpt2_lm_mode lm_mode, size_t lm_vocab) {
+    gpt2_tensor_info t[GPT2_NUM_TENSORS];
+    return tensor_table(c, head_rows(lm_mode, lm_vocab ? lm_vocab : c->vocab_size), t);
 }
 
 static void point_params(gpt2_model *m, gpt2_params *p, float *base) {
@@ -71,13 +79,15 @@ static void point_params(gpt2_model *m, gpt2_params *p, float *base) {
         ptrs[i] = m->tensors[i].numel ? base + m->tensors[i].offset : NULL;
 }
 
-// Activation sizes for (B, T), in gpt2_acts field order.
-static void act_sizes(const gpt2_model *m, size_t B, size_t T, size_t sizes[GPT2_NUM_ACTS]) {
-    size_t C = m->cfg.n_embd, L = m->cfg.n_layer, NH = m->cfg.n_head, K = m->cfg.n_classes;
-    size_t BT = B * T, VO = m->lm_vocab;
+// Activation sizes (floats) for (B, T) with an LM head of VO outputs (0: none), in gpt2_acts
+// field order.
+static void act_sizes(const gpt2_config *c, gpt2_precision precision, size_t VO, size_t B, size_t T,
+                      size_t sizes[GPT2_NUM_ACTS]) {
+    size_t C = c->n_embd, L = c->n_layer, NH = c->n_head, K = c->n_classes;
+    size_t BT = B * T;
     // The bf16 path keeps ln1, atty, ln2 and fch_gelu only as their bf16 copies (acts16): the
     // GEMMs and the backward read nothing else of them.
-    size_t f32 = m->opt.precision != GPT2_BF16;
+    size_t f32 = precision != GPT2_BF16;
     size_t s[] = {
         BT * C,                    // encoded
         f32 * L * BT * C, L * BT, L * BT, // ln1, mean, rstd
@@ -229,12 +239,20 @@ void gpt2_params_repacked(gpt2_model *m) {
 
 // Elements of gpt2_acts16 for a (B, T) batch: ln1, atty, ln2 (C each) and fch_gelu (4C) per
 // layer, and the dy scratch (4C).
-static size_t acts16_size(const gpt2_model *m, size_t B, size_t T) {
-    return (m->cfg.n_layer * 7 + 4) * B * T * m->cfg.n_embd;
+static size_t acts16_size(const gpt2_config *c, size_t B, size_t T) {
+    return (c->n_layer * 7 + 4) * B * T * c->n_embd;
+}
+
+size_t gpt2_act_bytes(const gpt2_config *c, gpt2_precision precision, size_t lm_vocab, size_t B, size_t T) {
+    size_t sizes[GPT2_NUM_ACTS], floats = 0;
+    act_sizes(c, precision, lm_vocab, B, T, sizes);
+    for (size_t i = 0; i < GPT2_NUM_ACTS; i++) floats += sizes[i];
+    size_t bf16 = precision == GPT2_BF16 ? acts16_size(c, B, T) : 0;
+    return floats * sizeof(float) + bf16 * sizeof(uint16_t);
 }
 
 static int alloc_acts16(gpt2_model *m) {
-    size_t n = acts16_size(m, m->opt.max_batch, m->opt.max_seq);
+    size_t n = acts16_size(&m->cfg, m->opt.max_batch, m->opt.max_seq);
     size_t bytes = (n * sizeof(w2s_bf16) + 63) & ~(size_t)63;
     m->acts16 = calloc(1, sizeof *m->acts16);
     if (m->acts16) m->acts16->memory = aligned_alloc(64, bytes);
@@ -288,9 +306,9 @@ gpt2_model *gpt2_create(const gpt2_config *cfg, const gpt2_options *opt) {
     m->cfg = *c;
     m->opt = *opt;
     m->lm_vocab = opt->lm_mode == GPT2_LM_NONE ? 0 : opt->lm_vocab ? opt->lm_vocab : c->vocab_size;
-    fill_tensor_table(m);
+    m->num_params = tensor_table(c, head_rows(opt->lm_mode, m->lm_vocab), m->tensors);
     size_t sizes[GPT2_NUM_ACTS], n_acts = 0;
-    act_sizes(m, opt->max_batch, opt->max_seq, sizes);
+    act_sizes(c, opt->precision, m->lm_vocab, opt->max_batch, opt->max_seq, sizes);
     for (size_t i = 0; i < GPT2_NUM_ACTS; i++) n_acts += sizes[i];
     size_t BTmax = opt->max_batch * opt->max_seq;
     m->params_memory = alloc_floats(m->num_params);
@@ -365,7 +383,7 @@ void gpt2_zero_grad(gpt2_model *m) {
 
 void gpt2_layout_acts(gpt2_model *m, size_t B, size_t T) {
     size_t sizes[GPT2_NUM_ACTS];
-    act_sizes(m, B, T, sizes);
+    act_sizes(&m->cfg, m->opt.precision, m->lm_vocab, B, T, sizes);
     float **ptrs = (float **)&m->acts;
     float *p = m->acts_memory;
     for (size_t i = 0; i < GPT2_NUM_ACTS; i++) {

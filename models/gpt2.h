@@ -140,6 +140,16 @@ typedef struct {
     float lm_loss;       // mean LM cross-entropy (valid when have_targets)
 } gpt2_model;
 
+// ---- shape arithmetic: the one place that knows how big a model and its activations are
+
+// Parameters of a model of config c (the length of params_memory and grads_memory), with the
+// LM head lm_mode of lm_vocab outputs (0 = vocab_size) as in gpt2_options.
+size_t gpt2_num_params(const gpt2_config *c, gpt2_lm_mode lm_mode, size_t lm_vocab);
+// Bytes of activations gpt2_create allocates for batches of up to B sequences of T tokens at
+// this precision, with an LM head of lm_vocab outputs (0: none): the f32 buffers plus, on the
+// bf16 path, the bf16 copies. Linear in B, so B = 1 gives the cost of one more sequence.
+size_t gpt2_act_bytes(const gpt2_config *c, gpt2_precision precision, size_t lm_vocab, size_t B, size_t T);
+
 // Creates a model with all parameters zero: call gpt2_init_random() or load a checkpoint.
 // Returns NULL with w2s_error_message() set (bad config/options, out of memory).
 gpt2_model *gpt2_create(const gpt2_config *cfg, const gpt2_options *opt);

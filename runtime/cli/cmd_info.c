@@ -65,7 +65,7 @@ static int model_config(const char *name, gpt2_config *c) {
 static int print_run_plan(const topology *t, const char *weak, const char *strong) {
     gpt2_config cw, cs;
     if (model_config(weak, &cw) != 0 || model_config(strong, &cs) != 0) return -1;
-    size_t pw = transfer_param_count(&cw), ps = transfer_param_count(&cs);
+    size_t pw = gpt2_num_params(&cw, GPT2_LM_NONE, 0), ps = gpt2_num_params(&cs, GPT2_LM_NONE, 0);
     placement_request req = transfer_placement_request(pw, ps, 0, 0);
     placement pl;
     double gain;

@@ -29,12 +29,11 @@ static void usage(FILE *f) {
                SWEEP_MAX_MODELS);
 }
 
-// Parameters of the model at dir: embeddings plus 12·C² + 13·C per layer, plus ln_f.
+// Parameters of the classifier at dir (gpt2_num_params: body and head).
 static int model_params(const char *dir, double *params) {
     gpt2_config c;
     if (gpt2_checkpoint_config(dir, &c) != 0) return -1;
-    double C = (double)c.n_embd;
-    *params = (double)(c.vocab_size + c.n_positions) * C + (double)c.n_layer * (12 * C * C + 13 * C) + 2 * C;
+    *params = (double)gpt2_num_params(&c, GPT2_LM_NONE, 0);
     return 0;
 }
 

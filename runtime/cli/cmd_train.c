@@ -86,7 +86,7 @@ int cmd_train(int argc, char **argv) {
     size_t max_len;
     int rc = cli_load_model_data(model_path, data, tok_dir, false, max_ctx, truncate, false, &cfg, &ds, &tok, &max_len);
     if (!rc) {
-        if (!minibatch) minibatch = trainer_auto_minibatch(&cfg, max_len, tc.batch, TRAINER_ACT_BUDGET);
+        if (!minibatch) minibatch = trainer_auto_minibatch(&cfg, prec, max_len, tc.batch, TRAINER_ACT_BUDGET);
         gpt2_options opt = {.max_batch = minibatch < tc.batch ? minibatch : tc.batch, .max_seq = max_len,
                             .lm_mode = GPT2_LM_NONE, .precision = prec};
         m = gpt2_checkpoint_load(model_path, &opt, (long)ds.n_classes);

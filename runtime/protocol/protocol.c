@@ -192,8 +192,8 @@ static int load_inputs(run_ctx *x) {
             if (len > x->max_len) x->max_len = len;
         }
     // The minibatch changes the order of gradient sums, so it is part of each model's step keys.
-    x->mb_weak = c->minibatch ? c->minibatch : trainer_auto_minibatch(&x->cw, x->max_len, c->batch, TRAINER_ACT_BUDGET);
-    x->mb_strong = c->minibatch ? c->minibatch : trainer_auto_minibatch(&x->cs, x->max_len, c->batch, TRAINER_ACT_BUDGET);
+    x->mb_weak = c->minibatch ? c->minibatch : trainer_auto_minibatch(&x->cw, c->precision, x->max_len, c->batch, TRAINER_ACT_BUDGET);
+    x->mb_strong = c->minibatch ? c->minibatch : trainer_auto_minibatch(&x->cs, c->precision, x->max_len, c->batch, TRAINER_ACT_BUDGET);
     if (x->mb_weak > c->batch) x->mb_weak = c->batch;
     if (x->mb_strong > c->batch) x->mb_strong = c->batch;
     x->lr_weak = c->lr > 0 ? c->lr : trainer_default_lr(&x->cw);
@@ -488,7 +488,7 @@ static int run_pipelined(const run_ctx *x, uint64_t seed, const dataset_split *s
     topology *topo = topology_load_this_system();
     if (!topo) return w2s_error_wrap("pipelined labeling");
     placement plan;
-    placement_request req = transfer_placement_request(transfer_param_count(&x->cw), transfer_param_count(&x->cs),
+    placement_request req = transfer_placement_request(gpt2_num_params(&x->cw, GPT2_LM_NONE, 0), gpt2_num_params(&x->cs, GPT2_LM_NONE, 0),
                                                        c->label_cores, c->train_cores);
     if (transfer_plan(topo, &req, &plan, NULL) != 0) {
         topology_destroy(topo);

@@ -44,11 +44,6 @@ static size_t n_classes(const labeler_model *lm) {
     return lm->q ? gpt2_int8_config(lm->q)->n_classes : lm->m->cfg.n_classes;
 }
 
-size_t transfer_param_count(const gpt2_config *c) {
-    const size_t C = c->n_embd, L = c->n_layer;
-    return c->vocab_size * C + c->n_positions * C + L * (12 * C * C + 13 * C) + 2 * C + c->n_classes * C;
-}
-
 placement_request transfer_placement_request(size_t weak_params, size_t strong_params, int label_cores,
                                              int train_cores) {
     return (placement_request){.label_cost = placement_cost_label((double)weak_params, 1.0),

@@ -92,7 +92,4 @@ double transfer_plan_gain(const placement *plan, const placement_request *req);
 // error set; free the plan with placement_free.
 int transfer_plan(const topology *t, const placement_request *req, placement *out, double *gain);
 
-// Parameters of a config (embeddings, blocks, final LayerNorm, classification head).
-size_t transfer_param_count(const gpt2_config *cfg);
-
 #endif

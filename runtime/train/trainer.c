@@ -26,12 +26,9 @@ void trainer_config_default(trainer_config *c) {
 
 float trainer_default_lr(const gpt2_config *cfg) { return cfg->n_embd <= 1024 ? 5e-5f : 1e-5f; }
 
-size_t trainer_auto_minibatch(const gpt2_config *cfg, size_t T, size_t batch, size_t budget) {
-    const size_t C = cfg->n_embd, L = cfg->n_layer, NH = cfg->n_head;
-    // Floats per sequence in gpt2.c's act_sizes (no LM head): per-layer saved activations
-    // (16C + 4 per token), attention rows, the final LayerNorm and the backward scratch.
-    size_t per_seq = T * (L * (16 * C + 4) + 12 * C + 2) + L * NH * T * T + NH * T + cfg->n_classes;
-    size_t mb = budget / (per_seq * sizeof(float));
+size_t trainer_auto_minibatch(const gpt2_config *cfg, gpt2_precision precision, size_t T, size_t batch,
+                              size_t budget) {
+    size_t mb = budget / gpt2_act_bytes(cfg, precision, 0, 1, T);
     return mb < 1 ? 1 : mb > batch ? batch : mb;
 }
 

@@ -68,10 +68,11 @@ float trainer_default_lr(const gpt2_config *cfg);
 // Default activation memory of the minibatch chosen by trainer_auto_minibatch.
 #define TRAINER_ACT_BUDGET ((size_t)1 << 30)
 
-// The largest minibatch (1 .. batch) whose activations for sequences of up to T tokens fit
-// `budget` bytes (gpt2.c's activation size table, training buffers included). A minibatch of
-// the whole batch needs no forward recompute, so this is the fastest choice that fits.
-size_t trainer_auto_minibatch(const gpt2_config *cfg, size_t T, size_t batch, size_t budget);
+// The largest minibatch (1 .. batch) whose activations for sequences of up to T tokens at
+// this precision fit `budget` bytes (gpt2_act_bytes, training buffers included). A minibatch
+// of the whole batch needs no forward recompute, so this is the fastest choice that fits.
+size_t trainer_auto_minibatch(const gpt2_config *cfg, gpt2_precision precision, size_t T, size_t batch,
+                              size_t budget);
 
 // Optimizer steps of a run: floor(n · epochs / batch), at least 1 (batch clamped to n).
 // Batches run through the data in its given order and wrap from one epoch into the next

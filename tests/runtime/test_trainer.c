@@ -97,11 +97,11 @@ static void test_total_steps(void **state) {
     // ~42 MB -> 25 fit in 1 GiB; clamped to [1, batch].
     gpt2_config g = {.n_layer = 12, .n_head = 12, .n_embd = 768, .vocab_size = 50257, .n_positions = 1024,
                      .n_classes = 2, .ln_eps = 1e-5f};
-    assert_int_equal(trainer_auto_minibatch(&g, 1024, 32, TRAINER_ACT_BUDGET), 1);
-    size_t mb64 = trainer_auto_minibatch(&g, 64, 32, TRAINER_ACT_BUDGET);
+    assert_int_equal(trainer_auto_minibatch(&g, GPT2_FP32, 1024, 32, TRAINER_ACT_BUDGET), 1);
+    size_t mb64 = trainer_auto_minibatch(&g, GPT2_FP32, 64, 32, TRAINER_ACT_BUDGET);
     assert_true(mb64 >= 16 && mb64 <= 32);
-    assert_int_equal(trainer_auto_minibatch(&g, 64, 8, TRAINER_ACT_BUDGET), 8);
-    assert_int_equal(trainer_auto_minibatch(&g, 64, 32, 0), 1);
+    assert_int_equal(trainer_auto_minibatch(&g, GPT2_FP32, 64, 8, TRAINER_ACT_BUDGET), 8);
+    assert_int_equal(trainer_auto_minibatch(&g, GPT2_FP32, 64, 32, 0), 1);
 }
 
 static void test_minibatch_equivalence(void **state) {
