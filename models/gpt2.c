@@ -113,13 +113,13 @@ static void act_sizes(const gpt2_config *c, gpt2_precision precision, size_t VO,
 
 // ---- bf16 weight packs
 
-const float *gpt2_block_weight(const gpt2_model *m, size_t l, int which, size_t *K_in, size_t *N_out) {
+const float *gpt2_block_weight(const gpt2_model *m, size_t l, gpt2_block_weight_id w, size_t *K_in, size_t *N_out) {
     size_t C = m->cfg.n_embd;
     const gpt2_params *p = &m->params;
-    switch (which) {
-    case 0: *K_in = C; *N_out = 3 * C; return p->qkvw + l * C * 3 * C;
-    case 1: *K_in = C; *N_out = C; return p->attprojw + l * C * C;
-    case 2: *K_in = C; *N_out = 4 * C; return p->fcw + l * C * 4 * C;
+    switch (w) {
+    case GPT2_W_QKV: *K_in = C; *N_out = 3 * C; return p->qkvw + l * C * 3 * C;
+    case GPT2_W_ATTPROJ: *K_in = C; *N_out = C; return p->attprojw + l * C * C;
+    case GPT2_W_FC: *K_in = C; *N_out = 4 * C; return p->fcw + l * C * 4 * C;
     default: *K_in = 4 * C; *N_out = C; return p->fcprojw + l * 4 * C * C;
     }
 }
@@ -130,29 +130,29 @@ static gemm_view weight_view(const float *w, size_t N_out, bool transposed) {
 }
 
 static int alloc_packs(gpt2_model *m) {
-    size_t n = m->cfg.n_layer * 8;
+    size_t n = m->cfg.n_layer * GPT2_BLOCK_WEIGHTS * 2;
     m->wpack = calloc(n, sizeof *m->wpack);
     m->wpack_gen = calloc(n, sizeof *m->wpack_gen);
     m->wpack_rows = calloc(n / 2, sizeof *m->wpack_rows);
     if (!m->wpack || !m->wpack_gen || !m->wpack_rows)
         return W2S_FAIL("gpt2_create: out of memory for bf16 weight packs");
     for (size_t l = 0; l < m->cfg.n_layer; l++)
-        for (int w = 0; w < 4; w++)
+        for (gpt2_block_weight_id w = 0; w < GPT2_BLOCK_WEIGHTS; w++)
             for (int t = 0; t < 2; t++) {
                 size_t K, N;
                 const float *p = gpt2_block_weight(m, l, w, &K, &N);
-                if (gemm_pack_b(&m->wpack[(l * 4 + (size_t)w) * 2 + (size_t)t], GEMM_BF16, m->isa,
+                if (gemm_pack_b(&m->wpack[gpt2_wpack_index(l, w, t)], GEMM_BF16, m->isa,
                                 t ? N : K, t ? K : N, W2S_DTYPE_F32, weight_view(p, N, t)))
                     return w2s_error_wrap("gpt2_create: packing bf16 weights");
             }
     return 0;
 }
 
-const gemm_packed_b *gpt2_repack(gpt2_model *m, size_t l, int which, bool transposed) {
+const gemm_packed_b *gpt2_repack(gpt2_model *m, size_t l, gpt2_block_weight_id w, bool transposed) {
     if (!m->wpack) return NULL;
     size_t K, N;
-    const float *p = gpt2_block_weight(m, l, which, &K, &N);
-    size_t i = (l * 4 + (size_t)which) * 2 + (transposed ? 1 : 0);
+    const float *p = gpt2_block_weight(m, l, w, &K, &N);
+    size_t i = gpt2_wpack_index(l, w, transposed);
     gemm_packed_b *pb = &m->wpack[i];
     if (m->pack_cache && m->wpack_gen[i] == m->params_gen) return pb;
     gemm_repack_b(pb, W2S_DTYPE_F32, weight_view(p, N, transposed));
@@ -167,14 +167,15 @@ void gpt2_pack_cache(gpt2_model *m, bool on) {
 
 void gpt2_params_changed(gpt2_model *m) {
     m->params_gen++;
-    if (m->wpack_rows) memset(m->wpack_rows, 0, m->cfg.n_layer * 4 * sizeof *m->wpack_rows);
+    if (m->wpack_rows) memset(m->wpack_rows, 0, m->cfg.n_layer * GPT2_BLOCK_WEIGHTS * sizeof *m->wpack_rows);
 }
 
 // Rows of W per repack strip: whole K groups of W's pack and whole panels of Wᵀ's (both are
 // made for the same kernel, so one weight's values hold for all four). 0 if layers do not
 // split into such strips (then nothing is repacked inside the optimizer).
-static size_t strip_rows(const gpt2_model *m, int which) {
-    const gemm_packed_b *w = &m->wpack[which * 2], *wt = &m->wpack[which * 2 + 1];
+static size_t strip_rows(const gpt2_model *m, gpt2_block_weight_id which) {
+    const gemm_packed_b *w = &m->wpack[gpt2_wpack_index(0, which, false)];
+    const gemm_packed_b *wt = &m->wpack[gpt2_wpack_index(0, which, true)];
     size_t a = w->kgroup, b = wt->nr, g = a, r = b;
     while (r) {
         size_t t = g % r;
@@ -185,26 +186,27 @@ static size_t strip_rows(const gpt2_model *m, int which) {
     return K % rows ? 0 : rows;
 }
 
-// Which block weight tensor (0..3, gpt2_block_weight's order) starts at `offset`, or -1.
-static int block_weight_at(const gpt2_model *m, size_t offset) {
-    for (int w = 0; w < 4; w++) {
+// Which block weight tensor starts at `offset`, or GPT2_BLOCK_WEIGHTS if none.
+static gpt2_block_weight_id block_weight_at(const gpt2_model *m, size_t offset) {
+    gpt2_block_weight_id w = 0;
+    for (; w < GPT2_BLOCK_WEIGHTS; w++) {
         size_t K, N;
-        if ((size_t)(gpt2_block_weight(m, 0, w, &K, &N) - m->params_memory) == offset) return w;
+        if ((size_t)(gpt2_block_weight(m, 0, w, &K, &N) - m->params_memory) == offset) break;
     }
-    return -1;
+    return w;
 }
 
 size_t gpt2_optim_chunk(const gpt2_model *m, size_t tensor) {
     if (!m->wpack || !m->params_memory || tensor >= GPT2_NUM_TENSORS) return 0;
-    int w = block_weight_at(m, m->tensors[tensor].offset);
-    if (w < 0 || !m->tensors[tensor].numel) return 0;
-    return strip_rows(m, w) * m->wpack[w * 2].N;
+    gpt2_block_weight_id w = block_weight_at(m, m->tensors[tensor].offset);
+    if (w == GPT2_BLOCK_WEIGHTS || !m->tensors[tensor].numel) return 0;
+    return strip_rows(m, w) * m->wpack[gpt2_wpack_index(0, w, false)].N;
 }
 
 void gpt2_params_written(void *model, size_t offset, size_t count) {
     gpt2_model *m = model;
     if (!m->wpack || !m->params_memory) return;
-    for (int w = 0; w < 4; w++) {
+    for (gpt2_block_weight_id w = 0; w < GPT2_BLOCK_WEIGHTS; w++) {
         size_t K, N, R = strip_rows(m, w);
         const float *w0 = gpt2_block_weight(m, 0, w, &K, &N);
         size_t start = (size_t)(w0 - m->params_memory), size = m->cfg.n_layer * K * N;
@@ -212,13 +214,13 @@ void gpt2_params_written(void *model, size_t offset, size_t count) {
         size_t rel = offset - start, l = rel / (K * N), r0 = rel % (K * N) / N, rows = count / N;
         // only whole strips inside one layer (the chunks gpt2_optim_chunk asks for)
         if (count % N || r0 % R || (rows % R && r0 + rows != K) || r0 + rows > K) return;
-        gemm_packed_b *pw = &m->wpack[(l * 4 + (size_t)w) * 2], *pwt = pw + 1;
+        gemm_packed_b *pw = &m->wpack[gpt2_wpack_index(l, w, false)], *pwt = &m->wpack[gpt2_wpack_index(l, w, true)];
         const float *wl = w0 + l * K * N;
         if (gemm_repack_b_block(pw, W2S_DTYPE_F32, weight_view(wl, N, false), r0, r0 + rows, 0, N) ||
             gemm_repack_b_block(pwt, W2S_DTYPE_F32, weight_view(wl, N, true), 0, N, r0, r0 + rows))
             return;  // not counted: the pack is made again at its next use
 #pragma omp atomic
-        m->wpack_rows[l * 4 + (size_t)w] += rows;
+        m->wpack_rows[l * GPT2_BLOCK_WEIGHTS + (size_t)w] += rows;
         return;
     }
 }
@@ -226,11 +228,12 @@ void gpt2_params_written(void *model, size_t offset, size_t count) {
 void gpt2_params_repacked(gpt2_model *m) {
     if (!m->wpack_rows) return;
     for (size_t l = 0; l < m->cfg.n_layer; l++)
-        for (int w = 0; w < 4; w++) {
+        for (gpt2_block_weight_id w = 0; w < GPT2_BLOCK_WEIGHTS; w++) {
             size_t K, N;
             gpt2_block_weight(m, l, w, &K, &N);
-            size_t i = l * 4 + (size_t)w;
-            if (m->wpack_rows[i] == K) m->wpack_gen[2 * i] = m->wpack_gen[2 * i + 1] = m->params_gen;
+            size_t i = l * GPT2_BLOCK_WEIGHTS + (size_t)w;
+            if (m->wpack_rows[i] == K)
+                m->wpack_gen[gpt2_wpack_index(l, w, false)] = m->wpack_gen[gpt2_wpack_index(l, w, true)] = m->params_gen;
             m->wpack_rows[i] = 0;
         }
 }
@@ -359,7 +362,7 @@ gpt2_model *gpt2_create_replica(const gpt2_model *src, size_t max_batch) {
 void gpt2_destroy(gpt2_model *m) {
     if (!m) return;
     if (m->wpack)
-        for (size_t i = 0; i < m->cfg.n_layer * 8; i++) gemm_packed_b_free(&m->wpack[i]);
+        for (size_t i = 0; i < m->cfg.n_layer * GPT2_BLOCK_WEIGHTS * 2; i++) gemm_packed_b_free(&m->wpack[i]);
     free(m->wpack);
     free(m->wpack_gen);
     free(m->wpack_rows);

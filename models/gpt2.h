@@ -123,7 +123,7 @@ typedef struct {
     // by every forward ([0], W as B[in, out]) and backward ([1], Wᵀ for dX = dY·Wᵀ), so each
     // step converts every weight to bf16 exactly once per use instead of once per thread —
     // or, under gpt2_pack_cache, only on the first use after the weights changed.
-    gemm_packed_b *wpack;  // (L, 4, 2): qkvw, attprojw, fcw, fcprojw × {W, Wᵀ}; NULL for fp32
+    gemm_packed_b *wpack;  // (L, 4, 2): gpt2_wpack_index (gpt2_internal.h) × {W, Wᵀ}; NULL for fp32
     uint64_t *wpack_gen;   // (L, 4, 2) params_gen each pack was made from
     size_t *wpack_rows;    // (L, 4) rows of W repacked by gpt2_params_written since the last bump
     uint64_t params_gen;   // bumped by gpt2_params_changed and gpt2_pack_cache
