@@ -232,5 +232,3 @@ double peak_gemm_gflops(const peak_info *p, gemm_type type, int threads) {
     if (threads >= p->threads) return p->all[fam];
     return p->core[fam] * (double)(threads < 1 ? 1 : threads);
 }
-
-double peak_bandwidth_gbs(const peak_info *p) { return p->triad_gbs; }

@@ -40,8 +40,6 @@ void peak_cache_path(char *buf, size_t n);
 // The compute ceiling of a GEMM type with `threads` threads (GFLOP/s or GOP/s): the all-thread
 // figure when threads >= p->threads, else the one-core figure times threads.
 double peak_gemm_gflops(const peak_info *p, gemm_type type, int threads);
-// The memory ceiling (triad GB/s).
-double peak_bandwidth_gbs(const peak_info *p);
 
 const char *peak_family_name(peak_family fam);   // "fp32", "bf16", "int8"
 

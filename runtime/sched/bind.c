@@ -58,8 +58,6 @@ int bind_omp_team(const topology *t, const unsigned *pus, int n) {
     return 0;
 }
 
-int bind_current_pu(void) { return sched_getcpu(); }
-
 // ---- memory
 
 enum { BIND_ALIGN = 64 };

@@ -21,8 +21,6 @@ int bind_thread_to_pu(const topology *t, unsigned pu);
 // so the binding holds for them. -1 if a thread failed to bind, the team came out smaller, or
 // OMP_PROC_BIND / OMP_PLACES are set (libgomp's own placement would reshuffle threads).
 int bind_omp_team(const topology *t, const unsigned *pus, int n);
-// The PU (OS index) the calling thread is running on now, or -1 if unknown.
-int bind_current_pu(void);
 
 typedef struct bind_buffer {
     void *ptr;              // 64-byte aligned, zero-filled, `bytes` long
