@@ -1,14 +1,12 @@
 // bind.c — thread and memory binding with hwloc; see bind.h for the fallback rules.
 // Errors from inside an OpenMP region are collected per thread and reported once by the
 // calling thread, because w2s error messages are thread-local.
-#define _GNU_SOURCE // sched_getcpu
 #include "bind.h"
 
 #include "error.h"
 
 #include <errno.h>
 #include <omp.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
