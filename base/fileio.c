@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,6 +20,25 @@ FILE *fopen_check(const char *path, const char *mode, const char *src_file, int 
         w2s_error_set(src_file, src_line, "cannot open %s for %s: %s", path,
                       mode[0] == 'r' ? "reading" : "writing", strerror(errno));
     return f;
+}
+
+int w2s_path_format(char *out, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < cap) return 0;
+    if (cap) out[cap > 60 ? 60 : cap - 1] = 0;
+    W2S_FAIL("path too long (%d bytes, at most %zu): %s...", n, cap ? cap - 1 : 0, out);
+    if (cap) out[0] = 0;
+    return -1;
+}
+
+int w2s_cache_dir(char *out, size_t cap) {
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg) return w2s_path_format(out, cap, "%s/w2s", xdg);
+    if (home && *home) return w2s_path_format(out, cap, "%s/.cache/w2s", home);
+    return W2S_FAIL("no cache directory: set XDG_CACHE_HOME or HOME");
 }
 
 char *w2s_read_file(const char *path, size_t max_size, size_t *size) {
@@ -83,9 +103,9 @@ static void sweep_dead_temps(const char *path) {
             long pid = strtol(e->d_name + blen + 5, &end, 10);
             if (*end || pid <= 0 || pid == (long)getpid()) continue;
             if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
-            char victim[4096];
-            snprintf(victim, sizeof victim, "%s/%s", dirname(strcpy(dcopy, path)), e->d_name);
-            unlink(victim);
+            char victim[W2S_PATH_MAX];
+            if (w2s_path_format(victim, sizeof victim, "%s/%s", dirname(strcpy(dcopy, path)), e->d_name) == 0)
+                unlink(victim);
         }
         closedir(d);
     }

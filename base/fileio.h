@@ -32,6 +32,17 @@ void w2s_atomic_abort(w2s_atomic_file *af);
 // One-shot: writes buf[0..size) atomically to path.
 int w2s_write_file_atomic(const char *path, const void *buf, size_t size);
 
+// Longest path w2s builds in a fixed buffer; a longer one is an error, never a cut path.
+#define W2S_PATH_MAX 4096
+
+// Formats a path into out[cap]. A path that does not fit is an error naming its start and
+// length, and out is left empty, so no caller ever opens or removes a truncated path.
+int w2s_path_format(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+// The per-user cache folder: $XDG_CACHE_HOME/w2s, else $HOME/.cache/w2s (not created here).
+// -1 with a hint when neither variable is set.
+int w2s_cache_dir(char *out, size_t cap);
+
 // mkdir -p; succeeds if the directory exists.
 int w2s_mkdir_p(const char *path);
 int w2s_file_exists(const char *path);

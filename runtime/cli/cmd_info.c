@@ -6,6 +6,7 @@
 
 #include "cpu.h"
 #include "error.h"
+#include "fileio.h"
 #include "gpt2_checkpoint.h"
 #include "hf_config.h"
 #include "peak.h"
@@ -40,8 +41,8 @@ static int print_peak(void) {
     peak_info p;
     int threads = omp_get_max_threads();
     if (peak_measure(&p, w2s_isa_active(), threads)) return cli_fail("info", NULL);
-    char path[1024];
-    peak_cache_path(path, sizeof path);
+    char path[W2S_PATH_MAX];
+    if (peak_cache_path(path, sizeof path)) return cli_fail("info", NULL);
     bool saved = peak_cache_save(&p) == 0;
     printf("peak (%s, isa %s, measured in %.1f s; best of several short runs)\n", p.cpu, p.isa, p.seconds);
     printf("  %-5s %-34s %14s %14s\n", "", "instruction", "1 core", "all cores");

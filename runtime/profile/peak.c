@@ -131,12 +131,10 @@ int peak_measure(peak_info *p, w2s_isa isa, int threads) {
 
 // ---- cache
 
-void peak_cache_path(char *buf, size_t n) {
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (xdg && *xdg)
-        snprintf(buf, n, "%s/w2s/peak.json", xdg);
-    else
-        snprintf(buf, n, "%s/.cache/w2s/peak.json", home && *home ? home : "/tmp");
+int peak_cache_path(char *buf, size_t n) {
+    char dir[W2S_PATH_MAX];
+    if (w2s_cache_dir(dir, sizeof dir)) return -1;
+    return w2s_path_format(buf, n, "%s/peak.json", dir);
 }
 
 static void cache_key(char *buf, size_t n, const char *cpu, const char *isa, int threads) {
@@ -156,8 +154,8 @@ static json_t *cache_read(const char *path) {
 }
 
 int peak_cache_load(peak_info *p, w2s_isa isa, int threads) {
-    char path[1024], key[160];
-    peak_cache_path(path, sizeof path);
+    char path[W2S_PATH_MAX], key[160];
+    if (peak_cache_path(path, sizeof path)) return -1;
     json_t *root = cache_read(path);
     if (!root) return -1;
     const w2s_cpu_features *f = w2s_cpu();
@@ -190,8 +188,8 @@ int peak_cache_load(peak_info *p, w2s_isa isa, int threads) {
 }
 
 int peak_cache_save(const peak_info *p) {
-    char path[1024], key[160];
-    peak_cache_path(path, sizeof path);
+    char path[W2S_PATH_MAX], key[160];
+    if (peak_cache_path(path, sizeof path)) return -1;
     json_t *root = cache_read(path);
     if (!root) root = json_object();  // unreadable cache: replace it
     json_t *e = json_object();
@@ -207,8 +205,8 @@ int peak_cache_save(const peak_info *p) {
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(root);
     if (!text) return W2S_FAIL("peak cache: out of memory serializing %s", path);
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s", path);
+    char dir[W2S_PATH_MAX];
+    memcpy(dir, path, sizeof dir);  // path came from peak_cache_path: NUL-terminated in W2S_PATH_MAX
     char *slash = strrchr(dir, '/');
     if (slash) *slash = '\0';
     int rc = w2s_mkdir_p(dir) || w2s_write_file_atomic(path, text, strlen(text)) ? -1 : 0;

@@ -34,8 +34,8 @@ int peak_cache_save(const peak_info *p);
 // Cached entry, or measured and saved; *measured tells which (may be NULL). Returns 0 or -1.
 // A cache that cannot be written is not an error (the numbers are still returned).
 int peak_get(peak_info *p, w2s_isa isa, int threads, bool *measured);
-// The cache file's path into buf (size n).
-void peak_cache_path(char *buf, size_t n);
+// The cache file's path (peak.json in w2s_cache_dir) into buf (size n); 0 or -1.
+int peak_cache_path(char *buf, size_t n);
 
 // The compute ceiling of a GEMM type with `threads` threads (GFLOP/s or GOP/s): the all-thread
 // figure when threads >= p->threads, else the one-core figure times threads.

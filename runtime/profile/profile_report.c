@@ -449,9 +449,9 @@ static void at_exit_report(void) {
     profile_print_table(stderr, &d, have_peak ? &pk : NULL, &meta);
     if (!have_peak) fprintf(stderr, "(no cached peaks for %% of peak: run `w2s info --peak` once)\n");
     const char *dir = getenv("W2S_PROFILE_DIR");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/profile.json", dir && *dir ? dir : ".");
-    if (profile_write_json(path, &d, have_peak ? &pk : NULL, &meta))
+    char path[W2S_PATH_MAX];
+    if (w2s_path_format(path, sizeof path, "%s/profile.json", dir && *dir ? dir : ".") ||
+        profile_write_json(path, &d, have_peak ? &pk : NULL, &meta))
         fprintf(stderr, "w2s profile: %s\n", w2s_error_message());
     else
         fprintf(stderr, "profile written to %s\n", path);
