@@ -34,6 +34,12 @@ int w2s_path_format(char *out, size_t cap, const char *fmt, ...) {
     return -1;
 }
 
+int w2s_path_arg_check(const char *path, const char *what) {
+    size_t n = path ? strlen(path) : 0;
+    if (n <= W2S_PATH_ARG_MAX) return 0;
+    return W2S_FAIL("%s path too long (%zu bytes, at most %d): %.60s...", what, n, W2S_PATH_ARG_MAX, path);
+}
+
 int w2s_cache_dir(char *out, size_t cap) {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     if (xdg && *xdg) return w2s_path_format(out, cap, "%s/w2s", xdg);

@@ -39,6 +39,14 @@ int w2s_write_file_atomic(const char *path, const void *buf, size_t size);
 // length, and out is left empty, so no caller ever opens or removes a truncated path.
 int w2s_path_format(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+// Longest path a user may give (a model, a data file, an output folder): W2S_PATH_MAX less
+// room for the names w2s appends under it, so every path derived from it fits W2S_PATH_MAX.
+#define W2S_PATH_ARG_MAX (W2S_PATH_MAX - 512)
+
+// 0 if path (NULL is fine) is at most W2S_PATH_ARG_MAX bytes, else -1 naming `what`. Entry
+// points check their paths with it once, so the fixed buffers below them never cut a path.
+int w2s_path_arg_check(const char *path, const char *what);
+
 // The per-user cache folder: $XDG_CACHE_HOME/w2s, else $HOME/.cache/w2s (not created here).
 // -1 with a hint when neither variable is set.
 int w2s_cache_dir(char *out, size_t cap);

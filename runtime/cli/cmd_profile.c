@@ -195,16 +195,14 @@ int cmd_profile(int argc, char **argv) {
                          .compared_onednn = a.compare};
     if (a.compare && (rc = profile_compare_onednn(&d)) == 0)
         fprintf(stderr, "w2s profile: timed oneDNN matmul on %zu shapes\n", d.n_gemm);
-    char path[1024];
+    char path[W2S_PATH_MAX];
     if (!rc) {
         profile_print_table(stdout, &d, &pk, &meta);
         printf("median step %.2f ms over %zu steps\n", 1e3 * meta.step_seconds_median, a.steps);
-        snprintf(path, sizeof path, "%s/profile.json", a.out);
-        rc = profile_write_json(path, &d, &pk, &meta);
+        rc = w2s_path_format(path, sizeof path, "%s/profile.json", a.out) || profile_write_json(path, &d, &pk, &meta);
     }
     if (!rc) {
-        snprintf(path, sizeof path, "%s/profile.html", a.out);
-        rc = profile_write_html(path, &d, &pk, &meta);
+        rc = w2s_path_format(path, sizeof path, "%s/profile.html", a.out) || profile_write_html(path, &d, &pk, &meta);
         if (!rc) printf("wrote %s/profile.json and %s/profile.html\n", a.out, a.out);
     }
     profile_data_free(&d);

@@ -92,8 +92,8 @@ int cmd_train(int argc, char **argv) {
         m = gpt2_checkpoint_load(model_path, &opt, (long)ds.n_classes);
         rc = m ? 0 : -1;
     }
-    char ckpt[4200];
-    snprintf(ckpt, sizeof ckpt, "%s.ckpt", out);
+    char ckpt[W2S_PATH_MAX];
+    if (!rc) rc = w2s_path_format(ckpt, sizeof ckpt, "%s.ckpt", out);
     if (!rc) {
         tc.lr = lr > 0 ? lr : trainer_default_lr(&cfg);
         // The checkpoint key: every option and the inputs' identity, so a stale OUT.ckpt is ignored.

@@ -91,12 +91,9 @@ static uint64_t fnv1a(const char *s) {
 
 static int cache_paths(const demo_config *c, const demo_model_recipe *r, const pretrain_config *pc, size_t n_pool,
                        uint64_t seed, char *ckpt, char *meta, size_t size) {
-    char root[3072];
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (c->cache_dir) snprintf(root, sizeof root, "%s", c->cache_dir);
-    else if (xdg && *xdg) snprintf(root, sizeof root, "%s/w2s", xdg);
-    else if (home && *home) snprintf(root, sizeof root, "%s/.cache/w2s", home);
-    else return W2S_FAIL("no cache directory: set XDG_CACHE_HOME or HOME, or pass --cache-dir");
+    char root[W2S_PATH_ARG_MAX + 1];
+    if (c->cache_dir ? w2s_path_format(root, sizeof root, "%s", c->cache_dir) : w2s_cache_dir(root, sizeof root))
+        return w2s_error_wrap("demo cache (or pass --cache-dir)");
     char recipe[512];
     snprintf(recipe, sizeof recipe, "w2s-demo-v2|%s|L%zu|H%zu|C%zu|V%zu|P%zu|steps%zu|warm%zu|lr%.9g|b%zu|pool%zu|perm%llx|seed%llu",
              r->name, r->cfg.n_layer, r->cfg.n_head, r->cfg.n_embd, r->cfg.vocab_size, r->cfg.n_positions, pc->steps,
@@ -310,7 +307,7 @@ static void finetune_paths(const demo_config *c, char *data, char *test, size_t 
 
 static int finetune_write_data(const demo_config *c, const demo_data *d, const int32_t *probe_labels,
                                const int32_t *test_labels) {
-    char dir[4096], data[4096], test[4096];
+    char dir[W2S_PATH_MAX], data[W2S_PATH_MAX], test[W2S_PATH_MAX];
     snprintf(dir, sizeof dir, "%s/finetune", c->out_dir);
     finetune_paths(c, data, test, sizeof data);
     if (w2s_mkdir_p(dir) != 0 ||
@@ -322,7 +319,7 @@ static int finetune_write_data(const demo_config *c, const demo_data *d, const i
 
 // --finetune: the protocol of `w2s run` on the seed's two cached bodies.
 static int finetune_seed(const demo_config *c, const demo_data *d, uint64_t seed, demo_seed_result *res) {
-    char data[4096], test[4096], out[4096];
+    char data[W2S_PATH_MAX], test[W2S_PATH_MAX], out[W2S_PATH_MAX];
     finetune_paths(c, data, test, sizeof data);
     snprintf(out, sizeof out, "%s/finetune/seed%llu", c->out_dir, (unsigned long long)seed);
     demo_finetune_run f = {.weak_ckpt = res->weak_body.checkpoint, .strong_ckpt = res->strong_body.checkpoint,
@@ -486,6 +483,8 @@ gpt2_model *demo_pretrain_body(const demo_config *c, bool strong, uint64_t seed,
 
 int demo_run(const demo_config *c) {
     if (c->n_seeds == 0 || c->n_seeds > DEMO_MAX_SEEDS) return W2S_FAIL("demo: 1 to %d seeds", DEMO_MAX_SEEDS);
+    // The outputs' paths are built in W2S_PATH_MAX buffers from these and short names.
+    if (w2s_path_arg_check(c->out_dir, "--out") || w2s_path_arg_check(c->data_dir, "--data")) return -1;
     double t_start = progress_now();
     demo_inputs in;
     if (demo_inputs_load(c, &in) != 0) return -1;

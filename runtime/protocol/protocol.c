@@ -113,14 +113,6 @@ static int check_model_file(const char *path, const gpt2_config *cfg, const char
     return rc;
 }
 
-static bool has_tokenizer_files(const char *dir) {
-    char p[4096];
-    snprintf(p, sizeof p, "%s/vocab.json", dir);
-    if (w2s_file_exists(p)) return true;
-    snprintf(p, sizeof p, "%s/encoder.json", dir);
-    return w2s_file_exists(p);
-}
-
 typedef struct {
     const protocol_config *c;
     gpt2_config cw, cs;           // weak and strong shapes (n_classes set to K)
@@ -146,8 +138,8 @@ static int load_inputs(run_ctx *x) {
     x->max_ctx = c->max_ctx ? c->max_ctx : (P < 1024 ? P : 1024);
     if (x->max_ctx > P)
         return W2S_FAIL("--max-ctx %zu exceeds the models' n_positions %zu", x->max_ctx, P);
-    const char *tdir = is_dir(c->strong_dir) && has_tokenizer_files(c->strong_dir) ? c->strong_dir
-                       : is_dir(c->weak_dir) && has_tokenizer_files(c->weak_dir) ? c->weak_dir : NULL;
+    const char *tdir = is_dir(c->strong_dir) && tokenizer_dir_present(c->strong_dir) ? c->strong_dir
+                       : is_dir(c->weak_dir) && tokenizer_dir_present(c->weak_dir) ? c->weak_dir : NULL;
     if (tdir) {
         if (!(x->tok = tokenizer_load_dir(tdir))) return w2s_error_wrap("tokenizer of %s", tdir);
         if (tokenizer_vocab_size(x->tok) > x->cs.vocab_size)
@@ -681,6 +673,11 @@ int protocol_run(const protocol_config *c) {
     if (c->n_seeds == 0 || c->n_seeds > RESULTS_MAX_SEEDS || c->n_losses == 0 || c->n_losses > RESULTS_MAX_LOSSES)
         return W2S_FAIL("1 to %d seeds and 1 to %d losses", RESULTS_MAX_SEEDS, RESULTS_MAX_LOSSES);
     if (c->epochs == 0 || c->batch == 0) return W2S_FAIL("--epochs and --batch must be > 0");
+    // Every path below is built in a W2S_PATH_MAX buffer from one of these and a short suffix.
+    if (w2s_path_arg_check(c->weak_dir, "--weak") || w2s_path_arg_check(c->strong_dir, "--strong") ||
+        w2s_path_arg_check(c->data_path, "--data") || w2s_path_arg_check(c->test_path, "--test") ||
+        w2s_path_arg_check(c->out_dir, "--out"))
+        return -1;
     double t0 = progress_now();
     run_ctx x = {.c = c};
     int rc = load_inputs(&x);

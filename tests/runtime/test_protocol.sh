@@ -103,6 +103,8 @@ expect_error "model and config files do not match" "$W2S_BIN" run --weak weak --
 [ ! -e e10/seed0/weak ] || fail "the weak model was trained before the strong model's files were checked"
 expect_error "precision" "$W2S_BIN" run $ARGS --precision fp16 --out e9
 expect_error "label-precision" "$W2S_BIN" run $ARGS --label-precision int4 --out e9
+long=$(printf 'd%.0s' $(seq 5000))
+expect_error "--out path too long (5000 bytes" "$W2S_BIN" run $ARGS --out "$long"
 [ ! -e e1 ] && [ ! -e e3 ] && [ ! -e e7 ] || fail "an output directory was created for a failed run"
 "$W2S_BIN" run --help | grep -q -- "--weak DIR" || fail "--help"
 echo "ok"
