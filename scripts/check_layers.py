@@ -9,7 +9,7 @@ checked:
   * symbols: from `nm` over the built objects, an object that uses a symbol another object
     defines depends on it; that graph must have no cycle (strongly connected component of two
     or more objects) and no edge from a lower room to a higher one.
-The CLI (runtime/cli) sits on top of every room; tests and benchmarks are not rooms.
+The CLI is a room too (runtime/cli: w2s_cli, plus main.c); tests and benchmarks are not rooms.
 usage: check_layers.py SOURCE_DIR BUILD_DIR
 """
 import collections
@@ -20,11 +20,10 @@ import sys
 
 ROOM_LINE = re.compile(r"^\s*w2s_room\((\w+)\s+(\S+)((?:\s+[\w:]+)*)\)", re.M)
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
-CLI = ("w2s_cli", "runtime/cli")
 
 
 def rooms_of(src):
-    """[(target, dir, [direct room deps])] in CMake order, plus the CLI on top."""
+    """[(target, dir, [direct room deps])] in CMake order."""
     text = open(os.path.join(src, "CMakeLists.txt")).read()
     rooms = []
     for target, d, deps in ROOM_LINE.findall(text):
@@ -34,8 +33,6 @@ def rooms_of(src):
         for x in deps:
             if x not in targets:
                 sys.exit(f"check_layers: room {t} depends on {x}, which is not a room")
-    if os.path.isdir(os.path.join(src, CLI[1])):
-        rooms.append((CLI[0], CLI[1], targets))
     return rooms
 
 
