@@ -1,4 +1,4 @@
-// quant.h — the number formats of w2s's low-precision paths (DESIGN.md §3): s8 per-output-
+// quant.h — the number formats of w2s's low-precision paths (docs/PROTOCOL.md, "Numerics"): s8 per-output-
 // channel weights, u8 per-token activations with a zero point (feeding gemm_epilogue), bf16
 // rounding of whole arrays, and error statistics of a quantization. Policy only: the
 // element-wise loops are simd/convert.h kernels, chosen by ISA and bit-identical on every ISA.

@@ -1,4 +1,4 @@
-// gemm.h — the matrix-multiply contract every model layer calls (DESIGN.md §4).
+// gemm.h — the matrix-multiply contract every model layer calls (docs/ARCHITECTURE.md, "GEMM contract").
 //   C[M,N] = epilogue(A[M,K] · B[K,N])
 // Three operand types: F32 (f32·f32, FMA), BF16 (bf16·bf16 with f32 accumulation, vdpbf16ps)
 // and U8S8 (u8·s8 → s32, vpdpbusd, with a dequantizing epilogue). A is activations, read

@@ -84,7 +84,7 @@ typedef struct {
 //         product in float: (row_scale*col_scale) first, then times the int converted to f32)
 //   F32/BF16: v = acc
 //   v += bias[j]; if gelu: v = gelu(v); if ACCUM: v += C_old; C = v.
-// Determinism (DESIGN.md §3): an element's value must not depend on m, n or where its tile
+// Determinism (docs/PROTOCOL.md, "Numerics"): an element's value must not depend on m, n or where its tile
 // lies — same K order, same epilogue code for edge and interior tiles (use masks, or stage a
 // ragged tile through a buffer and run the same vector code). The driver fixes kc per kernel
 // and splits threads on tile boundaries, so results are then bit-identical across thread

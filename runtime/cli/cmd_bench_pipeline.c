@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-// The demo's pair (DEMO.md "Models"; demo.c's recipes): image tokens, 50 positions.
+// The demo's pair (docs/DEMO.md "Models"; demo.c's recipes): image tokens, 50 positions.
 static int demo_config_named(const char *name, gpt2_config *c) {
     bool weak = !strcmp(name, "demo-weak");
     if (!weak && strcmp(name, "demo-strong")) return -1;

@@ -72,7 +72,7 @@ static void usage(FILE *f) {
         "  --precision P     bf16 (default) or fp32\n"
         "  --threads N       OpenMP threads\n"
         "  --quiet           no progress lines\n"
-        "  demo bodies (--demo; the recipe of DEMO.md, no training options):\n"
+        "  demo bodies (--demo; the recipe of docs/DEMO.md, no training options):\n"
         "  --demo weak|strong  make or reuse the demo's cached body for --seed, to warm the cache of\n"
         "                    `w2s demo` (same --cache-dir, --quick and seed give the same files)\n"
         "  --quick           the body of `w2s demo --quick`\n"
@@ -169,7 +169,7 @@ static int check_out(const char *out) {
 
 static int run_demo(const pretrain_args *a) {
     if (a->training_options)
-        return cli_usage_error("pretrain", "--demo follows DEMO.md's recipe: only --seed, --quick, --cache-dir, "
+        return cli_usage_error("pretrain", "--demo follows docs/DEMO.md's recipe: only --seed, --quick, --cache-dir, "
                                            "--fresh, --fmnist, --out, --threads and --quiet apply");
     demo_config c;
     demo_config_default(&c);

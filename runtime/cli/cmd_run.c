@@ -18,7 +18,7 @@
 static void usage(FILE *f) {
     fprintf(f,
         "usage: w2s run --weak DIR --strong DIR --data FILE.jsonl --out DIR [options]\n"
-        "  Weak-to-strong protocol (Burns et al. 2023; DESIGN.md section 5). For each seed: split the\n"
+        "  Weak-to-strong protocol (Burns et al. 2023; docs/PROTOCOL.md). For each seed: split the\n"
         "  data (seeded shuffle; n_train halves train1/train2, n_test for test), fine-tune the weak\n"
         "  model on train1 ground truth, label train2 with it (OUT/seed<k>/weak_labels.jsonl), train\n"
         "  the strong ceiling on train2 ground truth and one strong student per loss on the weak\n"
@@ -37,7 +37,7 @@ static void usage(FILE *f) {
         "  --seeds LIST      comma-separated seeds (default 0)\n"
         "  --out DIR         output directory (created)\n"
         "  --precision P     bf16 (default) or fp32 for training and evaluation\n"
-        "  --label-precision int8 (default; DESIGN.md section 3), bf16 or fp32: the weak model labeling train2\n"
+        "  --label-precision int8 (default; docs/PROTOCOL.md, Numerics), bf16 or fp32: the weak model labeling train2\n"
         "  --threads N       OpenMP threads (default: all; results are bit-identical per thread count)\n"
         "  --epochs E        epochs (default 2)\n"
         "  --batch B         examples per optimizer step; the loss sees the whole batch (default 32)\n"

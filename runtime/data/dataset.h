@@ -3,7 +3,7 @@
 // on a concrete one) and not a batcher. All examples live in a few flat arrays (token ids
 // concatenated with offsets), never one allocation per example.
 //
-// Input lines (DESIGN.md §6): {"txt": str, "hard_label": int} with optional
+// Input lines (docs/FORMATS.md): {"txt": str, "hard_label": int} with optional
 // "soft_label": [p0, p1, …], or pre-tokenized {"input_ids": [int…], "hard_label": int}.
 // When a line has both, "input_ids" wins and "txt" is not tokenized. Other fields are kept
 // (with keep_raw) and written back by dataset_write_labels. Blank lines (whitespace only)
@@ -85,7 +85,7 @@ static inline const float *dataset_target(const dataset *ds, size_t i) {
 // so a caller training on ground truth can refuse a one-class dataset.
 size_t dataset_class_counts(const dataset *ds, const size_t *idx, size_t n_idx, size_t *counts);
 
-// ---- W2S split (DESIGN.md §5)
+// ---- W2S split (docs/PROTOCOL.md)
 
 typedef struct {
     size_t *train1, n_train1;  // weak model's ground-truth training set
@@ -106,7 +106,7 @@ int dataset_split_w2s_separate(dataset_split *s, size_t n_examples, size_t n_tra
                                size_t n_test_examples, size_t n_test, uint64_t seed);
 void dataset_split_free(dataset_split *s);
 
-// ---- labeled output (DESIGN.md §6)
+// ---- labeled output (docs/FORMATS.md)
 
 // Writes, atomically, one line per example idx[i] (i < n): the example's original fields,
 // then "gt_label" (its original hard_label, when it had one and no gt_label field, as the

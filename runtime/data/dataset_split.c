@@ -1,4 +1,4 @@
-// dataset_split.c — the W2S train1/train2/test split (DESIGN.md §5) as index arrays.
+// dataset_split.c — the W2S train1/train2/test split (docs/PROTOCOL.md) as index arrays.
 // Only indices are produced: examples stay where dataset_load put them. The permutation is
 // a function of (seed, pool size) alone, via rng.h, so runs are reproducible anywhere.
 #include "dataset.h"

@@ -1,4 +1,4 @@
-// dataset_write.c — labeled JSONL output (DESIGN.md §6): input fields + soft/hard labels.
+// dataset_write.c — labeled JSONL output (docs/FORMATS.md): input fields + soft/hard labels.
 // Each line is re-parsed from the kept raw text, so fields w2s does not know survive; the
 // file appears whole or not at all (base/fileio.h atomic write).
 #include "dataset.h"

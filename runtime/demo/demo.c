@@ -1,4 +1,4 @@
-// demo.c — `w2s demo`: DEMO.md's recipe end to end (demo.h). Pretraining of the weak and
+// demo.c — `w2s demo`: docs/DEMO.md's recipe end to end (demo.h). Pretraining of the weak and
 // strong bodies on the captioned pool, features at position 49, the four probe runs per seed
 // (or, with --finetune, one protocol run per seed: demo_finetune.h), and the outputs. Every
 // seed varies pretraining, the A/B split and the batch order; the pretraining/probe
@@ -43,7 +43,7 @@ typedef struct {
     float lr;
 } demo_model_recipe;
 
-// DEMO.md "Models" and "Pretraining".
+// docs/DEMO.md "Models" and "Pretraining".
 static const demo_model_recipe weak_recipe = {
     "weak", {.n_layer = 1, .n_head = 2, .n_embd = 32, .vocab_size = IMAGE_TOKEN_VOCAB_IN,
              .n_positions = DEMO_T, .n_classes = 0, .ln_eps = 1e-5f}, 300, 3e-3f};

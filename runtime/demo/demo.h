@@ -1,4 +1,4 @@
-// demo.h — the built-in experiment (`w2s demo`, DEMO.md): weak-to-strong generalization on
+// demo.h — the built-in experiment (`w2s demo`, docs/DEMO.md): weak-to-strong generalization on
 // Fashion-MNIST with two small GPT-2-architecture models pretrained here on captioned image
 // tokens, then linear probes on their frozen features: weak (ground truth) → weak labels →
 // strong students (xent, logconf) vs the strong ceiling; PGR per loss over several seeds.

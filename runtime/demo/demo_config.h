@@ -10,8 +10,8 @@
 
 #define DEMO_MAX_SEEDS 64  // --seeds is parsed into a fixed array; 64 is plenty for a seed study
 
-// DEMO.md "Data and splits": the binary "upper-body garment" task, or the secondary 10-class
-// task (the garment class itself; logconf then hardens by argmax, DESIGN.md §5).
+// docs/DEMO.md "Data and splits": the binary "upper-body garment" task, or the secondary 10-class
+// task (the garment class itself; logconf then hardens by argmax, docs/PROTOCOL.md).
 typedef enum { DEMO_TASK_UPPER_BODY, DEMO_TASK_CLASSES } demo_task;
 
 size_t demo_task_classes(demo_task task);    // 2 or 10

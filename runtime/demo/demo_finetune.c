@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-// Fine-tuning recipe (DEMO.md gives none): the protocol's defaults (batch 32, 2 epochs, Adam,
+// Fine-tuning recipe (docs/DEMO.md gives none): the protocol's defaults (batch 32, 2 epochs, Adam,
 // cosine to 0, logconf with aux_coef 0.5 and warm-up 0.1) at the learning rate that gave the
 // best strong ceiling on seed 0 among 1e-4, 3e-4, 1e-3 and 3e-3 (0.945, 0.946, 0.938, 0.917):
 // hyperparameters chosen on ground truth, never on weak-to-strong results.

@@ -1,6 +1,6 @@
 // demo_finetune.h — `w2s demo --finetune`: the demo's pretrained bodies fine-tuned whole by the
-// protocol of `w2s run` (protocol.h, DESIGN.md §5) instead of linear probes on frozen features
-// (DEMO.md "Known weaker variants"). The probe pool and the test images are written once as
+// protocol of `w2s run` (protocol.h, docs/PROTOCOL.md) instead of linear probes on frozen features
+// (docs/DEMO.md "Known weaker variants"). The probe pool and the test images are written once as
 // pre-tokenized JSONL; each seed is one protocol run on that seed's two cached bodies, so a
 // rerun reuses every finished step (the protocol's step hashes).
 #ifndef W2S_RUNTIME_DEMO_FINETUNE_H

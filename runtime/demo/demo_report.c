@@ -134,7 +134,7 @@ static int write_results(const demo_results *r) {
         json_object_set_new(summary, keys[i], results_number(mean));
     }
     json_t *root = json_pack(
-        "{s:s, s:{s:s, s:s, s:s, s:b, s:I}, s:o, s:o, s:{s:s, s:s, s:i}, s:f}", "experiment", "w2s demo (DEMO.md)",
+        "{s:s, s:{s:s, s:s, s:s, s:b, s:I}, s:o, s:o, s:{s:s, s:s, s:i}, s:f}", "experiment", "w2s demo: Fashion-MNIST probes",
         "config", "data_dir", c->data_dir, "task", demo_task_name(c->task), "mode", c->finetune ? "finetune" : "probes",
         "quick", c->quick,
         "n_seeds", (json_int_t)r->n_done, "seeds", seeds, "stats", stats, "machine", "isa",
@@ -164,7 +164,7 @@ static int write_report(const demo_results *r) {
                "td:first-child{text-align:left}</style></head><body>\n"
                "<h1>Weak-to-strong generalization: w2s demo</h1>\n"
                "<p>%s; %s: two GPT-2-architecture models "
-               "pretrained on captioned image tokens (DEMO.md). %zu seed(s), %.1f s.</p>\n"
+               "pretrained on captioned image tokens (docs/DEMO.md). %zu seed(s), %.1f s.</p>\n"
                "<table><tr><th>test accuracy</th><th>mean</th><th>std</th></tr>\n",
             demo_task_text(r->config->task), mode_text(r), r->n_done, r->total_s);
     for (size_t i = 0; i < N_METRICS; i++) {

@@ -1,6 +1,6 @@
 // demo_transfer.h — the demo's weak-label transfer: the int8 weak body (+ its probe) labels
 // split B batch by batch on the label team while the two strong students (xent, logconf)
-// step on each batch as it arrives on the train team (stages_run, DESIGN.md §1); with an
+// step on each batch as it arrives on the train team (stages_run, docs/ARCHITECTURE.md); with an
 // interleaved plan the caller's threads label each batch just before the students' step; or
 // one after the other with pipelined = false. Both orders give bit-identical labels and students: the
 // int8 graph is batch-independent and a student's first epoch visits B in labeling order.

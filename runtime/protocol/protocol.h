@@ -1,4 +1,4 @@
-// protocol.h — `w2s run`: the weak-to-strong protocol of DESIGN.md §5 on user models and data.
+// protocol.h — `w2s run`: the weak-to-strong protocol of docs/PROTOCOL.md on user models and data.
 // Per seed: seeded split; weak model trained on train1 ground truth; weak labels for train2
 // (int8 graph by default, labeler.h);
 // the ceiling (strong on train2 ground truth); one student per loss (strong on the weak

@@ -1,4 +1,4 @@
-// protocol_pipeline.h — the label→student transfer of `w2s run` (DESIGN.md §1, §7), pipelined:
+// protocol_pipeline.h — the label→student transfer of `w2s run` (docs/ARCHITECTURE.md), pipelined:
 // the weak labeler fills ring slots (token ids, lengths, soft labels, example indices) on the
 // label team's cores while the first student trains on the train team's cores, each step
 // waiting only for the labels it reads; or, with an interleaved plan (few cores, where a split

@@ -103,14 +103,14 @@ static int write_results_json(const results_run *r) {
         json_object_set_new(stats, key, stat_json(r, (int)l, true));
     }
     json_t *root = json_pack("{s:s, s:O, s:s, s:I, s:I, s:o, s:{s:s, s:i}, s:o, s:o, s:f}", "experiment",
-                             "w2s run (DESIGN.md section 5)", "config", r->config, "label_precision", r->label_precision,
+                             "w2s run: the weak-to-strong protocol", "config", r->config, "label_precision", r->label_precision,
                              "n_classes", (json_int_t)r->n_classes, "n_seeds_done", (json_int_t)r->n_done, "versions",
                              versions_json(), "machine", "isa", w2s_isa_name(w2s_isa_active()), "threads",
                              omp_get_max_threads(), "seeds", seeds, "stats", stats, "total_s", r->total_s);
     char path[4096];
     int rc = root ? 0 : W2S_FAIL("cannot build results.json");
     if (!rc) {
-        if (r->n_classes > 2) json_object_set_new(root, "logconf_multiclass", json_string("argmax one-hot (DESIGN.md section 5)"));
+        if (r->n_classes > 2) json_object_set_new(root, "logconf_multiclass", json_string("argmax one-hot"));
         snprintf(path, sizeof path, "%s/results.json", r->out_dir);
         rc = results_write_json(path, root);
     }

@@ -131,7 +131,7 @@ int loss_logconf(const float *z, const float *y, size_t B, size_t K, float step_
                  float aux_coef, float warmup_frac, float *work, float *loss, float *dz) {
     if (check_batch(z, B, K)) return -1;
     if (K < 2) return W2S_FAIL("logconf needs at least 2 classes (K = %zu)", K);
-    // Linear ramp (DESIGN.md §5). The reference uses step_frac·aux_coef during warm-up and
+    // Linear ramp (docs/PROTOCOL.md). The reference uses step_frac·aux_coef during warm-up and
     // then jumps to aux_coef (0.05 → 0.5 with the defaults); its PR #33 makes it this ramp.
     float ramp = warmup_frac > 0.0f ? step_frac / warmup_frac : 1.0f;
     float a = aux_coef * (ramp < 1.0f ? ramp : 1.0f);

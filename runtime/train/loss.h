@@ -1,5 +1,5 @@
 // loss.h — the three W2S training losses on classifier logits, with their gradients.
-// Exactly DESIGN.md §5 (after openai/weak-to-strong weak_to_strong/loss.py, with the logconf
+// Exactly docs/PROTOCOL.md (after openai/weak-to-strong weak_to_strong/loss.py, with the logconf
 // warm-up ramp fixed). Not batched over minibatches: logconf's threshold is a statistic of
 // the WHOLE batch, so the trainer must pass all B rows of an optimizer step at once.
 //

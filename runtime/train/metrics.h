@@ -1,6 +1,6 @@
 // metrics.h — evaluation numbers of the W2S protocol: accuracy, AUROC, PGR, mean ± std.
 // Plain functions over arrays; not a results writer. Undefined quantities are NAN plus a
-// reason string (never a made-up 0), so reports can print null and say why (DESIGN.md §5).
+// reason string (never a made-up 0), so reports can print null and say why (docs/PROTOCOL.md).
 #ifndef W2S_RUNTIME_METRICS_H
 #define W2S_RUNTIME_METRICS_H
 

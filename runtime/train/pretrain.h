@@ -1,5 +1,5 @@
 // pretrain.h — autoregressive pretraining of a GPT-2 model on fixed-length token sequences
-// (the `w2s pretrain` step and the demo's weak/strong bodies, DEMO.md "Pretraining").
+// (the `w2s pretrain` step and the demo's weak/strong bodies, docs/DEMO.md "Pretraining").
 // AdamW with decay on ≥2-D tensors only, global-norm clipping, linear warm-up then cosine
 // to a floor, batches drawn without replacement from a reshuffled pool. Deterministic in the
 // seed for a given thread count. Not a fine-tuning trainer (no classification head loss).

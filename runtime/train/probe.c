@@ -22,7 +22,7 @@ void probe_config_default(probe_config *c, loss_kind loss) {
     c->weight_decay = 0.0f;
     loss_config_default(&c->loss, loss);
     if (loss == LOSS_LOGCONF) {
-        // DEMO.md: α = 0.75·min(1, s/0.2) for the probes (stronger than the fine-tuning 0.5/0.1).
+        // docs/DEMO.md: α = 0.75·min(1, s/0.2) for the probes (stronger than the fine-tuning 0.5/0.1).
         c->loss.aux_coef = 0.75f;
         c->loss.warmup_frac = 0.2f;
     }
@@ -128,7 +128,7 @@ probe_trainer *probe_trainer_create(probe_head *h, const probe_config *c, size_t
     t->work = t->dz + Bm * K;
     for (size_t i = 0; i < n; i++) t->order[i] = i;
     rng_seed(&t->order_rng, c->seed);
-    memset(h->w, 0, np * sizeof(float));  // zero-initialized head (DEMO.md)
+    memset(h->w, 0, np * sizeof(float));  // zero-initialized head (docs/DEMO.md)
     return t;
 }
 

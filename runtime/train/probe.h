@@ -1,4 +1,4 @@
-// probe.h — linear probes on frozen features (DEMO.md "Probes"; the paper's vision setup).
+// probe.h — linear probes on frozen features (docs/DEMO.md "Probes"; the paper's vision setup).
 // A head Linear(D → K) with bias, zero-initialized, trained with AdamW on standardized
 // features against soft targets with any W2S loss (xent, logconf, product). Tiny: the work is
 // O(epochs · N · D · K) scalar loops, not a hot path. Deterministic in the seed.
@@ -24,7 +24,7 @@ typedef struct {
                                 // that order by the pipeline); later epochs reshuffle
 } probe_config;
 
-// DEMO.md's probe recipe with the given loss.
+// docs/DEMO.md's probe recipe with the given loss.
 void probe_config_default(probe_config *c, loss_kind loss);
 
 typedef struct {

@@ -1,4 +1,4 @@
-// trainer.h — fine-tuning a GPT-2 classifier on a dataset (DESIGN.md §5 "Training defaults"),
+// trainer.h — fine-tuning a GPT-2 classifier on a dataset (docs/PROTOCOL.md, "Training defaults"),
 // batched prediction and evaluation (accuracy, AUROC, soft predictions for labeling).
 // Not the W2S protocol (protocol.h runs the steps) and not a pretraining loop (pretrain.h).
 // The one thing to know: a batch of `batch` examples is processed in minibatches of at most
@@ -62,7 +62,7 @@ typedef struct {
 // xent, LR 5e-5 (set it with trainer_default_lr for the model's size).
 void trainer_config_default(trainer_config *c);
 
-// 5e-5 for gpt2 and gpt2-medium (n_embd <= 1024), 1e-5 for larger models (DESIGN.md §5).
+// 5e-5 for gpt2 and gpt2-medium (n_embd <= 1024), 1e-5 for larger models (docs/PROTOCOL.md).
 float trainer_default_lr(const gpt2_config *cfg);
 
 // Default activation memory of the minibatch chosen by trainer_auto_minibatch.

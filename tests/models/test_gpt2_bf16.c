@@ -2,7 +2,7 @@
 // Same init, same data, same Adam: a small GPT-2 learns "next = previous + step (mod V)"
 // sequences (the step must be inferred in context, so attention has to work). The bf16 run
 // rounds every matmul operand to bf16; master weights, Adam state, LayerNorm, softmax, GELU
-// and the loss stay f32 (DESIGN.md §3). Also: the weight-pack cache (gpt2_pack_cache) gives
+// and the loss stay f32 (docs/PROTOCOL.md, "Numerics"). Also: the weight-pack cache (gpt2_pack_cache) gives
 // bit-identical gradients and really reuses packs until gpt2_params_changed, and packs remade
 // inside the optimizer step give the same training bit for bit.
 #include <setjmp.h>

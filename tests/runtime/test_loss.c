@@ -26,7 +26,7 @@
 #define FD_STEP 1e-4
 #define TOL_FD 2e-6
 
-// ---- double-precision reference pieces (written from DESIGN.md §5, not from loss.c)
+// ---- double-precision reference pieces (written from docs/PROTOCOL.md, not from loss.c)
 
 static void softmax_d(const float *z, size_t K, double *p) {
     double m = z[0], s = 0;

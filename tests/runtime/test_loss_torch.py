@@ -1,6 +1,6 @@
 """test_loss_torch.py — w2s's xent / logconf / product vs an independent PyTorch implementation.
 
-The PyTorch side is written from DESIGN.md §5 (torch.quantile for logconf's threshold,
+The PyTorch side is written from docs/PROTOCOL.md (torch.quantile for logconf's threshold,
 autograd with .detach()ed targets for the gradients), not from runtime/train/loss.c. w2s is driven
 through the probe_loss program (stdin/stdout JSON). Random batches, binary and multi-class,
 hard and soft labels, several seeds, plus batches with duplicated rows so the threshold

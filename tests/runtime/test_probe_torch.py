@@ -1,11 +1,11 @@
 """test_probe_torch.py — w2s's linear-probe training (runtime/train/probe.c) vs an independent PyTorch probe.
 
-The PyTorch side is written from DEMO.md "Probes", not from probe.c: features standardized
+The PyTorch side is written from docs/DEMO.md "Probes", not from probe.c: features standardized
 with the training split's mean and unbiased std (+1e-5); head nn.Linear(d, k) (with bias),
 zero-initialized; torch.optim.AdamW(lr 1e-2, betas (0.9, 0.999), eps 1e-8, weight_decay 0);
 CosineAnnealingLR to 0 over all steps, no warm-up; batches of 64 (last one smaller);
 soft cross-entropy, or logconf with alpha = 0.75 * min(1, s / 0.2) and the batch-quantile
-hardening of DESIGN.md section 5. w2s runs through the probe_probe_train program (stdin/stdout
+hardening of docs/PROTOCOL.md. w2s runs through the probe_probe_train program (stdin/stdout
 JSON), which also reports the batch orders it used so both sides visit the same batches.
 The recipe's knobs are checked to matter: a probe without bias, or with another learning
 rate, must land far outside the tolerance.
