@@ -119,8 +119,14 @@ static void sweep_dead_temps(const char *path) {
     free(bcopy);
 }
 
+int w2s_is_stdout(const char *path) { return path && !strcmp(path, "-"); }
+
 int w2s_atomic_open(w2s_atomic_file *af, const char *path) {
     memset(af, 0, sizeof *af);
+    if (w2s_is_stdout(path)) {  // a stream cannot be renamed into place: written as it goes
+        af->f = stdout;
+        return 0;
+    }
     sweep_dead_temps(path);
     size_t n = strlen(path) + 32;
     af->final_path = strdup(path);
@@ -144,6 +150,11 @@ int w2s_atomic_open(w2s_atomic_file *af, const char *path) {
 
 int w2s_atomic_commit(w2s_atomic_file *af) {
     if (!af->f) return W2S_FAIL("atomic file %s is not open", af->final_path ? af->final_path : "?");
+    if (af->f == stdout) {
+        int bad = ferror(stdout) || fflush(stdout) != 0, e = errno;
+        af->f = NULL;
+        return bad ? W2S_FAIL("writing standard output failed: %s", strerror(e)) : 0;
+    }
     int bad = ferror(af->f) || fflush(af->f) != 0;
     int e = errno;
     if (!bad && fsync(fileno(af->f)) != 0) { bad = 1; e = errno; }
@@ -168,7 +179,8 @@ int w2s_atomic_commit(w2s_atomic_file *af) {
 }
 
 void w2s_atomic_abort(w2s_atomic_file *af) {
-    if (af->f) fclose(af->f);
+    if (af->f == stdout) fflush(stdout);  // what was written stays written: a stream has no undo
+    else if (af->f) fclose(af->f);
     if (af->tmp_path) unlink(af->tmp_path);
     free(af->final_path);
     free(af->tmp_path);

@@ -24,7 +24,11 @@ typedef struct {
     char *tmp_path;
 } w2s_atomic_file;
 
+// The path "-" is standard output (the usual convention for --out): written as it goes, since
+// a stream cannot be renamed into place, and flushed at commit.
 int w2s_atomic_open(w2s_atomic_file *af, const char *path);
+// True for "-", the name of standard output.
+int w2s_is_stdout(const char *path);
 // Flushes, fsyncs, closes and renames into place. On failure the temp file is removed.
 int w2s_atomic_commit(w2s_atomic_file *af);
 // Drops the temp file (error path); safe to call after a failed commit or twice.

@@ -22,7 +22,7 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-        "usage: w2s label --model PATH --data IN.jsonl --out OUT.jsonl [options]\n"
+        "usage: w2s label --model PATH --data IN.jsonl --out OUT.jsonl [options]   (--out - : standard output)\n"
         "       w2s label --model PATH --stream [options]\n"
         "  Writes each input line back with \"soft_label\" (the model's probabilities) and\n"
         "  \"hard_label\" (its prediction); an input hard_label is kept as \"gt_label\". Input lines:\n"
@@ -111,17 +111,19 @@ static int label_file(label_ctx *x) {
         }
     }
     if (!rc) rc = dataset_write_labels(o->out, &ds, idx, n, soft, hard);
+    // With --out -, standard output carries the labels; the summary line goes to stderr.
+    FILE *sum = w2s_is_stdout(o->out) ? stderr : stdout;
     if (!rc) {
-        printf("{\"examples\": %zu, \"tokens\": %zu, \"precision\": \"%s\", \"skipped_bad\": %zu, \"skipped_too_long\": "
+        fprintf(sum, "{\"examples\": %zu, \"tokens\": %zu, \"precision\": \"%s\", \"skipped_bad\": %zu, \"skipped_too_long\": "
                "%zu, \"blank_lines\": %zu, \"label_s\": %.3f, \"examples_per_s\": %.2f, \"tokens_per_s\": %.1f, "
                "\"total_s\": %.3f, \"out\": ",
                n, tokens, label_precision_name(o->precision), ds.stats.n_bad, too_long, ds.stats.n_blank, secs,
                secs > 0 ? (double)n / secs : 0.0, secs > 0 ? (double)tokens / secs : 0.0, progress_now() - t0);
-        label_print_json_string(stdout, o->out);
+        label_print_json_string(sum, o->out);
         if (o->check_fp32)
-            printf(", \"fp32_check\": {\"argmax_agreement\": %.6f, \"mean_abs_dp\": %.6g, \"max_abs_dp\": %.6g}",
+            fprintf(sum, ", \"fp32_check\": {\"argmax_agreement\": %.6f, \"mean_abs_dp\": %.6g, \"max_abs_dp\": %.6g}",
                    chk.agreement, chk.mean_abs_dp, chk.max_abs_dp);
-        printf("}\n");
+        fprintf(sum, "}\n");
         if (ds.stats.n_bad && !o->quiet)
             fprintf(stderr, "w2s label: skipped %zu bad lines (first: %s)\n", ds.stats.n_bad, ds.stats.first_bad);
     }

@@ -128,6 +128,7 @@ int cmd_profile(int argc, char **argv) {
     if (a.layers) cfg.n_layer = a.layers;
     if (a.seq > cfg.n_positions)
         return cli_usage_error("profile", "--seq %zu exceeds %s's %zu positions", a.seq, a.arch, cfg.n_positions);
+    if (w2s_is_stdout(a.out)) return cli_usage_error("profile", "--out - (standard output) cannot hold profile.json and profile.html: name a folder");
     if (w2s_mkdir_p(a.out)) return cli_fail("profile", "pass a writable --out directory");
     omp_set_num_threads((int)a.threads);
     bool train = !strcmp(a.mode, "train"), bf16 = !strcmp(a.precision, "bf16");

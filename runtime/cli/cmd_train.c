@@ -93,6 +93,7 @@ int cmd_train(int argc, char **argv) {
         rc = m ? 0 : -1;
     }
     char ckpt[W2S_PATH_MAX];
+    if (!rc && w2s_is_stdout(out)) rc = W2S_FAIL("--out - (standard output): a model needs a file, with its resume checkpoint beside it");
     if (!rc) rc = w2s_path_format(ckpt, sizeof ckpt, "%s.ckpt", out);
     if (!rc) {
         tc.lr = lr > 0 ? lr : trainer_default_lr(&cfg);

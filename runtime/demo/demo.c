@@ -483,6 +483,7 @@ gpt2_model *demo_pretrain_body(const demo_config *c, bool strong, uint64_t seed,
 
 int demo_run(const demo_config *c) {
     if (c->n_seeds == 0 || c->n_seeds > DEMO_MAX_SEEDS) return W2S_FAIL("demo: 1 to %d seeds", DEMO_MAX_SEEDS);
+    if (w2s_is_stdout(c->out_dir)) return W2S_FAIL("--out - (standard output) cannot hold the demo's folder: name a folder");
     // The outputs' paths are built in W2S_PATH_MAX buffers from these and short names.
     if (w2s_path_arg_check(c->out_dir, "--out") || w2s_path_arg_check(c->data_dir, "--data")) return -1;
     double t_start = progress_now();

@@ -673,6 +673,7 @@ int protocol_run(const protocol_config *c) {
     if (c->n_seeds == 0 || c->n_seeds > RESULTS_MAX_SEEDS || c->n_losses == 0 || c->n_losses > RESULTS_MAX_LOSSES)
         return W2S_FAIL("1 to %d seeds and 1 to %d losses", RESULTS_MAX_SEEDS, RESULTS_MAX_LOSSES);
     if (c->epochs == 0 || c->batch == 0) return W2S_FAIL("--epochs and --batch must be > 0");
+    if (w2s_is_stdout(c->out_dir)) return W2S_FAIL("--out - (standard output) cannot hold a folder of results: name a folder");
     // Every path below is built in a W2S_PATH_MAX buffer from one of these and a short suffix.
     if (w2s_path_arg_check(c->weak_dir, "--weak") || w2s_path_arg_check(c->strong_dir, "--strong") ||
         w2s_path_arg_check(c->data_path, "--data") || w2s_path_arg_check(c->test_path, "--test") ||
