@@ -5,6 +5,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "metrics.h"
+#include "report_html.h"
 #include "results.h"
 
 #include <jansson.h>
@@ -151,61 +152,47 @@ static int write_results(const demo_results *r) {
     return rc;
 }
 
-// report.html: the table and an SVG bar chart of mean accuracies (±std), self-contained.
+// report.html: the table and a bar chart of the four mean accuracies (± std over seeds).
 static int write_report(const demo_results *r) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/report.html", r->config->out_dir);
-    w2s_atomic_file af;
-    if (w2s_atomic_open(&af, path) != 0) return -1;
-    FILE *f = af.f;
-    fprintf(f, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>w2s demo</title>\n"
-               "<style>body{font-family:sans-serif;max-width:52em;margin:2em auto}"
-               "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.3em .6em;text-align:right}"
-               "td:first-child{text-align:left}</style></head><body>\n"
-               "<h1>Weak-to-strong generalization: w2s demo</h1>\n"
-               "<p>%s; %s: two GPT-2-architecture models "
-               "pretrained on captioned image tokens (docs/DEMO.md). %zu seed(s), %.1f s.</p>\n"
-               "<table><tr><th>test accuracy</th><th>mean</th><th>std</th></tr>\n",
-            demo_task_text(r->config->task), mode_text(r), r->n_done, r->total_s);
+    char path[W2S_PATH_MAX];
+    report_page pg;
+    if (w2s_path_format(path, sizeof path, "%s/report.html", r->config->out_dir) ||
+        report_page_open(&pg, path, "w2s demo", "Weak-to-strong generalization: w2s demo"))
+        return -1;
+    report_p(&pg, "%s; %s: two GPT-2-architecture models pretrained on captioned image tokens "
+             "(recipe in the repository's docs/DEMO.md). %zu seed(s), %.1f s.",
+             demo_task_text(r->config->task), mode_text(r), r->n_done, r->total_s);
+    static const char *const head[] = {"test accuracy", "mean", "std"};
+    report_table_open(&pg, head, 3);
     for (size_t i = 0; i < N_METRICS; i++) {
         double mean, std;
         size_t n = metric_stats(r, &metrics[i], &mean, &std);
-        if (n > 1)
-            fprintf(f, "<tr><td>%s</td><td>%.3f</td><td>%.3f</td></tr>\n", metric_label(r, &metrics[i]), mean, std);
-        else if (n == 1)
-            fprintf(f, "<tr><td>%s</td><td>%.3f</td><td>-</td></tr>\n", metric_label(r, &metrics[i]), mean);
-        else
-            fprintf(f, "<tr><td>%s</td><td>n/a</td><td></td></tr>\n", metric_label(r, &metrics[i]));
+        char m[32] = "n/a", s[32] = "";
+        if (n) snprintf(m, sizeof m, "%.3f", mean);
+        if (n > 1) snprintf(s, sizeof s, "%.3f", std);
+        else if (n == 1) snprintf(s, sizeof s, "-");
+        const char *row[3] = {metric_label(r, &metrics[i]), m, s};
+        report_table_row(&pg, row, 3);
     }
-    fprintf(f, "</table>\n<h2>Accuracy (mean ± std over seeds)</h2>\n");
-    // Bars start at the axis minimum so differences of a few points are visible: 0.75, or a
-    // multiple of 0.05 at least 0.05 below the lowest mean accuracy.
-    double lo = 0.75;
+    report_table_close(&pg);
+    report_h2(&pg, "Accuracy (mean ± std over seeds)");
+    // Bars start a round step below the lowest mean (0.75 at the highest), so differences of a
+    // few points are visible.
+    const char *labels[4];
+    double mean[4], std[4], lo = 0.8;
     for (size_t i = 0; i < 4; i++) {
-        double mean, std;
-        if (metric_stats(r, &metrics[i], &mean, &std) && mean - 0.05 < lo) lo = floor((mean - 0.05) * 20.0) / 20.0;
+        labels[i] = metrics[i].key;
+        if (metric_stats(r, &metrics[i], &mean[i], &std[i]) && mean[i] < lo) lo = mean[i];
     }
-    if (lo < 0.0) lo = 0.0;
-    const double hi = 1.0, W = 560, H = 260, x0 = 60, bw = 90;
-    fprintf(f, "<svg id=\"plot\" width=\"%.0f\" height=\"%.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n", W, H + 40);
-    for (int g = 0; g <= 5; g++) {
-        double v = lo + (hi - lo) * g / 5.0, y = H - (v - lo) / (hi - lo) * (H - 20);
-        fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-                   "<text x=\"5\" y=\"%.1f\" font-size=\"12\">%.2f</text>\n", x0, W, y, y, y + 4, v);
-    }
-    const char *colors[] = {"#d62728", "#2ca02c", "#1f77b4", "#9467bd"};
-    for (size_t i = 0; i < 4; i++) {
-        double mean, std;
-        metric_stats(r, &metrics[i], &mean, &std);
-        double v = mean < lo ? lo : mean, y = H - (v - lo) / (hi - lo) * (H - 20), x = x0 + 20 + i * (bw + 30);
-        double e = isfinite(std) ? std / (hi - lo) * (H - 20) : 0;
-        fprintf(f, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"%s\"/>"
-                   "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>"
-                   "<text x=\"%.0f\" y=\"%.0f\" font-size=\"13\">%s %.3f</text>\n",
-                x, y, bw, H - y, colors[i], x + bw / 2, x + bw / 2, y - e, y + e, x, H + 20, metrics[i].key, mean);
-    }
-    fprintf(f, "</svg>\n</body></html>\n");
-    return w2s_atomic_commit(&af);
+    report_axis x = {.categories = 4, .labels = labels};
+    report_axis y = {.lo = lo - 0.05 > 0 ? lo - 0.05 : 0, .hi = 1.0, .title = "test accuracy", .format = "%.2f"};
+    report_axis_round(&y);
+    report_plot pl;
+    report_plot_open(&pl, &pg, "plot", 600, 340, &x, &y);
+    static const char *const colors[] = {"#d62728", "#2ca02c", "#1f77b4", "#9467bd"};
+    for (size_t i = 0; i < 4; i++) report_plot_bar(&pl, i, mean[i], std[i], colors[i], "%.3f");
+    report_plot_close(&pl);
+    return report_page_close(&pg);
 }
 
 int demo_write_outputs(const demo_results *r) {

@@ -1,11 +1,12 @@
 // profile_report.c — text table, profile.json and profile.html of a profile (profile_report.h).
-// Not interactive: the HTML is static SVG drawn here (log-log roofline + time bar) with a tiny
-// inline script that only verifies the drawing; it loads nothing from the network.
+// Not interactive: the HTML is static SVG (log-log roofline + time bar, on report_html.h) with
+// a tiny inline script that only verifies the drawing; it loads nothing from the network.
 #include "profile_report.h"
 
 #include "error.h"
 #include "fileio.h"
 #include "progress.h"
+#include "report_html.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -204,31 +205,6 @@ int profile_write_json(const char *path, const profile_data *d, const peak_info 
 
 // ---- HTML
 
-static void html_text(FILE *f, const char *s) {
-    for (; *s; s++) {
-        if (*s == '<') fputs("&lt;", f);
-        else if (*s == '>') fputs("&gt;", f);
-        else if (*s == '&') fputs("&amp;", f);
-        else if (*s == '"') fputs("&quot;", f);
-        else fputc(*s, f);
-    }
-}
-
-// Plot area of the roofline, in SVG user units.
-#define RL_W 720.0
-#define RL_H 440.0
-#define RL_X0 70.0
-#define RL_Y0 20.0
-#define RL_PW (RL_W - RL_X0 - 20.0)
-#define RL_PH (RL_H - RL_Y0 - 50.0)
-
-typedef struct {
-    double lx0, lx1, ly0, ly1;  // log10 ranges
-} rl_axes;
-
-static double rl_x(const rl_axes *a, double v) { return RL_X0 + (log10(v) - a->lx0) / (a->lx1 - a->lx0) * RL_PW; }
-static double rl_y(const rl_axes *a, double v) { return RL_Y0 + RL_PH - (log10(v) - a->ly0) / (a->ly1 - a->ly0) * RL_PH; }
-
 static const char *type_color(gemm_type t) { return t == GEMM_F32 ? "#1f77b4" : t == GEMM_BF16 ? "#d62728" : "#2ca02c"; }
 
 size_t profile_html_points(const profile_data *d) {
@@ -237,7 +213,8 @@ size_t profile_html_points(const profile_data *d) {
     return n;
 }
 
-static void html_roofline(FILE *f, const profile_data *d, const peak_info *peak) {
+// Log-log roofline: one point per GEMM path, dashed ceilings from the measured peaks.
+static void html_roofline(report_page *pg, const profile_data *d, const peak_info *peak) {
     double ai_min = 1e30, ai_max = 0, g_min = 1e30, g_max = 0;
     for (size_t i = 0; i < d->n_gemm; i++) {
         const profile_gemm_row *g = &d->gemm[i];
@@ -253,66 +230,51 @@ static void html_roofline(FILE *f, const profile_data *d, const peak_info *peak)
             if (bw > 0) ai_max = fmax(ai_max, peak->all[fam] / bw);  // ridge points
         }
     if (ai_max <= 0) { ai_min = 1; ai_max = 100; g_min = 1; g_max = 100; }
-    rl_axes a = {floor(log10(fmin(ai_min, 1.0))), ceil(log10(ai_max * 2)), floor(log10(g_min / 2)),
-                 ceil(log10(g_max * 1.5))};
-    if (a.lx1 <= a.lx0) a.lx1 = a.lx0 + 1;
-    if (a.ly1 <= a.ly0) a.ly1 = a.ly0 + 1;
-    fprintf(f, "<svg id=\"roofline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-               "viewBox=\"0 0 %.0f %.0f\" data-npoints=\"%zu\">\n", RL_W, RL_H, RL_W, RL_H, profile_html_points(d));
-    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff\" stroke=\"#888\"/>\n", RL_X0,
-            RL_Y0, RL_PW, RL_PH);
-    for (double e = a.lx0; e <= a.lx1 + 1e-9; e += 1) {
-        double x = rl_x(&a, pow(10, e));
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-                   "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%g</text>\n",
-                x, RL_Y0, x, RL_Y0 + RL_PH, x, RL_Y0 + RL_PH + 15, pow(10, e));
-    }
-    for (double e = a.ly0; e <= a.ly1 + 1e-9; e += 1) {
-        double y = rl_y(&a, pow(10, e));
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-                   "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%g</text>\n",
-                RL_X0, y, RL_X0 + RL_PW, y, RL_X0 - 5, y + 4, pow(10, e));
-    }
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\">arithmetic intensity "
-               "(FLOP per byte of A, B, C)</text>\n", RL_X0 + RL_PW / 2, RL_H - 12);
-    fprintf(f, "<text transform=\"translate(14 %.1f) rotate(-90)\" font-size=\"12\" text-anchor=\"middle\">"
-               "GFLOP/s (GOP/s for int8)</text>\n", RL_Y0 + RL_PH / 2);
+    // Whole decades, so every tick is a power of ten.
+    double lx0 = floor(log10(fmin(ai_min, 1.0))), lx1 = ceil(log10(ai_max * 2));
+    double ly0 = floor(log10(g_min / 2)), ly1 = ceil(log10(g_max * 1.5));
+    if (lx1 <= lx0) lx1 = lx0 + 1;
+    if (ly1 <= ly0) ly1 = ly0 + 1;
+    report_axis x = {.lo = pow(10, lx0), .hi = pow(10, lx1), .scale = REPORT_AXIS_LOG10,
+                     .title = "arithmetic intensity (FLOP per byte of A, B, C)"};
+    report_axis y = {.lo = pow(10, ly0), .hi = pow(10, ly1), .scale = REPORT_AXIS_LOG10,
+                     .title = "GFLOP/s (GOP/s for int8)"};
+    fprintf(pg->f, "<div id=\"roofline-box\" data-npoints=\"%zu\">\n", profile_html_points(d));
+    report_plot pl;
+    report_plot_open(&pl, pg, "roofline", 740, 460, &x, &y);
     if (peak && bw > 0) {
         static const gemm_type fam_type[PEAK_FAMILY_COUNT] = {GEMM_F32, GEMM_BF16, GEMM_U8S8};
-        double xlo = pow(10, a.lx0), xhi = pow(10, a.lx1);
+        double x_start = fmax(x.lo, y.lo / bw);  // where the bandwidth line enters the plot
         for (int fam = 0; fam < PEAK_FAMILY_COUNT; fam++) {
-            double pk = peak->all[fam], ridge = pk / bw;
-            double x_start = fmax(xlo, pow(10, a.ly0) / bw);  // where the bandwidth line enters the plot
-            fprintf(f, "<polyline class=\"ceiling\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" "
-                       "stroke-dasharray=\"6 3\" points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\"/>\n",
-                    type_color(fam_type[fam]), rl_x(&a, x_start), rl_y(&a, x_start * bw), rl_x(&a, ridge),
-                    rl_y(&a, pk), rl_x(&a, xhi), rl_y(&a, pk));
-            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\" fill=\"%s\">%s peak %.0f</text>\n",
-                    RL_X0 + RL_PW - 4, rl_y(&a, pk) - 4, type_color(fam_type[fam]),
-                    peak_family_name((peak_family)fam), pk);
+            double pk = peak->all[fam];
+            double xs[3] = {x_start, pk / bw, x.hi}, ys[3] = {x_start * bw, pk, pk};
+            char text[64];
+            report_plot_line(&pl, xs, ys, 3, type_color(fam_type[fam]), "6 3", "ceiling");
+            snprintf(text, sizeof text, "%s peak %.0f", peak_family_name((peak_family)fam), pk);
+            report_plot_text(&pl, x.hi / 1.05, pk * 1.06, "end", type_color(fam_type[fam]), text);
         }
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#555\">memory %.1f GB/s</text>\n",
-                rl_x(&a, fmax(xlo, pow(10, a.ly0) / bw)) + 6, rl_y(&a, fmax(xlo, pow(10, a.ly0) / bw) * bw) - 6, bw);
+        char mem[48];
+        snprintf(mem, sizeof mem, "memory %.1f GB/s", bw);
+        report_plot_text(&pl, x_start * 1.15, x_start * bw * 1.25, "start", "#555", mem);
     }
     for (size_t i = 0; i < d->n_gemm; i++) {
         const profile_gemm_row *g = &d->gemm[i];
         if (!g->calls || g->seconds <= 0) continue;
-        char label[96];
+        char label[96], title[192];
         profile_row_label(g, label, sizeof label);
-        bool bwd = g->phase == PROF_PHASE_BACKWARD;
-        fprintf(f, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\" stroke=\"%s\" stroke-width=\"2\">"
-                   "<title>", rl_x(&a, profile_row_intensity(g)), rl_y(&a, profile_row_gflops(g)),
-                bwd ? "#fff" : type_color(g->type), type_color(g->type));
-        html_text(f, label);
-        fprintf(f, ": %.1f GFLOP/s, %.1f FLOP/B, %.2f ms</title></circle>\n", profile_row_gflops(g),
-                profile_row_intensity(g), 1e3 * g->seconds);
+        snprintf(title, sizeof title, "%s: %.1f GFLOP/s, %.1f FLOP/B, %.2f ms", label, profile_row_gflops(g),
+                 profile_row_intensity(g), 1e3 * g->seconds);
+        report_plot_point(&pl, profile_row_intensity(g), profile_row_gflops(g), 5, type_color(g->type),
+                          g->phase != PROF_PHASE_BACKWARD, "pt", title);
     }
-    fprintf(f, "</svg>\n<p class=\"legend\">Points: one per matmul path; filled = forward, hollow = backward; "
-               "<span style=\"color:#1f77b4\">f32</span>, <span style=\"color:#d62728\">bf16</span>, "
-               "<span style=\"color:#2ca02c\">int8</span>. Dashed: this machine's measured ceilings "
-               "(compute per dtype, memory triad).</p>\n");
+    report_plot_close(&pl);
+    fprintf(pg->f, "</div>\n<p class=\"note\">Points: one per matmul path; filled = forward, hollow = backward; "
+                   "<span style=\"color:#1f77b4\">f32</span>, <span style=\"color:#d62728\">bf16</span>, "
+                   "<span style=\"color:#2ca02c\">int8</span>. Dashed: this machine's measured ceilings "
+                   "(compute per dtype, memory triad).</p>\n");
 }
 
+// A stacked bar of where the wall-clock time went, one segment per kind of work.
 static void html_breakdown(FILE *f, const profile_data *d, const profile_meta *meta) {
     static const char *const colors[] = {"#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a",
                                          "#d62728", "#ff9896", "#9467bd", "#c5b0d5", "#8c564b", "#c49c94",
@@ -353,45 +315,48 @@ static void html_breakdown(FILE *f, const profile_data *d, const profile_meta *m
     fprintf(f, "</svg>\n");
 }
 
-static void html_table(FILE *f, const profile_data *d, const peak_info *peak, const profile_meta *meta) {
+static void html_table(report_page *pg, const profile_data *d, const peak_info *peak, const profile_meta *meta) {
     size_t n = 0;
     report_row *r = collect(d, peak, &n);
     if (!r) return;
     bool cmp = meta && meta->compared_onednn;
     double total = d->gemm_seconds + d->region_seconds;
-    fprintf(f, "<table><tr><th>operation</th><th>phase</th><th>calls</th><th>total ms</th><th>%%time</th>"
-               "<th>GFLOP/s</th><th>%%peak</th><th>FLOP/B</th>%s</tr>\n",
-            cmp ? "<th>w2s µs</th><th>oneDNN µs</th><th>w2s/oneDNN</th>" : "");
+    static const char *const head[] = {"operation", "phase", "calls", "total ms", "%time", "GFLOP/s", "%peak",
+                                       "FLOP/B", "w2s µs", "oneDNN µs", "w2s/oneDNN"};
+    size_t nc = cmp ? 11 : 8;
+    report_table_open(pg, head, nc);
     for (size_t i = 0; i < n; i++) {
-        fprintf(f, "<tr><td>");
-        html_text(f, r[i].label);
-        fprintf(f, "</td><td>%s</td><td>%llu</td><td>%.2f</td><td>%.1f</td>", r[i].phase,
-                (unsigned long long)r[i].calls, 1e3 * r[i].seconds, total > 0 ? 100 * r[i].seconds / total : 0.0);
+        char c[11][48] = {{0}};
+        const char *row[11];
+        snprintf(c[0], sizeof c[0], "%s", r[i].label);
+        snprintf(c[1], sizeof c[1], "%s", r[i].phase);
+        snprintf(c[2], sizeof c[2], "%llu", (unsigned long long)r[i].calls);
+        snprintf(c[3], sizeof c[3], "%.2f", 1e3 * r[i].seconds);
+        snprintf(c[4], sizeof c[4], "%.1f", total > 0 ? 100 * r[i].seconds / total : 0.0);
         if (r[i].g) {
-            fprintf(f, "<td>%.1f</td><td>%s%.1f</td><td>%.1f</td>", r[i].gflops, "", r[i].pct_peak, r[i].intensity);
-            if (cmp && r[i].g->cmp_onednn_s > 0)
-                fprintf(f, "<td>%.1f</td><td>%.1f</td><td>%.2f</td>", 1e6 * r[i].g->cmp_w2s_s,
-                        1e6 * r[i].g->cmp_onednn_s, r[i].g->cmp_w2s_s / r[i].g->cmp_onednn_s);
-        } else {
-            fprintf(f, "<td></td><td></td><td></td>");
+            snprintf(c[5], sizeof c[5], "%.1f", r[i].gflops);
+            snprintf(c[6], sizeof c[6], "%.1f", r[i].pct_peak);
+            snprintf(c[7], sizeof c[7], "%.1f", r[i].intensity);
+            if (cmp && r[i].g->cmp_onednn_s > 0) {
+                snprintf(c[8], sizeof c[8], "%.1f", 1e6 * r[i].g->cmp_w2s_s);
+                snprintf(c[9], sizeof c[9], "%.1f", 1e6 * r[i].g->cmp_onednn_s);
+                snprintf(c[10], sizeof c[10], "%.2f", r[i].g->cmp_w2s_s / r[i].g->cmp_onednn_s);
+            }
         }
-        fprintf(f, "</tr>\n");
+        for (size_t k = 0; k < nc; k++) row[k] = c[k];
+        report_table_row(pg, row, nc);
     }
-    fprintf(f, "</table>\n");
+    report_table_close(pg);
     free(r);
 }
 
 int profile_write_html(const char *path, const profile_data *d, const peak_info *peak, const profile_meta *meta) {
-    w2s_atomic_file af;
-    if (w2s_atomic_open(&af, path)) return -1;
-    FILE *f = af.f;
+    report_page pg;
+    if (report_page_open(&pg, path, "w2s profile", "w2s profile")) return -1;
+    FILE *f = pg.f;
     double total = d->gemm_seconds + d->region_seconds;
-    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>w2s profile</title>\n"
-               "<style>body{font-family:sans-serif;margin:20px;max-width:1000px}table{border-collapse:collapse;"
-               "font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:first-child,"
-               "th:first-child{text-align:left;font-family:monospace}.legend{font-size:12px;color:#444}</style>"
-               "</head><body>\n<h1>w2s profile</h1>\n<p>");
-    html_text(f, meta && meta->title ? meta->title : "");
+    fprintf(f, "<p>");
+    report_text(f, meta && meta->title ? meta->title : "");
     fprintf(f, "</p>\n<p>Profiled total %.2f ms (matmul %.2f ms, other operations %.2f ms)", 1e3 * total,
             1e3 * d->gemm_seconds, 1e3 * d->region_seconds);
     if (meta && meta->wall_seconds > 0)
@@ -399,36 +364,36 @@ int profile_write_html(const char *path, const profile_data *d, const peak_info 
                 total / meta->wall_seconds);
     fprintf(f, ".</p>\n");
     if (meta && meta->cpu_seconds > 0 && meta->wall_seconds > 0 && meta->threads > 0)
-        fprintf(f, "<p>Process CPU time %.2f ms = %.0f%% of %d threads &times; wall clock (well below 100%%: the "
-                   "machine was shared or threads idled, and the rates below are a share of the machine).</p>\n",
-                1e3 * meta->cpu_seconds, 100.0 * meta->cpu_seconds / (meta->wall_seconds * meta->threads),
-                meta->threads);
+        report_p(&pg, "Process CPU time %.2f ms = %.0f%% of %d threads &times; wall clock (well below 100%%: the "
+                 "machine was shared or threads idled, and the rates below are a share of the machine).",
+                 1e3 * meta->cpu_seconds, 100.0 * meta->cpu_seconds / (meta->wall_seconds * meta->threads),
+                 meta->threads);
     if (peak) {
         fprintf(f, "<p>Peaks of this machine (");
-        html_text(f, peak->cpu);
+        report_text(f, peak->cpu);
         fprintf(f, ", %s, %d threads): fp32 %.0f GFLOP/s (%s), bf16 %.0f GFLOP/s (%s), int8 %.0f GOP/s (%s), "
                    "memory triad %.1f GB/s.</p>\n", peak->isa, peak->threads, peak->all[0], peak->loop[0],
                 peak->all[1], peak->loop[1], peak->all[2], peak->loop[2], peak->triad_gbs);
     }
-    fprintf(f, "<h2>Roofline</h2>\n");
-    html_roofline(f, d, peak);
-    fprintf(f, "<h2>Where the time goes</h2>\n");
+    report_h2(&pg, "Roofline");
+    html_roofline(&pg, d, peak);
+    report_h2(&pg, "Where the time goes");
     html_breakdown(f, d, meta);
-    fprintf(f, "<h2>Operations</h2>\n");
-    html_table(f, d, peak, meta);
+    report_h2(&pg, "Operations");
+    html_table(&pg, d, peak, meta);
     // The check the tests read back through a headless browser (tests/runtime/test_profile_html.sh).
     fprintf(f, "<script>\n(function () {\n"
                "  var svg = document.getElementById('roofline');\n"
                "  var pts = svg.querySelectorAll('circle.pt');\n"
-               "  var want = parseInt(svg.getAttribute('data-npoints'), 10);\n"
+               "  var want = parseInt(document.getElementById('roofline-box').getAttribute('data-npoints'), 10);\n"
                "  var drawn = 0;\n"
                "  for (var i = 0; i < pts.length; i++) {\n"
                "    var b = pts[i].getBBox();\n"
                "    if (b.width > 0 && isFinite(b.x) && isFinite(b.y)) drawn++;\n"
                "  }\n"
                "  document.title = drawn === want ? 'ok:' + drawn : 'bad:' + drawn + '/' + want;\n"
-               "})();\n</script>\n</body></html>\n");
-    return w2s_atomic_commit(&af);
+               "})();\n</script>\n");
+    return report_page_close(&pg);
 }
 
 // ---- process-wide profiling (W2S_PROFILE=1 / w2s --profile)

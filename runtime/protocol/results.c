@@ -7,6 +7,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "metrics.h"
+#include "report_html.h"
 
 #include <hwloc.h>
 #include <math.h>
@@ -123,76 +124,57 @@ static int write_results_json(const results_run *r) {
     return rc;
 }
 
-// report.html: the table and an SVG bar chart of mean accuracies (± std), self-contained.
+// report.html: the table and a bar chart of mean accuracies (± std over seeds).
 static int write_report(const results_run *r) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/report.html", r->out_dir);
-    w2s_atomic_file af;
-    if (w2s_atomic_open(&af, path) != 0) return -1;
-    FILE *f = af.f;
-    fprintf(f, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>w2s run</title>\n"
-               "<style>body{font-family:sans-serif;max-width:52em;margin:2em auto}"
-               "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.3em .6em;text-align:right}"
-               "td:first-child{text-align:left}</style></head><body>\n"
-               "<h1>Weak-to-strong generalization: w2s run</h1>\n"
-               "<p>%zu seed(s), %zu classes, weak labels in %s, %.1f s.</p>\n"
-               "<table><tr><th>test accuracy</th><th>mean</th><th>std</th><th>PGR mean</th><th>PGR std</th></tr>\n",
-            r->n_done, r->n_classes, r->label_precision, r->total_s);
+    char path[W2S_PATH_MAX];
+    report_page pg;
+    if (w2s_path_format(path, sizeof path, "%s/report.html", r->out_dir) ||
+        report_page_open(&pg, path, "w2s run", "Weak-to-strong generalization: w2s run"))
+        return -1;
+    report_p(&pg, "%zu seed(s), %zu classes, weak labels in %s, %.1f s.", r->n_done, r->n_classes,
+             r->label_precision, r->total_s);
     int rows[2 + RESULTS_MAX_LOSSES];
     size_t nrows = 0;
     rows[nrows++] = -1;
     rows[nrows++] = -2;
     for (size_t l = 0; l < r->n_losses; l++) rows[nrows++] = (int)l;
-    char names[2 + RESULTS_MAX_LOSSES][64];
+    char names[2 + RESULTS_MAX_LOSSES][64], cell[4][48];
+    const char *names_p[2 + RESULTS_MAX_LOSSES];
+    static const char *const head[] = {"test accuracy", "mean", "std", "PGR mean", "PGR std"};
+    report_table_open(&pg, head, 5);
+    double mean[2 + RESULTS_MAX_LOSSES], std[2 + RESULTS_MAX_LOSSES], lo = 1.0;
     for (size_t i = 0; i < nrows; i++) {
-        double mean, std, pm, ps;
+        double pm, ps;
         int w = rows[i];
         if (w == -1) snprintf(names[i], sizeof names[i], "weak");
         else if (w == -2) snprintf(names[i], sizeof names[i], "ceiling");
         else snprintf(names[i], sizeof names[i], "student %s", loss_kind_name(r->losses[w]));
-        size_t n = results_stat(r, w, false, &mean, &std);
-        fprintf(f, "<tr><td>%s</td>", names[i]);
-        if (n > 1) fprintf(f, "<td>%.4f</td><td>%.4f</td>", mean, std);
-        else if (n) fprintf(f, "<td>%.4f</td><td></td>", mean);
-        else fprintf(f, "<td>n/a</td><td></td>");
+        names_p[i] = names[i];
+        size_t n = results_stat(r, w, false, &mean[i], &std[i]);
+        if (n && mean[i] < lo) lo = mean[i];
+        snprintf(cell[0], sizeof cell[0], n ? "%.4f" : "n/a", mean[i]);
+        if (n > 1) snprintf(cell[1], sizeof cell[1], "%.4f", std[i]);
+        else cell[1][0] = 0;
         size_t npgr = w >= 0 ? results_stat(r, w, true, &pm, &ps) : 0;
-        if (npgr) fprintf(f, "<td>%.3f (%zu seed%s)</td>", pm, npgr, npgr == 1 ? "" : "s");
-        else fprintf(f, "<td>%s</td>", w >= 0 ? "undefined" : "");
-        if (npgr > 1) fprintf(f, "<td>%.3f</td>", ps);
-        else fprintf(f, "<td></td>");
-        fprintf(f, "</tr>\n");
+        if (npgr) snprintf(cell[2], sizeof cell[2], "%.3f (%zu seed%s)", pm, npgr, npgr == 1 ? "" : "s");
+        else snprintf(cell[2], sizeof cell[2], "%s", w >= 0 ? "undefined" : "");
+        if (npgr > 1) snprintf(cell[3], sizeof cell[3], "%.3f", ps);
+        else cell[3][0] = 0;
+        const char *row[5] = {names[i], cell[0], cell[1], cell[2], cell[3]};
+        report_table_row(&pg, row, 5);
     }
-    fprintf(f, "</table>\n<h2>Test accuracy (mean &plusmn; std over seeds)</h2>\n");
-    // The axis starts just below the lowest mean so differences of a few points are visible.
-    double lo = 1.0;
-    for (size_t i = 0; i < nrows; i++) {
-        double mean, std;
-        if (results_stat(r, rows[i], false, &mean, &std) && mean < lo) lo = mean;
-    }
-    lo = floor((lo - 0.05) * 10) / 10;
-    if (lo < 0) lo = 0;
-    const double hi = 1.0, H = 260, x0 = 60, bw = 90, W = x0 + 20 + nrows * (bw + 40);
-    fprintf(f, "<svg id=\"plot\" width=\"%.0f\" height=\"%.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n", W, H + 44);
-    for (int g = 0; g <= 5; g++) {
-        double v = lo + (hi - lo) * g / 5.0, y = H - (v - lo) / (hi - lo) * (H - 20);
-        fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-                   "<text x=\"5\" y=\"%.1f\" font-size=\"12\">%.2f</text>\n", x0, W, y, y, y + 4, v);
-    }
-    const char *colors[] = {"#d62728", "#2ca02c", "#1f77b4", "#9467bd", "#ff7f0e"};
-    for (size_t i = 0; i < nrows; i++) {
-        double mean, std;
-        if (!results_stat(r, rows[i], false, &mean, &std)) continue;
-        if (!isfinite(std)) std = 0;
-        double v = mean < lo ? lo : mean, y = H - (v - lo) / (hi - lo) * (H - 20), x = x0 + 20 + i * (bw + 40);
-        double e = std / (hi - lo) * (H - 20);
-        fprintf(f, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"%s\"/>"
-                   "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>"
-                   "<text x=\"%.0f\" y=\"%.0f\" font-size=\"13\">%s</text>"
-                   "<text x=\"%.0f\" y=\"%.0f\" font-size=\"13\">%.3f</text>\n",
-                x, y, bw, H - y, colors[i], x + bw / 2, x + bw / 2, y - e, y + e, x, H + 18, names[i], x, H + 34, mean);
-    }
-    fprintf(f, "</svg>\n</body></html>\n");
-    return w2s_atomic_commit(&af);
+    report_table_close(&pg);
+    report_h2(&pg, "Test accuracy (mean ± std over seeds)");
+    // The axis starts a round step below the lowest mean, so differences of a few points show.
+    report_axis x = {.categories = nrows, .labels = names_p};
+    report_axis y = {.lo = lo - 0.05 > 0 ? lo - 0.05 : 0, .hi = 1.0, .title = "test accuracy", .format = "%.2f"};
+    report_axis_round(&y);
+    report_plot pl;
+    report_plot_open(&pl, &pg, "plot", 80 + 130.0 * (double)nrows, 340, &x, &y);
+    static const char *const colors[] = {"#d62728", "#2ca02c", "#1f77b4", "#9467bd", "#ff7f0e"};
+    for (size_t i = 0; i < nrows; i++) report_plot_bar(&pl, i, mean[i], std[i], colors[i % 5], "%.3f");
+    report_plot_close(&pl);
+    return report_page_close(&pg);
 }
 
 int results_write(const results_run *r) {

@@ -3,6 +3,7 @@
 
 #include "error.h"
 #include "fileio.h"
+#include "report_html.h"
 #include "results.h"
 
 #include <math.h>
@@ -14,43 +15,30 @@ static double summary_number(const json_t *summary, const char *key) {
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-// Plot geometry: accuracy on y from lo to 1, log10(params) on x across the models.
-typedef struct {
-    double x0, x1, lo, w, h, left, top;
-} plot_frame;
-
-static double px(const plot_frame *f, double params) {
-    double t = f->x1 > f->x0 ? (log10(params) - f->x0) / (f->x1 - f->x0) : 0.5;
-    return f->left + 20 + t * (f->w - 40);
-}
-
-static double py(const plot_frame *f, double acc) { return f->top + (1.0 - acc) / (1.0 - f->lo) * f->h; }
-
-// One polyline (+ dots) through the points of `key` for pairs whose weak model is `weak`
-// (or, with weak = SIZE_MAX, the diagonal pairs' ceilings).
-static void series(FILE *out, const plot_frame *f, const sweep_model *m, const sweep_pair *p, size_t np, size_t weak,
+// One line (and dots) through the points of `key` for pairs whose weak model is `weak` (or,
+// with weak = SIZE_MAX, the diagonal pairs' ceilings), against the strong model's size.
+static void series(report_plot *pl, const sweep_model *m, const sweep_pair *p, size_t np, size_t weak,
                    const char *key, const char *color, const char *dash) {
-    fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" stroke-dasharray=\"%s\" points=\"", color,
-            dash);
-    for (size_t i = 0; i < np; i++) {
+    double xs[64] = {0}, ys[64] = {0};
+    size_t n = 0;
+    char title[96];
+    for (size_t i = 0; i < np && n < 64; i++) {
         double v = summary_number(p[i].summary, key);
         if ((weak == (size_t)-1 ? p[i].weak != p[i].strong : p[i].weak != weak) || !isfinite(v)) continue;
-        fprintf(out, "%.1f,%.1f ", px(f, m[p[i].strong].params), py(f, v));
+        xs[n] = m[p[i].strong].params;
+        ys[n++] = v;
     }
-    fprintf(out, "\"/>\n");
-    for (size_t i = 0; i < np; i++) {
-        double v = summary_number(p[i].summary, key);
-        if ((weak == (size_t)-1 ? p[i].weak != p[i].strong : p[i].weak != weak) || !isfinite(v)) continue;
-        fprintf(out, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"><title>%s: %.4f</title></circle>\n",
-                px(f, m[p[i].strong].params), py(f, v), color, key, v);
+    report_plot_line(pl, xs, ys, n, color, dash, NULL);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(title, sizeof title, "%s: %.4f", key, ys[i]);
+        report_plot_point(pl, xs[i], ys[i], 3.5, color, true, "pt", title);
     }
 }
 
 static int write_html(const char *path, const sweep_model *m, size_t nm, const sweep_pair *p, size_t np,
                       const char *const *losses, size_t nl) {
-    w2s_atomic_file af;
-    if (w2s_atomic_open(&af, path) != 0) return -1;
-    FILE *out = af.f;
+    report_page pg;
+    if (report_page_open(&pg, path, "w2s sweep", "Weak-to-strong sweep")) return -1;
     double lo = 1.0;
     for (size_t i = 0; i < np; i++) {
         const char *keys[] = {"weak_acc", "strong_acc"};
@@ -61,55 +49,72 @@ static int write_html(const char *path, const sweep_model *m, size_t nm, const s
             lo = fmin(lo, summary_number(p[i].summary, key));
         }
     }
-    lo = isfinite(lo) ? fmax(0.0, floor(lo * 20 - 1) / 20) : 0.5;  // a 0.05 step below the lowest
-    plot_frame f = {log10(m[0].params), log10(m[nm - 1].params), lo, 620, 300, 60, 20};
-    fprintf(out, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>w2s sweep</title>\n"
-                 "<style>body{font-family:sans-serif;max-width:56em;margin:2em auto}table{border-collapse:collapse}"
-                 "td,th{border:1px solid #999;padding:.3em .6em;text-align:right}td:first-child,td:nth-child(2)"
-                 "{text-align:left}</style></head><body>\n<h1>Weak-to-strong sweep</h1>\n"
-                 "<p>Test accuracy against the strong model's size: solid lines are students trained on each weak "
-                 "model's labels (one colour per weak model, one dash pattern per loss); the black line is the "
-                 "strong ceiling.</p>\n<svg id=\"plot\" width=\"720\" height=\"380\" xmlns=\"http://www.w3.org/2000/svg\">\n");
-    for (int g = 0; g <= 4; g++) {
-        double a = lo + (1.0 - lo) * g / 4.0;
-        fprintf(out, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/><text x=\"5\" y=\"%.1f\" "
-                     "font-size=\"12\">%.3f</text>\n", f.left, f.left + f.w, py(&f, a), py(&f, a), py(&f, a) + 4, a);
+    report_p(&pg, "Test accuracy against the strong model's size: solid lines are students trained on each weak "
+             "model's labels (one colour per weak model, one dash pattern per loss); the black line is the "
+             "strong ceiling.");
+    // The size axis spans the models with half a decade of margin on each side.
+    report_axis x = {.lo = m[0].params / 3.16, .hi = m[nm - 1].params * 3.16, .scale = REPORT_AXIS_LOG10,
+                     .title = "strong model parameters (log scale)", .format = "%.0e"};
+    report_axis y = {.lo = isfinite(lo) ? fmax(0.0, lo - 0.05) : 0.5, .hi = 1.0, .title = "test accuracy",
+                     .format = "%.2f"};
+    report_axis_round(&y);
+    report_plot pl;
+    report_plot_open(&pl, &pg, "plot", 720, 400, &x, &y);
+    for (size_t i = 0; i < nm; i++) {
+        char name[96];
+        snprintf(name, sizeof name, "%s (%.3gM)", m[i].name, m[i].params / 1e6);
+        report_plot_text(&pl, m[i].params, y.lo + (y.hi - y.lo) * 0.02, "middle", "#555", name);
     }
-    for (size_t i = 0; i < nm; i++)
-        fprintf(out, "<text x=\"%.1f\" y=\"%.0f\" font-size=\"11\" text-anchor=\"middle\">%s (%.3gM)</text>\n",
-                px(&f, m[i].params), f.top + f.h + 20, m[i].name, m[i].params / 1e6);
     static const char *colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"};
-    static const char *dashes[] = {"none", "6,3", "2,3"};
-    series(out, &f, m, p, np, (size_t)-1, "strong_acc", "#000", "none");
+    static const char *dashes[] = {NULL, "6,3", "2,3"};
+    series(&pl, m, p, np, (size_t)-1, "strong_acc", "#000", NULL);
     for (size_t w = 0; w < nm; w++)
         for (size_t l = 0; l < nl; l++) {
             char key[64];
             snprintf(key, sizeof key, "transfer_acc_%s", losses[l]);
-            series(out, &f, m, p, np, w, key, colors[w % 6], dashes[l % 3]);
+            series(&pl, m, p, np, w, key, colors[w % 6], dashes[l % 3]);
         }
-    fprintf(out, "</svg>\n<p>weak model: ");
-    for (size_t w = 0; w < nm; w++)
-        fprintf(out, "<span style=\"color:%s\">&#9632; %s</span> ", colors[w % 6], m[w].name);
+    report_plot_close(&pl);
+    FILE *out = pg.f;
+    fprintf(out, "<p>weak model: ");
+    for (size_t w = 0; w < nm; w++) {
+        fprintf(out, "<span style=\"color:%s\">&#9632; ", colors[w % 6]);
+        report_text(out, m[w].name);
+        fprintf(out, "</span> ");
+    }
     fprintf(out, "&nbsp; loss: ");
     for (size_t l = 0; l < nl; l++) fprintf(out, "%s %s ", losses[l], l == 0 ? "(solid)" : l == 1 ? "(dashed)" : "(dotted)");
-    fprintf(out, "&nbsp; <b>&#9632; ceiling</b></p>\n<table><tr><th>weak</th><th>strong</th><th>weak acc</th><th>ceiling</th>");
-    for (size_t l = 0; l < nl; l++) fprintf(out, "<th>%s</th><th>PGR %s</th>", losses[l], losses[l]);
-    fprintf(out, "</tr>\n");
+    fprintf(out, "&nbsp; <b>&#9632; ceiling</b></p>\n");
+    const char *head[3 + 2 * 8] = {"weak", "strong", "weak acc", "ceiling"};
+    char hbuf[8][2][48];
+    for (size_t l = 0; l < nl; l++) {
+        snprintf(hbuf[l][0], sizeof hbuf[l][0], "%s", losses[l]);
+        snprintf(hbuf[l][1], sizeof hbuf[l][1], "PGR %s", losses[l]);
+        head[4 + 2 * l] = hbuf[l][0];
+        head[5 + 2 * l] = hbuf[l][1];
+    }
+    report_table_open(&pg, head, 4 + 2 * nl);
     for (size_t i = 0; i < np; i++) {
         double wa = summary_number(p[i].summary, "weak_acc"), sa = summary_number(p[i].summary, "strong_acc");
-        fprintf(out, "<tr><td>%s</td><td>%s</td><td>%.4f</td><td>%.4f</td>", m[p[i].weak].name, m[p[i].strong].name,
-                wa, sa);
+        char cells[4 + 2 * 8][32];
+        const char *row[4 + 2 * 8];
+        snprintf(cells[0], sizeof cells[0], "%s", m[p[i].weak].name);
+        snprintf(cells[1], sizeof cells[1], "%s", m[p[i].strong].name);
+        snprintf(cells[2], sizeof cells[2], "%.4f", wa);
+        snprintf(cells[3], sizeof cells[3], "%.4f", sa);
         for (size_t l = 0; l < nl; l++) {
             char key[64];
             snprintf(key, sizeof key, "transfer_acc_%s", losses[l]);
             double t = summary_number(p[i].summary, key);
-            if (sa > wa) fprintf(out, "<td>%.4f</td><td>%.3f</td>", t, (t - wa) / (sa - wa));
-            else fprintf(out, "<td>%.4f</td><td>n/a</td>", t);
+            snprintf(cells[4 + 2 * l], sizeof cells[0], "%.4f", t);
+            if (sa > wa) snprintf(cells[5 + 2 * l], sizeof cells[0], "%.3f", (t - wa) / (sa - wa));
+            else snprintf(cells[5 + 2 * l], sizeof cells[0], "n/a");
         }
-        fprintf(out, "</tr>\n");
+        for (size_t c = 0; c < 4 + 2 * nl; c++) row[c] = cells[c];
+        report_table_row(&pg, row, 4 + 2 * nl);
     }
-    fprintf(out, "</table>\n</body></html>\n");
-    return w2s_atomic_commit(&af);
+    report_table_close(&pg);
+    return report_page_close(&pg);
 }
 
 int sweep_write(const char *out_dir, const sweep_model *m, size_t nm, const sweep_pair *p, size_t np) {
