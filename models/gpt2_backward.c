@@ -30,8 +30,8 @@ static void zero_floats(float *p, size_t n) {
 // over all rows, reading row segments (columns 64 at a time down all rows would touch a new
 // page per row: this pass is memory-bound).
 static void bias_backward(const gpt2_model *m, float *db, w2s_bf16 *dy16, const float *dy, size_t rows, size_t N) {
-    colsum_fn colsum = colsum_get(m->isa);
-    colsum_bf16_fn colsum_bf16 = colsum_bf16_get(m->isa);
+    colsum_fn colsum = colsum_get(m->isa)->sum;
+    colsum_bf16_fn colsum_bf16 = colsum_get(m->isa)->sum_bf16;
     double pt = prof_begin();
 #pragma omp parallel
     {

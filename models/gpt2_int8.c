@@ -183,7 +183,7 @@ gpt2_int8 *gpt2_int8_create(const gpt2_model *m, size_t max_batch, size_t max_se
     q->max_tokens = max_tokens;
     q->isa = w2s_isa_active();
     q->rk = rowops_get(q->isa);
-    q->attn = attn_infer_get(q->isa);
+    q->attn = attn_infer_get(q->isa)->attend;
     q->n_scratch = (size_t)omp_get_max_threads();
     size_t C = c->n_embd, L = c->n_layer;
     q->qkv = calloc(L, sizeof(qlinear));

@@ -36,7 +36,7 @@ static inline __attribute__((always_inline)) void tile_bf16e(const gemm_uk_args 
         a += MR;
         b += NV;
     }
-    __mmask16 m0 = gemm_mask16(ua->n, 0), m1 = gemm_mask16(ua->n, 1);
+    __mmask16 m0 = w2s_mask16_from(ua->n, 0), m1 = w2s_mask16_from(ua->n, 16);
     for (int i = 0; i < M; i++) {
         gemm_store16_avx512(ua, (size_t)i, 0, c[i][0], m0);
         gemm_store16_avx512(ua, (size_t)i, 16, c[i][1], m1);

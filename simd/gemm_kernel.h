@@ -64,7 +64,7 @@ typedef struct {
     // Epilogue operands (read only with GEMM_UK_LAST), already offset to the tile's first
     // row / column; each may be NULL (meaning: bias 0, scale 1, zero point 0, col_sum 0).
     const float *bias;        // (n)
-    bool gelu;                // tanh-GELU after bias (gemm_gelu_ref is the definition)
+    bool gelu;                // tanh-GELU after bias (rowops_gelu is the definition)
     const float *row_scale;   // (m) U8S8
     const int32_t *row_zero;  // (m) U8S8
     const float *col_scale;   // (n) U8S8
@@ -139,13 +139,6 @@ void gemm_pack_b_generic(const gemm_kernel *k, void *dst, w2s_dtype b_dtype, gem
                          size_t kc, size_t n);
 // Element (k, n) of a prepacked B as the product sees it (f32 value of f32/bf16/s8).
 float gemm_packed_b_get(const gemm_packed_b *pb, size_t k, size_t n);
-
-// Scalar epilogue, the definition every SIMD kernel must match within rounding: GPT-2's
-// tanh approximation 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (Hendrycks & Gimpel 2016).
-static inline float gemm_gelu_ref(float x) {
-    const float s2pi = 0.7978845608028654f;
-    return 0.5f * x * (1.0f + tanhf(s2pi * (x + 0.044715f * x * x * x)));
-}
 
 // Scalar tail used by kernels that finish a tile in a local f32/s32 buffer: applies the
 // flags/epilogue of `args` to acc (m×n, row stride acc_ld, raw f32 or s32 by type) and

@@ -7,10 +7,8 @@ set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
 CHECK="/usr/bin/python3 $W2S_SOURCE_DIR/tests/runtime/w2s_results_check.py"
 scratch_dir
-"$PROBE" model weak 1 2 16 64 32 1
-"$PROBE" model strong 2 2 32 64 32 2
+tiny_pair 400 7
 "$PROBE" model strong80 2 2 32 80 32 2
-"$PROBE" data data.jsonl 400 64 7
 ARGS="--weak weak --strong strong --data data.jsonl --n-train 300 --n-test 100 --seeds 0,1 --lr 1e-3 --ckpt-every 2"
 
 # ---- the whole protocol, then its consistency

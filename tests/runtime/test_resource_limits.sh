@@ -20,11 +20,9 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$T"
-"$PROBE" model weak 1 2 16 64 32 1
-"$PROBE" model strong 2 2 32 64 32 2
+tiny_pair 400 11
 "$PROBE" model long 1 2 16 64 1024 4       # n_positions 1024: long examples are not dropped
 "$PROBE" model big 3 8 512 64 64 3        # 9.5M parameters, 38 MB: more than MEM_KB allows
-"$PROBE" data data.jsonl 400 64 11
 # 10,000 examples of 1,000 tokens: 20 MB of text, 40 MB of int32 ids (64 MB once doubled).
 $PY -c "
 line = '{\"input_ids\": [' + ','.join(['1'] * 1000) + '], \"hard_label\": 0}\n'

@@ -144,7 +144,7 @@ static void test_large_scores(void **state) {
     qkv_rows r = make_qkv(n, hs);
     for (size_t t = 0; t < n; t++)
         for (size_t d = 0; d < hs; d++) r.m[t * r.ld + d] = r.m[t * r.ld + hs + 3 + d] = 2.0f;
-    attn_infer_fn fs[] = {attn_infer_ref, attn_infer_get(w2s_isa_active())};
+    attn_infer_fn fs[] = {attn_infer_ref, attn_infer_get(w2s_isa_active())->attend};
     for (size_t i = 0; i < 2; i++) {
         float *o = run(fs[i], &r, n, 0, hs, 1.0f);
         expect_rows(o, &r, n, 0, hs, 1.0f, NULL, i ? "large isa" : "large ref");
@@ -158,7 +158,7 @@ static void test_isa(void **state) {
 #if defined(__x86_64__)
     if (!w2s_isa_supported(W2S_ISA_AVX512)) skip();
     check(attn_infer_avx512, "avx512");
-    assert_ptr_equal(attn_infer_get(W2S_ISA_AVX512), attn_infer_avx512);
+    assert_ptr_equal(attn_infer_get(W2S_ISA_AVX512)->attend, attn_infer_avx512);
 #else
     skip();
 #endif
@@ -166,7 +166,7 @@ static void test_isa(void **state) {
 
 static void test_dispatch(void **state) {
     (void)state;
-    assert_ptr_equal(attn_infer_get(W2S_ISA_SCALAR), attn_infer_ref);
+    assert_ptr_equal(attn_infer_get(W2S_ISA_SCALAR)->attend, attn_infer_ref);
 }
 
 int main(void) {

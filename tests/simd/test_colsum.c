@@ -80,7 +80,7 @@ static void test_bf16_copy(void **state) {
         if (!w2s_isa_supported((w2s_isa)isa)) continue;
         for (size_t i = 0; i < sizeof heights / sizeof *heights; i++)
             for (size_t j = 0; j < sizeof widths / sizeof *widths; j++)
-                for (int sp = 0; sp < 2; sp++) check_bf16(colsum_bf16_get((w2s_isa)isa), heights[i], widths[j], sp);
+                for (int sp = 0; sp < 2; sp++) check_bf16(colsum_get((w2s_isa)isa)->sum_bf16, heights[i], widths[j], sp);
     }
     for (size_t i = 0; i < sizeof heights / sizeof *heights; i++)
         for (size_t j = 0; j < sizeof widths / sizeof *widths; j++) check_bf16(colsum_bf16_ref, heights[i], widths[j], true);
@@ -91,7 +91,7 @@ static void test_variants(void **state) {
     for (int isa = 0; isa < W2S_ISA_COUNT; isa++) {
         if (!w2s_isa_supported((w2s_isa)isa)) continue;
         for (size_t i = 0; i < sizeof heights / sizeof *heights; i++)
-            for (size_t j = 0; j < sizeof widths / sizeof *widths; j++) check(colsum_get((w2s_isa)isa), heights[i], widths[j]);
+            for (size_t j = 0; j < sizeof widths / sizeof *widths; j++) check(colsum_get((w2s_isa)isa)->sum, heights[i], widths[j]);
     }
     for (size_t i = 0; i < sizeof heights / sizeof *heights; i++)
         for (size_t j = 0; j < sizeof widths / sizeof *widths; j++) check(colsum_ref, heights[i], widths[j]);
