@@ -30,6 +30,8 @@
 // Logits of a batched forward vs one example at a time: the rows are batch-independent up
 // to the GEMM's blocking of M (fp32): 1e-5 absolute on logits of magnitude ~1.
 #define TOL_BATCH_INDEP 1e-5f
+// Two fp32 softmax outputs summing to 1: a few ulps of 1.
+#define TOL_PROB_SUM 1e-6f
 
 static char *data_path;
 static dataset ds;
@@ -196,7 +198,7 @@ static void test_learns_and_evaluates(void **state) {
         float z[K];
         assert_int_equal(trainer_predict(one, &di, z), 0);
         assert_true(max_abs_diff(z, logits + i * K, K) <= TOL_BATCH_INDEP);
-        assert_true(fabsf(probs[i * K] + probs[i * K + 1] - 1.0f) < 1e-6f);
+        assert_true(fabsf(probs[i * K] + probs[i * K + 1] - 1.0f) < TOL_PROB_SUM);
         correct += hard[i] == ds.hard_label[i];
     }
     assert_true(fabs((double)correct / (double)ds.n - after.accuracy) < 1e-12);
