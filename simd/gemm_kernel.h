@@ -113,6 +113,9 @@ typedef struct gemm_kernel {
                             // packed block (multiple of mr), columns per B block (multiple of nr)
     gemm_ukernel_fn ukernel;
     gemm_pack_a_fn pack_a;  // gemm_pack_a_generic works for every layout
+    // Optional: packs m > MR rows (consecutive micro-panels) in one call, faster than pack_a
+    // panel by panel where a whole block is transposed at once; NULL: the driver uses pack_a.
+    gemm_pack_a_fn pack_a_block;
     gemm_pack_b_fn pack_b;  // gemm_pack_b_generic works for every layout
     bool direct_a;          // ukernel accepts a_ld != 0 (unpacked row-major A)
 } gemm_kernel;
