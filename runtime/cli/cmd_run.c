@@ -227,40 +227,46 @@ static int each_record(void *arg, const cli_opt *o, const char *value) {
     return 0;
 }
 
-// Reads the options and runs the protocol: 0, 1 after --help (usage printed), or -1 with the
-// error set and *bad_usage telling whether the command line itself was at fault.
-static int run_args_run(int argc, char **argv, bool *bad_usage) {
-    run_args a, scratch;
-    run_args_init(&a);
+int run_parse(int argc, char **argv, const cli_opt *extra, size_t n_extra, run_parsed *p, bool *bad_usage) {
+    run_args scratch;
+    run_args_init(&p->a);
     run_args_init(&scratch);
-    cli_opt opts[RUN_MAX_OPTS], scratch_opts[RUN_MAX_OPTS];
-    run_ctx x = {.opts = opts, .n = run_options(&a, opts), .record = json_object(), .keep = json_array()};
+    p->record = json_object();
+    p->keep = json_array();
+    cli_opt opts[RUN_MAX_OPTS + RUN_MAX_EXTRA], scratch_opts[RUN_MAX_OPTS + RUN_MAX_EXTRA];
+    size_t n = run_options(&p->a, opts);
     run_options(&scratch, scratch_opts);
+    if (n_extra > RUN_MAX_EXTRA) n_extra = RUN_MAX_EXTRA;
+    memcpy(opts + n, extra, n_extra * sizeof *extra);
+    memcpy(scratch_opts + n, extra, n_extra * sizeof *extra);
+    n += n_extra;
+    run_ctx x = {.opts = opts, .n = n, .record = p->record, .keep = p->keep};
     // The config files go first whatever their place (the command line wins), so the first
     // pass applies them and checks the other values into a scratch state; the second reads all.
-    int rc = cli_opts_scan(argc, argv, scratch_opts, x.n, each_config, &x);
-    if (!rc) rc = cli_opts_scan(argc, argv, opts, x.n, each_record, &x);
+    int rc = cli_opts_scan(argc, argv, scratch_opts, n, each_config, &x);
+    if (!rc) rc = cli_opts_scan(argc, argv, opts, n, each_record, &x);
     *bad_usage = rc < 0 && !x.failed;
-    if (rc == 1) usage(stdout);
-    if (!rc) {
-        run_args_finish(&a);
-        if (a.threads) omp_set_num_threads((int)a.threads);
-        a.c.config_json = x.record;
-        rc = protocol_run(&a.c);
-    }
-    json_decref(x.record);
-    json_decref(x.keep);
+    if (!rc) run_args_finish(&p->a);
     return rc;
+}
+
+void run_parsed_free(run_parsed *p) {
+    json_decref(p->record);
+    json_decref(p->keep);
+    p->record = p->keep = NULL;
 }
 
 int cmd_run(int argc, char **argv) {
     bool bad_usage;
-    int rc = run_args_run(argc, argv, &bad_usage);
+    run_parsed p;
+    int rc = run_parse(argc, argv, NULL, 0, &p, &bad_usage);
+    if (rc == 1) usage(stdout);
+    if (!rc) {
+        if (p.a.threads) omp_set_num_threads((int)p.a.threads);
+        p.a.c.config_json = p.record;
+        rc = protocol_run(&p.a.c);
+    }
+    run_parsed_free(&p);
     if (rc >= 0) return 0;
     return bad_usage ? cli_usage_error("run", "%s", w2s_error_message()) : cli_fail("run", NULL);
-}
-
-int run_protocol_args(int argc, char **argv) {
-    bool bad_usage;
-    return run_args_run(argc, argv, &bad_usage) < 0 ? -1 : 0;
 }

@@ -1,12 +1,17 @@
-// cmd_run.h — `w2s run`'s options, shared with `w2s sweep` (cmd_sweep.c), which checks and
-// forwards them to each pair's run. Not a library API: runtime/protocol/protocol.h is the protocol's.
+// cmd_run.h — `w2s run`'s options, shared with `w2s sweep` (cmd_sweep.c), which reads them
+// once and runs the protocol on each pair with them. Not a library API: runtime/protocol/
+// protocol.h is the protocol's.
 #ifndef W2S_CLI_CMD_RUN_H
 #define W2S_CLI_CMD_RUN_H
 
 #include "cli_opts.h"
 #include "protocol.h"
 
+#include <jansson.h>
+#include <stdbool.h>
+
 #define RUN_MAX_OPTS 32
+#define RUN_MAX_EXTRA 4  // options a caller adds to run's (sweep's --models)
 
 typedef struct {
     protocol_config c;
@@ -22,8 +27,17 @@ void run_args_init(run_args *a);
 // Fills opts with `w2s run`'s option table over *a; returns how many.
 size_t run_options(run_args *a, cli_opt opts[RUN_MAX_OPTS]);
 
-// `w2s run`'s whole argument handling and run (argv[0] is ignored): 0, or -1 with the error
-// set, nothing printed. `w2s sweep` runs each model pair through it.
-int run_protocol_args(int argc, char **argv);
+typedef struct {
+    run_args a;
+    json_t *record;  // the options as given (--config files' keys, then the command line): results.json's "config"
+    json_t *keep;    // strings from config files that the option table stores pointers to
+} run_parsed;
+
+// Reads run's options, and the caller's `extra` ones, from argv (argv[0] is ignored): each
+// --config file first, then the command line, which wins. 0, 1 after --help (nothing printed),
+// or -1 with the error set and *bad_usage telling whether the command line itself was at
+// fault. Free with run_parsed_free in every case.
+int run_parse(int argc, char **argv, const cli_opt *extra, size_t n_extra, run_parsed *p, bool *bad_usage);
+void run_parsed_free(run_parsed *p);
 
 #endif
