@@ -506,6 +506,10 @@ typedef struct {
     uint64_t range __attribute__((aligned(64)));  // next chunk (low 32 bits), end (high 32 bits)
 } gemm_share;
 
+static uint64_t shared_schedule_calls;  // gemm_shared_schedule_calls(): calls that shared chunks
+
+uint64_t gemm_shared_schedule_calls(void) { return __atomic_load_n(&shared_schedule_calls, __ATOMIC_RELAXED); }
+
 // Claims the first (owner) or the last (thief) chunk left in s; false if none is left.
 static bool share_take(gemm_share *s, bool last, size_t *chunk) {
     uint64_t r = __atomic_load_n(&s->range, __ATOMIC_RELAXED);
@@ -529,6 +533,7 @@ static void gemm_team(gemm_plan *pl, bool parallel) {
         gemm_thread(pl, (size_t)omp_get_thread_num(), (size_t)omp_get_num_threads());
         return;
     }
+    __atomic_add_fetch(&shared_schedule_calls, 1, __ATOMIC_RELAXED);
     size_t n = min_sz(nt, T * GEMM_SHARE_CHUNKS);
     gemm_share sh[GEMM_SHARE_T];
     size_t done = 0;  // threads other than the caller that have no chunk left

@@ -126,6 +126,10 @@ typedef struct gemm_kernel {
 // in gemm_registry.c (x86 entries under __x86_64__, AArch64 ones under __aarch64__, because
 // the build drops *_neon*.c on x86 and *_avx*.c on AArch64). Nothing else changes.
 //
+// How many gemm() calls so far ran on the shared-chunk schedule (gemm.c, "the team"); for
+// tests that must know the schedule they name was taken.
+uint64_t gemm_shared_schedule_calls(void);
+
 // Lookup (gemm_kernel_find): for (type, isa) take the entry with that exact isa; else the best
 // lower level of the same architecture that has one; else the scalar entry. Lower means in
 // w2s_isa order, except that AVX2_VNNI is skipped below AVX512 levels (AVX-512 CPUs need not
