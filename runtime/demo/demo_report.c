@@ -154,10 +154,8 @@ static int write_results(const demo_results *r) {
 
 // report.html: the table and a bar chart of the four mean accuracies (± std over seeds).
 static int write_report(const demo_results *r) {
-    char path[W2S_PATH_MAX];
     report_page pg;
-    if (w2s_path_format(path, sizeof path, "%s/report.html", r->config->out_dir) ||
-        report_page_open(&pg, path, "w2s demo", "Weak-to-strong generalization: w2s demo"))
+    if (report_page_open_in(&pg, r->config->out_dir, "report.html", "w2s demo", "Weak-to-strong generalization: w2s demo"))
         return -1;
     report_p(&pg, "%s; %s: two GPT-2-architecture models pretrained on captioned image tokens "
              "(recipe in the repository's docs/DEMO.md). %zu seed(s), %.1f s.",

@@ -126,10 +126,8 @@ static int write_results_json(const results_run *r) {
 
 // report.html: the table and a bar chart of mean accuracies (± std over seeds).
 static int write_report(const results_run *r) {
-    char path[W2S_PATH_MAX];
     report_page pg;
-    if (w2s_path_format(path, sizeof path, "%s/report.html", r->out_dir) ||
-        report_page_open(&pg, path, "w2s run", "Weak-to-strong generalization: w2s run"))
+    if (report_page_open_in(&pg, r->out_dir, "report.html", "w2s run", "Weak-to-strong generalization: w2s run"))
         return -1;
     report_p(&pg, "%zu seed(s), %zu classes, weak labels in %s, %.1f s.", r->n_done, r->n_classes,
              r->label_precision, r->total_s);

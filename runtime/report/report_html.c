@@ -41,6 +41,12 @@ int report_page_open(report_page *p, const char *path, const char *title, const 
     return 0;
 }
 
+int report_page_open_in(report_page *p, const char *dir, const char *file, const char *title, const char *heading) {
+    char path[W2S_PATH_MAX];
+    if (w2s_path_format(path, sizeof path, "%s/%s", dir, file)) return -1;
+    return report_page_open(p, path, title, heading);
+}
+
 int report_page_close(report_page *p) {
     fprintf(p->f, "</body></html>\n");
     int rc = w2s_atomic_commit(&p->af);

@@ -24,6 +24,8 @@ typedef struct {
 // Opens path (atomically) and writes the head, the shared style and an <h1> heading.
 // Returns 0 or -1 with the error set.
 int report_page_open(report_page *p, const char *path, const char *title, const char *heading);
+// The same for the page `file` in folder `dir` (a path that does not fit is an error).
+int report_page_open_in(report_page *p, const char *dir, const char *file, const char *title, const char *heading);
 // Writes </body></html> and commits the file. Returns 0 or -1 (nothing is left on error).
 int report_page_close(report_page *p);
 // Drops the page (error paths).

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "xorshift.h"
 
 // Round-trip slack, in units of the scale, beyond the ideal scale/2: x·(1/scale) is two f32
 // roundings away from x/scale (relative 2^-23 of at most 255.5, i.e. ~3e-5), and the zero point
@@ -26,13 +27,8 @@
 #define ROUNDTRIP_SLACK 1e-4
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
-static uint64_t rnd(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-static float rnd_f(float lo, float hi) { return lo + (hi - lo) * (float)(rnd() >> 40) / 16777216.0f; }
+static uint64_t rnd(void) { return xorshift64(&rng); }
+static float rnd_f(float lo, float hi) { return xorshift_uniform(&rng, lo, hi); }
 
 static float from_bits(uint32_t u) {
     float f;

@@ -8,9 +8,7 @@
 set -euo pipefail
 : "${W2S_BIN:?}"
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
-require_fashion_mnist
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+demo_scratch
 
 "$W2S_BIN" demo --quick --seeds 0 --out "$tmp/a" --cache-dir "$tmp/cache" --quiet > "$tmp/a.txt"
 "$W2S_BIN" demo --quick --seeds 0 --out "$tmp/b" --cache-dir "$tmp/cache" --quiet > "$tmp/b.txt"

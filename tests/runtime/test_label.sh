@@ -7,9 +7,7 @@
 set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
 scratch_dir
-"$PROBE" model m 2 2 32 64 32 1
-"$PROBE" data data.jsonl 300 64 7
-"$W2S_BIN" train --model m --data data.jsonl --out model.safetensors --lr 1e-3 --epochs 2 --quiet > /dev/null
+tiny_classifier 300 2
 
 # ---- labels, order, fields, fp32 agreement
 "$W2S_BIN" label --model model.safetensors --data data.jsonl --out lab.jsonl --check-fp32 --quiet > sum.json

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from losses_torch import logconf_target  # noqa: E402
+from probes import probe_path  # noqa: E402
 
 # Both sides train in fp32 with different summation orders and exp/log; after 100-200 Adam
 # steps the weights (size ~0.3-0.8) agree to ~1e-7 (measured). 1e-5 leaves two orders of
@@ -30,16 +31,6 @@ TOL_W_ABS = 1e-5
 POWER_FACTOR = 20
 # Standardization statistics: both computed in double and rounded to fp32.
 TOL_STATS_REL = 1e-6
-
-
-def probe_path():
-    build = os.environ.get("W2S_BUILD_DIR")
-    if not build:
-        sys.exit("W2S_BUILD_DIR is not set (run through ctest)")
-    path = os.path.join(build, "tests", "probe_probe_train")
-    if not os.path.exists(path):
-        sys.exit(f"{path} not found: build the probe_probe_train target")
-    return path
 
 
 def make_case(seed, n, d, k, soft):
@@ -102,7 +93,7 @@ def main():
         xl, yl = make_case(seed, n, d, k, soft)
         req = dict(n=n, d=d, k=k, x=xl, y=yl, loss=loss, seed=1000 + seed, epochs=epochs,
                    first_epoch_in_order=in_order)
-        out = subprocess.run([probe_path()], input=json.dumps(req), capture_output=True, text=True, check=False)
+        out = subprocess.run([probe_path("probe_probe_train")], input=json.dumps(req), capture_output=True, text=True, check=False)
         if out.returncode != 0:
             sys.exit("probe_probe_train failed: " + out.stderr)
         got = json.loads(out.stdout)

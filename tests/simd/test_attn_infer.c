@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "xorshift.h"
 
 #include "attn_infer.h"
 #include "cpu.h"
@@ -29,10 +30,7 @@ static const size_t heads[] = {8, 16, 20, 32, 64, 80};
 #define NHEADS (sizeof heads / sizeof heads[0])
 
 static uint64_t rs = 0x9e3779b97f4a7c15ull;
-static float frand(void) {  // uniform in [-1, 1), xorshift64
-    rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
-    return (float)((rs >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
-}
+static float frand(void) { return xorshift_uniform(&rs, -1.0f, 1.0f); }
 
 // qkv rows (n + 3 of them, the last 3 NaN): q, k, v of one head at columns [0, hs), [hs + 3,
 // 2hs + 3), [2hs + 6, 3hs + 6) of a row of ld = 3hs + 9; the gaps are NaN.

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "xorshift.h"
 
 #include "colsum.h"
 
@@ -20,10 +21,7 @@ static const size_t widths[] = {1, 15, 16, 17, 64, 65, 128, 200};
 static const size_t heights[] = {0, 1, 3, 100};
 
 static uint64_t rs = 0x2545f4914f6cdd1dull;
-static float frand(void) {
-    rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
-    return (float)((rs >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
-}
+static float frand(void) { return xorshift_uniform(&rs, -1.0f, 1.0f); }
 
 static void check(colsum_fn f, size_t rows, size_t n) {
     size_t ld = n + 5;

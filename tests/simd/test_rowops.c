@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "xorshift.h"
 
 #include "rowops.h"
 
@@ -34,10 +35,7 @@ static const size_t sizes[] = {1, 5, 16, 17, 31, 64, 100, 768, 1029};
 #define NSIZES (sizeof sizes / sizeof sizes[0])
 
 static uint64_t rs = 88172645463325252ull;
-static float frand(void) {  // uniform in [-1, 1), xorshift64
-    rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
-    return (float)((rs >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
-}
+static float frand(void) { return xorshift_uniform(&rs, -1.0f, 1.0f); }
 
 static float *buf(size_t n, float scale) {  // n values plus one NaN sentinel
     float *p = malloc((n + 1) * sizeof *p);

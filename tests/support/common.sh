@@ -20,6 +20,14 @@ tiny_pair() {  # N S
   "$PROBE" data data.jsonl "$1" 64 "$2"
 }
 
+# A briefly trained tiny classifier, model.safetensors (2 layers, C 32, vocabulary 64), and
+# data.jsonl of N examples from seed 7 it was trained on, for the labeling tests.
+tiny_classifier() {  # N EPOCHS
+  "$PROBE" model m 2 2 32 64 32 1
+  "$PROBE" data data.jsonl "$1" 64 7
+  "$W2S_BIN" train --model m --data data.jsonl --out model.safetensors --lr 1e-3 --epochs "$2" --quiet > /dev/null
+}
+
 # Like scratch_dir, in /dev/shm where it exists (fsync costs nothing there), for tests that run
 # w2s in the background: the exit trap also kills the process whose id is in $pid.
 scratch_dir_bg() {
@@ -33,4 +41,11 @@ scratch_dir_bg() {
 require_fashion_mnist() {
   [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] ||
     fail "dataset-fashion-mnist is not installed (scripts/setup.sh installs it)"
+}
+
+# The demo tests' start: Fashion-MNIST present, tmp = a scratch directory removed at exit.
+demo_scratch() {
+  require_fashion_mnist
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
 }
