@@ -39,13 +39,14 @@ static bool takes_shared_schedule(const gemm_case *tc, const gemm_kernel *k, int
 
 static void test_share_identical(void **state) {
     int failures = 0;
-    size_t shared_runs = 0;
+    size_t shared_runs = 0, direct_kernels = 0;
     for (int isa = 0; isa < W2S_ISA_COUNT; isa++) {
         if (!w2s_isa_supported((w2s_isa)isa)) continue;
         for (int type = 0; type < GEMM_TYPE_COUNT; type++) {
             // The schedule needs a kernel that reads A in place; others keep the fixed split
             // (test_gemm_mt), and skipping them keeps the emulated NEON run short.
             if (!gemm_kernel_find((gemm_type)type, (w2s_isa)isa)->direct_a) continue;
+            direct_kernels++;
             for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
                 // A of the packed element type, row-major: the kernels read it in place.
                 gemm_case tc = {.type = (gemm_type)type, .isa = (w2s_isa)isa, .M = shapes[s].M,
@@ -81,7 +82,10 @@ static void test_share_identical(void **state) {
         }
     }
     assert_int_equal(failures, 0);
-    assert_true(shared_runs > 0);  // the schedule this test names really ran
+    // No kernel on this CPU reads A in place (the NEON kernels pack A): the schedule cannot run
+    // here, which is a skip, not a pass. Where one does, the schedule this test names ran.
+    if (!direct_kernels) skip();
+    assert_true(shared_runs > 0);
 }
 
 int main(void) {
