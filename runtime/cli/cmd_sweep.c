@@ -2,7 +2,8 @@
 // reference's sweep.py does, then one report of accuracy against model size (sweep_report.h).
 #include "cli.h"
 #include "cli_opts.h"
-#include "cmd_run.h"
+#include "cli_usage.h"
+#include "run_args.h"
 
 #include "error.h"
 #include "fileio.h"

@@ -1,0 +1,26 @@
+// cli_usage.c — the command's side of option errors (cli_usage.h): usage on --help, one
+// "w2s <cmd>: ..." line on stderr and exit status 2. Not in cli_opts.c, which the library
+// shares and which therefore never prints.
+#include "cli_usage.h"
+
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "w2s %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see w2s %s --help)\n", cmd);
+    return 2;
+}
+
+int cli_opts_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, size_t n, void (*usage)(FILE *)) {
+    int rc = cli_opts_scan(argc, argv, opts, n, NULL, NULL);
+    if (rc == 1) usage(stdout);
+    if (rc < 0) return cli_usage_error(cmd, "%s", w2s_error_message());
+    return rc == 1 ? 0 : -1;
+}
