@@ -63,6 +63,9 @@ write_basic_package_version_file(${CMAKE_BINARY_DIR}/w2sConfigVersion.cmake VERS
                                  COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_BINARY_DIR}/w2sConfig.cmake ${CMAKE_BINARY_DIR}/w2sConfigVersion.cmake
         DESTINATION ${W2S_INSTALL_CMAKEDIR})
+# Relocatable: the prefix is found from the .pc file's own place, so `cmake --install --prefix`
+# anywhere gives a working file.
+file(RELATIVE_PATH w2s_pc_to_prefix /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 configure_file(${CMAKE_SOURCE_DIR}/cmake/w2s.pc.in ${CMAKE_BINARY_DIR}/w2s.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/w2s.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/python/w2s DESTINATION ${W2S_INSTALL_PYTHONDIR}
