@@ -59,11 +59,11 @@ W2S_API const char *w2s_status_name(w2s_status status);
 /* A new context: all OpenMP threads, silent. Free with w2s_context_destroy. */
 W2S_API w2s_status w2s_context_create(w2s_context **ctx, char *err, size_t err_cap);
 W2S_API void w2s_context_destroy(w2s_context *ctx);
-/* OpenMP threads for the calls made in ctx (0: the OpenMP default). Results are bit-identical
- * for a given thread count. */
+/* OpenMP threads for the calls made in ctx, set on the calling thread at each call (0: leave
+ * the thread's OpenMP setting as it is). Results are bit-identical for a given thread count. */
 W2S_API w2s_status w2s_context_set_threads(w2s_context *ctx, size_t threads, char *err, size_t err_cap);
-/* 1: w2s_train and w2s_run print their progress lines on stderr (as the command does);
- * 0 (default): nothing is printed. */
+/* 1: w2s_train and w2s_run print what the commands print (progress lines on stderr, w2s_run's
+ * final table on stdout); 0 (default): nothing is printed. */
 W2S_API w2s_status w2s_context_set_progress(w2s_context *ctx, int progress, char *err, size_t err_cap);
 /* The instruction set the kernels use on this CPU ("avx512_bf16", "avx2", "scalar", ...; the
  * environment variable W2S_ISA can lower it). Static string. */

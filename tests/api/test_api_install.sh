@@ -25,18 +25,21 @@ done
 grep -qx w2s_model_predict_texts syms.txt || fail "w2s_model_predict_texts not exported"
 objdump -p "$LIBDIR/libw2s.so" | grep -q 'SONAME *libw2s\.so\.[0-9]*\.[0-9]*$' || fail "no versioned SONAME"
 
-# ---- the examples, three ways
-cmake -S "$W2S_SOURCE_DIR/examples" -B ex-cmake -DCMAKE_PREFIX_PATH="$P" -DCMAKE_BUILD_TYPE=Release > ex.log 2>&1 &&
+# ---- the examples, three ways (in the sanitizer build, instrumented like the library they load)
+SAN=""
+[ "${W2S_SANITIZED:-}" = 1 ] && SAN="-fsanitize=address,undefined"
+cmake -S "$W2S_SOURCE_DIR/examples" -B ex-cmake -DCMAKE_PREFIX_PATH="$P" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_C_FLAGS="$SAN" > ex.log 2>&1 &&
     cmake --build ex-cmake >> ex.log 2>&1 || { cat ex.log; fail "examples with find_package(w2s)"; }
 export PKG_CONFIG_PATH="$LIBDIR/pkgconfig"
 mkdir ex-pc
 for e in label tokenize; do
-    cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "$W2S_SOURCE_DIR/examples/$e.c" -o "ex-pc/$e" \
+    cc $SAN -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "$W2S_SOURCE_DIR/examples/$e.c" -o "ex-pc/$e" \
         $(pkg-config --cflags --libs w2s) -Wl,-rpath,"$LIBDIR" || fail "$e with pkg-config"
 done
 # Static: libw2s.a, then the shared system libraries it needs (w2s.pc's Requires.private and
 # Libs.private; `pkg-config --static` would also want static ones, e.g. hwloc's -ludev).
-cc -std=c11 -D_GNU_SOURCE "$W2S_SOURCE_DIR/examples/label.c" -o label-static $(pkg-config --cflags w2s) \
+cc $SAN -std=c11 -D_GNU_SOURCE "$W2S_SOURCE_DIR/examples/label.c" -o label-static $(pkg-config --cflags w2s) \
     "$LIBDIR/libw2s.a" $(pkg-config --libs $(pkg-config --print-requires-private w2s)) \
     $(pkg-config --static --libs-only-other --libs-only-l w2s | tr ' ' '\n' | grep -E '^-(ldnnl|fopenmp|lpthread|lm)$') \
     || fail "label against libw2s.a"
