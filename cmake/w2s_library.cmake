@@ -50,8 +50,14 @@ set_target_properties(w2s_static PROPERTIES OUTPUT_NAME w2s POSITION_INDEPENDENT
 
 # ---- install
 set(W2S_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/w2s CACHE STRING "where w2sConfig.cmake goes")
-set(W2S_INSTALL_PYTHONDIR ${CMAKE_INSTALL_LIBDIR}/python3/dist-packages CACHE STRING
-    "where the w2s Python package goes (relative to the prefix)")
+# Debian's python3 searches PREFIX/lib/python3.X/dist-packages for /usr/local (and /usr).
+find_package(Python3 COMPONENTS Interpreter QUIET)
+if(Python3_FOUND)
+  set(w2s_pydir lib/python${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}/dist-packages)
+else()
+  set(w2s_pydir lib/python3/dist-packages)
+endif()
+set(W2S_INSTALL_PYTHONDIR ${w2s_pydir} CACHE STRING "where the w2s Python package goes (relative to the prefix)")
 install(TARGETS w2s RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS w2s_shared EXPORT w2sTargets LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS w2s_static ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})

@@ -39,7 +39,7 @@ def _candidates():
         return
     here = os.path.dirname(os.path.abspath(__file__))
     yield from sorted(glob.glob(os.path.join(here, "libw2s.so*")))
-    # Installed by cmake: PREFIX/<libdir>/python3/dist-packages/w2s, the library in PREFIX/<libdir>.
+    # Installed by cmake: PREFIX/lib/python3.X/dist-packages/w2s, the library in PREFIX/<libdir>.
     d = here
     for _ in range(5):
         d = os.path.dirname(d)
