@@ -4,6 +4,7 @@
 // per run, the same fields bench/torch_train.py prints, so the two compare as ratios.
 #include "cli.h"
 #include "cli_opts.h"
+#include "cli_usage.h"
 #include "cli_stats.h"
 #include "cmd_bench_pipeline.h"
 #include "cmd_label.h"

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "cmd_bench_pipeline.h"
 #include "cli_opts.h"
+#include "cli_usage.h"
 #include "cli_stats.h"
 
 #include "error.h"

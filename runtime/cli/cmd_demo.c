@@ -1,6 +1,7 @@
 // cmd_demo.c — `w2s demo`: the built-in weak-to-strong experiment (runtime/demo/demo.h).
 #include "cli.h"
 #include "cli_opts.h"
+#include "cli_usage.h"
 
 #include "demo.h"
 

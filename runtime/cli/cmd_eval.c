@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "cli_data.h"
 #include "cli_opts.h"
+#include "cli_usage.h"
 
 #include "error.h"
 #include "fileio.h"

@@ -3,6 +3,7 @@
 // `w2s run` would use for a given weak → strong pair.
 #include "cli.h"
 #include "cli_opts.h"
+#include "cli_usage.h"
 
 #include "cpu.h"
 #include "error.h"

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "cli_data.h"
 #include "cli_opts.h"
+#include "cli_usage.h"
 #include "cmd_label.h"
 
 #include "error.h"
@@ -15,7 +16,6 @@
 #include "trainer.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

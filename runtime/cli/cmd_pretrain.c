@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "cli_data.h"
 #include "cli_opts.h"
+#include "cli_usage.h"
 
 #include "demo.h"
 #include "demo_report.h"

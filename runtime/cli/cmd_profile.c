@@ -6,6 +6,7 @@
 // steps, so time that no hook covers shows up as a gap instead of silently vanishing.
 #include "cli.h"
 #include "cli_opts.h"
+#include "cli_usage.h"
 #include "cli_stats.h"
 
 #include "error.h"

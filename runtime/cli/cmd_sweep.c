@@ -2,7 +2,8 @@
 // reference's sweep.py does, then one report of accuracy against model size (sweep_report.h).
 #include "cli.h"
 #include "cli_opts.h"
-#include "cmd_run.h"
+#include "cli_usage.h"
+#include "run_args.h"
 
 #include "error.h"
 #include "fileio.h"
@@ -57,7 +58,7 @@ int cmd_sweep(int argc, char **argv) {
     const cli_opt extra[] = {CLI_OPT("models", CLI_STR, &models_arg)};
     run_parsed rp;
     bool bad_usage;
-    int st = run_parse(argc, argv, extra, 1, &rp, &bad_usage);
+    int st = run_parse(argc, argv, NULL, extra, 1, &rp, &bad_usage);
     const protocol_config *base = &rp.a.c;
     const char *out = base->out_dir;
     if (st == 0 && (base->weak_dir || base->strong_dir)) {

@@ -1,6 +1,7 @@
-// cli_opts.c — the option table parser every `w2s` subcommand uses (cli_opts.h): glibc
-// getopt_long does the scanning; this file only builds its table, checks and stores values,
-// and words the errors. Not a parser of its own: getopt decides what is an option and a value.
+// cli_opts.c — the option table parser every `w2s` subcommand and the library's run config
+// use (cli_opts.h): glibc getopt_long does the scanning; this file only builds its table,
+// checks and stores values, and words the errors. Not a parser of its own: getopt decides what
+// is an option and a value. It never prints (runtime/cli/cli_usage.c does, for the command).
 #include "cli_opts.h"
 
 #include "error.h"
@@ -8,7 +9,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,31 +177,4 @@ int cli_opts_scan(int argc, char **argv, const cli_opt *opts, size_t n, cli_each
     }
     if (optind < argc) return W2S_FAIL("unexpected argument '%s' (options start with --)", argv[optind]);
     return 0;
-}
-
-int cli_usage_error(const char *cmd, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "w2s %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (see w2s %s --help)\n", cmd);
-    return 2;
-}
-
-int cli_opts_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, size_t n, void (*usage)(FILE *)) {
-    int rc = cli_opts_scan(argc, argv, opts, n, NULL, NULL);
-    if (rc == 1) usage(stdout);
-    if (rc < 0) return cli_usage_error(cmd, "%s", w2s_error_message());
-    return rc == 1 ? 0 : -1;
-}
-
-// ---- failures while running
-
-int cli_fail(const char *cmd, const char *hint) {
-    fprintf(stderr, "w2s %s: %s\n", cmd, w2s_error_message());
-    if (hint) fprintf(stderr, "  hint: %s\n", hint);
-    const char *debug = getenv("W2S_DEBUG");
-    if (debug && *debug && strcmp(debug, "0")) fprintf(stderr, "  (raised at %s)\n", w2s_error_origin());
-    return 1;
 }

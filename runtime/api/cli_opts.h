@@ -1,6 +1,7 @@
-// cli_opts.h — how every `w2s` subcommand reads its options: a table of typed options (cli_opt)
+// cli_opts.h — how every `w2s` subcommand (and w2s_run's config) reads its options: a table of typed options (cli_opt)
 // walked by glibc getopt_long, each value range-checked as it is stored, and one error format,
-// "w2s <cmd>: <what is wrong with which option> (see w2s <cmd> --help)", exit status 2.
+// "w2s <cmd>: <what is wrong with which option> (see w2s <cmd> --help)", exit status 2
+// (printed by cli_usage.h; this part never prints).
 // Not a general argument library: GNU long options written in full ("--name value" or
 // "--name=value"), no positional arguments, "-h" the only short option. The one thing to know:
 // values are stored in argv order (of two, the last wins); getopt is reset on every call.
@@ -57,24 +58,11 @@ typedef int (*cli_each_fn)(void *arg, const cli_opt *o, const char *value);
 // or each's.
 int cli_opts_scan(int argc, char **argv, const cli_opt *opts, size_t n, cli_each_fn each, void *arg);
 
-// cli_opts_scan for command `cmd` ("train", "bench label"): prints usage(stdout) for --help,
-// or the error in the command's format on stderr. Returns -1 when the command should go on,
-// else the exit status to return (0 after --help, 2 after an error).
-int cli_opts_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, size_t n, void (*usage)(FILE *));
-
 // Stores `value` (NULL for a flag) into o's destination after checking it. Returns 0, or -1
 // with the error "bad value '--name value': expected ..." set.
 int cli_opt_set(const cli_opt *o, const char *value);
 
 // The option called `name` (no dashes) in opts[0..n), or NULL.
 const cli_opt *cli_opt_find(const cli_opt *opts, size_t n, const char *name);
-
-// Prints "w2s <cmd>: <fmt ...> (see w2s <cmd> --help)" on stderr for a usage error found after
-// parsing (a missing or contradictory option); returns 2, the exit status.
-int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-// Prints "w2s <cmd>: <current error>" (and a hint if given) to stderr; returns 1: the one
-// format of a failure while running, as cli_opts_parse's is of a bad command line.
-int cli_fail(const char *cmd, const char *hint);
 
 #endif
