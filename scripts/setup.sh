@@ -12,6 +12,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 native=(build-essential cmake ninja-build pkg-config git
         libdnnl-dev libhwloc-dev libbenchmark-dev libjansson-dev libpcre2-dev libcmocka-dev zlib1g-dev
+        libmicrohttpd-dev wrk
         python3 python3-torch libopenblas0-openmp dataset-fashion-mnist
         gcc-aarch64-linux-gnu qemu-user clang libclang-rt-14-dev chromium)
 arm64=(libcmocka-dev:arm64 libgomp1:arm64)
