@@ -49,6 +49,12 @@ static int parse_input(const serve_spec *s, serve_request *r, const json_t *in, 
         if (s->tok_lock) pthread_mutex_unlock(s->tok_lock);
         if (rc) return fail(r, 422, "tokenizing %s: %s", what, w2s_error_message());
         if (v->n == 0) return fail(r, 422, "%s has no tokens", what);
+        // The CLI refuses a tokenizer larger than the model's vocabulary; checked again here
+        // because a token id past the embedding table would read out of bounds.
+        for (size_t j = 0; j < v->n; j++)
+            if (v->ids[j] < 0 || (size_t)v->ids[j] >= s->vocab_size)
+                return fail(r, 422, "tokenizing %s gave token %d, outside the model's vocabulary [0, %zu)", what,
+                            (int)v->ids[j], s->vocab_size);
     } else if (json_is_array(in)) {
         if (json_array_size(in) == 0) return fail(r, 422, "%s is an empty list of token ids", what);
         // Read no further than max_ctx + 1 ids unless truncating: the rest cannot change the answer.
