@@ -23,6 +23,7 @@ static const subcommand subcommands[] = {
     {"pretrain", cmd_pretrain, "autoregressive pretraining of a GPT-2 on JSONL token sequences (or a demo body)"},
     {"profile", cmd_profile, "time per matmul path and operation of a GPT-2 step, roofline report"},
     {"run", cmd_run, "the weak-to-strong protocol on your models and data (PGR report)"},
+    {"serve", cmd_serve, "the weak labeler as an HTTP service (TEI-style /predict, /label, /health, /metrics)"},
     {"sweep", cmd_sweep, "w2s run on every weak <= strong pair of a list of models, accuracy vs size"},
     {"tokenize", cmd_tokenize, "GPT-2 BPE token ids of each stdin line (or --decode them)"},
     {"train", cmd_train, "fine-tune one model on a JSONL dataset (any loss), save a checkpoint"},
