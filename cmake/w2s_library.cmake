@@ -7,19 +7,18 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(w2s_layers w2s_base w2s_simd w2s_quant w2s_models w2s_runtime)
+# Every room below the CLI goes into the libraries.
+set(w2s_layers w2s_base w2s_simd w2s_quant w2s_models w2s_sched w2s_data w2s_train w2s_report w2s_profile
+    w2s_protocol w2s_demo)
 set_target_properties(${w2s_layers} PROPERTIES POSITION_INDEPENDENT_CODE ON
                       C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
 
-# The api room: the public functions (w2s_*.c) and what the CLI shares with them (option
-# tables, the labeling model). The CLI links the static room; the libraries build it again.
-file(GLOB w2s_api_srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/runtime/api/*.c)
-add_library(w2s_api STATIC ${w2s_api_srcs})
-target_include_directories(w2s_api PUBLIC ${CMAKE_SOURCE_DIR}/runtime/api ${CMAKE_SOURCE_DIR}/include)
-target_compile_options(w2s_api PRIVATE ${W2S_WARNINGS})
-target_link_libraries(w2s_api PUBLIC w2s_runtime)
+# The api room (w2s_room in CMakeLists.txt, above demo and protocol, below cli): the public
+# functions (w2s_*.c) and what the CLI shares with them. The CLI links the room; the shared
+# and static libraries build its sources again.
+target_include_directories(w2s_api PUBLIC ${CMAKE_SOURCE_DIR}/include)
 set_target_properties(w2s_api PROPERTIES POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET hidden)
-target_link_libraries(w2s PRIVATE w2s_api)
+file(GLOB w2s_api_srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/runtime/api/*.c)
 
 set(w2s_soversion ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
 add_library(w2s_shared SHARED ${w2s_api_srcs})
@@ -27,7 +26,7 @@ target_include_directories(w2s_shared PRIVATE ${CMAKE_SOURCE_DIR}/runtime/api
                            PUBLIC $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include>
                                   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 target_compile_options(w2s_shared PRIVATE ${W2S_WARNINGS})
-target_link_libraries(w2s_shared PRIVATE w2s_runtime)
+target_link_libraries(w2s_shared PRIVATE w2s_demo w2s_protocol w2s_profile)
 # --exclude-libs: nothing from a static archive is re-exported; --no-undefined: the library
 # names every library it needs, so a consumer links with -lw2s alone.
 target_link_options(w2s_shared PRIVATE -Wl,--exclude-libs,ALL -Wl,--no-undefined)
@@ -42,7 +41,7 @@ foreach(l ${w2s_layers})
 endforeach()
 add_library(w2s_static STATIC ${w2s_api_srcs} ${w2s_static_objs})
 target_include_directories(w2s_static PRIVATE ${CMAKE_SOURCE_DIR}/runtime/api
-                           $<TARGET_PROPERTY:w2s_runtime,INCLUDE_DIRECTORIES> ${CMAKE_SOURCE_DIR}/include)
+                           $<TARGET_PROPERTY:w2s_api,INCLUDE_DIRECTORIES> ${CMAKE_SOURCE_DIR}/include)
 target_compile_options(w2s_static PRIVATE ${W2S_WARNINGS})
 target_link_libraries(w2s_static PRIVATE OpenMP::OpenMP_C PkgConfig::HWLOC PkgConfig::JANSSON PkgConfig::PCRE2
                       PkgConfig::ZLIB DNNL::dnnl)

@@ -12,17 +12,11 @@
 static int load(dataset *ds, const char *path, const gpt2_config *cfg, const char *tok_dir, size_t n_classes,
                 size_t max_ctx, bool truncate, bool keep_raw, bool labels, tokenizer **tok) {
     *tok = NULL;
-    struct stat st;
-    char p1[4096], p2[4096];
-    if (tok_dir && stat(tok_dir, &st) == 0 && S_ISDIR(st.st_mode)) {
-        snprintf(p1, sizeof p1, "%s/vocab.json", tok_dir);
-        snprintf(p2, sizeof p2, "%s/encoder.json", tok_dir);
-        if (w2s_file_exists(p1) || w2s_file_exists(p2)) {
-            if (!(*tok = tokenizer_load_dir(tok_dir))) return w2s_error_wrap("tokenizer of %s", tok_dir);
-            if (tokenizer_vocab_size(*tok) > cfg->vocab_size)
-                return W2S_FAIL("the tokenizer in %s has %zu tokens but the model's vocab_size is %zu (tokenizer and "
-                                "model files do not match)", tok_dir, tokenizer_vocab_size(*tok), cfg->vocab_size);
-        }
+    if (tokenizer_dir_present(tok_dir)) {
+        if (!(*tok = tokenizer_load_dir(tok_dir))) return w2s_error_wrap("tokenizer of %s", tok_dir);
+        if (tokenizer_vocab_size(*tok) > cfg->vocab_size)
+            return W2S_FAIL("the tokenizer in %s has %zu tokens but the model's vocab_size is %zu (tokenizer and "
+                            "model files do not match)", tok_dir, tokenizer_vocab_size(*tok), cfg->vocab_size);
     }
     dataset_options o = {.n_classes = n_classes, .require_labels = labels, .keep_raw = keep_raw,
                          .max_ctx = max_ctx ? max_ctx : cfg->n_positions, .truncate = truncate,

@@ -4,7 +4,6 @@
 #include "label_model.h"
 
 #include "error.h"
-#include "fileio.h"
 #include "gpt2_checkpoint.h"
 
 #include <libgen.h>
@@ -34,10 +33,7 @@ int label_open(label_ctx *x, const label_options *o) {
         return W2S_FAIL("--max-ctx %zu exceeds the model's n_positions %zu", x->max_ctx, x->cfg.n_positions);
     char buf[4096];
     const char *td = tokenizer_dir(o->model, o->tokenizer, buf, sizeof buf);
-    char p1[4200], p2[4200];
-    snprintf(p1, sizeof p1, "%s/vocab.json", td);
-    snprintf(p2, sizeof p2, "%s/encoder.json", td);
-    if (w2s_file_exists(p1) || w2s_file_exists(p2)) {
+    if (tokenizer_dir_present(td)) {
         if (!(x->tok = tokenizer_load_dir(td))) return w2s_error_wrap("tokenizer of %s", td);
         if (tokenizer_vocab_size(x->tok) > x->cfg.vocab_size)
             return W2S_FAIL("the tokenizer in %s has %zu tokens but the model's vocab_size is %zu (tokenizer and "

@@ -1,7 +1,7 @@
-// run_args.c — `w2s run`'s options (run_args.h): the table, the JSON config (a file given by
-// --config, or text from the library's w2s_run), and the run. Not the command (cmd_run.c prints
-// usage and errors) and not the protocol (protocol.c). Never prints: the config's "quiet"
-// silences the protocol's progress lines too.
+// run_args.c — `w2s run`'s options (run_args.h): the table, the JSON config (files given by
+// --config, or text from the library's w2s_run), read into a protocol_config. Not the command
+// (cmd_run.c prints usage and errors and runs it; w2s_run.c likewise) and not the protocol.
+// Never prints.
 #include "run_args.h"
 
 #include "error.h"
@@ -182,16 +182,23 @@ static int each_record(void *arg, const cli_opt *o, const char *value) {
     return 0;
 }
 
-int run_args_run(int argc, char **argv, const char *config_text, char *out_dir, size_t out_cap, bool *bad_usage) {
-    run_args a, scratch;
-    run_args_init(&a);
+int run_parse(int argc, char **argv, const char *config_text, const cli_opt *extra, size_t n_extra, run_parsed *p,
+              bool *bad_usage) {
+    run_args scratch;
+    run_args_init(&p->a);
     run_args_init(&scratch);
-    cli_opt opts[RUN_MAX_OPTS], scratch_opts[RUN_MAX_OPTS];
-    run_ctx x = {.opts = opts, .n = run_options(&a, opts), .record = json_object(), .keep = json_array()};
+    p->record = json_object();
+    p->keep = json_array();
+    cli_opt opts[RUN_MAX_OPTS + RUN_MAX_EXTRA], scratch_opts[RUN_MAX_OPTS + RUN_MAX_EXTRA];
+    size_t n = run_options(&p->a, opts);
     run_options(&scratch, scratch_opts);
+    if (n_extra > RUN_MAX_EXTRA) n_extra = RUN_MAX_EXTRA;
+    memcpy(opts + n, extra, n_extra * sizeof *extra);
+    memcpy(scratch_opts + n, extra, n_extra * sizeof *extra);
+    n += n_extra;
+    run_ctx x = {.opts = opts, .n = n, .record = p->record, .keep = p->keep};
     int rc = 0;
-    *bad_usage = false;
-    if (config_text) {
+    if (config_text) {  // the library's config, before any file
         json_error_t err;
         json_t *root = json_loads(config_text, 0, &err);
         rc = root ? apply_config(&x, "(text)", root) : W2S_FAIL("--config (text):%d: %s", err.line, err.text);
@@ -200,17 +207,16 @@ int run_args_run(int argc, char **argv, const char *config_text, char *out_dir, 
     }
     // The config files go first whatever their place (the command line wins), so the first
     // pass applies them and checks the other values into a scratch state; the second reads all.
-    if (!rc) rc = cli_opts_scan(argc, argv, scratch_opts, x.n, each_config, &x);
-    if (!rc) rc = cli_opts_scan(argc, argv, opts, x.n, each_record, &x);
+    if (!rc) rc = cli_opts_scan(argc, argv, scratch_opts, n, each_config, &x);
+    if (!rc) rc = cli_opts_scan(argc, argv, opts, n, each_record, &x);
     *bad_usage = rc < 0 && !x.failed;
-    if (!rc) {
-        run_args_finish(&a);
-        if (a.threads) omp_set_num_threads((int)a.threads);
-        a.c.config_json = x.record;
-        if (out_dir && out_cap) snprintf(out_dir, out_cap, "%s", a.c.out_dir ? a.c.out_dir : "");
-        rc = protocol_run(&a.c);
-    }
-    json_decref(x.record);
-    json_decref(x.keep);
+    if (!rc) run_args_finish(&p->a);
     return rc;
 }
+
+void run_parsed_free(run_parsed *p) {
+    json_decref(p->record);
+    json_decref(p->keep);
+    p->record = p->keep = NULL;
+}
+

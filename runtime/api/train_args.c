@@ -66,14 +66,15 @@ int train_args_run(int argc, char **argv, train_summary *s, bool *bad_usage) {
     size_t max_len;
     int rc = cli_load_model_data(model_path, data, tok_dir, false, max_ctx, truncate, false, &cfg, &ds, &tok, &max_len);
     if (!rc) {
-        if (!minibatch) minibatch = trainer_auto_minibatch(&cfg, max_len, tc.batch, TRAINER_ACT_BUDGET);
+        if (!minibatch) minibatch = trainer_auto_minibatch(&cfg, prec, max_len, tc.batch, TRAINER_ACT_BUDGET);
         gpt2_options opt = {.max_batch = minibatch < tc.batch ? minibatch : tc.batch, .max_seq = max_len,
                             .lm_mode = GPT2_LM_NONE, .precision = prec};
         m = gpt2_checkpoint_load(model_path, &opt, (long)ds.n_classes);
         rc = m ? 0 : -1;
     }
-    char ckpt[4200];
-    snprintf(ckpt, sizeof ckpt, "%s.ckpt", out);
+    char ckpt[W2S_PATH_MAX];
+    if (!rc && w2s_is_stdout(out)) rc = W2S_FAIL("--out - (standard output): a model needs a file, with its resume checkpoint beside it");
+    if (!rc) rc = w2s_path_format(ckpt, sizeof ckpt, "%s.ckpt", out);
     if (!rc) {
         tc.lr = lr > 0 ? lr : trainer_default_lr(&cfg);
         // The checkpoint key: every option and the inputs' identity, so a stale OUT.ckpt is ignored.

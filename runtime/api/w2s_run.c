@@ -6,10 +6,12 @@
 
 #include "error.h"
 #include "fileio.h"
+#include "protocol.h"
 #include "run_args.h"
 #include "train_args.h"
 
 #include <jansson.h>
+#include <omp.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +28,15 @@ w2s_status w2s_run(w2s_context *ctx, const char *config_json, char *summary, siz
     int argc = ctx->progress ? 1 : 2;
     char out_dir[4096] = "";
     bool bad_usage;
-    int rc = run_args_run(argc, argv, config_json, out_dir, sizeof out_dir, &bad_usage);
+    run_parsed p;
+    int rc = run_parse(argc, argv, config_json, NULL, 0, &p, &bad_usage);
+    if (!rc) {
+        if (p.a.threads) omp_set_num_threads((int)p.a.threads);
+        p.a.c.config_json = p.record;
+        snprintf(out_dir, sizeof out_dir, "%s", p.a.c.out_dir ? p.a.c.out_dir : "");
+        rc = protocol_run(&p.a.c);
+    }
+    run_parsed_free(&p);
     if (rc) return api_end(rc, W2S_ERR_RUNTIME, err, err_cap);
     char path[4200];
     snprintf(path, sizeof path, "%s/results_summary.json", out_dir);

@@ -1,5 +1,5 @@
-// cli_usage.c — the command's side of option errors (cli_usage.h): usage on --help, one
-// "w2s <cmd>: ..." line on stderr and exit status 2. Not in cli_opts.c, which the library
+// cli_usage.c — the command's side of errors (cli_usage.h): usage on --help, one
+// "w2s <cmd>: ..." line on stderr and exit status 2 for a bad command line, 1 for a failure. Not in cli_opts.c, which the library
 // shares and which therefore never prints.
 #include "cli_usage.h"
 
@@ -7,6 +7,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
@@ -23,4 +25,14 @@ int cli_opts_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, 
     if (rc == 1) usage(stdout);
     if (rc < 0) return cli_usage_error(cmd, "%s", w2s_error_message());
     return rc == 1 ? 0 : -1;
+}
+
+// ---- failures while running
+
+int cli_fail(const char *cmd, const char *hint) {
+    fprintf(stderr, "w2s %s: %s\n", cmd, w2s_error_message());
+    if (hint) fprintf(stderr, "  hint: %s\n", hint);
+    const char *debug = getenv("W2S_DEBUG");
+    if (debug && *debug && strcmp(debug, "0")) fprintf(stderr, "  (raised at %s)\n", w2s_error_origin());
+    return 1;
 }

@@ -17,4 +17,8 @@ int cli_opts_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, 
 // parsing (a missing or contradictory option); returns 2, the exit status.
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+// Prints "w2s <cmd>: <current error>" (and a hint if given) to stderr; returns 1: the one
+// format of a failure while running, as cli_opts_parse's is of a bad command line.
+int cli_fail(const char *cmd, const char *hint);
+
 #endif

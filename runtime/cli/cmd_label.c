@@ -16,13 +16,14 @@
 #include "trainer.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *f) {
     fprintf(f,
-        "usage: w2s label --model PATH --data IN.jsonl --out OUT.jsonl [options]\n"
+        "usage: w2s label --model PATH --data IN.jsonl --out OUT.jsonl [options]   (--out - : standard output)\n"
         "       w2s label --model PATH --stream [options]\n"
         "  Writes each input line back with \"soft_label\" (the model's probabilities) and\n"
         "  \"hard_label\" (its prediction); an input hard_label is kept as \"gt_label\". Input lines:\n"
@@ -43,28 +44,6 @@ static void usage(FILE *f) {
         "  --stream            read one JSON request per stdin line, answer one JSON line each on\n"
         "                      stdout as soon as it is labeled (requests that arrived together are\n"
         "                      batched, up to --batch); a bad request gets {\"error\": ..., \"line\": N}\n");
-}
-
-// Agreement and |Δp| between two (n, K) probability tables.
-void label_compare(const float *p, const float *ref, size_t n, size_t K, label_check *c) {
-    size_t agree = 0;
-    double sum = 0, mx = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t a = 0, r = 0;
-        for (size_t k = 1; k < K; k++) {
-            if (p[i * K + k] > p[i * K + a]) a = k;
-            if (ref[i * K + k] > ref[i * K + r]) r = k;
-        }
-        agree += a == r;
-        for (size_t k = 0; k < K; k++) {
-            double d = fabs((double)p[i * K + k] - (double)ref[i * K + k]);
-            sum += d;
-            mx = d > mx ? d : mx;
-        }
-    }
-    c->agreement = n ? (double)agree / (double)n : 1.0;
-    c->mean_abs_dp = n ? sum / (double)(n * K) : 0.0;
-    c->max_abs_dp = mx;
 }
 
 // ---- batch mode
@@ -133,17 +112,19 @@ static int label_file(label_ctx *x) {
         }
     }
     if (!rc) rc = dataset_write_labels(o->out, &ds, idx, n, soft, hard);
+    // With --out -, standard output carries the labels; the summary line goes to stderr.
+    FILE *sum = w2s_is_stdout(o->out) ? stderr : stdout;
     if (!rc) {
-        printf("{\"examples\": %zu, \"tokens\": %zu, \"precision\": \"%s\", \"skipped_bad\": %zu, \"skipped_too_long\": "
+        fprintf(sum, "{\"examples\": %zu, \"tokens\": %zu, \"precision\": \"%s\", \"skipped_bad\": %zu, \"skipped_too_long\": "
                "%zu, \"blank_lines\": %zu, \"label_s\": %.3f, \"examples_per_s\": %.2f, \"tokens_per_s\": %.1f, "
                "\"total_s\": %.3f, \"out\": ",
                n, tokens, label_precision_name(o->precision), ds.stats.n_bad, too_long, ds.stats.n_blank, secs,
                secs > 0 ? (double)n / secs : 0.0, secs > 0 ? (double)tokens / secs : 0.0, progress_now() - t0);
-        label_print_json_string(stdout, o->out);
+        label_print_json_string(sum, o->out);
         if (o->check_fp32)
-            printf(", \"fp32_check\": {\"argmax_agreement\": %.6f, \"mean_abs_dp\": %.6g, \"max_abs_dp\": %.6g}",
+            fprintf(sum, ", \"fp32_check\": {\"argmax_agreement\": %.6f, \"mean_abs_dp\": %.6g, \"max_abs_dp\": %.6g}",
                    chk.agreement, chk.mean_abs_dp, chk.max_abs_dp);
-        printf("}\n");
+        fprintf(sum, "}\n");
         if (ds.stats.n_bad && !o->quiet)
             fprintf(stderr, "w2s label: skipped %zu bad lines (first: %s)\n", ds.stats.n_bad, ds.stats.first_bad);
     }
@@ -153,17 +134,6 @@ static int label_file(label_ctx *x) {
     free(hard);
     dataset_free(&ds);
     return rc;
-}
-
-void label_print_json_string(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
-    }
-    fputc('"', f);
 }
 
 // ---- arguments

@@ -1,6 +1,6 @@
 // cmd_label.h — what `w2s label`'s batch mode (cmd_label.c) and stream mode
 // (cmd_label_stream.c) share: options, the loaded model + tokenizer, the fp32 comparison.
-// Not a library API: runtime/labeler.h is the one protocol.c and other callers use.
+// Not a library API: runtime/train/labeler.h is the one protocol.c and other callers use.
 #ifndef W2S_CLI_CMD_LABEL_H
 #define W2S_CLI_CMD_LABEL_H
 

@@ -1,22 +1,27 @@
 // cmd_run.c — `w2s run`: the weak-to-strong protocol on user models and data (protocol.h).
 // Options come from an optional JSON config file (same keys as the long options, without
 // "--"), then the command line, which wins. Every applied option is recorded in results.json.
-// The options and the run are run_args.c's (shared with the library's w2s_run); this file
-// prints the usage and the errors.
+// The options are read by run_args.c (shared with the library's w2s_run); this file prints
+// the usage and the errors and runs the protocol.
 #include "cli.h"
 #include "cli_opts.h"
 #include "cli_usage.h"
 #include "run_args.h"
 
 #include "error.h"
+#include "protocol.h"
 
-#include <stdbool.h>
+#include <jansson.h>
+#include <math.h>
+#include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static void usage(FILE *f) {
     fprintf(f,
         "usage: w2s run --weak DIR --strong DIR --data FILE.jsonl --out DIR [options]\n"
-        "  Weak-to-strong protocol (Burns et al. 2023; DESIGN.md section 5). For each seed: split the\n"
+        "  Weak-to-strong protocol (Burns et al. 2023; docs/PROTOCOL.md). For each seed: split the\n"
         "  data (seeded shuffle; n_train halves train1/train2, n_test for test), fine-tune the weak\n"
         "  model on train1 ground truth, label train2 with it (OUT/seed<k>/weak_labels.jsonl), train\n"
         "  the strong ceiling on train2 ground truth and one strong student per loss on the weak\n"
@@ -35,7 +40,7 @@ static void usage(FILE *f) {
         "  --seeds LIST      comma-separated seeds (default 0)\n"
         "  --out DIR         output directory (created)\n"
         "  --precision P     bf16 (default) or fp32 for training and evaluation\n"
-        "  --label-precision int8 (default; DESIGN.md section 3), bf16 or fp32: the weak model labeling train2\n"
+        "  --label-precision int8 (default; docs/PROTOCOL.md, Numerics), bf16 or fp32: the weak model labeling train2\n"
         "  --threads N       OpenMP threads (default: all; results are bit-identical per thread count)\n"
         "  --epochs E        epochs (default 2)\n"
         "  --batch B         examples per optimizer step; the loss sees the whole batch (default 32)\n"
@@ -64,15 +69,15 @@ static void usage(FILE *f) {
 
 int cmd_run(int argc, char **argv) {
     bool bad_usage;
-    int rc = run_args_run(argc, argv, NULL, NULL, 0, &bad_usage);
+    run_parsed p;
+    int rc = run_parse(argc, argv, NULL, NULL, 0, &p, &bad_usage);
     if (rc == 1) usage(stdout);
+    if (!rc) {
+        if (p.a.threads) omp_set_num_threads((int)p.a.threads);
+        p.a.c.config_json = p.record;
+        rc = protocol_run(&p.a.c);
+    }
+    run_parsed_free(&p);
     if (rc >= 0) return 0;
     return bad_usage ? cli_usage_error("run", "%s", w2s_error_message()) : cli_fail("run", NULL);
-}
-
-int run_protocol_args(int argc, char **argv) {
-    bool bad_usage;
-    int rc = run_args_run(argc, argv, NULL, NULL, 0, &bad_usage);
-    if (rc == 1) usage(stdout);
-    return rc < 0 ? -1 : 0;
 }

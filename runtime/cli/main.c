@@ -1,8 +1,7 @@
 // main.c — `w2s` entry point: dispatches to one subcommand per file in runtime/cli/.
 #include "cli.h"
 
-#include "error.h"
-#include "profiler.h"
+#include "profile_report.h"
 #include "team.h"
 
 #include <errno.h>
@@ -37,12 +36,6 @@ static void usage(FILE *out) {
         fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
 }
 
-int cli_fail(const char *cmd, const char *hint) {
-    fprintf(stderr, "w2s %s: %s\n", cmd, w2s_error_message());
-    if (hint) fprintf(stderr, "  hint: %s\n", hint);
-    return 1;
-}
-
 // A result printed on stdout that never arrived (full disk, a closed pipe) must not exit 0.
 static int stdout_checked(int rc) {
     int failed = fflush(stdout) != 0, e = errno;
@@ -58,7 +51,7 @@ int main(int argc, char **argv) {
         argc--;
         argv++;
     }
-    profiler_install_at_exit(profile);
+    profile_report_install_at_exit(profile);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
