@@ -54,11 +54,6 @@ int report_page_close(report_page *p) {
     return rc;
 }
 
-void report_page_abort(report_page *p) {
-    w2s_atomic_abort(&p->af);
-    p->f = NULL;
-}
-
 void report_h2(report_page *p, const char *text) {
     fprintf(p->f, "<h2>");
     report_text(p->f, text);

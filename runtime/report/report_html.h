@@ -28,8 +28,6 @@ int report_page_open(report_page *p, const char *path, const char *title, const 
 int report_page_open_in(report_page *p, const char *dir, const char *file, const char *title, const char *heading);
 // Writes </body></html> and commits the file. Returns 0 or -1 (nothing is left on error).
 int report_page_close(report_page *p);
-// Drops the page (error paths).
-void report_page_abort(report_page *p);
 
 // s with <, >, &, " and ' escaped.
 void report_text(FILE *f, const char *s);

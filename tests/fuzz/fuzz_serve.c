@@ -8,6 +8,8 @@
 // fuzz-room: w2s_serve
 #include "serve_request.h"
 
+#include "fuzz_byte_tokenizer.h"
+
 #include "trainer.h"
 
 #include <jansson.h>
@@ -26,61 +28,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char dir[] = "/dev/shm/w2s_fuzz_serve_XXXXXX";
-
-// The one function serve_request.c needs from the trainer (its softmax, same formula), so
-// the target links no model code.
-void trainer_soft_labels(const float *logits, size_t n, size_t K, float *probs, int32_t *hard) {
-    for (size_t i = 0; i < n; i++) {
-        const float *z = logits + i * K;
-        float *p = probs + i * K;
-        size_t best = 0;
-        for (size_t k = 1; k < K; k++)
-            if (z[k] > z[best]) best = k;
-        float mx = z[best];
-        double sum = 0;
-        for (size_t k = 0; k < K; k++) sum += p[k] = expf(z[k] - mx);
-        for (size_t k = 0; k < K; k++) p[k] = (float)(p[k] / sum);
-        if (hard) hard[i] = (int32_t)best;
-    }
-}
-
-// ---- fixture: GPT-2's byte alphabet as a 256-token vocabulary, no merges (as fuzz_stream.c)
-
-static void put_token(FILE *f, int b) {
-    int printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174, cp = b, n = 0;
-    if (!printable) {
-        for (int x = 0; x < b; x++) n += !((x >= 33 && x <= 126) || (x >= 161 && x <= 172) || x >= 174);
-        cp = 256 + n;
-    }
-    if (cp == '"' || cp == '\\') fprintf(f, "\"\\%c\"", cp);
-    else if (cp < 0x80) fprintf(f, "\"%c\"", cp);
-    else fprintf(f, "\"%c%c\"", 0xC0 | cp >> 6, 0x80 | (cp & 0x3F));
-}
-
-static tokenizer *byte_tokenizer(void) {
-    char vocab[64], merges[64];
-    CHECK(mkdtemp(dir));
-    snprintf(vocab, sizeof vocab, "%s/vocab.json", dir);
-    snprintf(merges, sizeof merges, "%s/merges.txt", dir);
-    FILE *f = fopen(vocab, "w");
-    CHECK(f);
-    fputc('{', f);
-    for (int b = 0; b < 256; b++) {
-        if (b) fputc(',', f);
-        put_token(f, b);
-        fprintf(f, ":%d", b);
-    }
-    fputc('}', f);
-    CHECK(fclose(f) == 0);
-    f = fopen(merges, "w");
-    CHECK(f && fputs("#version: 0.2\n", f) >= 0 && fclose(f) == 0);
-    tokenizer *t = tokenizer_load(vocab, merges);
-    CHECK(t);
-    unlink(vocab);
-    unlink(merges);
-    rmdir(dir);
-    return t;
-}
 
 // ---- the oracle
 
@@ -102,7 +49,16 @@ static void check_predict(const json_t *a, size_t K, bool raw) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static tokenizer *tok;
-    if (!tok) tok = byte_tokenizer();
+    if (!tok) {
+        CHECK(mkdtemp(dir));
+        tok = fuzz_byte_tokenizer(dir);
+        char path[96];  // the files are read; remove them and the folder
+        snprintf(path, sizeof path, "%s/vocab.json", dir);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/merges.txt", dir);
+        unlink(path);
+        rmdir(dir);
+    }
     if (size < 1) return 0;
     uint8_t c = data[0];
     serve_kind kind = (c & 1) ? SERVE_LABEL : SERVE_PREDICT;

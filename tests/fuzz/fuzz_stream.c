@@ -10,6 +10,7 @@
 #include "cmd_label.h"
 
 #include "error.h"
+#include "fuzz_byte_tokenizer.h"
 #include "trainer.h"
 
 #include <fcntl.h>
@@ -71,40 +72,6 @@ void trainer_soft_labels(const float *logits, size_t n, size_t K, float *probs, 
         for (size_t k = 0; k < K; k++) p[k] /= sum;
         hard[i] = (int32_t)best;
     }
-}
-
-// ---- fixture: GPT-2's byte alphabet as a 256-token vocabulary, no merges
-
-static void put_token(FILE *f, int b) {
-    int printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174, cp = b, n = 0;
-    if (!printable) {
-        for (int x = 0; x < b; x++) n += !((x >= 33 && x <= 126) || (x >= 161 && x <= 172) || x >= 174);
-        cp = 256 + n;
-    }
-    if (cp == '"' || cp == '\\') fprintf(f, "\"\\%c\"", cp);
-    else if (cp < 0x80) fprintf(f, "\"%c\"", cp);
-    else fprintf(f, "\"%c%c\"", 0xC0 | cp >> 6, 0x80 | (cp & 0x3F));
-}
-
-static tokenizer *byte_tokenizer(void) {
-    char vocab[64], merges[64];
-    snprintf(vocab, sizeof vocab, "%s/vocab.json", dir);
-    snprintf(merges, sizeof merges, "%s/merges.txt", dir);
-    FILE *f = fopen(vocab, "w");
-    CHECK(f);
-    fputc('{', f);
-    for (int b = 0; b < 256; b++) {
-        if (b) fputc(',', f);
-        put_token(f, b);
-        fprintf(f, ":%d", b);
-    }
-    fputc('}', f);
-    CHECK(fclose(f) == 0);
-    f = fopen(merges, "w");
-    CHECK(f && fputs("#version: 0.2\n", f) >= 0 && fclose(f) == 0);
-    tokenizer *t = tokenizer_load(vocab, merges);
-    CHECK(t);
-    return t;
 }
 
 // ---- the oracle
@@ -174,7 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!tok) {
         CHECK(mkdtemp(dir));
         snprintf(out_path, sizeof out_path, "%s/answers.jsonl", dir);
-        tok = byte_tokenizer();
+        tok = fuzz_byte_tokenizer(dir);
     }
     // The whole input must fit the pipe buffer (64 KiB on Linux): nothing reads it until the
     // server runs, in this same thread.
