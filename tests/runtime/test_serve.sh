@@ -1,9 +1,9 @@
 # test_serve.sh — `w2s serve` over real HTTP (Python's urllib and raw sockets) on 127.0.0.1, an
 # ephemeral port, tiny trained classifiers: every /label answer is byte-identical to the line
-# `w2s label` writes, /predict scores equal its soft labels alone, batched and under concurrent
-# load (batch independence through the server); /health, /info, /metrics; every limit (400,
-# 401, 404, 405, 413, 422, 503 + Retry-After, stalled-client timeout); SIGTERM drains an
-# admitted request (its body sent after the signal) and exits 0.
+# `w2s label` writes (int8, fp32, bf16), /predict scores equal its soft labels alone, batched
+# and under concurrent load (batch independence through the server); /health, /info, /metrics;
+# every limit (400, 401, 404, 405, 413, 422, 503 + Retry-After, stalled-client timeout);
+# SIGTERM drains an admitted request (its body sent after the signal) and exits 0.
 set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
 T=$(mktemp -d)
@@ -211,6 +211,27 @@ grep -q "stopped after draining" ids.err || fail "no drain message"
 kill -TERM "$(cat txt.pid)"
 rc=0; wait "$(cat txt.pid)" || rc=$?
 [ "$rc" = 0 ] || fail "second server exit status $rc"
+
+# ---- fp32 and bf16 (padded batches): /label byte-identical to `w2s label` under 4 concurrent clients
+for pr in fp32 bf16; do
+  "$W2S_BIN" label --model model.safetensors --data data.jsonl --out "lab_$pr.jsonl" --precision $pr --quiet > /dev/null
+  start "s_$pr" --model model.safetensors --precision $pr
+  /usr/bin/python3 - "$(cat "s_$pr.port")" "lab_$pr.jsonl" <<'PY' || fail "$pr labels over HTTP"
+import sys, threading, urllib.request
+port, lines = int(sys.argv[1]), open("data.jsonl").read().splitlines()
+want, bad = open(sys.argv[2]).read().splitlines(), []
+def worker(k):
+    for i in range(k, 120, 4):
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/label", data=lines[i].encode())
+        got = urllib.request.urlopen(req, timeout=30).read().decode()
+        if got != want[i]: bad.append((i, got, want[i]))
+ts = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+[t.start() for t in ts]; [t.join() for t in ts]
+assert not bad, bad[:2]
+PY
+  kill -TERM "$(cat "s_$pr.pid")"
+  wait "$(cat "s_$pr.pid")" || fail "$pr server exit status"
+done
 
 # ---- bad command lines: one clear error each
 if "$W2S_BIN" serve --model model.safetensors --api-key-file missing.txt 2> e.txt; then fail "missing key file"; fi
