@@ -649,15 +649,12 @@ static json_t *resolved_json(const run_ctx *x) {
 static void print_table(FILE *f, const results_run *r) {
     fprintf(f, "\nw2s run: %zu seed%s, %zu classes\n\n| %-20s | %8s | %8s | %8s |\n", r->n_done, r->n_done == 1 ? "" : "s",
             r->n_classes, "test accuracy", "mean", "std", "PGR");
-    for (int w = -2; w < (int)r->n_losses; w++) {
-        int which = w == -2 ? -1 : w == -1 ? -2 : w;  // weak, ceiling, students
+    for (size_t row = 0; row < results_row_count(r); row++) {
         double mean, std, pm, ps;
-        char name[64];
-        snprintf(name, sizeof name, "%s", which == -1 ? "weak" : which == -2 ? "ceiling" : loss_kind_name(r->losses[which]));
-        results_stat(r, which, false, &mean, &std);
-        fprintf(f, "| %-20s | %8.4f | %8.4f |", name, mean, isfinite(std) ? std : 0.0);
-        if (which >= 0 && results_stat(r, which, true, &pm, &ps)) fprintf(f, " %8.3f |\n", pm);
-        else fprintf(f, " %8s |\n", which >= 0 ? "undef" : "");
+        results_stat(r, row, false, &mean, &std);
+        fprintf(f, "| %-20s | %8.4f | %8.4f |", results_row_name(r, row), mean, isfinite(std) ? std : 0.0);
+        if (results_stat(r, row, true, &pm, &ps)) fprintf(f, " %8.3f |\n", pm);
+        else fprintf(f, " %8s |\n", row >= RESULTS_ROW_STUDENT ? "undef" : "");
     }
     for (size_t s = 0; s < r->n_done; s++)
         for (size_t l = 0; l < r->n_losses; l++)

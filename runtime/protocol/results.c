@@ -29,14 +29,28 @@ int results_write_json(const char *path, json_t *root) {
     return rc;
 }
 
-static const results_model *model_of(const results_seed *s, int which) {
-    return which == -1 ? &s->weak : which == -2 ? &s->ceiling : &s->students[which];
+static const results_model *model_of(const results_seed *s, size_t row) {
+    return row == RESULTS_ROW_WEAK      ? &s->weak
+           : row == RESULTS_ROW_CEILING ? &s->ceiling
+                                        : &s->students[row - RESULTS_ROW_STUDENT];
 }
 
-size_t results_stat(const results_run *r, int which, bool pgr, double *mean, double *std) {
+size_t results_row_count(const results_run *r) { return RESULTS_ROW_STUDENT + r->n_losses; }
+
+const char *results_row_name(const results_run *r, size_t row) {
+    return row == RESULTS_ROW_WEAK      ? "weak"
+           : row == RESULTS_ROW_CEILING ? "ceiling"
+                                        : loss_kind_name(r->losses[row - RESULTS_ROW_STUDENT]);
+}
+
+size_t results_stat(const results_run *r, size_t row, bool pgr, double *mean, double *std) {
     double v[RESULTS_MAX_SEEDS];
+    if (pgr && row < RESULTS_ROW_STUDENT) {
+        *mean = *std = NAN;
+        return 0;
+    }
     for (size_t s = 0; s < r->n_done; s++)
-        v[s] = pgr ? r->seeds[s].pgr[which] : model_of(&r->seeds[s], which)->accuracy;
+        v[s] = pgr ? r->seeds[s].pgr[row - RESULTS_ROW_STUDENT] : model_of(&r->seeds[s], row)->accuracy;
     return metrics_mean_std(v, r->n_done, mean, std);
 }
 
@@ -50,9 +64,9 @@ static json_t *model_json(const results_model *m) {
     return o;
 }
 
-static json_t *stat_json(const results_run *r, int which, bool pgr) {
+static json_t *stat_json(const results_run *r, size_t row, bool pgr) {
     double mean, std;
-    size_t n = results_stat(r, which, pgr, &mean, &std);
+    size_t n = results_stat(r, row, pgr, &mean, &std);
     return json_pack("{s:o, s:o, s:I}", "mean", results_number(mean), "std", results_number(std), "n", (json_int_t)n);
 }
 
@@ -87,21 +101,21 @@ static int write_results_json(const results_run *r) {
         json_array_append_new(seeds, o);
     }
     double mean, std;
-    json_object_set_new(stats, "weak_acc", stat_json(r, -1, false));
-    json_object_set_new(stats, "strong_acc", stat_json(r, -2, false));
-    results_stat(r, -1, false, &mean, &std);
+    json_object_set_new(stats, "weak_acc", stat_json(r, RESULTS_ROW_WEAK, false));
+    json_object_set_new(stats, "strong_acc", stat_json(r, RESULTS_ROW_CEILING, false));
+    results_stat(r, RESULTS_ROW_WEAK, false, &mean, &std);
     json_object_set_new(summary, "weak_acc", results_number(mean));
-    results_stat(r, -2, false, &mean, &std);
+    results_stat(r, RESULTS_ROW_CEILING, false, &mean, &std);
     json_object_set_new(summary, "strong_acc", results_number(mean));
     for (size_t l = 0; l < r->n_losses; l++) {
         char key[64];
         const char *name = loss_kind_name(r->losses[l]);
         snprintf(key, sizeof key, "transfer_acc_%s", name);
-        json_object_set_new(stats, key, stat_json(r, (int)l, false));
-        results_stat(r, (int)l, false, &mean, &std);
+        json_object_set_new(stats, key, stat_json(r, RESULTS_ROW_STUDENT + l, false));
+        results_stat(r, RESULTS_ROW_STUDENT + l, false, &mean, &std);
         json_object_set_new(summary, key, results_number(mean));
         snprintf(key, sizeof key, "pgr_%s", name);
-        json_object_set_new(stats, key, stat_json(r, (int)l, true));
+        json_object_set_new(stats, key, stat_json(r, RESULTS_ROW_STUDENT + l, true));
     }
     json_t *root = json_pack("{s:s, s:O, s:s, s:I, s:I, s:o, s:{s:s, s:i}, s:o, s:o, s:f}", "experiment",
                              "w2s run: the weak-to-strong protocol", "config", r->config, "label_precision", r->label_precision,
@@ -131,31 +145,25 @@ static int write_report(const results_run *r) {
         return -1;
     report_p(&pg, "%zu seed(s), %zu classes, weak labels in %s, %.1f s.", r->n_done, r->n_classes,
              r->label_precision, r->total_s);
-    int rows[2 + RESULTS_MAX_LOSSES];
-    size_t nrows = 0;
-    rows[nrows++] = -1;
-    rows[nrows++] = -2;
-    for (size_t l = 0; l < r->n_losses; l++) rows[nrows++] = (int)l;
-    char names[2 + RESULTS_MAX_LOSSES][64], cell[4][48];
-    const char *names_p[2 + RESULTS_MAX_LOSSES];
+    size_t nrows = results_row_count(r);
+    char names[RESULTS_ROW_STUDENT + RESULTS_MAX_LOSSES][64], cell[4][48];
+    const char *names_p[RESULTS_ROW_STUDENT + RESULTS_MAX_LOSSES];
     static const char *const head[] = {"test accuracy", "mean", "std", "PGR mean", "PGR std"};
     report_table_open(&pg, head, 5);
-    double mean[2 + RESULTS_MAX_LOSSES], std[2 + RESULTS_MAX_LOSSES], lo = 1.0;
+    double mean[RESULTS_ROW_STUDENT + RESULTS_MAX_LOSSES], std[RESULTS_ROW_STUDENT + RESULTS_MAX_LOSSES], lo = 1.0;
     for (size_t i = 0; i < nrows; i++) {
         double pm, ps;
-        int w = rows[i];
-        if (w == -1) snprintf(names[i], sizeof names[i], "weak");
-        else if (w == -2) snprintf(names[i], sizeof names[i], "ceiling");
-        else snprintf(names[i], sizeof names[i], "student %s", loss_kind_name(r->losses[w]));
+        bool student = i >= RESULTS_ROW_STUDENT;
+        snprintf(names[i], sizeof names[i], "%s%s", student ? "student " : "", results_row_name(r, i));
         names_p[i] = names[i];
-        size_t n = results_stat(r, w, false, &mean[i], &std[i]);
+        size_t n = results_stat(r, i, false, &mean[i], &std[i]);
         if (n && mean[i] < lo) lo = mean[i];
         snprintf(cell[0], sizeof cell[0], n ? "%.4f" : "n/a", mean[i]);
         if (n > 1) snprintf(cell[1], sizeof cell[1], "%.4f", std[i]);
         else cell[1][0] = 0;
-        size_t npgr = w >= 0 ? results_stat(r, w, true, &pm, &ps) : 0;
+        size_t npgr = results_stat(r, i, true, &pm, &ps);
         if (npgr) snprintf(cell[2], sizeof cell[2], "%.3f (%zu seed%s)", pm, npgr, npgr == 1 ? "" : "s");
-        else snprintf(cell[2], sizeof cell[2], "%s", w >= 0 ? "undefined" : "");
+        else snprintf(cell[2], sizeof cell[2], "%s", student ? "undefined" : "");
         if (npgr > 1) snprintf(cell[3], sizeof cell[3], "%.3f", ps);
         else cell[3][0] = 0;
         const char *row[5] = {names[i], cell[0], cell[1], cell[2], cell[3]};

@@ -51,10 +51,20 @@ typedef struct {
     double total_s;
 } results_run;
 
-// Mean and sample std over the finished seeds of the accuracy of the weak model (which =
-// -1), the ceiling (-2) or student `which` (>= 0); PGR of student `which` when pgr. Returns
-// the count of defined values.
-size_t results_stat(const results_run *r, int which, bool pgr, double *mean, double *std);
+// A row of the results table: the weak model, the ceiling, then one per student loss
+// (row RESULTS_ROW_STUDENT + l is the student trained with losses[l]).
+typedef enum { RESULTS_ROW_WEAK, RESULTS_ROW_CEILING, RESULTS_ROW_STUDENT } results_row;
+
+// Rows in the table: 2 + n_losses.
+size_t results_row_count(const results_run *r);
+
+// "weak", "ceiling" or the student's loss name.
+const char *results_row_name(const results_run *r, size_t row);
+
+// Mean and sample std over the finished seeds of the accuracy of `row`'s model, or of its PGR
+// when pgr (students only: the weak model and the ceiling have none, and give 0 values).
+// Returns the count of defined values.
+size_t results_stat(const results_run *r, size_t row, bool pgr, double *mean, double *std);
 
 // Writes OUT/results.json, OUT/results_summary.json and OUT/report.html atomically.
 int results_write(const results_run *r);
