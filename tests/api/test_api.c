@@ -4,11 +4,7 @@
 // bits for any batch size and subset, a longer input after shorter ones), W2S_ERR_SPACE with
 // the size needed, and w2s_train / w2s_run errors. The comparison with the `w2s` command on the
 // same inputs is test_api_install.sh's and test_python_api.sh's.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 #include "fixture_file.h"
 #include "gpt2.h"
@@ -210,12 +206,5 @@ static void test_train_summary_space(void **state) {
     fixture_file_remove(out);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_version_and_status),
-        cmocka_unit_test(test_errors_in_the_buffer),
-        cmocka_unit_test(test_predict),
-        cmocka_unit_test(test_train_summary_space),
-    };
-    return cmocka_run_group_tests(tests, make_classifier, remove_classifier);
-}
+W2S_TEST_MAIN(make_classifier, remove_classifier, test_version_and_status, test_errors_in_the_buffer, test_predict,
+              test_train_summary_space)

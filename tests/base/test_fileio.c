@@ -1,11 +1,7 @@
 // test_fileio.c — base/fileio.h's path helpers: a path that does not fit its buffer is an
 // error naming it, never a shorter path; the cache folder follows XDG_CACHE_HOME, then HOME;
 // error messages that overflow end in "..." (base/error.h).
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 #include "error.h"
 #include "fileio.h"
@@ -54,11 +50,4 @@ static void test_long_message_marked(void **state) {
     assert_string_equal(small, "1234...");
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_path_format),
-        cmocka_unit_test(test_cache_dir),
-        cmocka_unit_test(test_long_message_marked),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_path_format, test_cache_dir, test_long_message_marked)

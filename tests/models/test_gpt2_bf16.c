@@ -5,11 +5,10 @@
 // and the loss stay f32 (docs/PROTOCOL.md, "Numerics"). Also: the weight-pack cache (gpt2_pack_cache) gives
 // bit-identical gradients and really reuses packs until gpt2_params_changed, and packs remade
 // inside the optimizer step give the same training bit for bit.
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 #include "xorshift.h"
 
 #include "error.h"
@@ -177,8 +176,4 @@ static void test_bf16_matches_fp32(void **state) {
     assert_true(fabs(l32 - l16) <= LOSS_GAP_TOL);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_bf16_matches_fp32), cmocka_unit_test(test_pack_cache),
-                                       cmocka_unit_test(test_optimizer_repack)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_bf16_matches_fp32, test_pack_cache, test_optimizer_repack)

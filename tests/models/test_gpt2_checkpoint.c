@@ -1,11 +1,7 @@
 // test_gpt2_checkpoint.c — w2s checkpoints: save → load → save is byte-identical and keeps
 // every parameter bit; HF-style files without "transformer." and without heads load (zero
 // score head, lm_head copied from wte); missing or misshapen tensors fail with their name.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 #include "error.h"
 #include "fileio.h"
@@ -118,11 +114,4 @@ static void test_missing_config(void **state) {
     fixture_file_remove(p);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip),
-        cmocka_unit_test(test_hf_bare_names),
-        cmocka_unit_test(test_missing_config),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_roundtrip, test_hf_bare_names, test_missing_config)

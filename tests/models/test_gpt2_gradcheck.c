@@ -5,11 +5,7 @@
 // per-layer tensor) and random directions d, (L(θ+hd) − L(θ−hd)) / 2h against <∇L, d>.
 // That covers every layer kernel in context (embedding, LayerNorm, attention, GELU, linear,
 // both heads); tests/simd/test_rowops.c checks the row kernels alone.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 #include "xorshift.h"
 
 #include "error.h"
@@ -221,14 +217,5 @@ static void test_bad_inputs(void **state) {
     gpt2_destroy(m);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gradcheck_untied),
-        cmocka_unit_test(test_gradcheck_tied),
-        cmocka_unit_test(test_batch_independence),
-        cmocka_unit_test(test_thread_determinism),
-        cmocka_unit_test(test_linear_probe),
-        cmocka_unit_test(test_bad_inputs),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_gradcheck_untied, test_gradcheck_tied, test_batch_independence, test_thread_determinism,
+              test_linear_probe, test_bad_inputs)

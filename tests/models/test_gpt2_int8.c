@@ -2,10 +2,9 @@
 // probability error on a random model with a random head and on a briefly trained one, and
 // batch independence (an example's logits bit-identical alone and inside any batch).
 // Fixtures are generated here (seeded); nothing is read from disk.
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 #include "error.h"
 #include "gpt2_int8.h"
@@ -280,14 +279,5 @@ static void test_errors(void **state) {
     gpt2_destroy(m);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_random_model),
-        cmocka_unit_test(test_trained_model),
-        cmocka_unit_test(test_batch_independence),
-        cmocka_unit_test(test_random_model_c192),
-        cmocka_unit_test(test_batch_independence_c192),
-        cmocka_unit_test(test_errors),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_random_model, test_trained_model, test_batch_independence, test_random_model_c192,
+              test_batch_independence_c192, test_errors)

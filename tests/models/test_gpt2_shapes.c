@@ -1,11 +1,7 @@
 // test_gpt2_shapes.c — gpt2_num_params and gpt2_act_bytes, the one place that sizes a model:
 // parameter counts agree with the model gpt2_create builds and with GPT-2's published size,
 // activation bytes with a count derived here by hand from the saved tensors of a layer.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 #include "gpt2.h"
 
@@ -60,10 +56,4 @@ static void test_act_bytes(void **state) {
     }
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_num_params),
-        cmocka_unit_test(test_act_bytes),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_num_params, test_act_bytes)

@@ -10,10 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 static void assert_contains(const char *msg, const char *want) {
     if (!strstr(msg, want)) fail_msg("message \"%s\" does not contain \"%s\"", msg, want);
@@ -216,13 +215,4 @@ static void test_rejects(void **state) {
     assert_contains(w2s_error_message(), "/tmp/never-written-config.json");
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_load_hf_gpt2),
-        cmocka_unit_test(test_named),
-        cmocka_unit_test(test_save_roundtrip),
-        cmocka_unit_test(test_classes_and_aliases),
-        cmocka_unit_test(test_rejects),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_load_hf_gpt2, test_named, test_save_roundtrip, test_classes_and_aliases, test_rejects)

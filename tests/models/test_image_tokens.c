@@ -1,9 +1,5 @@
 // test_image_tokens.c — the demo's IDX reader (valid and hostile files) and token encoder.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 #include "error.h"
 #include "fixture_file.h"
@@ -138,12 +134,4 @@ static void test_real_dataset(void **state) {
     fmnist_free(&test);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_idx_round_trip),
-        cmocka_unit_test(test_idx_hostile),
-        cmocka_unit_test(test_encode_by_hand),
-        cmocka_unit_test(test_real_dataset),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_idx_round_trip, test_idx_hostile, test_encode_by_hand, test_real_dataset)

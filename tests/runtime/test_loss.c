@@ -2,11 +2,7 @@
 // one-class batches, multi-class argmax ties, warm-up ramp, the all-zero product row), and
 // finite-difference gradient checks against xent(z, T) with T = the loss's target computed
 // independently here in double and held fixed (the formulas say targets carry no gradient).
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -347,16 +343,5 @@ static void test_random_fd(void **state) {
     }
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_xent_hand),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_logconf_hand),
-        cmocka_unit_test(test_logconf_step0_is_xent),
-        cmocka_unit_test(test_logconf_multiclass),
-        cmocka_unit_test(test_quantile),
-        cmocka_unit_test(test_product_hand),
-        cmocka_unit_test(test_random_fd),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_xent_hand, test_errors, test_logconf_hand, test_logconf_step0_is_xent,
+              test_logconf_multiclass, test_quantile, test_product_hand, test_random_fd)

@@ -1,10 +1,6 @@
 // test_metrics.c — accuracy, AUROC, PGR and mean ± std against hand-computed values, and
 // AUROC against a brute-force pair count (ties = ½) on random data with many tied scores.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 #include <math.h>
 #include <string.h>
@@ -134,14 +130,5 @@ static void test_mean_std(void **state) {
     assert_true(fabs(std - 1.0) < TOL_LARGE_OFFSET);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accuracy),
-        cmocka_unit_test(test_auroc_hand),
-        cmocka_unit_test(test_auroc_brute_force),
-        cmocka_unit_test(test_auroc_logits),
-        cmocka_unit_test(test_pgr),
-        cmocka_unit_test(test_mean_std),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_accuracy, test_auroc_hand, test_auroc_brute_force, test_auroc_logits, test_pgr,
+              test_mean_std)

@@ -1,11 +1,7 @@
 // test_optim.c — Adam/AdamW against a double-precision transcription of PyTorch's update
 // (torch/optim/adamw.py, single-tensor path), clipping, decay segments, thread invariance,
 // and the cosine/warm-up schedule's endpoints.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 #include "xorshift.h"
 
 #include "optim.h"
@@ -113,13 +109,4 @@ static void test_bad_config(void **state) {
     assert_null(optim_adam_create(&cfg, 10));
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_adam),
-        cmocka_unit_test(test_adamw_clip),
-        cmocka_unit_test(test_grad_norm_and_threads),
-        cmocka_unit_test(test_schedule),
-        cmocka_unit_test(test_bad_config),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_adam, test_adamw_clip, test_grad_norm_and_threads, test_schedule, test_bad_config)

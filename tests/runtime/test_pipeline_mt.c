@@ -9,7 +9,6 @@
 
 #include <math.h>
 #include <pthread.h>
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -19,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "test_main.h"
 
 // A side that should finish in microseconds gets this long before we call it a deadlock;
 // generous because the machine is shared and sanitizer builds are several times slower.
@@ -382,12 +381,5 @@ static void test_numa_slots(void **state) {
     topology_destroy(t);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fifo_10k),         cmocka_unit_test(test_back_pressure),
-        cmocka_unit_test(test_shutdown),         cmocka_unit_test(test_fail_wakes_blocked),
-        cmocka_unit_test(test_random_failures),  cmocka_unit_test(test_misuse),
-        cmocka_unit_test(test_numa_slots),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_fifo_10k, test_back_pressure, test_shutdown, test_fail_wakes_blocked,
+              test_random_failures, test_misuse, test_numa_slots)

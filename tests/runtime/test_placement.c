@@ -5,13 +5,12 @@
 #include "placement.h"
 #include "topology.h"
 
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test_main.h"
 
 // Imbalance is a ratio of two small-integer quotients; anything past rounding noise is a bug.
 #define IMBALANCE_TOL 1e-12
@@ -208,14 +207,6 @@ static void test_print(void **state) {
     topology_destroy(t);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_one_node_two_cores), cmocka_unit_test(test_one_node_proportional),
-        cmocka_unit_test(test_tie_favours_trainer), cmocka_unit_test(test_single_core_is_sequential),
-        cmocka_unit_test(test_two_packages),      cmocka_unit_test(test_four_nodes_smt),
-        cmocka_unit_test(test_unequal_nodes),     cmocka_unit_test(test_sequential),
-        cmocka_unit_test(test_core_counts),       cmocka_unit_test(test_cpuset_strings),
-        cmocka_unit_test(test_errors),            cmocka_unit_test(test_print),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_one_node_two_cores, test_one_node_proportional, test_tie_favours_trainer,
+              test_single_core_is_sequential, test_two_packages, test_four_nodes_smt, test_unequal_nodes,
+              test_sequential, test_core_counts, test_cpuset_strings, test_errors, test_print)

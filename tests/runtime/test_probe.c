@@ -1,10 +1,6 @@
 // test_probe.c — linear probes: learning a known linear rule, standardization statistics,
 // determinism in the seed, and every loss running end to end.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 #include "probe.h"
 #include "rng.h"
@@ -129,11 +125,4 @@ static void test_stepwise_equals_probe_train(void **state) {
     free(x); free(y); free(lab);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_learns_linear_rule),
-        cmocka_unit_test(test_standardizer_and_determinism),
-        cmocka_unit_test(test_stepwise_equals_probe_train),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_learns_linear_rule, test_standardizer_and_determinism, test_stepwise_equals_probe_train)

@@ -1,11 +1,7 @@
 // test_profiler.c — the profiler's accounting on synthetic events (exact calls, seconds, FLOPs,
 // bytes, totals, the JSON and HTML written from them), the observers on and off around real
 // gemm() calls and regions, and the peak cache round trip and ceilings.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -380,15 +376,5 @@ static void test_peak_loops(void **state) {
     }
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_synthetic_accounting),
-        cmocka_unit_test(test_reports),
-        cmocka_unit_test(test_observers_on_off),
-        cmocka_unit_test(test_nested_gemm),
-        cmocka_unit_test(test_phases),
-        cmocka_unit_test(test_peak_cache_and_ceilings),
-        cmocka_unit_test(test_peak_loops),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+W2S_TEST_MAIN(setup, teardown, test_synthetic_accounting, test_reports, test_observers_on_off, test_nested_gemm,
+              test_phases, test_peak_cache_and_ceilings, test_peak_loops)

@@ -1,10 +1,6 @@
 // test_report_html.c — the report writer (runtime/report/report_html.h): round ticks on linear
 // and log axes, escaping of text, and a page that is complete, self-contained and atomic.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 #include "fileio.h"
 #include "report_html.h"
@@ -85,11 +81,4 @@ static void test_page(void **state) {
     rmdir(dir);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_linear_ticks),
-        cmocka_unit_test(test_log_ticks),
-        cmocka_unit_test(test_page),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_linear_ticks, test_log_ticks, test_page)

@@ -2,11 +2,7 @@
 // The golden values come from a Python transcription of splitmix64 + xoshiro256**
 // (Vigna's reference C), so any drift in the stream (which would silently change every
 // split and initialization) fails here.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -129,14 +125,5 @@ static void test_uniform_and_normal_moments(void **state) {
     assert_true(fabs(sn2 / N - 1.0) < k_se * se_normal_var);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden_stream),
-        cmocka_unit_test(test_streams_differ),
-        cmocka_unit_test(test_below_uniform),
-        cmocka_unit_test(test_shuffle_is_permutation),
-        cmocka_unit_test(test_shuffle_uniform_small),
-        cmocka_unit_test(test_uniform_and_normal_moments),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_golden_stream, test_streams_differ, test_below_uniform, test_shuffle_is_permutation,
+              test_shuffle_uniform_small, test_uniform_and_normal_moments)

@@ -11,7 +11,6 @@
 #include <omp.h>
 #include <pthread.h>
 #include <sched.h>
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <cmocka.h>
+#include "test_main.h"
 
 // Generous: a run moves a few hundred tiny batches; the machine is shared and may be slow.
 #define RUN_TIMEOUT_S 30
@@ -226,11 +225,5 @@ static void test_sequential_plan_refused(void **state) {
     topology_destroy(t);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_both_stages_bound), cmocka_unit_test(test_unbound_synthetic),
-        cmocka_unit_test(test_label_fails),       cmocka_unit_test(test_train_fails),
-        cmocka_unit_test(test_train_stops_early), cmocka_unit_test(test_sequential_plan_refused),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_both_stages_bound, test_unbound_synthetic, test_label_fails, test_train_fails,
+              test_train_stops_early, test_sequential_plan_refused)

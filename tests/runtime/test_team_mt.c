@@ -13,7 +13,6 @@
 #include <omp.h>
 #include <pthread.h>
 #include <sched.h>
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,7 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "test_main.h"
 
 enum { MAX_THREADS = 64, BATCHES = 200 };
 
@@ -229,10 +228,4 @@ static void test_memory(void **state) {
     topology_destroy(t);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_two_stages), cmocka_unit_test(test_one_team_all_pus),
-        cmocka_unit_test(test_errors),     cmocka_unit_test(test_memory),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_two_stages, test_one_team_all_pus, test_errors, test_memory)

@@ -4,7 +4,6 @@
 #include "error.h"
 #include "topology.h"
 
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -12,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "test_main.h"
 #include <hwloc/export.h>
 
 static topology *synth(const char *desc) {
@@ -167,12 +166,5 @@ static void test_this_system(void **state) {
     topology_destroy(t);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_two_packages),   cmocka_unit_test(test_four_nodes_smt),
-        cmocka_unit_test(test_caches_and_memory), cmocka_unit_test(test_bad_synthetic),
-        cmocka_unit_test(test_restrict_unequal), cmocka_unit_test(test_xml_roundtrip),
-        cmocka_unit_test(test_cpulist),        cmocka_unit_test(test_this_system),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_two_packages, test_four_nodes_smt, test_caches_and_memory, test_bad_synthetic,
+              test_restrict_unequal, test_xml_roundtrip, test_cpulist, test_this_system)

@@ -3,11 +3,7 @@
 // batch), a run resumed from its checkpoint is bit-identical, stale checkpoints are ignored,
 // the linear probe moves only the head, training learns a simple rule, and evaluation agrees
 // with per-example forwards.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -216,14 +212,5 @@ static void test_errors(void **state) {
     gpt2_destroy(m);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_total_steps),
-        cmocka_unit_test(test_minibatch_equivalence),
-        cmocka_unit_test(test_resume_bit_identical),
-        cmocka_unit_test(test_linear_probe),
-        cmocka_unit_test(test_learns_and_evaluates),
-        cmocka_unit_test(test_errors),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+W2S_TEST_MAIN(setup, teardown, test_total_steps, test_minibatch_equivalence, test_resume_bit_identical,
+              test_linear_probe, test_learns_and_evaluates, test_errors)

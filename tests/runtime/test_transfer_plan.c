@@ -8,13 +8,12 @@
 #include "topology.h"
 
 #include <math.h>
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test_main.h"
 
 // Gains are ratios of sums of a few doubles; anything past rounding noise is a bug.
 #define GAIN_TOL 1e-12
@@ -156,11 +155,5 @@ static void test_interleaved_errors_and_print(void **state) {
     topology_destroy(t);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_two_cores_interleave),   cmocka_unit_test(test_balanced_split_kept),
-        cmocka_unit_test(test_two_packages_interleave), cmocka_unit_test(test_requests_win),
-        cmocka_unit_test(test_one_core_interleaves),   cmocka_unit_test(test_interleaved_errors_and_print),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_two_cores_interleave, test_balanced_split_kept, test_two_packages_interleave,
+              test_requests_win, test_one_core_interleaves, test_interleaved_errors_and_print)

@@ -3,11 +3,7 @@
 // head sizes around the register tiles (4 rows, 16/64 columns, 64-column K chunks). Inputs
 // above the diagonal of P and every padding column are NaN, so reading them fails the test;
 // outputs are NaN-initialised and checked to be written exactly where the contract says.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 #include "xorshift.h"
 
 #include "attn.h"
@@ -155,11 +151,4 @@ static void test_dispatch(void **state) {
 #endif
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ref),
-        cmocka_unit_test(test_isa_tables),
-        cmocka_unit_test(test_dispatch),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_ref, test_isa_tables, test_dispatch)

@@ -4,11 +4,7 @@
 // chunks, hs up to 64 and the fallback above), from t0 = 0 and from later rows. The qkv rows'
 // unused columns, keys/values past n and the scratch are NaN, so reading them fails; output
 // columns outside the head are NaN and must stay so.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 #include "xorshift.h"
 
 #include "attn_infer.h"
@@ -167,12 +163,4 @@ static void test_dispatch(void **state) {
     assert_ptr_equal(attn_infer_get(W2S_ISA_SCALAR)->attend, attn_infer_ref);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ref),
-        cmocka_unit_test(test_large_scores),
-        cmocka_unit_test(test_isa),
-        cmocka_unit_test(test_dispatch),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_ref, test_large_scores, test_isa, test_dispatch)

@@ -3,11 +3,10 @@
 // the 64-column register block covered, padding columns NaN and never read or written. The
 // fused bf16 copy: the same sums, and every element rounded as w2s_f32_to_bf16 rounds it
 // (ties, subnormals, infinities and NaNs among the inputs), nothing written outside it.
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 #include "xorshift.h"
 
 #include "colsum.h"
@@ -95,7 +94,4 @@ static void test_variants(void **state) {
         for (size_t j = 0; j < sizeof widths / sizeof *widths; j++) check(colsum_ref, heights[i], widths[j]);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_variants), cmocka_unit_test(test_bf16_copy)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_variants, test_bf16_copy)

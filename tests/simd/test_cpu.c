@@ -1,10 +1,6 @@
 // test_cpu.c — ISA levels: detection answers before any other call, W2S_ISA names round-trip,
 // and the support relation is consistent with the detected level.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 #include "cpu.h"
 
@@ -31,10 +27,4 @@ static void test_names_and_order(void **state) {
     }
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_supported_before_anything_else),
-        cmocka_unit_test(test_names_and_order),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_supported_before_anything_else, test_names_and_order)

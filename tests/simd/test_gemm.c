@@ -8,11 +8,10 @@
 
 #include "error.h"
 
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 typedef struct {
     size_t M, N, K;
@@ -155,13 +154,4 @@ static void test_gemm_errors(void **state) {
 #endif
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gemm_f32),
-        cmocka_unit_test(test_gemm_bf16),
-        cmocka_unit_test(test_gemm_u8s8),
-        cmocka_unit_test(test_gemm_wgrad),
-        cmocka_unit_test(test_gemm_errors),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_gemm_f32, test_gemm_bf16, test_gemm_u8s8, test_gemm_wgrad, test_gemm_errors)

@@ -7,13 +7,12 @@
 #include "gemm_kernel.h"
 
 #include <omp.h>
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 typedef struct {
     size_t M, N, K;
@@ -143,11 +142,4 @@ static void test_rows_independent(void **state) {
     assert_int_equal(failures, 0);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_threads_identical),
-        cmocka_unit_test(test_wgrad_threads_identical),
-        cmocka_unit_test(test_rows_independent),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_threads_identical, test_wgrad_threads_identical, test_rows_independent)

@@ -2,11 +2,7 @@
 // row-major B, panel strips of a transposed one, in any order) gives byte for byte the pack
 // gemm_pack_b makes of the whole B, for every ISA level, f32 and bf16, ragged K and N; and a
 // block that is not whole groups and panels is refused.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 #include "xorshift.h"
 
 #include "error.h"
@@ -88,10 +84,4 @@ static void test_bad_blocks(void **state) {
     gemm_packed_b_free(&pb);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_strips_equal_whole),
-        cmocka_unit_test(test_bad_blocks),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_strips_equal_whole, test_bad_blocks)

@@ -7,13 +7,12 @@
 #include "gemm_check.h"
 #include "gemm_kernel.h"
 
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 typedef struct {
     size_t M, N, K;
@@ -88,9 +87,4 @@ static void test_share_identical(void **state) {
     assert_true(shared_runs > 0);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_share_identical),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_share_identical)

@@ -7,13 +7,12 @@
 #include "gemm_kernel.h"
 
 #include <math.h>
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cmocka.h>
+#include "test_main.h"
 #include "xorshift.h"
 
 // The AVX-VNNI kernel compiled a second time with its VEX vpdpbusd mapped onto the EVEX ymm
@@ -406,12 +405,4 @@ static void test_gemm_driver(void **state) {
     assert_int_equal(bad, 0);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kernels_edges),
-        cmocka_unit_test(test_kernels_random),
-        cmocka_unit_test(test_kernels_extremes),
-        cmocka_unit_test(test_gemm_driver),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_kernels_edges, test_kernels_random, test_kernels_extremes, test_gemm_driver)

@@ -3,11 +3,7 @@
 // widening below), the detected level is the one the caller expects (W2S_EXPECT_ISA, set by
 // test_neon_qemu.sh for qemu -cpu max) and W2S_ISA really lowers the active level.
 // Kernel numerics are test_gemm's job. On other architectures this test is skipped.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 
 #include "gemm_kernel.h"
 
@@ -54,10 +50,4 @@ static void test_detected_and_forced_level(void **state) {
 #endif
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_neon_kernels_found),
-        cmocka_unit_test(test_detected_and_forced_level),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_neon_kernels_found, test_detected_and_forced_level)

@@ -1,11 +1,7 @@
 // test_rowops.c — row kernels: every ISA table against the scalar reference, and the
 // reference's backward kernels against central finite differences of its forward kernels.
 // Buffers are NaN-poisoned one element past the row to catch out-of-bounds writes/reads.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test_main.h"
 #include "xorshift.h"
 
 #include "rowops.h"
@@ -228,10 +224,4 @@ static void test_ref_grads_fd(void **state) {
     }
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_isa_vs_ref),
-        cmocka_unit_test(test_ref_grads_fd),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+W2S_TEST_MAIN(NULL, NULL, test_isa_vs_ref, test_ref_grads_fd)
