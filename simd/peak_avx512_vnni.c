@@ -1,6 +1,7 @@
 // peak_avx512_vnni.c — the int8 throughput loop for peak_loops.h: vpdpbusd zmm (64 u8·s8
 // products accumulated into 16 s32 lanes per instruction).
 // Not numerically meaningful: only the instruction mix and independence matter.
+#include "peak_chains.h"
 #include "peak_loops.h"
 
 // Optimized even in Debug/sanitizer builds: at -O0 the accumulators would live in memory and
@@ -9,22 +10,8 @@
 
 #include <immintrin.h>
 
-#define CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-
-double peak_s8_avx512_vnni(size_t iters, float *sink) {
-    __m512i a = _mm512_set1_epi8((char)(*sink > 1e30f ? 2 : 3)), b = _mm512_set1_epi8(5);
-#define DECL(i) __m512i c##i = _mm512_set1_epi32(i);
-    CHAINS(DECL)
-#undef DECL
-    for (size_t it = 0; it < iters; it++) {
-#define STEP(i) c##i = _mm512_dpbusd_epi32(c##i, a, b);
-        CHAINS(STEP)
-#undef STEP
-    }
-    __m512i s = _mm512_setzero_si512();
-#define SUM(i) s = _mm512_add_epi32(s, c##i);
-    CHAINS(SUM)
-#undef SUM
-    *sink = (float)_mm_cvtsi128_si32(_mm512_castsi512_si128(s));  // lane 0: sums may wrap
-    return (double)iters * 12.0 * 64.0 * 2.0;
-}
+#define U8_A(seed) _mm512_set1_epi8((char)((seed) > 1e30f ? 2 : 3))
+#define S32_INIT(i) _mm512_set1_epi32(i)
+#define S32_LANE0(s) (float)_mm_cvtsi128_si32(_mm512_castsi512_si128(s))  // lane 0: sums may wrap
+PEAK_CHAINS_FN(peak_s8_avx512_vnni, __m512i, U8_A, _mm512_set1_epi8(5), __m512i, S32_INIT, _mm512_dpbusd_epi32,
+               _mm512_add_epi32, S32_LANE0, 64 * 2)
