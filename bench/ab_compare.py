@@ -4,16 +4,23 @@ folders (A, the reference, and B) interleaved — A, B, A, B, ... — so a neigh
 hits both alike, then prints B/A per benchmark as the median of the per-round ratios.
 
 Benchmarks: gemm_bench's w2s kernels (f32, bf16, s8 on GPT-2 small's shapes at M = 32 and
-512), `w2s bench train` (GPT-2 small, bf16, 8×128) and `w2s bench label` (int8, 8×128).
-usage: bench/ab_compare.py BUILD_A BUILD_B [--rounds N] [--threads T]
+512), `w2s bench train` (GPT-2 small, bf16, 8×128) and `w2s bench label` (int8, 8×128), and
+the whole commands as a user runs them (process start, model load, data, output file):
+`w2s label` (int8) of 256 examples of 128 tokens and `w2s train` (bf16) of 64 such examples,
+on a GPT-2 small classifier made once with build A (`w2s pretrain --arch gpt2` for 1 step,
+then `w2s train` for 1 step).
+usage: bench/ab_compare.py BUILD_A BUILD_B [--rounds N] [--threads T] [--no-cli]
 Nothing here runs PyTorch, so the OPENBLAS_* variables do not matter.
 """
 import argparse
 import json
 import os
 import statistics
+import random
 import subprocess
 import sys
+import tempfile
+import time
 
 GEMM_FILTER = r"BM_gemm_w2s_.*/(32|512)/"
 
@@ -39,19 +46,60 @@ def w2s_bench(build, what, threads):
     return {f"w2s bench {what} tokens/s": json.loads(line)["tokens_per_s"]}  # higher is better
 
 
+def write_examples(path, n, length, seed):
+    rnd = random.Random(seed)
+    with open(path, "w") as f:
+        for _ in range(n):
+            ids = [rnd.randrange(50257) for _ in range(length)]
+            f.write(json.dumps({"input_ids": ids, "hard_label": ids[-1] % 2}) + "\n")
+
+
+def make_classifier(build, tmp, threads):
+    """A GPT-2 small classifier (random body, one training step): what `w2s label` needs."""
+    w2s = os.path.join(build, "w2s")
+    lm, cls = os.path.join(tmp, "lm.safetensors"), os.path.join(tmp, "cls.safetensors")
+    write_examples(os.path.join(tmp, "pre.jsonl"), 8, 64, 1)
+    q = dict(capture_output=True, check=True, env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
+    subprocess.run([w2s, "pretrain", "--arch", "gpt2", "--data", os.path.join(tmp, "pre.jsonl"), "--out", lm,
+                    "--steps", "1", "--batch", "8", "--quiet"], **q)
+    subprocess.run([w2s, "train", "--model", lm, "--data", os.path.join(tmp, "pre.jsonl"), "--out", cls,
+                    "--epochs", "1", "--batch", "8", "--quiet"], **q)
+    return cls
+
+
+def cli_run(build, what, tmp, model, threads):
+    """Wall seconds of one whole `w2s label` or `w2s train` process."""
+    w2s = os.path.join(build, "w2s")
+    if what == "label":
+        args = [w2s, "label", "--model", model, "--data", os.path.join(tmp, "label.jsonl"),
+                "--out", os.path.join(tmp, "labels.jsonl"), "--batch", "8"]
+    else:
+        args = [w2s, "train", "--model", model, "--data", os.path.join(tmp, "train.jsonl"),
+                "--out", os.path.join(tmp, "trained.safetensors"), "--epochs", "1", "--batch", "8"]
+    t0 = time.perf_counter()
+    subprocess.run(args + ["--threads", str(threads), "--quiet"], capture_output=True, check=True)
+    return time.perf_counter() - t0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("a")
     ap.add_argument("b")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-cli", action="store_true", help="skip the whole-command timings")
     o = ap.parse_args()
     ratios = {}  # name -> [B speed / A speed per round]
     names = gemm_names(o.a)
+    tmp = tempfile.TemporaryDirectory(prefix="ab_compare.")
+    if not o.no_cli:
+        model = make_classifier(o.a, tmp.name, o.threads)
+        write_examples(os.path.join(tmp.name, "label.jsonl"), 256, 128, 2)
+        write_examples(os.path.join(tmp.name, "train.jsonl"), 64, 128, 3)
     for r in range(o.rounds):
         # One benchmark at a time, A then B (B then A on odd rounds), so a pair is seconds apart.
         for n in names:
-            pattern = "^" + n.replace("/", "\\/") + "$"
+            pattern = "^" + n + "$"
             first, second = (o.a, o.b) if r % 2 == 0 else (o.b, o.a)
             t1, t2 = gemm(first, o.threads, pattern)[n], gemm(second, o.threads, pattern)[n]
             ta, tb = (t1, t2) if r % 2 == 0 else (t2, t1)
@@ -60,6 +108,11 @@ def main():
             a, b = w2s_bench(o.a, what, o.threads), w2s_bench(o.b, what, o.threads)
             for k in a:
                 ratios.setdefault(k, []).append(b[k] / a[k])
+        for what in () if o.no_cli else ("label", "train"):
+            first, second = (o.a, o.b) if r % 2 == 0 else (o.b, o.a)
+            t1, t2 = cli_run(first, what, tmp.name, model, o.threads), cli_run(second, what, tmp.name, model, o.threads)
+            ta, tb = (t1, t2) if r % 2 == 0 else (t2, t1)
+            ratios.setdefault(f"w2s {what} (whole process, wall)", []).append(ta / tb)
         print(f"round {r + 1}/{o.rounds} done", file=sys.stderr)
     print(f"{'benchmark':58s} {'B/A speed (median)':>18s}  rounds")
     for k, v in ratios.items():

@@ -4,8 +4,11 @@
 # report. Starts the server on 127.0.0.1 (a free port), warms up, records the server's RSS
 # after warm-up and at the end, and prints wrk's JSON line (p50/p90/p99 ms, requests/s, non-2xx,
 # socket errors) plus the RSS figures and the server's own /metrics batch sizes.
+# With SEGMENTS=N the run is N back-to-back wrk runs of DURATION/N each, one JSON line per
+# segment (its p50/p99, failures and the RSS at its end), so drift in p99 or memory shows.
 # usage: bench/serve_load.sh MODEL [DURATION (default 60s)] [CONNECTIONS (default 32)] [-- serve options]
 # env: W2S_BIN (default <repo>/build/w2s), WRK_THREADS (default 2), WARMUP (default 10s),
+#      SEGMENTS (default 1; DURATION then in seconds, e.g. 600s),
 #      W2S_MIN_LEN/W2S_MAX_LEN/W2S_VOCAB (the Lua script's token mix).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,9 +34,32 @@ rss() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
 echo "serve_load: server pid $pid on $url, RSS at start $(rss) kB" >&2
 wrk -t "${WRK_THREADS:-2}" -c "$conns" -d "${WARMUP:-10s}" -s "$src/bench/serve_load.lua" "$url" > "$log/warm" 2>&1
 rss0=$(rss)
-wrk -t "${WRK_THREADS:-2}" -c "$conns" -d "$dur" --timeout 30s -s "$src/bench/serve_load.lua" "$url" > "$log/run" 2>&1
-rss1=$(rss)
-line=$(grep '^{"requests"' "$log/run") || { cat "$log/run" >&2; exit 1; }
+segments=${SEGMENTS:-1}
+if [ "$segments" -gt 1 ]; then
+  secs=${dur%s}
+  [[ $secs =~ ^[0-9]+$ ]] || { echo "serve_load: with SEGMENTS, DURATION is whole seconds (600s)" >&2; exit 2; }
+  echo "{\"rss_after_warmup_kb\": $rss0}"
+  : > "$log/segs"
+  for i in $(seq "$segments"); do
+    wrk -t "${WRK_THREADS:-2}" -c "$conns" -d "$((secs / segments))s" --timeout 30s -s "$src/bench/serve_load.lua" \
+      "$url" > "$log/seg" 2>&1
+    seg=$(grep '^{"requests"' "$log/seg") || { cat "$log/seg" >&2; exit 1; }
+    echo "${seg%\}}, \"segment\": $i, \"rss_kb\": $(rss)}" | tee -a "$log/segs"
+  done
+  # The whole run: requests and failures summed, the worst segment's p99.
+  line=$(python3 -c 'import json, sys
+s = [json.loads(l) for l in open(sys.argv[1])]
+t = sum(x["seconds"] for x in s)
+print(json.dumps({"requests": sum(x["requests"] for x in s), "seconds": round(t, 3),
+                  "requests_per_s": round(sum(x["requests"] for x in s) / t, 2),
+                  "p99_ms_min": min(x["p99_ms"] for x in s), "p99_ms_max": max(x["p99_ms"] for x in s),
+                  "non_2xx": sum(x["non_2xx"] for x in s), "socket_errors": sum(x["socket_errors"] for x in s)}))' "$log/segs")
+  rss1=$(rss)
+else
+  wrk -t "${WRK_THREADS:-2}" -c "$conns" -d "$dur" --timeout 30s -s "$src/bench/serve_load.lua" "$url" > "$log/run" 2>&1
+  rss1=$(rss)
+  line=$(grep '^{"requests"' "$log/run") || { cat "$log/run" >&2; exit 1; }
+fi
 metrics=$(curl -s "$url/metrics")
 bs=$(awk '/^w2s_serve_batch_size_sum/ {s=$2} /^w2s_serve_batch_size_count/ {c=$2} END {printf "%.2f", c ? s/c : 0}' <<< "$metrics")
 bt=$(awk '/^w2s_serve_batch_tokens_sum/ {s=$2} /^w2s_serve_batch_tokens_count/ {c=$2} END {printf "%.1f", c ? s/c : 0}' <<< "$metrics")
