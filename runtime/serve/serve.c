@@ -279,6 +279,31 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     *con_cls = NULL;
 }
 
+// ---- warm-up: the largest batch the limits allow, once, before listening
+
+// As TEI does at start: one batch as large as any mix of requests can make it (max_batch
+// inputs of max_ctx tokens, within max_batch_tokens). The activation pages it touches are
+// resident from then on, so RSS under load stays what it is after start-up, the first
+// requests pay no page faults, and a model too large for the limits fails here, not under load.
+static int warm_up(const serve_options *o, const serve_spec *s, const labeler_model *lm) {
+    size_t n = o->max_batch_tokens / s->max_ctx;
+    if (n > o->max_batch) n = o->max_batch;
+    int32_t *ids = calloc(s->max_ctx, sizeof *ids);  // token 0: in every vocabulary
+    const int32_t **seqs = malloc(n * sizeof *seqs);
+    size_t *lens = malloc(n * sizeof *lens);
+    float *z = malloc(n * s->n_classes * sizeof *z);
+    int rc = ids && seqs && lens && z ? 0 : W2S_FAIL("serve: out of memory for the warm-up batch");
+    for (size_t b = 0; b < n && !rc; b++) seqs[b] = ids, lens[b] = s->max_ctx;
+    if (!rc && labeler_logits_seqs(lm, seqs, lens, n, z) != 0)
+        rc = W2S_FAIL("serve: the warm-up batch (%zu inputs of %zu tokens) failed: %s", n, s->max_ctx,
+                      w2s_error_message());
+    free(ids);
+    free(seqs);
+    free(lens);
+    free(z);
+    return rc;
+}
+
 // ---- signals: a thread waits for SIGTERM/SIGINT and starts the drain
 
 static void *signal_thread(void *arg) {
@@ -303,6 +328,7 @@ int serve_run(const serve_options *o, const serve_spec *s, const labeler_model *
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
     if (inet_pton(AF_INET, o->host, &addr.sin_addr) != 1)
         return W2S_FAIL("--host %s is not an IPv4 address (e.g. 127.0.0.1)", o->host);
+    if (warm_up(o, s, lm) != 0) return -1;
     // Blocked here, so every thread started below inherits the mask and only signal_thread
     // sees SIGTERM/SIGINT; SIGPIPE (a client gone mid-answer) must not kill the server.
     sigset_t set, old;
