@@ -17,6 +17,7 @@ import json
 import os
 import statistics
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -68,7 +69,9 @@ def make_classifier(build, tmp, threads):
 
 
 def cli_run(build, what, tmp, model, threads):
-    """Wall seconds of one whole `w2s label` or `w2s train` process."""
+    """Wall and CPU (user + system) seconds of one whole `w2s label` or `w2s train` process.
+    On a shared machine the CPU time is the steadier of the two: a neighbour taking a core
+    stretches the wall clock but not the work done."""
     w2s = os.path.join(build, "w2s")
     if what == "label":
         args = [w2s, "label", "--model", model, "--data", os.path.join(tmp, "label.jsonl"),
@@ -76,9 +79,10 @@ def cli_run(build, what, tmp, model, threads):
     else:
         args = [w2s, "train", "--model", model, "--data", os.path.join(tmp, "train.jsonl"),
                 "--out", os.path.join(tmp, "trained.safetensors"), "--epochs", "1", "--batch", "8"]
-    t0 = time.perf_counter()
+    r0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     subprocess.run(args + ["--threads", str(threads), "--quiet"], capture_output=True, check=True)
-    return time.perf_counter() - t0
+    r1, t1 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    return t1 - t0, (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
 
 
 def main():
@@ -112,7 +116,8 @@ def main():
             first, second = (o.a, o.b) if r % 2 == 0 else (o.b, o.a)
             t1, t2 = cli_run(first, what, tmp.name, model, o.threads), cli_run(second, what, tmp.name, model, o.threads)
             ta, tb = (t1, t2) if r % 2 == 0 else (t2, t1)
-            ratios.setdefault(f"w2s {what} (whole process, wall)", []).append(ta / tb)
+            ratios.setdefault(f"w2s {what} (whole process, wall)", []).append(ta[0] / tb[0])
+            ratios.setdefault(f"w2s {what} (whole process, CPU time)", []).append(ta[1] / tb[1])
         print(f"round {r + 1}/{o.rounds} done", file=sys.stderr)
     print(f"{'benchmark':58s} {'B/A speed (median)':>18s}  rounds")
     for k, v in ratios.items():
