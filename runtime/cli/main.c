@@ -4,6 +4,7 @@
 #include "error.h"
 #include "profiler.h"
 #include "team.h"
+#include "world.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -63,9 +64,20 @@ int main(int argc, char **argv) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    // Under mpirun/srun every rank runs the same subcommand (world.h); alone, MPI stays off.
+    if (dist_init(&argc, &argv) != 0) {
+        fprintf(stderr, "w2s: %s\n", w2s_error_message());
+        dist_abort(1);
+    }
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
-        if (!strcmp(argv[1], subcommands[i].name))
-            return stdout_checked(subcommands[i].run(argc - 1, argv + 1));
+        if (!strcmp(argv[1], subcommands[i].name)) {
+            int rc = stdout_checked(subcommands[i].run(argc - 1, argv + 1));
+            // A rank that fails alone would leave the others waiting in a collective: end them.
+            if (rc && dist_size() > 1) dist_abort(rc);
+            dist_finalize();
+            return rc;
+        }
+    dist_finalize();
     fprintf(stderr, "w2s: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
