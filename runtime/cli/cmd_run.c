@@ -59,6 +59,10 @@ static void usage(FILE *f) {
         "                    at the same student thread count)\n"
         "  --label-cores N   cores for the labeler while the first student trains (default: split by\n"
         "  --train-cores N   cost, weak forward 2*P_weak vs student step 6*P_strong; the other gets the rest)\n"
+        "  --parallel data|tasks|auto  under mpirun/srun: data = every model trained by all ranks (each\n"
+        "                    batch split, gradients summed in rank order); tasks = seeds on different\n"
+        "                    ranks; auto (default) = tasks when every rank gets a seed and the strong\n"
+        "                    model is under 1B parameters, else data (it says what it picked)\n"
         "example:\n"
         "  w2s run --weak gpt2 --strong gpt2-medium --data sciq_train.jsonl --test sciq_test.jsonl \\\n"
         "          --n-train 10000 --seeds 0,1,2 --out runs/sciq\n");
@@ -102,6 +106,8 @@ size_t run_options(run_args *a, cli_opt opts[RUN_MAX_OPTS]) {
     // Static: the table outlives this function (CLI_CHOICES would not).
     static const char *const precisions[] = {"bf16", "fp32", NULL};
     static const char *const label_precisions[] = {"int8", "bf16", "fp32", NULL};
+    static const char *const parallels[] = {"auto", "data", "tasks", NULL};  // protocol_parallel's order
+    _Static_assert(sizeof(protocol_parallel) == sizeof(int), "--parallel is parsed as an int choice");
     protocol_config *c = &a->c;
     const cli_opt table[] = {
         CLI_OPT("weak", CLI_STR, &c->weak_dir),
@@ -131,6 +137,7 @@ size_t run_options(run_args *a, cli_opt opts[RUN_MAX_OPTS]) {
         CLI_OPT("save-models", CLI_FLAG, &c->save_models),
         CLI_OPT("quiet", CLI_FLAG, &c->quiet),
         CLI_OPT("no-pipeline", CLI_FLAG, &c->no_pipeline),
+        CLI_OPT("parallel", CLI_CHOICE, (int *)&c->parallel, .choices = parallels),
     };
     _Static_assert(CLI_N(table) <= RUN_MAX_OPTS, "RUN_MAX_OPTS holds the table");
     memcpy(opts, table, sizeof table);

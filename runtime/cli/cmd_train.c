@@ -10,6 +10,7 @@
 #include "gpt2_checkpoint.h"
 #include "protocol.h"
 #include "trainer.h"
+#include "world.h"
 
 #include <inttypes.h>
 #include <omp.h>
@@ -110,12 +111,14 @@ int cmd_train(int argc, char **argv) {
         trainer_data d = {.ds = &ds, .n = ds.n};
         trainer_stats ts;
         // Fail in a second, not after the whole training, when --out cannot be written.
+        // Under MPI every rank trains its share of each batch; rank 0 alone writes and prints.
         w2s_atomic_file out_probe;
-        rc = w2s_atomic_open(&out_probe, out);
-        if (!rc) w2s_atomic_abort(&out_probe);
+        rc = dist_is_root() ? w2s_atomic_open(&out_probe, out) : 0;
+        if (!rc && dist_is_root()) w2s_atomic_abort(&out_probe);
+        rc = dist_agree(rc);
         if (!rc) rc = trainer_train(m, &tc, &d, &ts);
-        if (!rc) rc = gpt2_checkpoint_save(m, out);
-        if (!rc) {
+        if (!rc && dist_is_root()) rc = gpt2_checkpoint_save(m, out);
+        if (!rc && dist_is_root()) {
             unlink(ckpt);
             printf("{\"out\": \"%s\", \"examples\": %zu, \"steps\": %zu, \"final_loss\": %.6g, \"train_s\": %.3f, "
                    "\"resumed_step\": %zu}\n", out, ds.n, ts.steps, ts.final_loss, ts.seconds, ts.resumed_step);

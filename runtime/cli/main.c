@@ -39,7 +39,10 @@ static void usage(FILE *out) {
 }
 
 int cli_fail(const char *cmd, const char *hint) {
-    fprintf(stderr, "w2s %s: %s\n", cmd, w2s_error_message());
+    if (dist_world_size() > 1)  // which rank and host failed, for a job of many
+        fprintf(stderr, "w2s %s (rank %d on %s): %s\n", cmd, dist_world_rank(), dist_host(), w2s_error_message());
+    else
+        fprintf(stderr, "w2s %s: %s\n", cmd, w2s_error_message());
     if (hint) fprintf(stderr, "  hint: %s\n", hint);
     return 1;
 }
@@ -73,7 +76,7 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[1], subcommands[i].name)) {
             int rc = stdout_checked(subcommands[i].run(argc - 1, argv + 1));
             // A rank that fails alone would leave the others waiting in a collective: end them.
-            if (rc && dist_size() > 1) dist_abort(rc);
+            if (rc && dist_world_size() > 1) dist_abort(rc);
             dist_finalize();
             return rc;
         }

@@ -18,11 +18,13 @@
 static struct {
     bool mpi;        // dist_init called MPI_Init_thread
     bool finalized;
-    int rank, size;
+    int rank, size;              // in the current scope (dist_scope_self)
+    int world_rank, world_size;  // in MPI_COMM_WORLD
+    MPI_Comm comm;               // the current scope's communicator
     char host[256];
     const char *launcher;
     double comm_s;
-} w = {.size = 1, .launcher = "none"};
+} w = {.size = 1, .world_size = 1, .launcher = "none"};
 
 // Largest piece one MPI call moves: counts are int, and bounded scratch keeps the all-to-all
 // of a 3 GB gradient (gpt2-large) from doubling the rank's memory.
@@ -47,7 +49,7 @@ static int mpi_fail(int err, const char *what) {
     char msg[MPI_MAX_ERROR_STRING];
     int len = 0;
     MPI_Error_string(err, msg, &len);
-    return W2S_FAIL("MPI %s failed on rank %d of %d (%s): %s", what, w.rank, w.size, w.host, msg);
+    return W2S_FAIL("MPI %s failed on rank %d of %d (%s): %s", what, w.world_rank, w.world_size, w.host, msg);
 }
 
 int dist_init(int *argc, char ***argv) {
@@ -62,6 +64,9 @@ int dist_init(int *argc, char ***argv) {
     w.launcher = l;
     MPI_Comm_rank(MPI_COMM_WORLD, &w.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &w.size);
+    w.world_rank = w.rank;
+    w.world_size = w.size;
+    w.comm = MPI_COMM_WORLD;
     // Errors come back as codes, so a failed collective becomes one message, not a crash.
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     if (provided < MPI_THREAD_FUNNELED)
@@ -82,6 +87,14 @@ void dist_abort(int code) {
     exit(code);
 }
 
+void dist_scope_self(bool on) {
+    w.rank = on ? 0 : w.world_rank;
+    w.size = on ? 1 : w.world_size;
+    if (w.mpi) w.comm = on ? MPI_COMM_SELF : MPI_COMM_WORLD;
+}
+
+int dist_world_rank(void) { return w.world_rank; }
+int dist_world_size(void) { return w.world_size; }
 int dist_rank(void) { return w.rank; }
 int dist_size(void) { return w.size; }
 bool dist_is_root(void) { return w.rank == 0; }
@@ -134,7 +147,7 @@ static int allreduce_bucket(float *buf, size_t n, float *scratch, int *cnt, int 
         rdsp[r] = r * mine;
     }
     // scratch (p, mine): row r is rank r's copy of this rank's chunk.
-    int e = MPI_Alltoallv(buf, cnt, dsp, MPI_FLOAT, scratch, rcnt, rdsp, MPI_FLOAT, MPI_COMM_WORLD);
+    int e = MPI_Alltoallv(buf, cnt, dsp, MPI_FLOAT, scratch, rcnt, rdsp, MPI_FLOAT, w.comm);
     if (e != MPI_SUCCESS) return mpi_fail(e, "all-to-all (gradient reduce-scatter)");
     float *out = buf + dsp[w.rank];
     for (int i = 0; i < mine; i++) {
@@ -142,7 +155,7 @@ static int allreduce_bucket(float *buf, size_t n, float *scratch, int *cnt, int 
         for (int r = 1; r < p; r++) s += scratch[(size_t)r * (size_t)mine + (size_t)i];
         out[i] = s;
     }
-    e = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, cnt, dsp, MPI_FLOAT, MPI_COMM_WORLD);
+    e = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, cnt, dsp, MPI_FLOAT, w.comm);
     return e == MPI_SUCCESS ? 0 : mpi_fail(e, "all-gather (gradient)");
 }
 
@@ -182,7 +195,9 @@ int dist_allgather_f32(const float *mine, float *all, const size_t *counts) {
     int *cnt = malloc(2 * (size_t)w.size * sizeof(int));
     int rc = cnt ? counts_to_int(counts, 1, cnt, cnt + w.size) : W2S_FAIL("dist: out of memory");
     if (!rc) {
-        int e = MPI_Allgatherv(mine, cnt[w.rank], MPI_FLOAT, all, cnt, cnt + w.size, MPI_FLOAT, MPI_COMM_WORLD);
+        // mine already in its place in all: MPI forbids aliased buffers, MPI_IN_PLACE says so.
+        const void *src = mine == all + cnt[w.size + w.rank] ? MPI_IN_PLACE : mine;
+        int e = MPI_Allgatherv(src, cnt[w.rank], MPI_FLOAT, all, cnt, cnt + w.size, MPI_FLOAT, w.comm);
         if (e != MPI_SUCCESS) rc = mpi_fail(e, "all-gather");
     }
     free(cnt);
@@ -199,7 +214,8 @@ int dist_gather_bytes(const void *mine, void *all, const size_t *counts) {
     int *cnt = malloc(2 * (size_t)w.size * sizeof(int));
     int rc = cnt ? counts_to_int(counts, 1, cnt, cnt + w.size) : W2S_FAIL("dist: out of memory");
     if (!rc) {
-        int e = MPI_Gatherv(mine, cnt[w.rank], MPI_BYTE, all, cnt, cnt + w.size, MPI_BYTE, 0, MPI_COMM_WORLD);
+        const void *src = w.rank == 0 && mine == all ? MPI_IN_PLACE : mine;
+        int e = MPI_Gatherv(src, cnt[w.rank], MPI_BYTE, all, cnt, cnt + w.size, MPI_BYTE, 0, w.comm);
         if (e != MPI_SUCCESS) rc = mpi_fail(e, "gather");
     }
     free(cnt);
@@ -213,7 +229,7 @@ int dist_bcast(void *buf, size_t bytes, int root) {
     int rc = 0;
     for (size_t o = 0; o < bytes && !rc; o += DIST_CHUNK_BYTES) {
         size_t n = bytes - o < DIST_CHUNK_BYTES ? bytes - o : DIST_CHUNK_BYTES;
-        int e = MPI_Bcast((char *)buf + o, (int)n, MPI_BYTE, root, MPI_COMM_WORLD);
+        int e = MPI_Bcast((char *)buf + o, (int)n, MPI_BYTE, root, w.comm);
         if (e != MPI_SUCCESS) rc = mpi_fail(e, "broadcast");
     }
     w.comm_s += now_s() - t0;
@@ -222,7 +238,7 @@ int dist_bcast(void *buf, size_t bytes, int root) {
 
 int dist_barrier(void) {
     if (w.size == 1) return 0;
-    int e = MPI_Barrier(MPI_COMM_WORLD);
+    int e = MPI_Barrier(w.comm);
     return e == MPI_SUCCESS ? 0 : mpi_fail(e, "barrier");
 }
 
@@ -231,7 +247,7 @@ int dist_agree(int rc) {
     double t0 = now_s();
     // The lowest failed rank, or size when none failed (integer MIN: order does not matter).
     int mine = rc ? w.rank : w.size, first = w.size;
-    int e = MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    int e = MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, w.comm);
     w.comm_s += now_s() - t0;
     if (e != MPI_SUCCESS) return mpi_fail(e, "agreement");
     if (first == w.size) return 0;

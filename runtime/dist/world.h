@@ -20,9 +20,15 @@ void dist_finalize(void);
 // Ends every rank of the job (MPI_Abort) with `code`; exit(code) in a world of one.
 void dist_abort(int code);
 
+// Rank and size in the current scope: the whole world, or this rank alone after
+// dist_scope_self(true) (task parallelism: each rank runs its own jobs, and the trainer and
+// labeler below see a world of one). dist_world_* always answer for MPI_COMM_WORLD.
 int dist_rank(void);
 int dist_size(void);
-bool dist_is_root(void);        // rank 0: the one that writes files and prints results
+bool dist_is_root(void);        // rank 0 of the scope: the one that writes files and prints
+int dist_world_rank(void);
+int dist_world_size(void);
+void dist_scope_self(bool on);
 const char *dist_host(void);    // this rank's host name
 const char *dist_launcher(void);  // "mpirun", "srun", "pmi" or "none"
 
