@@ -197,20 +197,20 @@ static int label_file(label_ctx *x) {
         secs = progress_now() - t1;
         progress_finish(&p);
     }
-    // Under MPI only rank 0 holds every row from here on: it alone converts, writes, reports.
-    if (!rc && !dist_is_root()) goto done;
-    if (!rc) trainer_soft_labels(soft, n, K, soft, hard);
     if (!rc && o->check_fp32) {
         progress p;
         progress_start(&p, "label fp32 check", n, "examples", o->quiet || !dist_is_root());
         rc = labeler_logits_sharded(&x->ref, &ds, idx, n, K, ref, &p, false);
         progress_finish(&p);
-        if (!rc && dist_is_root()) {
-            trainer_soft_labels(ref, n, K, ref, NULL);
-            label_compare(soft, ref, n, K, &chk);
-            fprintf(stderr, "w2s label: %s vs fp32: argmax agreement %.4f, mean |dp| %.3g, max |dp| %.3g\n",
-                    label_precision_name(o->precision), chk.agreement, chk.mean_abs_dp, chk.max_abs_dp);
-        }
+    }
+    // Under MPI only rank 0 holds every row from here on: it alone converts, writes, reports.
+    if (!rc && !dist_is_root()) goto done;
+    if (!rc) trainer_soft_labels(soft, n, K, soft, hard);
+    if (!rc && o->check_fp32) {
+        trainer_soft_labels(ref, n, K, ref, NULL);
+        label_compare(soft, ref, n, K, &chk);
+        fprintf(stderr, "w2s label: %s vs fp32: argmax agreement %.4f, mean |dp| %.3g, max |dp| %.3g\n",
+                label_precision_name(o->precision), chk.agreement, chk.mean_abs_dp, chk.max_abs_dp);
     }
     if (!rc) rc = dataset_write_labels(o->out, &ds, idx, n, soft, hard);
     if (!rc) {

@@ -1,0 +1,72 @@
+# test_mpi_run.sh — `w2s run` of two tiny GPT-2s under mpirun -np 2 (1 thread per rank):
+# --parallel data is bit-identical between two 2-rank runs and within RUN_ACC_TOL / RUN_LOSS_RTOL
+# of one process; --parallel tasks (seeds on different ranks) gives exactly one process's
+# numbers in one results set; a 2-rank run killed mid-training resumes to the uninterrupted
+# 2-rank numbers; auto says what it picked.
+set -eu
+. "$W2S_SOURCE_DIR/tests/support/common.sh"
+. "$W2S_SOURCE_DIR/tests/support/mpi.sh"
+CHECK="/usr/bin/python3 $W2S_SOURCE_DIR/tests/runtime/w2s_results_check.py"
+T=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
+pid=""
+trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$T"' EXIT
+cd "$T"
+"$PROBE" model weak 1 2 16 64 32 1
+"$PROBE" model strong 2 2 32 64 32 2
+"$PROBE" data data.jsonl 400 64 7
+ARGS="--weak weak --strong strong --data data.jsonl --n-train 300 --n-test 100 --seeds 0,1 --lr 1e-3 --batch 16
+      --minibatch 4 --ckpt-every 1 --quiet"
+
+"$W2S_BIN" run $ARGS --out one > /dev/null || fail "one-process run"
+for r in a b; do
+    $MPIRUN -np 2 "$W2S_BIN" run $ARGS --parallel data --out data_$r > data_$r.txt 2> data_$r.err \
+        || { cat data_$r.err; fail "2-rank data-parallel run"; }
+done
+$CHECK check data_a
+$CHECK same data_a data_b
+# Data parallelism changes only the order the two ranks' gradient shares are summed in: each
+# model's final loss stays within 1e-3 relative of one process's, and the test accuracies
+# (100 examples) within 2 examples, well inside seed-to-seed spread (> 5 points here).
+/usr/bin/python3 - <<'PY' || fail "data-parallel run differs from one process"
+import json
+RUN_ACC_TOL, RUN_LOSS_RTOL = 0.02, 1e-3
+a, b = json.load(open("one/results.json")), json.load(open("data_a/results.json"))
+def models(r):
+    for s in r["seeds"]:
+        yield (s["seed"], "weak"), s["weak"]
+        yield (s["seed"], "ceiling"), s["ceiling"]
+        for loss, st in s["students"].items():
+            yield (s["seed"], loss), st
+ma, mb = dict(models(a)), dict(models(b))
+assert ma.keys() == mb.keys() and ma, (ma.keys(), mb.keys())
+for k in ma:
+    x, y = ma[k], mb[k]
+    assert abs(x["accuracy"] - y["accuracy"]) <= RUN_ACC_TOL, (k, x, y)
+    assert abs(x["final_loss"] - y["final_loss"]) <= RUN_LOSS_RTOL * abs(x["final_loss"]), (k, x, y)
+print(f"ok: {len(ma)} models within tolerance of one process")
+PY
+
+# ---- tasks: seed 0 on rank 0, seed 1 on rank 1, one results set equal to one process's
+$MPIRUN -np 2 "$W2S_BIN" run $ARGS --parallel tasks --out tasks > /dev/null 2> tasks.err || { cat tasks.err; fail "tasks run"; }
+$CHECK same one tasks
+$MPIRUN -np 2 "$W2S_BIN" run ${ARGS% --quiet} --parallel auto --out auto > /dev/null 2> auto.err || { cat auto.err; fail "auto run"; }
+grep -q -- "--parallel tasks (a seed per rank" auto.err || { cat auto.err; fail "auto did not say it picked tasks"; }
+
+# ---- a 2-rank run killed while the ceiling trains resumes to the same numbers
+$MPIRUN -np 2 "$W2S_BIN" run $ARGS --parallel data --out killed > /dev/null 2>&1 &
+pid=$!
+for _ in $(seq 600); do
+    [ -e killed/seed0/ceiling/train.ckpt ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+done
+[ -e killed/seed0/ceiling/train.ckpt ] || fail "the run never checkpointed its ceiling (too fast to kill?)"
+kill -TERM "$pid"
+wait "$pid" 2>/dev/null || true
+pid=""
+[ ! -e killed/results.json ] || [ ! -e killed/seed1/ceiling/step.json ] || fail "the run finished before it was killed"
+$MPIRUN -np 2 "$W2S_BIN" run ${ARGS% --quiet} --parallel data --out killed > /dev/null 2> resume.err \
+    || { cat resume.err; fail "resumed 2-rank run"; }
+grep -q "reused" resume.err || { cat resume.err; fail "the resumed run reused nothing"; }
+$CHECK same data_a killed
+echo "ok"
