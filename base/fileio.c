@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,6 +20,31 @@ FILE *fopen_check(const char *path, const char *mode, const char *src_file, int 
         w2s_error_set(src_file, src_line, "cannot open %s for %s: %s", path,
                       mode[0] == 'r' ? "reading" : "writing", strerror(errno));
     return f;
+}
+
+int w2s_path_format(char *out, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < cap) return 0;
+    if (cap) out[cap > 60 ? 60 : cap - 1] = 0;
+    W2S_FAIL("path too long (%d bytes, at most %zu): %s...", n, cap ? cap - 1 : 0, out);
+    if (cap) out[0] = 0;
+    return -1;
+}
+
+int w2s_path_arg_check(const char *path, const char *what) {
+    size_t n = path ? strlen(path) : 0;
+    if (n <= W2S_PATH_ARG_MAX) return 0;
+    return W2S_FAIL("%s path too long (%zu bytes, at most %d): %.60s...", what, n, W2S_PATH_ARG_MAX, path);
+}
+
+int w2s_cache_dir(char *out, size_t cap) {
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg) return w2s_path_format(out, cap, "%s/w2s", xdg);
+    if (home && *home) return w2s_path_format(out, cap, "%s/.cache/w2s", home);
+    return W2S_FAIL("no cache directory: set XDG_CACHE_HOME or HOME");
 }
 
 char *w2s_read_file(const char *path, size_t max_size, size_t *size) {
@@ -83,9 +109,9 @@ static void sweep_dead_temps(const char *path) {
             long pid = strtol(e->d_name + blen + 5, &end, 10);
             if (*end || pid <= 0 || pid == (long)getpid()) continue;
             if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
-            char victim[4096];
-            snprintf(victim, sizeof victim, "%s/%s", dirname(strcpy(dcopy, path)), e->d_name);
-            unlink(victim);
+            char victim[W2S_PATH_MAX];
+            if (w2s_path_format(victim, sizeof victim, "%s/%s", dirname(strcpy(dcopy, path)), e->d_name) == 0)
+                unlink(victim);
         }
         closedir(d);
     }
@@ -93,8 +119,14 @@ static void sweep_dead_temps(const char *path) {
     free(bcopy);
 }
 
+int w2s_is_stdout(const char *path) { return path && !strcmp(path, "-"); }
+
 int w2s_atomic_open(w2s_atomic_file *af, const char *path) {
     memset(af, 0, sizeof *af);
+    if (w2s_is_stdout(path)) {  // a stream cannot be renamed into place: written as it goes
+        af->f = stdout;
+        return 0;
+    }
     sweep_dead_temps(path);
     size_t n = strlen(path) + 32;
     af->final_path = strdup(path);
@@ -118,6 +150,11 @@ int w2s_atomic_open(w2s_atomic_file *af, const char *path) {
 
 int w2s_atomic_commit(w2s_atomic_file *af) {
     if (!af->f) return W2S_FAIL("atomic file %s is not open", af->final_path ? af->final_path : "?");
+    if (af->f == stdout) {
+        int bad = ferror(stdout) || fflush(stdout) != 0, e = errno;
+        af->f = NULL;
+        return bad ? W2S_FAIL("writing standard output failed: %s", strerror(e)) : 0;
+    }
     int bad = ferror(af->f) || fflush(af->f) != 0;
     int e = errno;
     if (!bad && fsync(fileno(af->f)) != 0) { bad = 1; e = errno; }
@@ -142,7 +179,8 @@ int w2s_atomic_commit(w2s_atomic_file *af) {
 }
 
 void w2s_atomic_abort(w2s_atomic_file *af) {
-    if (af->f) fclose(af->f);
+    if (af->f == stdout) fflush(stdout);  // what was written stays written: a stream has no undo
+    else if (af->f) fclose(af->f);
     if (af->tmp_path) unlink(af->tmp_path);
     free(af->final_path);
     free(af->tmp_path);

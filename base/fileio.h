@@ -24,13 +24,36 @@ typedef struct {
     char *tmp_path;
 } w2s_atomic_file;
 
+// The path "-" is standard output (the usual convention for --out): written as it goes, since
+// a stream cannot be renamed into place, and flushed at commit.
 int w2s_atomic_open(w2s_atomic_file *af, const char *path);
+// True for "-", the name of standard output.
+int w2s_is_stdout(const char *path);
 // Flushes, fsyncs, closes and renames into place. On failure the temp file is removed.
 int w2s_atomic_commit(w2s_atomic_file *af);
 // Drops the temp file (error path); safe to call after a failed commit or twice.
 void w2s_atomic_abort(w2s_atomic_file *af);
 // One-shot: writes buf[0..size) atomically to path.
 int w2s_write_file_atomic(const char *path, const void *buf, size_t size);
+
+// Longest path w2s builds in a fixed buffer; a longer one is an error, never a cut path.
+#define W2S_PATH_MAX 4096
+
+// Formats a path into out[cap]. A path that does not fit is an error naming its start and
+// length, and out is left empty, so no caller ever opens or removes a truncated path.
+int w2s_path_format(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+// Longest path a user may give (a model, a data file, an output folder): W2S_PATH_MAX less
+// room for the names w2s appends under it, so every path derived from it fits W2S_PATH_MAX.
+#define W2S_PATH_ARG_MAX (W2S_PATH_MAX - 512)
+
+// 0 if path (NULL is fine) is at most W2S_PATH_ARG_MAX bytes, else -1 naming `what`. Entry
+// points check their paths with it once, so the fixed buffers below them never cut a path.
+int w2s_path_arg_check(const char *path, const char *what);
+
+// The per-user cache folder: $XDG_CACHE_HOME/w2s, else $HOME/.cache/w2s (not created here).
+// -1 with a hint when neither variable is set.
+int w2s_cache_dir(char *out, size_t cap);
 
 // mkdir -p; succeeds if the directory exists.
 int w2s_mkdir_p(const char *path);

@@ -7,7 +7,7 @@
 // BM_gemm_<impl>_bf16wg/M/N/K: the weight-gradient product of bf16 training, C += Aᵀ·B with
 // A stored transposed (K, M) and B (K, N) row-major, both bf16 and neither packed in advance
 // (they are activations and output gradients, new every step), C f32 accumulated.
-// Both libraries run under the OpenMP wait policy the w2s command uses (runtime/team.h:
+// Both libraries run under the OpenMP wait policy the w2s command uses (runtime/sched/team.h:
 // passive unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set); GOMP_SPINCOUNT=300000 gives
 // libgomp's own default (spin, then sleep). The policy is printed in the context lines.
 // bench/compare_gemm.py runs this interleaved and prints the comparison table.

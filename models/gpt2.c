@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "prof.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -20,10 +21,11 @@ _Static_assert(sizeof(gpt2_acts) % sizeof(float *) == 0, "gpt2_acts holds only f
 
 // ---- size tables
 
-static void fill_tensor_table(gpt2_model *m) {
-    const gpt2_config *c = &m->cfg;
+// The tensors of a model of config c whose untied LM head has head_rows rows (0: no lm_head
+// tensor), in gpt2_params order; returns the number of parameters.
+static size_t tensor_table(const gpt2_config *c, size_t head_rows, gpt2_tensor_info out[GPT2_NUM_TENSORS]) {
     size_t V = c->vocab_size, P = c->n_positions, C = c->n_embd, L = c->n_layer;
-    size_t K = c->n_classes, VO = m->opt.lm_mode == GPT2_LM_UNTIED ? m->lm_vocab : 0;
+    size_t K = c->n_classes, VO = head_rows;
     const struct {
         const char *name;
         bool per_layer;
@@ -51,7 +53,7 @@ static void fill_tensor_table(gpt2_model *m) {
     };
     size_t off = 0;
     for (int i = 0; i < GPT2_NUM_TENSORS; i++) {
-        gpt2_tensor_info *ti = &m->tensors[i];
+        gpt2_tensor_info *ti = &out[i];
         ti->name = t[i].name;
         ti->per_layer = t[i].per_layer;
         ti->ndim = t[i].ndim;
@@ -61,7 +63,14 @@ static void fill_tensor_table(gpt2_model *m) {
         ti->offset = off;
         off += ti->numel;
     }
-    m->num_params = off;
+    return off;
+}
+
+static size_t head_rows(gpt2_lm_mode mode, size_t lm_vocab) { return mode == GPT2_LM_UNTIED ? lm_vocab : 0; }
+
+size_t gpt2_num_params(const gpt2_config *c, gpt2_lm_mode lm_mode, size_t lm_vocab) {
+    gpt2_tensor_info t[GPT2_NUM_TENSORS];
+    return tensor_table(c, head_rows(lm_mode, lm_vocab ? lm_vocab : c->vocab_size), t);
 }
 
 static void point_params(gpt2_model *m, gpt2_params *p, float *base) {
@@ -70,13 +79,15 @@ static void point_params(gpt2_model *m, gpt2_params *p, float *base) {
         ptrs[i] = m->tensors[i].numel ? base + m->tensors[i].offset : NULL;
 }
 
-// Activation sizes for (B, T), in gpt2_acts field order.
-static void act_sizes(const gpt2_model *m, size_t B, size_t T, size_t sizes[GPT2_NUM_ACTS]) {
-    size_t C = m->cfg.n_embd, L = m->cfg.n_layer, NH = m->cfg.n_head, K = m->cfg.n_classes;
-    size_t BT = B * T, VO = m->lm_vocab;
+// Activation sizes (floats) for (B, T) with an LM head of VO outputs (0: none), in gpt2_acts
+// field order.
+static void act_sizes(const gpt2_config *c, gpt2_precision precision, size_t VO, size_t B, size_t T,
+                      size_t sizes[GPT2_NUM_ACTS]) {
+    size_t C = c->n_embd, L = c->n_layer, NH = c->n_head, K = c->n_classes;
+    size_t BT = B * T;
     // The bf16 path keeps ln1, atty, ln2 and fch_gelu only as their bf16 copies (acts16): the
     // GEMMs and the backward read nothing else of them.
-    size_t f32 = m->opt.precision != GPT2_BF16;
+    size_t f32 = precision != GPT2_BF16;
     size_t s[] = {
         BT * C,                    // encoded
         f32 * L * BT * C, L * BT, L * BT, // ln1, mean, rstd
@@ -102,13 +113,13 @@ static void act_sizes(const gpt2_model *m, size_t B, size_t T, size_t sizes[GPT2
 
 // ---- bf16 weight packs
 
-const float *gpt2_block_weight(const gpt2_model *m, size_t l, int which, size_t *K_in, size_t *N_out) {
+const float *gpt2_block_weight(const gpt2_model *m, size_t l, gpt2_block_weight_id w, size_t *K_in, size_t *N_out) {
     size_t C = m->cfg.n_embd;
     const gpt2_params *p = &m->params;
-    switch (which) {
-    case 0: *K_in = C; *N_out = 3 * C; return p->qkvw + l * C * 3 * C;
-    case 1: *K_in = C; *N_out = C; return p->attprojw + l * C * C;
-    case 2: *K_in = C; *N_out = 4 * C; return p->fcw + l * C * 4 * C;
+    switch (w) {
+    case GPT2_W_QKV: *K_in = C; *N_out = 3 * C; return p->qkvw + l * C * 3 * C;
+    case GPT2_W_ATTPROJ: *K_in = C; *N_out = C; return p->attprojw + l * C * C;
+    case GPT2_W_FC: *K_in = C; *N_out = 4 * C; return p->fcw + l * C * 4 * C;
     default: *K_in = 4 * C; *N_out = C; return p->fcprojw + l * 4 * C * C;
     }
 }
@@ -119,29 +130,29 @@ static gemm_view weight_view(const float *w, size_t N_out, bool transposed) {
 }
 
 static int alloc_packs(gpt2_model *m) {
-    size_t n = m->cfg.n_layer * 8;
+    size_t n = m->cfg.n_layer * GPT2_BLOCK_WEIGHTS * 2;
     m->wpack = calloc(n, sizeof *m->wpack);
     m->wpack_gen = calloc(n, sizeof *m->wpack_gen);
     m->wpack_rows = calloc(n / 2, sizeof *m->wpack_rows);
     if (!m->wpack || !m->wpack_gen || !m->wpack_rows)
         return W2S_FAIL("gpt2_create: out of memory for bf16 weight packs");
     for (size_t l = 0; l < m->cfg.n_layer; l++)
-        for (int w = 0; w < 4; w++)
+        for (gpt2_block_weight_id w = 0; w < GPT2_BLOCK_WEIGHTS; w++)
             for (int t = 0; t < 2; t++) {
                 size_t K, N;
                 const float *p = gpt2_block_weight(m, l, w, &K, &N);
-                if (gemm_pack_b(&m->wpack[(l * 4 + (size_t)w) * 2 + (size_t)t], GEMM_BF16, m->isa,
+                if (gemm_pack_b(&m->wpack[gpt2_wpack_index(l, w, t)], GEMM_BF16, m->isa,
                                 t ? N : K, t ? K : N, W2S_DTYPE_F32, weight_view(p, N, t)))
                     return w2s_error_wrap("gpt2_create: packing bf16 weights");
             }
     return 0;
 }
 
-const gemm_packed_b *gpt2_repack(gpt2_model *m, size_t l, int which, bool transposed) {
+const gemm_packed_b *gpt2_repack(gpt2_model *m, size_t l, gpt2_block_weight_id w, bool transposed) {
     if (!m->wpack) return NULL;
     size_t K, N;
-    const float *p = gpt2_block_weight(m, l, which, &K, &N);
-    size_t i = (l * 4 + (size_t)which) * 2 + (transposed ? 1 : 0);
+    const float *p = gpt2_block_weight(m, l, w, &K, &N);
+    size_t i = gpt2_wpack_index(l, w, transposed);
     gemm_packed_b *pb = &m->wpack[i];
     if (m->pack_cache && m->wpack_gen[i] == m->params_gen) return pb;
     gemm_repack_b(pb, W2S_DTYPE_F32, weight_view(p, N, transposed));
@@ -156,14 +167,15 @@ void gpt2_pack_cache(gpt2_model *m, bool on) {
 
 void gpt2_params_changed(gpt2_model *m) {
     m->params_gen++;
-    if (m->wpack_rows) memset(m->wpack_rows, 0, m->cfg.n_layer * 4 * sizeof *m->wpack_rows);
+    if (m->wpack_rows) memset(m->wpack_rows, 0, m->cfg.n_layer * GPT2_BLOCK_WEIGHTS * sizeof *m->wpack_rows);
 }
 
 // Rows of W per repack strip: whole K groups of W's pack and whole panels of Wᵀ's (both are
 // made for the same kernel, so one weight's values hold for all four). 0 if layers do not
 // split into such strips (then nothing is repacked inside the optimizer).
-static size_t strip_rows(const gpt2_model *m, int which) {
-    const gemm_packed_b *w = &m->wpack[which * 2], *wt = &m->wpack[which * 2 + 1];
+static size_t strip_rows(const gpt2_model *m, gpt2_block_weight_id which) {
+    const gemm_packed_b *w = &m->wpack[gpt2_wpack_index(0, which, false)];
+    const gemm_packed_b *wt = &m->wpack[gpt2_wpack_index(0, which, true)];
     size_t a = w->kgroup, b = wt->nr, g = a, r = b;
     while (r) {
         size_t t = g % r;
@@ -174,26 +186,27 @@ static size_t strip_rows(const gpt2_model *m, int which) {
     return K % rows ? 0 : rows;
 }
 
-// Which block weight tensor (0..3, gpt2_block_weight's order) starts at `offset`, or -1.
-static int block_weight_at(const gpt2_model *m, size_t offset) {
-    for (int w = 0; w < 4; w++) {
+// Which block weight tensor starts at `offset`, or GPT2_BLOCK_WEIGHTS if none.
+static gpt2_block_weight_id block_weight_at(const gpt2_model *m, size_t offset) {
+    gpt2_block_weight_id w = 0;
+    for (; w < GPT2_BLOCK_WEIGHTS; w++) {
         size_t K, N;
-        if ((size_t)(gpt2_block_weight(m, 0, w, &K, &N) - m->params_memory) == offset) return w;
+        if ((size_t)(gpt2_block_weight(m, 0, w, &K, &N) - m->params_memory) == offset) break;
     }
-    return -1;
+    return w;
 }
 
 size_t gpt2_optim_chunk(const gpt2_model *m, size_t tensor) {
     if (!m->wpack || !m->params_memory || tensor >= GPT2_NUM_TENSORS) return 0;
-    int w = block_weight_at(m, m->tensors[tensor].offset);
-    if (w < 0 || !m->tensors[tensor].numel) return 0;
-    return strip_rows(m, w) * m->wpack[w * 2].N;
+    gpt2_block_weight_id w = block_weight_at(m, m->tensors[tensor].offset);
+    if (w == GPT2_BLOCK_WEIGHTS || !m->tensors[tensor].numel) return 0;
+    return strip_rows(m, w) * m->wpack[gpt2_wpack_index(0, w, false)].N;
 }
 
 void gpt2_params_written(void *model, size_t offset, size_t count) {
     gpt2_model *m = model;
     if (!m->wpack || !m->params_memory) return;
-    for (int w = 0; w < 4; w++) {
+    for (gpt2_block_weight_id w = 0; w < GPT2_BLOCK_WEIGHTS; w++) {
         size_t K, N, R = strip_rows(m, w);
         const float *w0 = gpt2_block_weight(m, 0, w, &K, &N);
         size_t start = (size_t)(w0 - m->params_memory), size = m->cfg.n_layer * K * N;
@@ -201,13 +214,13 @@ void gpt2_params_written(void *model, size_t offset, size_t count) {
         size_t rel = offset - start, l = rel / (K * N), r0 = rel % (K * N) / N, rows = count / N;
         // only whole strips inside one layer (the chunks gpt2_optim_chunk asks for)
         if (count % N || r0 % R || (rows % R && r0 + rows != K) || r0 + rows > K) return;
-        gemm_packed_b *pw = &m->wpack[(l * 4 + (size_t)w) * 2], *pwt = pw + 1;
+        gemm_packed_b *pw = &m->wpack[gpt2_wpack_index(l, w, false)], *pwt = &m->wpack[gpt2_wpack_index(l, w, true)];
         const float *wl = w0 + l * K * N;
         if (gemm_repack_b_block(pw, W2S_DTYPE_F32, weight_view(wl, N, false), r0, r0 + rows, 0, N) ||
             gemm_repack_b_block(pwt, W2S_DTYPE_F32, weight_view(wl, N, true), 0, N, r0, r0 + rows))
             return;  // not counted: the pack is made again at its next use
 #pragma omp atomic
-        m->wpack_rows[l * 4 + (size_t)w] += rows;
+        m->wpack_rows[l * GPT2_BLOCK_WEIGHTS + (size_t)w] += rows;
         return;
     }
 }
@@ -215,11 +228,12 @@ void gpt2_params_written(void *model, size_t offset, size_t count) {
 void gpt2_params_repacked(gpt2_model *m) {
     if (!m->wpack_rows) return;
     for (size_t l = 0; l < m->cfg.n_layer; l++)
-        for (int w = 0; w < 4; w++) {
+        for (gpt2_block_weight_id w = 0; w < GPT2_BLOCK_WEIGHTS; w++) {
             size_t K, N;
             gpt2_block_weight(m, l, w, &K, &N);
-            size_t i = l * 4 + (size_t)w;
-            if (m->wpack_rows[i] == K) m->wpack_gen[2 * i] = m->wpack_gen[2 * i + 1] = m->params_gen;
+            size_t i = l * GPT2_BLOCK_WEIGHTS + (size_t)w;
+            if (m->wpack_rows[i] == K)
+                m->wpack_gen[gpt2_wpack_index(l, w, false)] = m->wpack_gen[gpt2_wpack_index(l, w, true)] = m->params_gen;
             m->wpack_rows[i] = 0;
         }
 }
@@ -228,12 +242,20 @@ void gpt2_params_repacked(gpt2_model *m) {
 
 // Elements of gpt2_acts16 for a (B, T) batch: ln1, atty, ln2 (C each) and fch_gelu (4C) per
 // layer, and the dy scratch (4C).
-static size_t acts16_size(const gpt2_model *m, size_t B, size_t T) {
-    return (m->cfg.n_layer * 7 + 4) * B * T * m->cfg.n_embd;
+static size_t acts16_size(const gpt2_config *c, size_t B, size_t T) {
+    return (c->n_layer * 7 + 4) * B * T * c->n_embd;
+}
+
+size_t gpt2_act_bytes(const gpt2_config *c, gpt2_precision precision, size_t lm_vocab, size_t B, size_t T) {
+    size_t sizes[GPT2_NUM_ACTS], floats = 0;
+    act_sizes(c, precision, lm_vocab, B, T, sizes);
+    for (size_t i = 0; i < GPT2_NUM_ACTS; i++) floats += sizes[i];
+    size_t bf16 = precision == GPT2_BF16 ? acts16_size(c, B, T) : 0;
+    return floats * sizeof(float) + bf16 * sizeof(uint16_t);
 }
 
 static int alloc_acts16(gpt2_model *m) {
-    size_t n = acts16_size(m, m->opt.max_batch, m->opt.max_seq);
+    size_t n = acts16_size(&m->cfg, m->opt.max_batch, m->opt.max_seq);
     size_t bytes = (n * sizeof(w2s_bf16) + 63) & ~(size_t)63;
     m->acts16 = calloc(1, sizeof *m->acts16);
     if (m->acts16) m->acts16->memory = aligned_alloc(64, bytes);
@@ -287,9 +309,9 @@ gpt2_model *gpt2_create(const gpt2_config *cfg, const gpt2_options *opt) {
     m->cfg = *c;
     m->opt = *opt;
     m->lm_vocab = opt->lm_mode == GPT2_LM_NONE ? 0 : opt->lm_vocab ? opt->lm_vocab : c->vocab_size;
-    fill_tensor_table(m);
+    m->num_params = tensor_table(c, head_rows(opt->lm_mode, m->lm_vocab), m->tensors);
     size_t sizes[GPT2_NUM_ACTS], n_acts = 0;
-    act_sizes(m, opt->max_batch, opt->max_seq, sizes);
+    act_sizes(c, opt->precision, m->lm_vocab, opt->max_batch, opt->max_seq, sizes);
     for (size_t i = 0; i < GPT2_NUM_ACTS; i++) n_acts += sizes[i];
     size_t BTmax = opt->max_batch * opt->max_seq;
     m->params_memory = alloc_floats(m->num_params);
@@ -340,7 +362,7 @@ gpt2_model *gpt2_create_replica(const gpt2_model *src, size_t max_batch) {
 void gpt2_destroy(gpt2_model *m) {
     if (!m) return;
     if (m->wpack)
-        for (size_t i = 0; i < m->cfg.n_layer * 8; i++) gemm_packed_b_free(&m->wpack[i]);
+        for (size_t i = 0; i < m->cfg.n_layer * GPT2_BLOCK_WEIGHTS * 2; i++) gemm_packed_b_free(&m->wpack[i]);
     free(m->wpack);
     free(m->wpack_gen);
     free(m->wpack_rows);
@@ -364,7 +386,7 @@ void gpt2_zero_grad(gpt2_model *m) {
 
 void gpt2_layout_acts(gpt2_model *m, size_t B, size_t T) {
     size_t sizes[GPT2_NUM_ACTS];
-    act_sizes(m, B, T, sizes);
+    act_sizes(&m->cfg, m->opt.precision, m->lm_vocab, B, T, sizes);
     float **ptrs = (float **)&m->acts;
     float *p = m->acts_memory;
     for (size_t i = 0; i < GPT2_NUM_ACTS; i++) {
@@ -386,20 +408,13 @@ void gpt2_layout_acts(gpt2_model *m, size_t B, size_t T) {
 
 // ---- initialization
 
-static uint64_t splitmix64(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 // Fills p[0..n) with N(0, sd²) by Box–Muller (both outputs of each pair used), from a
 // splitmix64 stream seeded by `key`.
 static void fill_normal(float *p, size_t n, double sd, uint64_t key) {
     uint64_t s = key;
     for (size_t j = 0; j < n; j += 2) {
-        double u1 = ((splitmix64(&s) >> 11) + 1) * (1.0 / 9007199254740993.0);  // (0, 1]
-        double u2 = (splitmix64(&s) >> 11) * (1.0 / 9007199254740992.0);
+        double u1 = ((rng_splitmix64(&s) >> 11) + 1) * (1.0 / 9007199254740993.0);  // (0, 1]
+        double u2 = (rng_splitmix64(&s) >> 11) * (1.0 / 9007199254740992.0);
         double r = sd * sqrt(-2.0 * log(u1)), a = 6.283185307179586 * u2;
         p[j] = (float)(r * cos(a));
         if (j + 1 < n) p[j + 1] = (float)(r * sin(a));
@@ -430,7 +445,7 @@ void gpt2_init_random(gpt2_model *m, uint64_t seed) {
             for (size_t c = 0; c < chunks; c++) {
                 uint64_t key = seed ^ ((uint64_t)i << 56) ^ ((uint64_t)c * 0xd1b54a32d192ed03ull);
                 size_t len = t->numel - c * INIT_CHUNK < INIT_CHUNK ? t->numel - c * INIT_CHUNK : INIT_CHUNK;
-                fill_normal(p + c * INIT_CHUNK, len, sd, splitmix64(&key));
+                fill_normal(p + c * INIT_CHUNK, len, sd, rng_splitmix64(&key));
             }
         }
     }

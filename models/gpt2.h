@@ -123,7 +123,7 @@ typedef struct {
     // by every forward ([0], W as B[in, out]) and backward ([1], Wᵀ for dX = dY·Wᵀ), so each
     // step converts every weight to bf16 exactly once per use instead of once per thread —
     // or, under gpt2_pack_cache, only on the first use after the weights changed.
-    gemm_packed_b *wpack;  // (L, 4, 2): qkvw, attprojw, fcw, fcprojw × {W, Wᵀ}; NULL for fp32
+    gemm_packed_b *wpack;  // (L, 4, 2): gpt2_wpack_index (gpt2_internal.h) × {W, Wᵀ}; NULL for fp32
     uint64_t *wpack_gen;   // (L, 4, 2) params_gen each pack was made from
     size_t *wpack_rows;    // (L, 4) rows of W repacked by gpt2_params_written since the last bump
     uint64_t params_gen;   // bumped by gpt2_params_changed and gpt2_pack_cache
@@ -140,6 +140,16 @@ typedef struct {
     float lm_loss;       // mean LM cross-entropy (valid when have_targets)
 } gpt2_model;
 
+// ---- shape arithmetic: the one place that knows how big a model and its activations are
+
+// Parameters of a model of config c (the length of params_memory and grads_memory), with the
+// LM head lm_mode of lm_vocab outputs (0 = vocab_size) as in gpt2_options.
+size_t gpt2_num_params(const gpt2_config *c, gpt2_lm_mode lm_mode, size_t lm_vocab);
+// Bytes of activations gpt2_create allocates for batches of up to B sequences of T tokens at
+// this precision, with an LM head of lm_vocab outputs (0: none): the f32 buffers plus, on the
+// bf16 path, the bf16 copies. Linear in B, so B = 1 gives the cost of one more sequence.
+size_t gpt2_act_bytes(const gpt2_config *c, gpt2_precision precision, size_t lm_vocab, size_t B, size_t T);
+
 // Creates a model with all parameters zero: call gpt2_init_random() or load a checkpoint.
 // Returns NULL with w2s_error_message() set (bad config/options, out of memory).
 gpt2_model *gpt2_create(const gpt2_config *cfg, const gpt2_options *opt);
@@ -154,7 +164,7 @@ gpt2_model *gpt2_create_replica(const gpt2_model *src, size_t max_batch);
 
 // GPT-2 initialization (Radford et al. 2019; llm.c): weights N(0, 0.02), residual
 // projections (attn.c_proj, mlp.c_proj) N(0, 0.02/sqrt(2L)), biases 0, LayerNorm 1/0, the
-// classification head 0. Deterministic in `seed` (splitmix64 + Box–Muller over fixed chunks),
+// classification head 0. Deterministic in `seed` (rng_splitmix64 + Box–Muller over fixed chunks),
 // independent of the thread count.
 void gpt2_init_random(gpt2_model *m, uint64_t seed);
 

@@ -8,7 +8,7 @@
 // only the causal triangle, so they beat bf16 GEMMs over the full square at every GPT-2 length
 // (GPT-2 small training step, bf16, attention forward + backward: 112 → 69 ms at T = 128,
 // 637 → 416 ms at T = 512, 1347 → 842 ms at T = 1024), and f32 is the more exact. Softmax and
-// its backward stay f32 (DESIGN.md §3).
+// its backward stay f32 (docs/PROTOCOL.md, "Numerics").
 #include "gpt2_internal.h"
 
 #include "attn.h"

@@ -30,8 +30,8 @@ static void zero_floats(float *p, size_t n) {
 // over all rows, reading row segments (columns 64 at a time down all rows would touch a new
 // page per row: this pass is memory-bound).
 static void bias_backward(const gpt2_model *m, float *db, w2s_bf16 *dy16, const float *dy, size_t rows, size_t N) {
-    colsum_fn colsum = colsum_get(m->isa);
-    colsum_bf16_fn colsum_bf16 = colsum_bf16_get(m->isa);
+    colsum_fn colsum = colsum_get(m->isa)->sum;
+    colsum_bf16_fn colsum_bf16 = colsum_get(m->isa)->sum_bf16;
     double pt = prof_begin();
 #pragma omp parallel
     {
@@ -49,7 +49,7 @@ static void bias_backward(const gpt2_model *m, float *db, w2s_bf16 *dy16, const 
 //   dx (BT, K) = dy · Wᵀ (overwritten), dW += xᵀ · dy, db += Σ dy.
 // x16, if not NULL, is x's bf16 copy (gpt2_acts16), read instead of x; on the bf16 path dy is
 // first rounded once into acts16->dy, which both GEMMs then read, in the bias gradient's pass.
-static int linear_backward(gpt2_model *m, size_t l, int which, float *dx, float *dw, float *db,
+static int linear_backward(gpt2_model *m, size_t l, gpt2_block_weight_id which, float *dx, float *dw, float *db,
                            const float *dy, const float *x, const w2s_bf16 *x16, size_t BT) {
     size_t K, N;
     const float *w = gpt2_block_weight(m, l, which, &K, &N);
@@ -165,7 +165,7 @@ static int backward(gpt2_model *m, const float *dlogits, float lm_weight, size_t
         // MLP: res3 = res2 + gelu(ln2 · fcw + fcb) · fcprojw + fcprojb
         const struct gpt2_acts16 *a16 = m->acts16;
         size_t o1 = l * BT * C, o4 = l * BT * 4 * C;  // layer l's slice of a (L, B, T, C | 4C) copy
-        if (linear_backward(m, l, 3, a->dfch, g->fcprojw + l * 4 * C * C, g->fcprojb + l * C, dres,
+        if (linear_backward(m, l, GPT2_W_FCPROJ, a->dfch, g->fcprojw + l * 4 * C * C, g->fcprojb + l * C, dres,
                             fch_gelu, a16 ? a16->fch_gelu + o4 : NULL, BT))
             return -1;
         double pt = prof_begin();
@@ -173,18 +173,18 @@ static int backward(gpt2_model *m, const float *dlogits, float lm_weight, size_t
         for (size_t r = 0; r < BT; r++)
             rk->gelu_bwd(a->dfch + r * 4 * C, fch + r * 4 * C, a->dfch + r * 4 * C, 4 * C);
         prof_end(PROF_GELU, pt);
-        if (linear_backward(m, l, 2, a->dln, g->fcw + l * C * 4 * C, g->fcb + l * 4 * C, a->dfch, ln2,
+        if (linear_backward(m, l, GPT2_W_FC, a->dln, g->fcw + l * C * 4 * C, g->fcb + l * 4 * C, a->dfch, ln2,
                             a16 ? a16->ln2 + o1 : NULL, BT))
             return -1;
         layernorm_backward(m, dres, g->ln2w + l * C, g->ln2b + l * C, a->dln, res2, p->ln2w + l * C,
                            a->ln2_mean + l * BT, a->ln2_rstd + l * BT, BT, C);
 
         // attention: res2 = res + attn(ln1) · attprojw + attprojb
-        if (linear_backward(m, l, 1, a->datty, g->attprojw + l * C * C, g->attprojb + l * C, dres, atty,
+        if (linear_backward(m, l, GPT2_W_ATTPROJ, a->datty, g->attprojw + l * C * C, g->attprojb + l * C, dres, atty,
                             a16 ? a16->atty + o1 : NULL, BT))
             return -1;
         gpt2_attention_backward(m, a->dqkv, a->datty, qkv, att, B, T);
-        if (linear_backward(m, l, 0, a->dln, g->qkvw + l * C * 3 * C, g->qkvb + l * 3 * C, a->dqkv, ln1,
+        if (linear_backward(m, l, GPT2_W_QKV, a->dln, g->qkvw + l * C * 3 * C, g->qkvb + l * 3 * C, a->dqkv, ln1,
                             a16 ? a16->ln1 + o1 : NULL, BT))
             return -1;
         layernorm_backward(m, dres, g->ln1w + l * C, g->ln1b + l * C, a->dln, res, p->ln1w + l * C,

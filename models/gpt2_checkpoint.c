@@ -5,6 +5,7 @@
 #include "gpt2_checkpoint.h"
 
 #include "error.h"
+#include "fileio.h"
 #include "hf_config.h"
 #include "safetensors.h"
 
@@ -20,9 +21,6 @@ static bool is_dir(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static void join(char *out, size_t cap, const char *dir, const char *name) {
-    snprintf(out, cap, "%s/%s", dir, name);
-}
 
 static bool is_body(const gpt2_tensor_info *t) {
     return strcmp(t->name, "score.weight") && strcmp(t->name, "lm_head.weight");
@@ -41,8 +39,8 @@ static void tensor_name(char *out, size_t cap, const gpt2_tensor_info *t, size_t
 
 int gpt2_checkpoint_config(const char *path, gpt2_config *cfg) {
     if (is_dir(path)) {
-        char p[4096];
-        join(p, sizeof p, path, "config.json");
+        char p[W2S_PATH_MAX];
+        if (w2s_path_format(p, sizeof p, "%s/config.json", path)) return -1;
         return hf_config_load(p, cfg);
     }
     safetensors_file *f = safetensors_open(path);
@@ -104,12 +102,9 @@ gpt2_model *gpt2_checkpoint_load(const char *path, const gpt2_options *opt, long
         w2s_error_wrap("%s", path);
         return NULL;
     }
-    char file[4096];
-    if (is_dir(path))
-        join(file, sizeof file, path, "model.safetensors");
-    else
-        snprintf(file, sizeof file, "%s", path);
-    if (gpt2_checkpoint_load_weights(m, file)) {
+    char file[W2S_PATH_MAX];
+    if (w2s_path_format(file, sizeof file, is_dir(path) ? "%s/model.safetensors" : "%s", path) ||
+        gpt2_checkpoint_load_weights(m, file)) {
         gpt2_destroy(m);
         return NULL;
     }

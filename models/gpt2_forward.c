@@ -31,7 +31,7 @@ int gpt2_matmul(const gpt2_model *m, float *c, size_t ldc, w2s_dtype a_dtype, ge
 
 // y[BT, N] = x[BT, K] · W[K, N] + bias for block weight `which` of layer l (W row-major
 // [in, out]: HF Conv1D); += if accumulate. x16, if not NULL, is x's bf16 copy (read instead).
-static int linear(gpt2_model *m, size_t l, int which, float *y, const float *x, const w2s_bf16 *x16,
+static int linear(gpt2_model *m, size_t l, gpt2_block_weight_id which, float *y, const float *x, const w2s_bf16 *x16,
                   const float *bias, size_t BT, bool accumulate) {
     size_t K, N;
     const float *w = gpt2_block_weight(m, l, which, &K, &N);
@@ -198,7 +198,7 @@ int gpt2_forward(gpt2_model *m, const int32_t *tokens, const int32_t *lengths, s
 
         layernorm_rows(m, ln1, ln1_16, a->ln1_mean + l * BT, a->ln1_rstd + l * BT, res, p->ln1w + l * C,
                        p->ln1b + l * C, BT, C);
-        if (linear(m, l, 0, qkv, ln1, ln1_16, p->qkvb + l * 3 * C, BT, false))
+        if (linear(m, l, GPT2_W_QKV, qkv, ln1, ln1_16, p->qkvb + l * 3 * C, BT, false))
             return -1;
         gpt2_attention_forward(m, atty, att, qkv, B, T);
         if (atty16) {
@@ -207,11 +207,11 @@ int gpt2_forward(gpt2_model *m, const int32_t *tokens, const int32_t *lengths, s
             prof_end(PROF_ATTENTION, pt);
         }
         copy_rows(res2, res, BT * C);
-        if (linear(m, l, 1, res2, atty, atty16, p->attprojb + l * C, BT, true))
+        if (linear(m, l, GPT2_W_ATTPROJ, res2, atty, atty16, p->attprojb + l * C, BT, true))
             return -1;
         layernorm_rows(m, ln2, ln2_16, a->ln2_mean + l * BT, a->ln2_rstd + l * BT, res2, p->ln2w + l * C,
                        p->ln2b + l * C, BT, C);
-        if (linear(m, l, 2, fch, ln2, ln2_16, p->fcb + l * 4 * C, BT, false))
+        if (linear(m, l, GPT2_W_FC, fch, ln2, ln2_16, p->fcb + l * 4 * C, BT, false))
             return -1;
         const rowops_kernels *rk = m->rk;
         pt = prof_begin();
@@ -222,7 +222,7 @@ int gpt2_forward(gpt2_model *m, const int32_t *tokens, const int32_t *lengths, s
         }
         prof_end(PROF_GELU, pt);
         copy_rows(res3, res2, BT * C);
-        if (linear(m, l, 3, res3, fch_gelu, fchg16, p->fcprojb + l * C, BT, true))
+        if (linear(m, l, GPT2_W_FCPROJ, res3, fch_gelu, fchg16, p->fcprojb + l * C, BT, true))
             return -1;
     }
     layernorm_rows(m, a->lnf, NULL, a->lnf_mean, a->lnf_rstd, a->res3 + (L - 1) * BT * C, p->lnfw, p->lnfb,

@@ -183,7 +183,7 @@ gpt2_int8 *gpt2_int8_create(const gpt2_model *m, size_t max_batch, size_t max_se
     q->max_tokens = max_tokens;
     q->isa = w2s_isa_active();
     q->rk = rowops_get(q->isa);
-    q->attn = attn_infer_get(q->isa);
+    q->attn = attn_infer_get(q->isa)->attend;
     q->n_scratch = (size_t)omp_get_max_threads();
     size_t C = c->n_embd, L = c->n_layer;
     q->qkv = calloc(L, sizeof(qlinear));
@@ -269,15 +269,13 @@ static int quant_rows(gpt2_int8 *q, const float *x, size_t ldx, size_t M, size_t
 }
 
 // y[M, n1 - n0] (row stride ldc; =, or += with accumulate) dequant(qa[r0 .. r0 + M) · W[:, n0:n1))
-// + bias, GELU if asked. A column range other than the whole is a view of the packed weights:
-// gemm.h's layout stores each panel of nr columns contiguously, so n0 must be a multiple of nr.
+// + bias, GELU if asked. A column range other than the whole is a view of the packed weights
+// (gemm_packed_b_columns: n0 must be a multiple of the panel width).
 static int qmatmul_part(gpt2_int8 *q, float *y, size_t ldc, const qlinear *ql, size_t n0, size_t n1, size_t r0,
                         size_t M, bool gelu, bool accumulate) {
-    gemm_packed_b pb = ql->w;
+    gemm_packed_b pb;
+    if (gemm_packed_b_columns(&pb, &ql->w, n0, n1)) return -1;
     size_t K = pb.K;
-    pb.data = (int8_t *)pb.data + n0 / pb.nr * ((K + pb.kgroup - 1) / pb.kgroup) * pb.nr * pb.kgroup;
-    pb.col_sum += n0;
-    pb.N = n1 - n0;
     gemm_args g = {
         .M = M, .N = n1 - n0, .K = K,
         .a_dtype = W2S_DTYPE_U8, .a = {q->qa + r0 * K, (ptrdiff_t)K, 1},

@@ -1,4 +1,4 @@
-// gpt2_int8.h — the int8 inference graph of a trained GPT-2 classifier (DESIGN.md §3, weak
+// gpt2_int8.h — the int8 inference graph of a trained GPT-2 classifier (docs/PROTOCOL.md, "Numerics", weak
 // inference): linear weights s8 per output channel, packed once; activations u8 per token,
 // quantized right before each linear; GEMM_U8S8 with the fused dequantizing epilogue.
 // Not a trainer and not an LM: forward only, classification logits only. The one thing to

@@ -40,13 +40,26 @@ int gpt2_matmul(const gpt2_model *m, float *c, size_t ldc, w2s_dtype a_dtype, ge
                 gemm_view b, const gemm_packed_b *pb, size_t M, size_t N, size_t K, const float *bias,
                 bool accumulate);
 
-// The block weights in wpack order: 0 qkvw (C, 3C), 1 attprojw (C, C), 2 fcw (C, 4C),
-// 3 fcprojw (4C, C); layer l's [in, out] matrix, its shape in *K_in / *N_out.
-const float *gpt2_block_weight(const gpt2_model *m, size_t l, int which, size_t *K_in, size_t *N_out);
+// The four matmul weights of a block, in wpack order.
+typedef enum {
+    GPT2_W_QKV = 0,     // qkvw (C, 3C)
+    GPT2_W_ATTPROJ,     // attprojw (C, C)
+    GPT2_W_FC,          // fcw (C, 4C)
+    GPT2_W_FCPROJ,      // fcprojw (4C, C)
+    GPT2_BLOCK_WEIGHTS
+} gpt2_block_weight_id;
 
-// The bf16 pack of block weight `which` of layer l (transposed: Wᵀ), refreshed from the
-// master weights; NULL on the fp32 path.
-const gemm_packed_b *gpt2_repack(gpt2_model *m, size_t l, int which, bool transposed);
+// wpack holds, per layer and block weight, the pack of W and of Wᵀ: (L, GPT2_BLOCK_WEIGHTS, 2).
+static inline size_t gpt2_wpack_index(size_t l, gpt2_block_weight_id w, bool transposed) {
+    return (l * GPT2_BLOCK_WEIGHTS + (size_t)w) * 2 + (transposed ? 1 : 0);
+}
+
+// Layer l's [in, out] matrix of block weight w, its shape in *K_in / *N_out.
+const float *gpt2_block_weight(const gpt2_model *m, size_t l, gpt2_block_weight_id w, size_t *K_in, size_t *N_out);
+
+// The bf16 pack of block weight w of layer l (transposed: Wᵀ), refreshed from the master
+// weights; NULL on the fp32 path.
+const gemm_packed_b *gpt2_repack(gpt2_model *m, size_t l, gpt2_block_weight_id w, bool transposed);
 
 // Causal self-attention of one layer over real positions (gpt2_attention.c):
 //   forward:  qkv (B, T, 3C) → out (B, T, C), att (B, NH, T, T) probabilities

@@ -2,6 +2,7 @@
 #include "image_tokens.h"
 
 #include "error.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -78,9 +79,10 @@ fail:
 
 int fmnist_load(fmnist_split *split, const char *dir, const char *prefix) {
     memset(split, 0, sizeof *split);
-    char img_path[4096], lab_path[4096];
-    snprintf(img_path, sizeof img_path, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
-    snprintf(lab_path, sizeof lab_path, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
+    char img_path[W2S_PATH_MAX], lab_path[W2S_PATH_MAX];
+    if (w2s_path_format(img_path, sizeof img_path, "%s/%s-images-idx3-ubyte.gz", dir, prefix) ||
+        w2s_path_format(lab_path, sizeof lab_path, "%s/%s-labels-idx1-ubyte.gz", dir, prefix))
+        return -1;
     uint32_t idims[4], ldims[4];
     int ind, lnd;
     if (idx_read_u8(img_path, &split->pixels, idims, &ind) != 0) {

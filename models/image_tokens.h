@@ -1,5 +1,5 @@
 // image_tokens.h — the built-in demo's data: Fashion-MNIST IDX files and the image → token
-// encoder of DEMO.md (2×2 sum pooling to 4 levels, one token per 2×2 block of levels).
+// encoder of docs/DEMO.md (2×2 sum pooling to 4 levels, one token per 2×2 block of levels).
 // Reads the gzip'ed IDX files Debian's dataset-fashion-mnist installs; validates every header
 // field against the file's real size. Not a general image library.
 #ifndef W2S_MODELS_IMAGE_TOKENS_H
@@ -13,7 +13,7 @@
 #define FMNIST_PIXELS (FMNIST_SIDE * FMNIST_SIDE)
 #define FMNIST_CLASSES 10
 
-// Token vocabulary of the demo (DEMO.md "Tokens").
+// Token vocabulary of the demo (docs/DEMO.md "Tokens").
 #define IMAGE_TOKENS_PER_IMAGE 49    // 7×7 blocks of 2×2 levels
 #define IMAGE_TOKEN_CAPTION0 256     // caption token = 256 + class
 #define IMAGE_TOKEN_BOS 266
@@ -36,7 +36,7 @@ void fmnist_free(fmnist_split *split);
 // then one big-endian u32 per dim, then the data. *data is malloc'ed; dims[0..*ndim).
 int idx_read_u8(const char *path, uint8_t **data, uint32_t dims[4], int *ndim);
 
-// Encodes one 28×28 image into 49 tokens in 0..255 (DEMO.md steps 1–2).
+// Encodes one 28×28 image into 49 tokens in 0..255 (docs/DEMO.md steps 1–2).
 void image_tokens_encode(const uint8_t *pixels /* (28, 28) */, int32_t *tokens /* (49) */);
 
 #endif

@@ -423,7 +423,6 @@ void safetensors_close(safetensors_file *f) {
     free(f);
 }
 
-const char *safetensors_path(const safetensors_file *f) { return f->path; }
 size_t safetensors_count(const safetensors_file *f) { return f->n_tensors; }
 
 const safetensors_tensor *safetensors_tensor_at(const safetensors_file *f, size_t i) {

@@ -83,8 +83,6 @@ void safetensors_close(safetensors_file *f);
 // after copying tensors out and discard what it copied if it fails. Always 0 for memory images.
 int safetensors_check_unchanged(const safetensors_file *f);
 
-// Path (or label) given at open.
-const char *safetensors_path(const safetensors_file *f);
 
 // Tensors, ordered by data offset (file order). i < safetensors_count().
 size_t safetensors_count(const safetensors_file *f);

@@ -271,6 +271,19 @@ static int is_dir(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+bool tokenizer_dir_present(const char *dir) {
+    if (!dir || !is_dir(dir)) return false;
+    size_t n = strlen(dir) + 16;
+    char *p = malloc(n);
+    bool found = false;
+    for (int i = 0; p && i < 2 && !found; i++) {
+        snprintf(p, n, "%s/%s", dir, i ? "encoder.json" : "vocab.json");
+        found = w2s_file_exists(p);
+    }
+    free(p);
+    return found;
+}
+
 tokenizer *tokenizer_load_dir(const char *dir) {
     if (!is_dir(dir)) {
         W2S_FAIL("%s is not a directory", dir);

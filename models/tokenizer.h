@@ -7,6 +7,7 @@
 #ifndef W2S_MODELS_TOKENIZER_H
 #define W2S_MODELS_TOKENIZER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,10 @@
 // one tokenizer per encoding thread).
 typedef struct tokenizer tokenizer;
 
+// True if dir is a directory with a tokenizer's vocabulary (vocab.json or encoder.json): the
+// one test of "this model directory carries its tokenizer" (tokenizer_load_dir then names a
+// missing merges file).
+bool tokenizer_dir_present(const char *dir);
 // Loads from a directory holding vocab.json + merges.txt, else encoder.json + vocab.bpe.
 // Returns NULL with w2s_error_message() naming the file (and line) at fault.
 tokenizer *tokenizer_load_dir(const char *dir);

@@ -68,36 +68,6 @@ int quant_rows_u8(uint8_t *q, size_t ldq, float *scale, int32_t *zero, const flo
     return quant_rows_u8_isa(w2s_isa_active(), q, ldq, scale, zero, x, ldx, M, K);
 }
 
-// ---- bf16
-
-void quant_to_bf16_isa(w2s_isa isa, w2s_bf16 *dst, const float *src, size_t n) {
-    convert_get(isa)->f32_to_bf16(dst, src, n);
-}
-
-void quant_from_bf16_isa(w2s_isa isa, float *dst, const w2s_bf16 *src, size_t n) {
-    convert_get(isa)->bf16_to_f32(dst, src, n);
-}
-
-void quant_to_bf16(w2s_bf16 *dst, const float *src, size_t n) {
-    quant_to_bf16_isa(w2s_isa_active(), dst, src, n);
-}
-
-void quant_from_bf16(float *dst, const w2s_bf16 *src, size_t n) {
-    quant_from_bf16_isa(w2s_isa_active(), dst, src, n);
-}
-
-void quant_round_bf16(float *x, size_t n) {
-    // Through a small stack buffer: the arrays are activations/weights, never worth a malloc.
-    enum { CHUNK = 1024 };
-    w2s_bf16 tmp[CHUNK];
-    const convert_kernels *ck = convert_get(w2s_isa_active());
-    for (size_t i = 0; i < n; i += CHUNK) {
-        size_t c = n - i < CHUNK ? n - i : CHUNK;
-        ck->f32_to_bf16(tmp, x + i, c);
-        ck->bf16_to_f32(x + i, tmp, c);
-    }
-}
-
 // ---- error statistics
 
 static void err_add(quant_error *e, double *sum, double x, double deq) {

@@ -1,7 +1,9 @@
-// quant.h — the number formats of w2s's low-precision paths (DESIGN.md §3): s8 per-output-
-// channel weights, u8 per-token activations with a zero point (feeding gemm_epilogue), bf16
-// rounding of whole arrays, and error statistics of a quantization. Policy only: the
-// element-wise loops are simd/convert.h kernels, chosen by ISA and bit-identical on every ISA.
+// quant.h — the int8 number formats of weak labeling (docs/PROTOCOL.md, "Numerics"): s8 per-
+// output-channel weights, u8 per-token activations with a zero point (feeding gemm's
+// epilogue), and error statistics of a quantization. Policy only: the element-wise loops are
+// simd/convert.h kernels, chosen by ISA and bit-identical on every ISA; bf16 is a dtype
+// (simd/dtype.h) converted by the same kernels. The quantized linear layer that uses these is
+// a network layer and lives in models/gpt2_int8.c.
 // The one thing to know: a row's (token's) quantization depends on that row alone, so int8
 // outputs never depend on which other examples share a batch.
 #ifndef W2S_QUANT_QUANT_H
@@ -41,15 +43,7 @@ int quant_rows_u8(uint8_t *q, size_t ldq, float *scale, int32_t *zero, const flo
 int quant_rows_u8_isa(w2s_isa isa, uint8_t *q, size_t ldq, float *scale, int32_t *zero,
                       const float *x, size_t ldx, size_t M, size_t K);
 
-// ---- bf16 (round to nearest even; NaN stays NaN; subnormals kept), whole arrays
-void quant_to_bf16(w2s_bf16 *dst, const float *src, size_t n);
-void quant_from_bf16(float *dst, const w2s_bf16 *src, size_t n);
-// In place: x[i] = bf16-rounded x[i], kept as f32 (what a bf16 operand contributes).
-void quant_round_bf16(float *x, size_t n);
-void quant_to_bf16_isa(w2s_isa isa, w2s_bf16 *dst, const float *src, size_t n);
-void quant_from_bf16_isa(w2s_isa isa, float *dst, const w2s_bf16 *src, size_t n);
-
-// ---- error statistics of a quantization (for --check-fp32 and tests); computed in double
+// ---- error statistics of a quantization (what the tests bound); computed in double
 typedef struct {
     double max_abs;   // max |x − dequant(q)|
     double mean_abs;  // mean |x − dequant(q)| (0 when there are no elements)

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""demo_reference.py — an independent PyTorch implementation of the demo recipe (DEMO.md), written
-from DEMO.md alone and sharing no code with w2s, to tell a bug in `w2s demo` from seed spread.
+"""demo_reference.py — an independent PyTorch implementation of the demo recipe (docs/DEMO.md), written
+from docs/DEMO.md alone and sharing no code with w2s, to tell a bug in `w2s demo` from seed spread.
 
 Its random streams differ from w2s's, so the same seed gives different bodies and splits: compare
 distributions over many seeds, never single seeds. It prints one JSON line per seed, then each
 figure's mean and std; `--compare w2s-demo/results.json` adds w2s's seeds and Welch's t, and
-both sides' share of 3-seed subsets that meet issue #7's bar (DEMO.md's means within 1.5 points).
+both sides' share of 3-seed subsets that meet issue #7's bar (docs/DEMO.md's means within 1.5 points).
 fp32 throughout (w2s pretrains in bf16); about 9 s per seed with --weak-only, 135 s with both
 bodies, on 2 threads. Usage:
   scripts/demo_reference.py [--seeds 0,1,2] [--weak-only] [--threads 2] [--compare RESULTS_JSON]
@@ -28,12 +28,12 @@ import torch.nn.functional as F
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
 BOS, VOCAB_OUT, VOCAB_IN, T = 266, 266, 267, 50
 UPPER_BODY = (0, 2, 4, 6)  # T-shirt/top, Pullover, Coat, Shirt
-# DEMO.md "Reference figures (5 seeds)": mean, std.
+# docs/DEMO.md "Reference figures (5 seeds)": mean, std.
 DEMO_MD = {"weak": (0.842, 0.014), "ceiling": (0.934, 0.003), "xent": (0.860, 0.015),
            "logconf": (0.888, 0.009), "pgr_xent": (0.20, 0.11), "pgr_logconf": (0.50, 0.04)}
 
 
-# ---- data (DEMO.md "Data and splits", "Tokens")
+# ---- data (docs/DEMO.md "Data and splits", "Tokens")
 
 def read_idx(path):
     raw = gzip.open(path, "rb").read()
@@ -74,7 +74,7 @@ class DemoData:
         self.test_y = torch.tensor(np.isin(test_cls, UPPER_BODY).astype(np.int64))
 
 
-# ---- model (DEMO.md "Models")
+# ---- model (docs/DEMO.md "Models")
 
 class Block(nn.Module):
     def __init__(self, d, heads):
@@ -120,7 +120,7 @@ class Gpt(nn.Module):
         return self.lm_head(h), h
 
 
-# ---- pretraining (DEMO.md "Pretraining")
+# ---- pretraining (docs/DEMO.md "Pretraining")
 
 def pretrain(data, seed, layers, d, heads, steps, lr, batch=64, warmup=30):
     torch.manual_seed(seed * 2 + (layers > 1))
@@ -169,7 +169,7 @@ def evaluate(model, data):
     return loss_sum / (n * T), correct / n, torch.cat(probe_feat), torch.cat(test_feat)
 
 
-# ---- probes (DEMO.md "Probes")
+# ---- probes (docs/DEMO.md "Probes")
 
 def train_probe(x, y, seed, loss, epochs=20, batch=64):
     """Head on standardized x (N, C) against target probabilities y (N, 2); returns predict(x')."""
@@ -240,7 +240,7 @@ def welch_t(a, b):
 
 def issue7_pass_rate(seeds):
     """Fraction of 3-seed subsets whose means meet issue #7's bar: weak, ceiling and both
-    students within 1.5 points of DEMO.md, PGR(xent) > 0.2 and PGR(logconf) > PGR(xent)."""
+    students within 1.5 points of docs/DEMO.md, PGR(xent) > 0.2 and PGR(logconf) > PGR(xent)."""
     keys = ("weak", "ceiling", "xent", "logconf")
     triples = list(itertools.combinations(seeds, 3))
     ok = 0
@@ -252,7 +252,7 @@ def issue7_pass_rate(seeds):
 
 
 def summarize(ref, w2s):
-    cols = "| figure | this script (n={}) | w2s demo (n={}) | Welch t | DEMO.md (n=5) |".format(len(ref), len(w2s))
+    cols = "| figure | this script (n={}) | w2s demo (n={}) | Welch t | docs/DEMO.md (n=5) |".format(len(ref), len(w2s))
     print(cols + "\n|---|---|---|---|---|")
     for key, (md_mean, md_std) in DEMO_MD.items():
         a = [r[key] for r in ref if key in r]

@@ -6,14 +6,11 @@
 #include "attn.h"
 #include "transpose_avx512.h"
 
+#include "mask_avx512.h"
 #include <immintrin.h>
 
 enum { CHUNK = 64, HS_MAX = 128 };
 
-static inline __mmask16 mask16(size_t n, size_t v) {
-    size_t lo = 16 * v;
-    return n <= lo ? 0 : n - lo >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - lo)) - 1);
-}
 
 // ---- Q·Kᵀ
 
@@ -36,7 +33,7 @@ static inline __attribute__((always_inline)) void qkt_rows(float *s, size_t lds,
     }
     for (int r = 0; r < R; r++)
         for (int q = 0; q < NQ; q++)
-            _mm512_mask_storeu_ps(s + (size_t)r * lds + 16 * q, mask16(cols[r], (size_t)q), acc[r][q]);
+            _mm512_mask_storeu_ps(s + (size_t)r * lds + 16 * q, w2s_mask16_from(cols[r], 16 * (size_t)q), acc[r][q]);
 }
 
 static void qkt_avx512(float *s, size_t lds, const float *a, size_t lda, const float *b, size_t ldb, size_t n,
@@ -77,7 +74,7 @@ static inline __attribute__((always_inline)) void pv_block(float *c, size_t ldc,
                                                            const int R, const int NV) {
     __m512 acc[4][4];
     __mmask16 mk[4];
-    for (int v = 0; v < NV; v++) mk[v] = mask16(w, (size_t)v);
+    for (int v = 0; v < NV; v++) mk[v] = w2s_mask16_from(w, 16 * (size_t)v);
     for (int r = 0; r < R; r++)
         for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
     for (size_t j = 0; j < t0 + (size_t)R; j++) {
@@ -99,7 +96,7 @@ static inline __attribute__((always_inline)) void ptv_block(float *c, size_t ldc
                                                             size_t w, const int R, const int NV) {
     __m512 acc[4][4];
     __mmask16 mk[4];
-    for (int v = 0; v < NV; v++) mk[v] = mask16(w, (size_t)v);
+    for (int v = 0; v < NV; v++) mk[v] = w2s_mask16_from(w, 16 * (size_t)v);
     for (int r = 0; r < R; r++)
         for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
     for (size_t t = j0; t < n; t++) {

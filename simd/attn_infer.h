@@ -27,8 +27,12 @@ typedef void (*attn_infer_fn)(float *o, size_t ldo, const float *q, size_t ldq, 
 // Floats of scratch a call with these n and hs needs (any ISA).
 size_t attn_infer_scratch(size_t n, size_t hs);
 
-// The kernel for `isa` (best variant at or below it; the scalar reference if none).
-attn_infer_fn attn_infer_get(w2s_isa isa);
+typedef struct {
+    attn_infer_fn attend;
+} attn_infer_kernels;
+
+// The table for `isa` (best variant at or below it; the scalar reference if none).
+const attn_infer_kernels *attn_infer_get(w2s_isa isa);
 
 // The scalar reference: f32, dot products and sums in increasing index order, expf.
 void attn_infer_ref(float *o, size_t ldo, const float *q, size_t ldq, const float *k, const float *v,

@@ -9,6 +9,7 @@
 
 #include "vecmath_avx512.h"
 
+#include "mask_avx512.h"
 #include <immintrin.h>
 #include <math.h>
 
@@ -16,9 +17,6 @@
 
 enum { RB = 4, VMAX = 4 };  // query rows per block; 16-float vectors per row (hs <= 64)
 
-AI_INLINE __mmask16 mask16(size_t n, size_t lo) {
-    return n <= lo ? 0 : n - lo >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - lo)) - 1u);
-}
 
 // s[r, j0 + 16v + :16] = q[r]·Kᵀ for r < R, v < NJ; kt is (hs, np), np a multiple of 16.
 AI_INLINE void scores_tile(float *s, size_t np, const float *q, size_t ld, const float *kt, size_t hs,
@@ -45,7 +43,7 @@ AI_INLINE void pv_tile(float *o, size_t ldo, const float *p, size_t np, const fl
     __m512 acc[RB][VMAX];
     for (int r = 0; r < R; r++)
         for (int c = 0; c < NV; c++) acc[r][c] = _mm512_setzero_ps();
-    __mmask16 tail = mask16(hs, 16 * (size_t)(NV - 1));
+    __mmask16 tail = w2s_mask16_from(hs, 16 * (size_t)(NV - 1));
     for (size_t j = 0; j < W; j++) {
         __m512 b[VMAX];
         for (int c = 0; c < NV; c++)
@@ -69,12 +67,12 @@ AI_INLINE void pv_tile(float *o, size_t ldo, const float *p, size_t np, const fl
 static float softmax_row(float *s, size_t len, size_t nvec, float scale) {
     __m512 vs = _mm512_set1_ps(scale), mx = _mm512_set1_ps(-INFINITY);
     for (size_t i = 0; i < len; i += 16) {
-        __mmask16 k = mask16(len, i);
+        __mmask16 k = w2s_mask16_from(len, i);
         mx = _mm512_mask_max_ps(mx, k, mx, _mm512_mul_ps(_mm512_load_ps(s + i), vs));
     }
     __m512 vmx = _mm512_set1_ps(_mm512_reduce_max_ps(mx)), sum = _mm512_setzero_ps();
     for (size_t i = 0; i < 16 * nvec; i += 16) {
-        __m512 e = _mm512_maskz_mov_ps(mask16(len, i), vm_exp_avx512(_mm512_fmsub_ps(_mm512_load_ps(s + i), vs, vmx)));
+        __m512 e = _mm512_maskz_mov_ps(w2s_mask16_from(len, i), vm_exp_avx512(_mm512_fmsub_ps(_mm512_load_ps(s + i), vs, vmx)));
         sum = _mm512_add_ps(sum, e);
         _mm512_store_ps(s + i, e);
     }

@@ -1,5 +1,5 @@
 // attn_infer_ref.c — scalar reference of the fused inference attention (attn_infer.h), written
-// for clarity, the scratch size and the dispatch. Normalises after P·V (one division per
+// for clarity, and the scratch size (the dispatch is attn_infer.c's). Normalises after P·V (one division per
 // output element's row), as the AVX-512 kernel does.
 #include "attn_infer.h"
 
@@ -34,12 +34,4 @@ void attn_infer_ref(float *o, size_t ldo, const float *q, size_t ldq, const floa
             oi[d] = acc * inv;
         }
     }
-}
-
-attn_infer_fn attn_infer_get(w2s_isa isa) {
-#if defined(__x86_64__)
-    if (w2s_isa_x86_at_least(isa, W2S_ISA_AVX512)) return attn_infer_avx512;
-#endif
-    (void)isa;
-    return attn_infer_ref;
 }

@@ -1,5 +1,5 @@
 // attn_ref.c — scalar reference of the causal-attention products (attn.h), written for
-// clarity, and the table dispatch. Sums run in increasing index order in f32.
+// clarity. Sums run in increasing index order in f32. The dispatch is attn.c's.
 #include "attn.h"
 
 static void qkt_ref(float *s, size_t lds, const float *a, size_t lda, const float *b, size_t ldb, size_t n,
@@ -36,9 +36,3 @@ static const attn_kernels ref_table = {.qkt = qkt_ref, .pv = pv_ref, .ptv = ptv_
 
 const attn_kernels *attn_ref(void) { return &ref_table; }
 
-const attn_kernels *attn_get(w2s_isa isa) {
-#if defined(__x86_64__)
-    if (w2s_isa_x86_at_least(isa, W2S_ISA_AVX512)) return attn_avx512();
-#endif
-    return &ref_table;
-}

@@ -19,9 +19,14 @@ typedef void (*colsum_fn)(float *acc, const float *x, size_t rows, size_t ld, si
 typedef void (*colsum_bf16_fn)(float *acc, w2s_bf16 *y, size_t ldy, const float *x, size_t rows, size_t ld,
                                size_t n);
 
-// The best variant at or below `isa` (the reference where none applies).
-colsum_fn colsum_get(w2s_isa isa);
-colsum_bf16_fn colsum_bf16_get(w2s_isa isa);
+typedef struct {
+    colsum_fn sum;
+    colsum_bf16_fn sum_bf16;
+} colsum_kernels;
+
+// The table of the best variant at or below `isa` (the reference where none applies).
+const colsum_kernels *colsum_get(w2s_isa isa);
+// The scalar reference: what every variant must equal bit for bit.
 void colsum_ref(float *acc, const float *x, size_t rows, size_t ld, size_t n);
 void colsum_bf16_ref(float *acc, w2s_bf16 *y, size_t ldy, const float *x, size_t rows, size_t ld, size_t n);
 #if defined(__x86_64__)

@@ -4,13 +4,10 @@
 #include "colsum.h"
 #include "vecmath_avx512.h"
 
+#include "mask_avx512.h"
 #include <immintrin.h>
 #include <stdbool.h>
 
-static inline __mmask16 mask16(size_t n, size_t v) {
-    size_t lo = 16 * v;
-    return n <= lo ? 0 : n - lo >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - lo)) - 1);
-}
 
 enum { ROWS = 8 };  // rows per pass over the columns (below)
 
@@ -28,7 +25,7 @@ static inline __attribute__((always_inline)) void colsum_block(float *acc, w2s_b
             __mmask16 mk[4];
             __m512 s[4];
             for (int v = 0; v < 4; v++) {
-                mk[v] = mask16(w, (size_t)v);
+                mk[v] = w2s_mask16_from(w, 16 * (size_t)v);
                 s[v] = _mm512_maskz_loadu_ps(mk[v], acc + j0 + 16 * v);
             }
             for (size_t r = r0; r < r1; r++) {

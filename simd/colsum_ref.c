@@ -1,4 +1,4 @@
-// colsum_ref.c — scalar reference of colsum.h and its dispatch.
+// colsum_ref.c — scalar reference of colsum.h (the dispatch is colsum.c's).
 #include "colsum.h"
 
 void colsum_ref(float *acc, const float *x, size_t rows, size_t ld, size_t n) {
@@ -13,18 +13,4 @@ void colsum_bf16_ref(float *acc, w2s_bf16 *y, size_t ldy, const float *x, size_t
     colsum_ref(acc, x, rows, ld, n);
     for (size_t r = 0; r < rows; r++)
         for (size_t j = 0; j < n; j++) y[r * ldy + j] = w2s_f32_to_bf16(x[r * ld + j]);
-}
-
-colsum_fn colsum_get(w2s_isa isa) {
-#if defined(__x86_64__)
-    if (w2s_isa_x86_at_least(isa, W2S_ISA_AVX512)) return colsum_avx512;
-#endif
-    return colsum_ref;
-}
-
-colsum_bf16_fn colsum_bf16_get(w2s_isa isa) {
-#if defined(__x86_64__)
-    if (w2s_isa_x86_at_least(isa, W2S_ISA_AVX512)) return colsum_bf16_avx512;
-#endif
-    return colsum_bf16_ref;
 }

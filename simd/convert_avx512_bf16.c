@@ -5,17 +5,15 @@
 // 2^-126) are therefore redone with the integer rounding, keeping results bit-identical.
 #include "convert.h"
 
+#include "mask_avx512.h"
 #include <immintrin.h>
 #include <string.h>
 
-static inline __mmask16 tail16(size_t left) {
-    return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
-}
 
 static void f32_to_bf16_avx512_bf16(w2s_bf16 *dst, const float *src, size_t n) {
     const __m512i expo = _mm512_set1_epi32(0x7f800000), mag = _mm512_set1_epi32(0x7fffffff);
     for (size_t i = 0; i < n; i += 16) {
-        __mmask16 k = tail16(n - i);
+        __mmask16 k = w2s_mask16(n - i);
         __m512i u = _mm512_maskz_loadu_epi32(k, src + i);
         __m256bh hb = _mm512_cvtneps_pbh(_mm512_castsi512_ps(u));
         __m256i h;

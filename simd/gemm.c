@@ -8,9 +8,6 @@
 // per thread, with the next block's source prefetched during the current block's kernels.
 // Packing buffers are per-thread, grow-only, freed at thread exit.
 #include "gemm_kernel.h"
-#if defined(__x86_64__)
-#include "gemm_pack_x86.h"
-#endif
 
 #include "error.h"
 #include "prof.h"
@@ -171,6 +168,18 @@ int gemm_repack_b_block(gemm_packed_b *pb, w2s_dtype b_dtype, gemm_view b, size_
     return 0;
 }
 
+int gemm_packed_b_columns(gemm_packed_b *view, const gemm_packed_b *pb, size_t n0, size_t n1) {
+    if (n0 % pb->nr || n1 <= n0 || n1 > pb->N)
+        return W2S_FAIL("gemm_packed_b_columns: columns [%zu, %zu) of %zu in panels of %zu", n0, n1, pb->N, pb->nr);
+    const gemm_kernel *k = gemm_kernel_find(pb->type, pb->isa);
+    if (!k) return W2S_FAIL("gemm_packed_b_columns: no kernel for this pack");
+    *view = *pb;
+    view->data = (char *)pb->data + n0 / pb->nr * packed_panel_bytes(k, pb->K);
+    if (pb->col_sum) view->col_sum = pb->col_sum + n0;
+    view->N = n1 - n0;
+    return 0;
+}
+
 void gemm_packed_b_free(gemm_packed_b *pb) {
     free(pb->data);
     free(pb->col_sum);
@@ -324,12 +333,10 @@ static void pack_a_rows(const gemm_plan *pl, const gemm_block *bl, char *wa, siz
     const gemm_args *g = pl->g;
     size_t mr = k->mr, step = bl->kgc * mr * k->kgroup * type_esz(k->type);
     if (!bl->kcur || pl->direct_a) return;
-#if defined(__x86_64__)
-    if (k->pack_a == gemm_pack_a32_x86) {  // the block in one call (gemm_pack_x86.h)
-        gemm_pack_a32_panels_x86(k, wa, g->a_dtype, view_at(g->a, g->a_dtype, i0, bl->pc), m, bl->kcur);
+    if (k->pack_a_block) {
+        k->pack_a_block(k, wa, g->a_dtype, view_at(g->a, g->a_dtype, i0, bl->pc), m, bl->kcur);
         return;
     }
-#endif
     for (size_t ir = 0; ir < m; ir += mr)
         k->pack_a(k, wa + (ir / mr) * step, g->a_dtype, view_at(g->a, g->a_dtype, i0 + ir, bl->pc),
                   min_sz(mr, m - ir), bl->kcur);
@@ -499,6 +506,10 @@ typedef struct {
     uint64_t range __attribute__((aligned(64)));  // next chunk (low 32 bits), end (high 32 bits)
 } gemm_share;
 
+static uint64_t shared_schedule_calls;  // gemm_shared_schedule_calls(): calls that shared chunks
+
+uint64_t gemm_shared_schedule_calls(void) { return __atomic_load_n(&shared_schedule_calls, __ATOMIC_RELAXED); }
+
 // Claims the first (owner) or the last (thief) chunk left in s; false if none is left.
 static bool share_take(gemm_share *s, bool last, size_t *chunk) {
     uint64_t r = __atomic_load_n(&s->range, __ATOMIC_RELAXED);
@@ -522,6 +533,7 @@ static void gemm_team(gemm_plan *pl, bool parallel) {
         gemm_thread(pl, (size_t)omp_get_thread_num(), (size_t)omp_get_num_threads());
         return;
     }
+    __atomic_add_fetch(&shared_schedule_calls, 1, __ATOMIC_RELAXED);
     size_t n = min_sz(nt, T * GEMM_SHARE_CHUNKS);
     gemm_share sh[GEMM_SHARE_T];
     size_t done = 0;  // threads other than the caller that have no chunk left

@@ -1,4 +1,4 @@
-// gemm.h — the matrix-multiply contract every model layer calls (DESIGN.md §4).
+// gemm.h — the matrix-multiply contract every model layer calls (docs/ARCHITECTURE.md, "GEMM contract").
 //   C[M,N] = epilogue(A[M,K] · B[K,N])
 // Three operand types: F32 (f32·f32, FMA), BF16 (bf16·bf16 with f32 accumulation, vdpbf16ps)
 // and U8S8 (u8·s8 → s32, vpdpbusd, with a dequantizing epilogue). A is activations, read
@@ -72,6 +72,10 @@ void gemm_repack_b(gemm_packed_b *pb, w2s_dtype b_dtype, gemm_view b);
 int gemm_repack_b_block(gemm_packed_b *pb, w2s_dtype b_dtype, gemm_view b, size_t k0, size_t k1, size_t n0,
                         size_t n1);
 void gemm_packed_b_free(gemm_packed_b *pb);
+// *view = columns [n0, n1) of pb, sharing pb's memory (no copy; never free a view): panels
+// are stored whole, so n0 must be a multiple of pb->nr. For running a layer's packed weights
+// on part of its outputs. Returns 0, or -1 with the error set (a misaligned or empty range).
+int gemm_packed_b_columns(gemm_packed_b *view, const gemm_packed_b *pb, size_t n0, size_t n1);
 
 typedef struct {
     size_t M, N, K;

@@ -9,14 +9,10 @@
 
 #include "vecmath_avx512.h"
 
+#include "mask_avx512.h"
 #include <immintrin.h>
 
 // Column mask for the 16-wide slice s of a tile with n valid columns.
-static inline __mmask16 gemm_mask16(size_t n, size_t s) {
-    size_t lo = 16 * s;
-    if (n <= lo) return 0;
-    return n - lo >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - lo)) - 1);
-}
 
 // Final write of one 16-column slice v (raw f32 accumulator) of row i at column j0 of the
 // tile, following args->flags (gemm_kernel.h): LOAD adds C's partial sum; LAST applies bias,
@@ -188,7 +184,7 @@ static inline __attribute__((always_inline)) void gemm_avx512_store_tile48(const
     float *cp = ua->c;
     const size_t ldc = ua->ldc;
     const unsigned f = ua->flags;
-    const __mmask16 mk[3] = {gemm_mask16(ua->n, 0), gemm_mask16(ua->n, 1), gemm_mask16(ua->n, 2)};
+    const __mmask16 mk[3] = {w2s_mask16_from(ua->n, 0), w2s_mask16_from(ua->n, 16), w2s_mask16_from(ua->n, 32)};
     const bool last = f & GEMM_UK_LAST;
     const bool load = EPI == GEMM_AVX512_EPI_LOAD || (EPI == GEMM_AVX512_EPI_ANY && (f & GEMM_UK_LOAD));
     const bool accum = EPI == GEMM_AVX512_EPI_ANY && last && (f & GEMM_UK_ACCUM);

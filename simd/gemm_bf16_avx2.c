@@ -53,5 +53,5 @@ static void gemm_bf16_avx2_4x16(const gemm_uk_args *ua) {
 const gemm_kernel gemm_kernel_bf16_avx2 = {
     .name = "gemm_bf16_avx2_4x16", .type = GEMM_BF16, .isa = W2S_ISA_AVX2,
     .mr = MR, .nr = NR, .kgroup = 2, .kc = 512, .mc = 96, .nc = 3072,
-    .ukernel = gemm_bf16_avx2_4x16, .pack_a = gemm_pack_a32_x86, .pack_b = gemm_pack_b32_x86,
+    .ukernel = gemm_bf16_avx2_4x16, .pack_a = gemm_pack_a32_x86, .pack_a_block = gemm_pack_a32_panels_x86, .pack_b = gemm_pack_b32_x86,
 };

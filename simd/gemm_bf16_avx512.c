@@ -36,7 +36,7 @@ static inline __attribute__((always_inline)) void tile_bf16e(const gemm_uk_args 
         a += MR;
         b += NV;
     }
-    __mmask16 m0 = gemm_mask16(ua->n, 0), m1 = gemm_mask16(ua->n, 1);
+    __mmask16 m0 = w2s_mask16_from(ua->n, 0), m1 = w2s_mask16_from(ua->n, 16);
     for (int i = 0; i < M; i++) {
         gemm_store16_avx512(ua, (size_t)i, 0, c[i][0], m0);
         gemm_store16_avx512(ua, (size_t)i, 16, c[i][1], m1);
@@ -59,5 +59,5 @@ static void gemm_bf16_avx512_8x32(const gemm_uk_args *ua) {
 const gemm_kernel gemm_kernel_bf16_avx512 = {
     .name = "gemm_bf16_avx512_8x32", .type = GEMM_BF16, .isa = W2S_ISA_AVX512,
     .mr = MR, .nr = NR, .kgroup = 2, .kc = 512, .mc = 128, .nc = 3072,
-    .ukernel = gemm_bf16_avx512_8x32, .pack_a = gemm_pack_a32_x86, .pack_b = gemm_pack_b32_x86,
+    .ukernel = gemm_bf16_avx512_8x32, .pack_a = gemm_pack_a32_x86, .pack_a_block = gemm_pack_a32_panels_x86, .pack_b = gemm_pack_b32_x86,
 };

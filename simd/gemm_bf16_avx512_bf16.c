@@ -65,6 +65,6 @@ GEMM_AVX512_KERNEL_M8(gemm_bf16_avx512_bf16_8x48, tile_bf16)
 const gemm_kernel gemm_kernel_bf16_avx512_bf16 = {
     .name = "gemm_bf16_avx512_bf16_8x48", .type = GEMM_BF16, .isa = W2S_ISA_AVX512_BF16,
     .mr = MR, .nr = NR, .kgroup = 2, .kc = 1536, .mc = 128, .nc = 3072,
-    .ukernel = gemm_bf16_avx512_bf16_8x48, .pack_a = gemm_pack_a32_x86, .pack_b = gemm_pack_b32_x86,
+    .ukernel = gemm_bf16_avx512_bf16_8x48, .pack_a = gemm_pack_a32_x86, .pack_a_block = gemm_pack_a32_panels_x86, .pack_b = gemm_pack_b32_x86,
     .direct_a = true,
 };

@@ -43,5 +43,5 @@ static void gemm_f32_avx2_6x16(const gemm_uk_args *ua) {
 const gemm_kernel gemm_kernel_f32_avx2 = {
     .name = "gemm_f32_avx2_6x16", .type = GEMM_F32, .isa = W2S_ISA_AVX2,
     .mr = MR, .nr = NR, .kgroup = 1, .kc = 256, .mc = 144, .nc = 3072,
-    .ukernel = gemm_f32_avx2_6x16, .pack_a = gemm_pack_a32_x86, .pack_b = gemm_pack_b32_x86,
+    .ukernel = gemm_f32_avx2_6x16, .pack_a = gemm_pack_a32_x86, .pack_a_block = gemm_pack_a32_panels_x86, .pack_b = gemm_pack_b32_x86,
 };

@@ -56,6 +56,6 @@ GEMM_AVX512_KERNEL_M8(gemm_f32_avx512_8x48, tile_f32)
 const gemm_kernel gemm_kernel_f32_avx512 = {
     .name = "gemm_f32_avx512_8x48", .type = GEMM_F32, .isa = W2S_ISA_AVX512,
     .mr = MR, .nr = NR, .kgroup = 1, .kc = 768, .mc = 128, .nc = 3072,
-    .ukernel = gemm_f32_avx512_8x48, .pack_a = gemm_pack_a32_x86, .pack_b = gemm_pack_b32_x86,
+    .ukernel = gemm_f32_avx512_8x48, .pack_a = gemm_pack_a32_x86, .pack_a_block = gemm_pack_a32_panels_x86, .pack_b = gemm_pack_b32_x86,
     .direct_a = true,
 };

@@ -64,7 +64,7 @@ typedef struct {
     // Epilogue operands (read only with GEMM_UK_LAST), already offset to the tile's first
     // row / column; each may be NULL (meaning: bias 0, scale 1, zero point 0, col_sum 0).
     const float *bias;        // (n)
-    bool gelu;                // tanh-GELU after bias (gemm_gelu_ref is the definition)
+    bool gelu;                // tanh-GELU after bias (rowops_gelu is the definition)
     const float *row_scale;   // (m) U8S8
     const int32_t *row_zero;  // (m) U8S8
     const float *col_scale;   // (n) U8S8
@@ -84,7 +84,7 @@ typedef struct {
 //         product in float: (row_scale*col_scale) first, then times the int converted to f32)
 //   F32/BF16: v = acc
 //   v += bias[j]; if gelu: v = gelu(v); if ACCUM: v += C_old; C = v.
-// Determinism (DESIGN.md §3): an element's value must not depend on m, n or where its tile
+// Determinism (docs/PROTOCOL.md, "Numerics"): an element's value must not depend on m, n or where its tile
 // lies — same K order, same epilogue code for edge and interior tiles (use masks, or stage a
 // ragged tile through a buffer and run the same vector code). The driver fixes kc per kernel
 // and splits threads on tile boundaries, so results are then bit-identical across thread
@@ -113,6 +113,9 @@ typedef struct gemm_kernel {
                             // packed block (multiple of mr), columns per B block (multiple of nr)
     gemm_ukernel_fn ukernel;
     gemm_pack_a_fn pack_a;  // gemm_pack_a_generic works for every layout
+    // Optional: packs m > MR rows (consecutive micro-panels) in one call, faster than pack_a
+    // panel by panel where a whole block is transposed at once; NULL: the driver uses pack_a.
+    gemm_pack_a_fn pack_a_block;
     gemm_pack_b_fn pack_b;  // gemm_pack_b_generic works for every layout
     bool direct_a;          // ukernel accepts a_ld != 0 (unpacked row-major A)
 } gemm_kernel;
@@ -123,6 +126,10 @@ typedef struct gemm_kernel {
 // in gemm_registry.c (x86 entries under __x86_64__, AArch64 ones under __aarch64__, because
 // the build drops *_neon*.c on x86 and *_avx*.c on AArch64). Nothing else changes.
 //
+// How many gemm() calls so far ran on the shared-chunk schedule (gemm.c, "the team"); for
+// tests that must know the schedule they name was taken.
+uint64_t gemm_shared_schedule_calls(void);
+
 // Lookup (gemm_kernel_find): for (type, isa) take the entry with that exact isa; else the best
 // lower level of the same architecture that has one; else the scalar entry. Lower means in
 // w2s_isa order, except that AVX2_VNNI is skipped below AVX512 levels (AVX-512 CPUs need not
@@ -139,13 +146,6 @@ void gemm_pack_b_generic(const gemm_kernel *k, void *dst, w2s_dtype b_dtype, gem
                          size_t kc, size_t n);
 // Element (k, n) of a prepacked B as the product sees it (f32 value of f32/bf16/s8).
 float gemm_packed_b_get(const gemm_packed_b *pb, size_t k, size_t n);
-
-// Scalar epilogue, the definition every SIMD kernel must match within rounding: GPT-2's
-// tanh approximation 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (Hendrycks & Gimpel 2016).
-static inline float gemm_gelu_ref(float x) {
-    const float s2pi = 0.7978845608028654f;
-    return 0.5f * x * (1.0f + tanhf(s2pi * (x + 0.044715f * x * x * x)));
-}
 
 // Scalar tail used by kernels that finish a tile in a local f32/s32 buffer: applies the
 // flags/epilogue of `args` to acc (m×n, row stride acc_ld, raw f32 or s32 by type) and

@@ -3,6 +3,7 @@
 // kernels may register faster packers, but these define the layout (gemm_kernel.h).
 // BF16 operands given as f32 are rounded to bf16 (RNE) here, once, while packing.
 #include "gemm_kernel.h"
+#include "rowops.h"
 
 #include <string.h>
 
@@ -74,7 +75,7 @@ void gemm_uk_store_f32(const gemm_uk_args *args, const float *acc, size_t acc_ld
             if (args->flags & GEMM_UK_LOAD) v += *cp;
             if (args->flags & GEMM_UK_LAST) {
                 if (args->bias) v += args->bias[j];
-                if (args->gelu) v = gemm_gelu_ref(v);
+                if (args->gelu) v = rowops_gelu(v);
                 if (args->flags & GEMM_UK_ACCUM) v += *cp;
             }
             *cp = v;
@@ -104,7 +105,7 @@ void gemm_uk_store_s32(const gemm_uk_args *args, const int32_t *acc, size_t acc_
                           (args->col_scale ? args->col_scale[j] : 1.0f);
             float v = scale * (float)(s - zero * csum);
             if (args->bias) v += args->bias[j];
-            if (args->gelu) v = gemm_gelu_ref(v);
+            if (args->gelu) v = rowops_gelu(v);
             if (args->flags & GEMM_UK_ACCUM) v += cf[o];
             cf[o] = v;
         }

@@ -5,14 +5,13 @@
 // past the view is read. The layout (and its definition, gemm_pack_*_generic) is gemm_kernel.h's.
 #include "gemm_pack_x86.h"
 
+#include "mask_avx512.h"
 #include <immintrin.h>
 
 // Rows ahead to prefetch when walking down a column of rows (the hardware prefetcher does not
 // follow a stride of whole rows well enough to hide the L3 latency of each line).
 enum { PF_ROWS = 16 };
 
-static inline __mmask32 mask32(size_t n) { return n >= 32 ? (__mmask32)~0u : (__mmask32)((1u << n) - 1); }
-static inline __mmask16 mask16(size_t n) { return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1); }
 
 // vpermt2w indices interleaving two rows of 32 bf16 into pairs: word t of the result takes
 // column t/2 (+16 for the high half) of row 0 (t even) or row 1 (t odd).
@@ -35,13 +34,13 @@ void gemm_pack_pairs_bf16_avx512(uint32_t *d, size_t stride, const w2s_bf16 *src
         const w2s_bf16 *r1 = 2 * g + 1 < kc ? r0 + row_step : NULL;
         uint32_t *dg = d + g * stride;
         for (size_t j0 = 0; j0 < stride; j0 += 32) {
-            __mmask32 lm = mask32(n > j0 ? n - j0 : 0);
+            __mmask32 lm = w2s_mask32(n > j0 ? n - j0 : 0);
             __m512i x0 = _mm512_maskz_loadu_epi16(lm, r0 + j0);
             __m512i x1 = r1 ? _mm512_maskz_loadu_epi16(lm, r1 + j0) : _mm512_setzero_si512();
             size_t left = stride - j0;
-            _mm512_mask_storeu_epi32(dg + j0, mask16(left), _mm512_permutex2var_epi16(x0, idx_lo, x1));
+            _mm512_mask_storeu_epi32(dg + j0, w2s_mask16(left), _mm512_permutex2var_epi16(x0, idx_lo, x1));
             if (left > 16)
-                _mm512_mask_storeu_epi32(dg + j0 + 16, mask16(left - 16),
+                _mm512_mask_storeu_epi32(dg + j0 + 16, w2s_mask16(left - 16),
                                          _mm512_permutex2var_epi16(x0, idx_hi, x1));
         }
     }
@@ -54,7 +53,7 @@ void gemm_pack_pairs_panels_bf16_avx512(uint32_t *d, size_t mr, size_t panel_ste
     size_t width = (m + mr - 1) / mr * mr;
     // 32 columns (4 or 2 panels) at a time, all of K: one whole cache line of each source row.
     for (size_t j0 = 0; j0 < width; j0 += 32) {
-        __mmask32 lm = mask32(m - j0);
+        __mmask32 lm = w2s_mask32(m - j0);
         size_t nq = width - j0 < 32 ? width - j0 : 32;
         for (size_t g = 0; 2 * g < kc; g++) {
             const w2s_bf16 *r0 = src + (ptrdiff_t)(2 * g) * row_step + j0;

@@ -21,8 +21,8 @@ void gemm_pack_pairs_panels_bf16_avx512(uint32_t *d, size_t mr, size_t panel_ste
                                         ptrdiff_t row_step, size_t kc, size_t m);
 
 // A micro-panels for rows [0, m) of the block, any m: ceil(m / MR) consecutive panels of
-// gemm_kernel.h's layout, each ceil(kc/kgroup)·MR units. The driver calls this for the kernels
-// whose pack_a is gemm_pack_a32_x86 (it is that function, panel by panel, except for bf16 Aᵀ
+// gemm_kernel.h's layout, each ceil(kc/kgroup)·MR units: the pack_a_block of the kernels whose
+// pack_a is gemm_pack_a32_x86 (it is that function, panel by panel, except for bf16 Aᵀ
 // storage on AVX-512 kernels, which is packed 32 columns at a time).
 void gemm_pack_a32_panels_x86(const gemm_kernel *k, void *dst, w2s_dtype a_dtype, gemm_view a,
                               size_t m, size_t kc);

@@ -1,6 +1,6 @@
 // peak_loops.h — throughput loops that measure this CPU's peak per instruction family:
 // fp32 FMA, bf16 dot (vdpbf16ps) and int8 dot (vpdpbusd, or the widening fallback).
-// Not a benchmark driver (runtime/peak.c times them on one and on all cores) and not a GEMM:
+// Not a benchmark driver (runtime/profile/peak.c times them on one and on all cores) and not a GEMM:
 // the loops do no useful work. The one thing to know: each loop keeps 12 independent
 // accumulator chains, enough to cover FMA latency × pipes on current x86 cores (4 × 2 on Zen 5).
 #ifndef W2S_SIMD_PEAK_LOOPS_H

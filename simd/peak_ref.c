@@ -1,7 +1,7 @@
 // peak_ref.c — the scalar throughput loop and the dispatch of peak_loops.h: picks the best
 // loop of a family at or below an ISA level. bf16 without vdpbf16ps is emulated with f32
 // FMAs by the GEMM kernels, so its ceiling is the f32 FMA loop; int8 without VNNI uses the
-// widening loop. Not a timer: runtime/peak.c times these.
+// widening loop. Not a timer: runtime/profile/peak.c times these.
 #include "peak_loops.h"
 
 // Optimized even in Debug/sanitizer builds: at -O0 the accumulators would live in memory and

@@ -1,5 +1,5 @@
 // prof.c — storage of the profiling hooks (prof.h) and the names of their kinds.
-// Not a profiler: runtime/profiler.c installs the observers and does the accounting.
+// Not a profiler: runtime/profile/profiler.c installs the observers and does the accounting.
 #include "prof.h"
 
 gemm_observer_fn gemm_observer = NULL;

@@ -1,4 +1,4 @@
-// prof.h — the hooks the profiler (runtime/profiler.h) listens on, usable from every layer:
+// prof.h — the hooks the profiler (runtime/profile/profiler.h) listens on, usable from every layer:
 // gemm() reports each call to `gemm_observer`, and non-GEMM operations mark regions with
 // prof_begin()/prof_end(). Not a profiler: nothing is accumulated here, only forwarded.
 // The one thing to know: when no profiler is installed both observers are NULL and a hook

@@ -9,6 +9,7 @@
 
 #include "cpu.h"
 
+#include <math.h>
 #include <stddef.h>
 
 // GPT-2's tanh approximation of GELU (Hendrycks & Gimpel 2016, eq. in §2; HF "gelu_new"):
@@ -16,7 +17,13 @@
 #define ROWOPS_GELU_K 0.7978845608028654f  // sqrt(2/pi)
 #define ROWOPS_GELU_A 0.044715f
 
-// One Adam/AdamW update (PyTorch's formula; runtime/optim.h documents it):
+// The one scalar definition of it: the row kernels' reference and the GEMM epilogue's, which
+// every SIMD variant must match within rounding.
+static inline float rowops_gelu(float x) {
+    return 0.5f * x * (1.0f + tanhf(ROWOPS_GELU_K * (x + ROWOPS_GELU_A * x * x * x)));
+}
+
+// One Adam/AdamW update (PyTorch's formula; runtime/train/optim.h documents it):
 //   g' = g * gscale; m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2;
 //   p -= lr * (wd * p + (m / bc1) / (sqrt(v / bc2) + eps))
 typedef struct {

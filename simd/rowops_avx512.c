@@ -6,14 +6,12 @@
 
 #include "vecmath_avx512.h"
 
+#include "mask_avx512.h"
 #include <immintrin.h>
 #include <math.h>
 
 // ---- helpers
 
-static inline __mmask16 tail_mask(size_t left) {
-    return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
-}
 
 static inline __m512 tanh512(__m512 u) {
     u = _mm512_max_ps(_mm512_min_ps(u, _mm512_set1_ps(9.0f)), _mm512_set1_ps(-9.0f));
@@ -27,18 +25,18 @@ static inline __m512 tanh512(__m512 u) {
 static void layernorm_fwd_avx512(float *y, float *mean, float *rstd, const float *x,
                                  const float *w, const float *b, size_t C, float eps) {
     __m512 s = _mm512_setzero_ps();
-    for (size_t i = 0; i < C; i += 16) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(tail_mask(C - i), x + i));
+    for (size_t i = 0; i < C; i += 16) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(w2s_mask16(C - i), x + i));
     float m = _mm512_reduce_add_ps(s) / (float)C;
     __m512 vm = _mm512_set1_ps(m), v = _mm512_setzero_ps();
     for (size_t i = 0; i < C; i += 16) {
-        __mmask16 k = tail_mask(C - i);
+        __mmask16 k = w2s_mask16(C - i);
         __m512 d = _mm512_maskz_sub_ps(k, _mm512_maskz_loadu_ps(k, x + i), vm);
         v = _mm512_fmadd_ps(d, d, v);
     }
     float rs = 1.0f / sqrtf(_mm512_reduce_add_ps(v) / (float)C + eps);
     __m512 vr = _mm512_set1_ps(rs);
     for (size_t i = 0; i < C; i += 16) {
-        __mmask16 k = tail_mask(C - i);
+        __mmask16 k = w2s_mask16(C - i);
         __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vm), vr);
         __m512 o = _mm512_fmadd_ps(xh, _mm512_maskz_loadu_ps(k, w + i), _mm512_maskz_loadu_ps(k, b + i));
         _mm512_mask_storeu_ps(y + i, k, o);
@@ -52,7 +50,7 @@ static void layernorm_bwd_dx_avx512(float *dx, const float *dy, const float *x, 
     __m512 vm = _mm512_set1_ps(mean), vr = _mm512_set1_ps(rstd);
     __m512 sd = _mm512_setzero_ps(), sdx = _mm512_setzero_ps();
     for (size_t i = 0; i < C; i += 16) {
-        __mmask16 k = tail_mask(C - i);
+        __mmask16 k = w2s_mask16(C - i);
         __m512 xh = _mm512_mul_ps(_mm512_maskz_sub_ps(k, _mm512_maskz_loadu_ps(k, x + i), vm), vr);
         __m512 d = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, dy + i), _mm512_maskz_loadu_ps(k, w + i));
         sd = _mm512_add_ps(sd, d);
@@ -61,7 +59,7 @@ static void layernorm_bwd_dx_avx512(float *dx, const float *dy, const float *x, 
     __m512 md = _mm512_set1_ps(_mm512_reduce_add_ps(sd) / (float)C);
     __m512 mdx = _mm512_set1_ps(_mm512_reduce_add_ps(sdx) / (float)C);
     for (size_t i = 0; i < C; i += 16) {
-        __mmask16 k = tail_mask(C - i);
+        __mmask16 k = w2s_mask16(C - i);
         __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vm), vr);
         __m512 d = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, dy + i), _mm512_maskz_loadu_ps(k, w + i));
         __m512 g = _mm512_mul_ps(vr, _mm512_fnmadd_ps(xh, mdx, _mm512_sub_ps(d, md)));
@@ -73,7 +71,7 @@ static void layernorm_bwd_params_avx512(float *dw, float *db, const float *dy, c
                                         float mean, float rstd, size_t n) {
     __m512 vm = _mm512_set1_ps(mean), vr = _mm512_set1_ps(rstd);
     for (size_t i = 0; i < n; i += 16) {
-        __mmask16 k = tail_mask(n - i);
+        __mmask16 k = w2s_mask16(n - i);
         __m512 g = _mm512_maskz_loadu_ps(k, dy + i);
         __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vm), vr);
         _mm512_mask_storeu_ps(dw + i, k, _mm512_fmadd_ps(g, xh, _mm512_maskz_loadu_ps(k, dw + i)));
@@ -85,20 +83,20 @@ static void softmax_fwd_avx512(float *p, const float *s, size_t n, float scale) 
     __m512 vs = _mm512_set1_ps(scale);
     __m512 mx = _mm512_set1_ps(-INFINITY);
     for (size_t i = 0; i < n; i += 16) {
-        __mmask16 k = tail_mask(n - i);
+        __mmask16 k = w2s_mask16(n - i);
         mx = _mm512_mask_max_ps(mx, k, mx, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, s + i), vs));
     }
     __m512 vmx = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
     __m512 sum = _mm512_setzero_ps();
     for (size_t i = 0; i < n; i += 16) {
-        __mmask16 k = tail_mask(n - i);
+        __mmask16 k = w2s_mask16(n - i);
         __m512 e = vm_exp_avx512(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(k, s + i), vs, vmx));
         sum = _mm512_mask_add_ps(sum, k, sum, e);
         _mm512_mask_storeu_ps(p + i, k, e);
     }
     __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
     for (size_t i = 0; i < n; i += 16) {
-        __mmask16 k = tail_mask(n - i);
+        __mmask16 k = w2s_mask16(n - i);
         _mm512_mask_storeu_ps(p + i, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, p + i), inv));
     }
 }
@@ -106,12 +104,12 @@ static void softmax_fwd_avx512(float *p, const float *s, size_t n, float scale) 
 static void softmax_bwd_avx512(float *ds, const float *p, const float *dp, size_t n, float scale) {
     __m512 acc = _mm512_setzero_ps();
     for (size_t i = 0; i < n; i += 16) {
-        __mmask16 k = tail_mask(n - i);
+        __mmask16 k = w2s_mask16(n - i);
         acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, p + i), _mm512_maskz_loadu_ps(k, dp + i), acc);
     }
     __m512 d = _mm512_set1_ps(_mm512_reduce_add_ps(acc)), vs = _mm512_set1_ps(scale);
     for (size_t i = 0; i < n; i += 16) {
-        __mmask16 k = tail_mask(n - i);
+        __mmask16 k = w2s_mask16(n - i);
         __m512 pv = _mm512_maskz_loadu_ps(k, p + i);
         __m512 g = _mm512_mul_ps(_mm512_mul_ps(vs, pv), _mm512_sub_ps(_mm512_maskz_loadu_ps(k, dp + i), d));
         _mm512_mask_storeu_ps(ds + i, k, g);
@@ -122,7 +120,7 @@ static void gelu_fwd_avx512(float *y, const float *x, size_t n) {
     __m512 kk = _mm512_set1_ps(ROWOPS_GELU_K), ka = _mm512_set1_ps(ROWOPS_GELU_A);
     __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
     for (size_t i = 0; i < n; i += 16) {
-        __mmask16 k = tail_mask(n - i);
+        __mmask16 k = w2s_mask16(n - i);
         __m512 v = _mm512_maskz_loadu_ps(k, x + i);
         __m512 v3 = _mm512_mul_ps(_mm512_mul_ps(v, v), v);
         __m512 t = tanh512(_mm512_mul_ps(kk, _mm512_fmadd_ps(ka, v3, v)));
@@ -135,7 +133,7 @@ static void gelu_bwd_avx512(float *dx, const float *x, const float *dy, size_t n
     __m512 ka3 = _mm512_set1_ps(3.0f * ROWOPS_GELU_A);
     __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
     for (size_t i = 0; i < n; i += 16) {
-        __mmask16 k = tail_mask(n - i);
+        __mmask16 k = w2s_mask16(n - i);
         __m512 v = _mm512_maskz_loadu_ps(k, x + i);
         __m512 v2 = _mm512_mul_ps(v, v);
         __m512 t = tanh512(_mm512_mul_ps(kk, _mm512_fmadd_ps(_mm512_mul_ps(ka, v2), v, v)));
@@ -155,7 +153,7 @@ static float dot_avx512(const float *a, const float *b, size_t n) {
         acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
     }
     for (; i < n; i += 16) {
-        __mmask16 k = tail_mask(n - i);
+        __mmask16 k = w2s_mask16(n - i);
         acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, a + i), _mm512_maskz_loadu_ps(k, b + i), acc0);
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
@@ -164,7 +162,7 @@ static float dot_avx512(const float *a, const float *b, size_t n) {
 static void axpy_avx512(float *y, float a, const float *x, size_t n) {
     __m512 va = _mm512_set1_ps(a);
     for (size_t i = 0; i < n; i += 16) {
-        __mmask16 k = tail_mask(n - i);
+        __mmask16 k = w2s_mask16(n - i);
         __m512 r = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(k, x + i), _mm512_maskz_loadu_ps(k, y + i));
         _mm512_mask_storeu_ps(y + i, k, r);
     }
@@ -173,7 +171,7 @@ static void axpy_avx512(float *y, float a, const float *x, size_t n) {
 static double sumsq_avx512(const float *x, size_t n) {
     __m512d acc0 = _mm512_setzero_pd(), acc1 = _mm512_setzero_pd();
     for (size_t i = 0; i < n; i += 16) {
-        __m512 v = _mm512_maskz_loadu_ps(tail_mask(n - i), x + i);
+        __m512 v = _mm512_maskz_loadu_ps(w2s_mask16(n - i), x + i);
         __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
         __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
         acc0 = _mm512_fmadd_pd(lo, lo, acc0);
@@ -190,7 +188,7 @@ static void adam_avx512(float *p, float *m, float *v, const float *g, size_t n, 
     __m512 bc1 = _mm512_set1_ps(a->bc1), bc2 = _mm512_set1_ps(a->bc2), eps = _mm512_set1_ps(a->eps);
     __m512 lr = _mm512_set1_ps(a->lr), wd = _mm512_set1_ps(a->wd);
     for (size_t i = 0; i < n; i += 16) {
-        __mmask16 k = tail_mask(n - i);
+        __mmask16 k = w2s_mask16(n - i);
         __m512 gi = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, g + i), gs);
         __m512 mi = _mm512_add_ps(_mm512_mul_ps(b1, _mm512_maskz_loadu_ps(k, m + i)), _mm512_mul_ps(c1, gi));
         __m512 vi = _mm512_add_ps(_mm512_mul_ps(b2, _mm512_maskz_loadu_ps(k, v + i)),

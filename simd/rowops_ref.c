@@ -66,10 +66,7 @@ static void softmax_bwd_ref(float *ds, const float *p, const float *dp, size_t n
 }
 
 static void gelu_fwd_ref(float *y, const float *x, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        float v = x[i];
-        y[i] = 0.5f * v * (1.0f + tanhf(ROWOPS_GELU_K * (v + ROWOPS_GELU_A * v * v * v)));
-    }
+    for (size_t i = 0; i < n; i++) y[i] = rowops_gelu(x[i]);
 }
 
 static void gelu_bwd_ref(float *dx, const float *x, const float *dy, size_t n) {

@@ -1,7 +1,7 @@
 // vecmath_avx512.h — the vector exp and tanh-GELU every AVX-512 kernel shares (GEMM epilogues,
 // int8 epilogues, row kernels), and the bf16 rounding of the conversion kernels. Header-only,
 // for files compiled with -mavx512f -mavx512bw. The scalar definitions they match: expf and
-// gemm_gelu_ref (gemm_kernel.h) within a few ulps, w2s_f32_to_bf16 (dtype.h) exactly.
+// rowops_gelu (rowops.h) within a few ulps, w2s_f32_to_bf16 (dtype.h) exactly.
 #ifndef W2S_SIMD_VECMATH_AVX512_H
 #define W2S_SIMD_VECMATH_AVX512_H
 

@@ -12,11 +12,9 @@ int cmd_label(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_train(int argc, char **argv);
-
-// Prints "w2s <cmd>: <current error>" (and a hint if given) to stderr; returns 1.
-int cli_fail(const char *cmd, const char *hint);
 
 #endif

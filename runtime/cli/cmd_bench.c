@@ -4,6 +4,7 @@
 // per run, the same fields bench/torch_train.py prints, so the two compare as ratios.
 #include "cli.h"
 #include "cli_opts.h"
+#include "cli_usage.h"
 #include "cli_stats.h"
 #include "cmd_bench_pipeline.h"
 #include "cmd_label.h"
@@ -28,7 +29,7 @@
 // fp32 = 2 cores × 2 FMA pipes × 16 lanes × 2 FLOP × ~4 GHz ≈ 515 GFLOP/s; bf16 (vdpbf16ps:
 // 32 products per instruction) ≈ 2× ≈ 1.0 TFLOP/s. Per core they are half these, so the
 // fraction is computed against the threads actually used (capped at 2). The JSON also gives
-// the MFU against the peak `w2s info --peak` measures on this machine (runtime/peak.h).
+// the MFU against the peak `w2s info --peak` measures on this machine (runtime/profile/peak.h).
 #define PEAK_F32_GFLOPS_2C 515.0
 #define PEAK_BF16_GFLOPS_2C 1030.0
 

@@ -7,6 +7,7 @@
 // small fixed models).
 #include "cli.h"
 #include "cli_opts.h"
+#include "cli_usage.h"
 #include "cli_stats.h"
 #include "cmd_label.h"
 

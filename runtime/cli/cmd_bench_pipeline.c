@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "cmd_bench_pipeline.h"
 #include "cli_opts.h"
+#include "cli_usage.h"
 #include "cli_stats.h"
 
 #include "error.h"
@@ -22,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-// The demo's pair (DEMO.md "Models"; demo.c's recipes): image tokens, 50 positions.
+// The demo's pair (docs/DEMO.md "Models"; demo.c's recipes): image tokens, 50 positions.
 static int demo_config_named(const char *name, gpt2_config *c) {
     bool weak = !strcmp(name, "demo-weak");
     if (!weak && strcmp(name, "demo-strong")) return -1;
@@ -174,7 +175,7 @@ int bench_pipeline(int argc, char **argv) {
         }
     }
     placement plan;
-    placement_request req = transfer_placement_request(transfer_param_count(&cw), transfer_param_count(&cs),
+    placement_request req = transfer_placement_request(gpt2_num_params(&cw, GPT2_LM_NONE, 0), gpt2_num_params(&cs, GPT2_LM_NONE, 0),
                                                        (int)label_cores, (int)train_cores);
     double gain = 0; // the cost split's estimated gain, whichever plan runs
     int planned = transfer_plan(topo, &req, &plan, &gain);
@@ -201,7 +202,7 @@ int bench_pipeline(int argc, char **argv) {
     float *soft = malloc(N * 2 * sizeof(float)), *soft_seq = malloc(N * 2 * sizeof(float)), *init = NULL;
     int32_t *hard = malloc(N * sizeof(int32_t));
     gpt2_options wo = {.max_batch = B, .max_seq = T, .lm_mode = GPT2_LM_NONE, .precision = GPT2_FP32};
-    gpt2_options so = {.max_batch = trainer_auto_minibatch(&cs, T, B, TRAINER_ACT_BUDGET), .max_seq = T,
+    gpt2_options so = {.max_batch = trainer_auto_minibatch(&cs, GPT2_BF16, T, B, TRAINER_ACT_BUDGET), .max_seq = T,
                        .lm_mode = GPT2_LM_NONE, .precision = GPT2_BF16};
     gpt2_model *weak = NULL, *strong = NULL;
     gpt2_int8 *q = NULL;

@@ -1,6 +1,7 @@
-// cmd_demo.c — `w2s demo`: the built-in weak-to-strong experiment (runtime/demo.h).
+// cmd_demo.c — `w2s demo`: the built-in weak-to-strong experiment (runtime/demo/demo.h).
 #include "cli.h"
 #include "cli_opts.h"
+#include "cli_usage.h"
 
 #include "demo.h"
 
@@ -9,20 +10,20 @@
 static void usage(FILE *f) {
     fprintf(f, "usage: w2s demo [--out DIR] [--seeds 0,1,2] [--task upper-body|classes] [--quick] [--fresh]\n"
                "                [--finetune] [--no-pipeline] [--data DIR] [--cache-dir DIR] [--quiet]\n"
-               "  Reproduces weak-to-strong generalization on Fashion-MNIST with no downloads (DEMO.md):\n"
+               "  Reproduces weak-to-strong generalization on Fashion-MNIST with no downloads (docs/DEMO.md):\n"
                "  pretrains a weak (1 layer, d=32) and a strong (4 layers, d=128) GPT-2 body on captioned\n"
                "  image tokens, then trains linear probes: weak on ground truth, strong students on the\n"
                "  weak labels (xent and the auxiliary confidence loss), and the strong ceiling. Prints the\n"
                "  accuracies and PGR, and writes results.json, results_summary.json, report.html.\n"
                "  --out DIR     output directory (default ./w2s-demo)\n"
                "  --seeds LIST  comma-separated seeds (default 0,1,2)\n"
-               "  --task T      upper-body: DEMO.md's binary task (default); classes: its secondary\n"
+               "  --task T      upper-body: docs/DEMO.md's binary task (default); classes: its secondary\n"
                "                10-class task (logconf hardens by argmax there, and is unstable)\n"
                "  --quick       a smaller version for smoke tests: 1/5 of the steps and data, one seed\n"
                "                unless --seeds is given\n"
                "  --fresh       pretrain again even if the bodies are cached\n"
                "  --finetune    fine-tune the whole bodies instead of training probes, with w2s run's\n"
-               "                protocol (DESIGN.md section 5; LR 3e-4, 2 epochs); its per-seed outputs go\n"
+               "                protocol (docs/PROTOCOL.md; LR 3e-4, 2 epochs); its per-seed outputs go\n"
                "                to OUT/finetune/seed<k>/ and finished steps are reused when rerun\n"
                "  --no-pipeline label split B completely before the students train (default: the\n"
                "                int8 weak labels stream into the students on their own cores)\n"

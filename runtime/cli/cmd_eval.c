@@ -3,8 +3,10 @@
 #include "cli.h"
 #include "cli_data.h"
 #include "cli_opts.h"
+#include "cli_usage.h"
 
 #include "error.h"
+#include "fileio.h"
 #include "gpt2_checkpoint.h"
 #include "trainer.h"
 
@@ -21,6 +23,7 @@ static void usage(FILE *f) {
         "  --model PATH        w2s checkpoint (from w2s train / w2s run --save-models) or HF directory\n"
         "  --data FILE         JSONL with \"hard_label\" on every line\n"
         "  --predictions OUT   write each line back with \"soft_label\" (softmax) and the predicted \"hard_label\"\n"
+        "                      (- for standard output; the summary then goes to stderr)\n"
         "  --precision P       bf16 (default) or fp32\n"
         "  --minibatch b       examples per forward (default 8)\n"
         "  --max-ctx T         drop examples longer than T tokens (default n_positions); --truncate cuts them\n"
@@ -82,10 +85,11 @@ int cmd_eval(int argc, char **argv) {
         free(idx);
     }
     if (!rc) {
-        printf("{\"examples\": %zu, \"accuracy\": %.17g, \"auroc\": ", ds.n, ev.accuracy);
-        if (isfinite(ev.auroc)) printf("%.17g", ev.auroc);
-        else printf("null, \"auroc_undefined_reason\": \"%s\"", ev.auroc_reason ? ev.auroc_reason : "");
-        printf(", \"eval_s\": %.3f}\n", ev.seconds);
+        FILE *sum = w2s_is_stdout(pred) ? stderr : stdout;  // --predictions - fills stdout
+        fprintf(sum, "{\"examples\": %zu, \"accuracy\": %.17g, \"auroc\": ", ds.n, ev.accuracy);
+        if (isfinite(ev.auroc)) fprintf(sum, "%.17g", ev.auroc);
+        else fprintf(sum, "null, \"auroc_undefined_reason\": \"%s\"", ev.auroc_reason ? ev.auroc_reason : "");
+        fprintf(sum, ", \"eval_s\": %.3f}\n", ev.seconds);
     }
     free(logits);
     free(hard);

@@ -3,9 +3,11 @@
 // `w2s run` would use for a given weak → strong pair.
 #include "cli.h"
 #include "cli_opts.h"
+#include "cli_usage.h"
 
 #include "cpu.h"
 #include "error.h"
+#include "fileio.h"
 #include "gpt2_checkpoint.h"
 #include "hf_config.h"
 #include "peak.h"
@@ -42,8 +44,8 @@ static int print_peak(void) {
     peak_info p;
     int threads = omp_get_max_threads();
     if (peak_measure(&p, w2s_isa_active(), threads)) return cli_fail("info", NULL);
-    char path[1024];
-    peak_cache_path(path, sizeof path);
+    char path[W2S_PATH_MAX];
+    if (peak_cache_path(path, sizeof path)) return cli_fail("info", NULL);
     bool saved = peak_cache_save(&p) == 0;
     printf("peak (%s, isa %s, measured in %.1f s; best of several short runs)\n", p.cpu, p.isa, p.seconds);
     printf("  %-5s %-34s %14s %14s\n", "", "instruction", "1 core", "all cores");
@@ -67,7 +69,7 @@ static int model_config(const char *name, gpt2_config *c) {
 static int print_run_plan(const topology *t, const char *weak, const char *strong) {
     gpt2_config cw, cs;
     if (model_config(weak, &cw) != 0 || model_config(strong, &cs) != 0) return -1;
-    size_t pw = transfer_param_count(&cw), ps = transfer_param_count(&cs);
+    size_t pw = gpt2_num_params(&cw, GPT2_LM_NONE, 0), ps = gpt2_num_params(&cs, GPT2_LM_NONE, 0);
     placement_request req = transfer_placement_request(pw, ps, 0, 0);
     placement pl;
     double gain;

@@ -6,27 +6,24 @@
 #include "cli.h"
 #include "cli_data.h"
 #include "cli_opts.h"
+#include "cli_usage.h"
 #include "cmd_label.h"
 
 #include "error.h"
 #include "fileio.h"
-#include "gpt2_checkpoint.h"
 #include "labeler.h"
 #include "progress.h"
 #include "trainer.h"
 #include "world.h"
 
-#include <libgen.h>
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static void usage(FILE *f) {
     fprintf(f,
-        "usage: w2s label --model PATH --data IN.jsonl --out OUT.jsonl [options]\n"
+        "usage: w2s label --model PATH --data IN.jsonl --out OUT.jsonl [options]   (--out - : standard output)\n"
         "       w2s label --model PATH --stream [options]\n"
         "  Writes each input line back with \"soft_label\" (the model's probabilities) and\n"
         "  \"hard_label\" (its prediction); an input hard_label is kept as \"gt_label\". Input lines:\n"
@@ -47,102 +44,6 @@ static void usage(FILE *f) {
         "  --stream            read one JSON request per stdin line, answer one JSON line each on\n"
         "                      stdout as soon as it is labeled (requests that arrived together are\n"
         "                      batched, up to --batch); a bad request gets {\"error\": ..., \"line\": N}\n");
-}
-
-// ---- model and tokenizer
-
-static const char *tokenizer_dir(const char *model, const char *given, char *buf, size_t cap) {
-    if (given) return given;
-    struct stat st;
-    if (stat(model, &st) == 0 && S_ISDIR(st.st_mode)) return model;
-    snprintf(buf, cap, "%s", model);
-    return dirname(buf);
-}
-
-int label_open(label_ctx *x, const label_options *o) {
-    memset(x, 0, sizeof *x);
-    x->o = *o;
-    if (o->threads) omp_set_num_threads((int)o->threads);
-    if (gpt2_checkpoint_config(o->model, &x->cfg)) return -1;
-    if (x->cfg.n_classes < 2)
-        return W2S_FAIL("%s has no classification head (n_classes %zu): label with a trained classifier "
-                        "(w2s train / w2s run --save-models)", o->model, x->cfg.n_classes);
-    x->max_ctx = o->max_ctx ? o->max_ctx : x->cfg.n_positions;
-    if (x->max_ctx > x->cfg.n_positions)
-        return W2S_FAIL("--max-ctx %zu exceeds the model's n_positions %zu", x->max_ctx, x->cfg.n_positions);
-    char buf[4096];
-    const char *td = tokenizer_dir(o->model, o->tokenizer, buf, sizeof buf);
-    char p1[4200], p2[4200];
-    snprintf(p1, sizeof p1, "%s/vocab.json", td);
-    snprintf(p2, sizeof p2, "%s/encoder.json", td);
-    if (w2s_file_exists(p1) || w2s_file_exists(p2)) {
-        if (!(x->tok = tokenizer_load_dir(td))) return w2s_error_wrap("tokenizer of %s", td);
-        if (tokenizer_vocab_size(x->tok) > x->cfg.vocab_size)
-            return W2S_FAIL("the tokenizer in %s has %zu tokens but the model's vocab_size is %zu (tokenizer and "
-                            "model files do not match)", td, tokenizer_vocab_size(x->tok), x->cfg.vocab_size);
-    }
-    return 0;
-}
-
-// Loads the models for sequences of at most max_seq tokens: the labeling model (int8 graph
-// built from fp32 weights, or the fp32/bf16 model) and, with check_fp32, the fp32 reference.
-int label_load_models(label_ctx *x, size_t max_seq) {
-    const label_options *o = &x->o;
-    gpt2_options opt = {.max_batch = o->batch, .max_seq = max_seq, .lm_mode = GPT2_LM_NONE,
-                        .precision = o->precision == LABEL_BF16 ? GPT2_BF16 : GPT2_FP32};
-    gpt2_model *m = gpt2_checkpoint_load(o->model, &opt, (long)x->cfg.n_classes);
-    if (!m) return -1;
-    if (o->precision == LABEL_INT8) {
-        x->lm.q = labeler_int8_create(m, o->batch, max_seq);
-        if (!x->lm.q) {
-            gpt2_destroy(m);
-            return -1;
-        }
-        if (o->check_fp32) x->ref.m = m;
-        else gpt2_destroy(m);
-    } else {
-        x->lm.m = m;
-        if (o->check_fp32 && o->precision == LABEL_FP32) x->ref.m = m;
-        else if (o->check_fp32) {
-            opt.precision = GPT2_FP32;
-            if (!(x->ref.m = gpt2_checkpoint_load(o->model, &opt, (long)x->cfg.n_classes))) return -1;
-        }
-    }
-    return 0;
-}
-
-void label_close(label_ctx *x) {
-    if (x->ref.m && x->ref.m != x->lm.m) gpt2_destroy(x->ref.m);
-    gpt2_destroy(x->lm.m);
-    gpt2_int8_destroy(x->lm.q);
-    tokenizer_free(x->tok);
-    memset(x, 0, sizeof *x);
-}
-
-const char *label_precision_name(label_precision p) {
-    return p == LABEL_INT8 ? "int8" : p == LABEL_BF16 ? "bf16" : "fp32";
-}
-
-// Agreement and |Δp| between two (n, K) probability tables.
-void label_compare(const float *p, const float *ref, size_t n, size_t K, label_check *c) {
-    size_t agree = 0;
-    double sum = 0, mx = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t a = 0, r = 0;
-        for (size_t k = 1; k < K; k++) {
-            if (p[i * K + k] > p[i * K + a]) a = k;
-            if (ref[i * K + k] > ref[i * K + r]) r = k;
-        }
-        agree += a == r;
-        for (size_t k = 0; k < K; k++) {
-            double d = fabs((double)p[i * K + k] - (double)ref[i * K + k]);
-            sum += d;
-            mx = d > mx ? d : mx;
-        }
-    }
-    c->agreement = n ? (double)agree / (double)n : 1.0;
-    c->mean_abs_dp = n ? sum / (double)(n * K) : 0.0;
-    c->max_abs_dp = mx;
 }
 
 // ---- batch mode
@@ -213,17 +114,19 @@ static int label_file(label_ctx *x) {
                 label_precision_name(o->precision), chk.agreement, chk.mean_abs_dp, chk.max_abs_dp);
     }
     if (!rc) rc = dataset_write_labels(o->out, &ds, idx, n, soft, hard);
+    // With --out -, standard output carries the labels; the summary line goes to stderr.
+    FILE *sum = w2s_is_stdout(o->out) ? stderr : stdout;
     if (!rc) {
-        printf("{\"examples\": %zu, \"tokens\": %zu, \"precision\": \"%s\", \"skipped_bad\": %zu, \"skipped_too_long\": "
+        fprintf(sum, "{\"examples\": %zu, \"tokens\": %zu, \"precision\": \"%s\", \"skipped_bad\": %zu, \"skipped_too_long\": "
                "%zu, \"blank_lines\": %zu, \"label_s\": %.3f, \"examples_per_s\": %.2f, \"tokens_per_s\": %.1f, "
                "\"total_s\": %.3f, \"out\": ",
                n, tokens, label_precision_name(o->precision), ds.stats.n_bad, too_long, ds.stats.n_blank, secs,
                secs > 0 ? (double)n / secs : 0.0, secs > 0 ? (double)tokens / secs : 0.0, progress_now() - t0);
-        label_print_json_string(stdout, o->out);
+        label_print_json_string(sum, o->out);
         if (o->check_fp32)
-            printf(", \"fp32_check\": {\"argmax_agreement\": %.6f, \"mean_abs_dp\": %.6g, \"max_abs_dp\": %.6g}",
+            fprintf(sum, ", \"fp32_check\": {\"argmax_agreement\": %.6f, \"mean_abs_dp\": %.6g, \"max_abs_dp\": %.6g}",
                    chk.agreement, chk.mean_abs_dp, chk.max_abs_dp);
-        printf("}\n");
+        fprintf(sum, "}\n");
         if (ds.stats.n_bad && !o->quiet)
             fprintf(stderr, "w2s label: skipped %zu bad lines (first: %s)\n", ds.stats.n_bad, ds.stats.first_bad);
     }
@@ -234,17 +137,6 @@ done:
     free(hard);
     dataset_free(&ds);
     return rc;
-}
-
-void label_print_json_string(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
-    }
-    fputc('"', f);
 }
 
 // ---- arguments

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "cli_data.h"
 #include "cli_opts.h"
+#include "cli_usage.h"
 
 #include "demo.h"
 #include "demo_report.h"
@@ -72,7 +73,7 @@ static void usage(FILE *f) {
         "  --precision P     bf16 (default) or fp32\n"
         "  --threads N       OpenMP threads\n"
         "  --quiet           no progress lines\n"
-        "  demo bodies (--demo; the recipe of DEMO.md, no training options):\n"
+        "  demo bodies (--demo; the recipe of docs/DEMO.md, no training options):\n"
         "  --demo weak|strong  make or reuse the demo's cached body for --seed, to warm the cache of\n"
         "                    `w2s demo` (same --cache-dir, --quick and seed give the same files)\n"
         "  --quick           the body of `w2s demo --quick`\n"
@@ -169,7 +170,7 @@ static int check_out(const char *out) {
 
 static int run_demo(const pretrain_args *a) {
     if (a->training_options)
-        return cli_usage_error("pretrain", "--demo follows DEMO.md's recipe: only --seed, --quick, --cache-dir, "
+        return cli_usage_error("pretrain", "--demo follows docs/DEMO.md's recipe: only --seed, --quick, --cache-dir, "
                                            "--fresh, --fmnist, --out, --threads and --quiet apply");
     demo_config c;
     demo_config_default(&c);
@@ -197,12 +198,10 @@ static int run_demo(const pretrain_args *a) {
 
 // ---- the model
 
-// Floats of activations per sequence of T tokens: trainer_auto_minibatch's table plus the
-// LM head's logits (T, VO), which dominate for GPT-2's 50257-token vocabulary.
-static size_t auto_minibatch(const gpt2_config *cfg, size_t VO, size_t T, size_t batch) {
-    const size_t C = cfg->n_embd, L = cfg->n_layer, NH = cfg->n_head;
-    size_t per_seq = T * (L * (16 * C + 4) + 12 * C + 2 + VO) + L * NH * T * T + NH * T;
-    size_t mb = TRAINER_ACT_BUDGET / (per_seq * sizeof(float));
+// The largest minibatch whose activations fit TRAINER_ACT_BUDGET, the LM head's logits
+// (T, VO) included: they dominate for GPT-2's 50257-token vocabulary.
+static size_t auto_minibatch(const gpt2_config *cfg, gpt2_precision precision, size_t VO, size_t T, size_t batch) {
+    size_t mb = TRAINER_ACT_BUDGET / gpt2_act_bytes(cfg, precision, VO, 1, T);
     return mb < 1 ? 1 : mb > batch ? batch : mb;
 }
 
@@ -310,7 +309,7 @@ static int run_pretrain(pretrain_args *a) {
         pc->steps = a->steps ? a->steps : trainer_total_steps(sq.n, a->epochs ? a->epochs : 1, pc->batch);
         pc->warmup = a->have_warmup ? a->warmup
                      : pc->steps / 10 < PRETRAIN_DEFAULT_WARMUP ? pc->steps / 10 : PRETRAIN_DEFAULT_WARMUP;
-        size_t mb = a->minibatch ? a->minibatch : auto_minibatch(&cfg, VO ? VO : cfg.vocab_size, sq.T, pc->batch);
+        size_t mb = a->minibatch ? a->minibatch : auto_minibatch(&cfg, a->fp32 ? GPT2_FP32 : GPT2_BF16, VO ? VO : cfg.vocab_size, sq.T, pc->batch);
         pc->minibatch = mb < pc->batch ? mb : pc->batch;
         gpt2_options opt = {.max_batch = pc->minibatch, .max_seq = sq.T, .lm_mode = mode, .lm_vocab = VO,
                             .precision = a->fp32 ? GPT2_FP32 : GPT2_BF16};

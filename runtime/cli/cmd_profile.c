@@ -6,6 +6,7 @@
 // steps, so time that no hook covers shows up as a gap instead of silently vanishing.
 #include "cli.h"
 #include "cli_opts.h"
+#include "cli_usage.h"
 #include "cli_stats.h"
 
 #include "error.h"
@@ -128,6 +129,7 @@ int cmd_profile(int argc, char **argv) {
     if (a.layers) cfg.n_layer = a.layers;
     if (a.seq > cfg.n_positions)
         return cli_usage_error("profile", "--seq %zu exceeds %s's %zu positions", a.seq, a.arch, cfg.n_positions);
+    if (w2s_is_stdout(a.out)) return cli_usage_error("profile", "--out - (standard output) cannot hold profile.json and profile.html: name a folder");
     if (w2s_mkdir_p(a.out)) return cli_fail("profile", "pass a writable --out directory");
     omp_set_num_threads((int)a.threads);
     bool train = !strcmp(a.mode, "train"), bf16 = !strcmp(a.precision, "bf16");
@@ -195,16 +197,14 @@ int cmd_profile(int argc, char **argv) {
                          .compared_onednn = a.compare};
     if (a.compare && (rc = profile_compare_onednn(&d)) == 0)
         fprintf(stderr, "w2s profile: timed oneDNN matmul on %zu shapes\n", d.n_gemm);
-    char path[1024];
+    char path[W2S_PATH_MAX];
     if (!rc) {
         profile_print_table(stdout, &d, &pk, &meta);
         printf("median step %.2f ms over %zu steps\n", 1e3 * meta.step_seconds_median, a.steps);
-        snprintf(path, sizeof path, "%s/profile.json", a.out);
-        rc = profile_write_json(path, &d, &pk, &meta);
+        rc = w2s_path_format(path, sizeof path, "%s/profile.json", a.out) || profile_write_json(path, &d, &pk, &meta);
     }
     if (!rc) {
-        snprintf(path, sizeof path, "%s/profile.html", a.out);
-        rc = profile_write_html(path, &d, &pk, &meta);
+        rc = w2s_path_format(path, sizeof path, "%s/profile.html", a.out) || profile_write_html(path, &d, &pk, &meta);
         if (!rc) printf("wrote %s/profile.json and %s/profile.html\n", a.out, a.out);
     }
     profile_data_free(&d);

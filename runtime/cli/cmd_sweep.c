@@ -2,7 +2,8 @@
 // reference's sweep.py does, then one report of accuracy against model size (sweep_report.h).
 #include "cli.h"
 #include "cli_opts.h"
-#include "cmd_run.h"
+#include "cli_usage.h"
+#include "run_args.h"
 
 #include "error.h"
 #include "fileio.h"
@@ -10,6 +11,7 @@
 #include "sweep_report.h"
 
 #include <jansson.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +31,11 @@ static void usage(FILE *f) {
                SWEEP_MAX_MODELS);
 }
 
-// Parameters of the model at dir: embeddings plus 12·C² + 13·C per layer, plus ln_f.
+// Parameters of the classifier at dir (gpt2_num_params: body and head).
 static int model_params(const char *dir, double *params) {
     gpt2_config c;
     if (gpt2_checkpoint_config(dir, &c) != 0) return -1;
-    double C = (double)c.n_embd;
-    *params = (double)(c.vocab_size + c.n_positions) * C + (double)c.n_layer * (12 * C * C + 13 * C) + 2 * C;
+    *params = (double)gpt2_num_params(&c, GPT2_LM_NONE, 0);
     return 0;
 }
 
@@ -51,59 +52,30 @@ static const char *model_name(char *dir_copy) {
     return slash ? slash + 1 : dir_copy;
 }
 
-// The arguments of every pair's `w2s run`: "run", each run option given to the sweep as
-// "--name=value", then room for --weak/--strong/--out and their values.
-typedef struct {
-    char **argv;
-    int argc;
-    char *pool;  // the "--name=value" strings
-    size_t used;
-    bool quiet;
-} sweep_run_args;
-
-static int forward(void *arg, const cli_opt *o, const char *value) {
-    sweep_run_args *r = arg;
-    if (!strcmp(o->name, "weak") || !strcmp(o->name, "strong"))
-        return W2S_FAIL("--%s is chosen by the sweep; list the models with --models", o->name);
-    if (!strcmp(o->name, "models") || !strcmp(o->name, "out")) return 0;
-    r->quiet |= !strcmp(o->name, "quiet");
-    char *s = r->pool + r->used;
-    if (value) r->used += (size_t)sprintf(s, "--%s=%s", o->name, value) + 1;
-    else r->used += (size_t)sprintf(s, "--%s", o->name) + 1;
-    r->argv[r->argc++] = s;
-    return 0;
-}
-
 int cmd_sweep(int argc, char **argv) {
-    // Every `w2s run` option is checked here, before any pair runs, on a scratch state.
-    run_args scratch;
-    run_args_init(&scratch);
+    // Every `w2s run` option is read and checked once, before any pair runs.
     const char *models_arg = NULL;
-    cli_opt opts[RUN_MAX_OPTS + 1];
-    size_t n = run_options(&scratch, opts);
-    opts[n++] = (cli_opt)CLI_OPT("models", CLI_STR, &models_arg);
-    size_t pool = 0;
-    for (int i = 0; i < argc; i++) pool += strlen(argv[i]) + 4;  // "--name=value" is no longer than its words
-    sweep_run_args r = {.argv = calloc((size_t)argc + 7, sizeof *r.argv), .argc = 1, .pool = malloc(pool)};
-    if (!r.argv || !r.pool) {
-        free(r.argv);
-        free(r.pool);
-        W2S_FAIL("out of memory");
-        return cli_fail("sweep", NULL);
+    const cli_opt extra[] = {CLI_OPT("models", CLI_STR, &models_arg)};
+    run_parsed rp;
+    bool bad_usage;
+    int st = run_parse(argc, argv, NULL, extra, 1, &rp, &bad_usage);
+    const protocol_config *base = &rp.a.c;
+    const char *out = base->out_dir;
+    if (st == 0 && (base->weak_dir || base->strong_dir)) {
+        st = W2S_FAIL("--%s is chosen by the sweep; list the models with --models", base->weak_dir ? "weak" : "strong");
+        bad_usage = true;
     }
-    r.argv[0] = "run";
-    int st = cli_opts_scan(argc, argv, opts, n, forward, &r);
-    const char *out = scratch.c.out_dir;
-    if (st == 0 && (!models_arg || !out)) st = W2S_FAIL("--models and --out are required");
+    if (st == 0 && (!models_arg || !out)) {
+        st = W2S_FAIL("--models and --out are required");
+        bad_usage = true;
+    }
     if (st) {
-        free(r.argv);
-        free(r.pool);
+        run_parsed_free(&rp);
         if (st == 1) usage(stdout);
-        return st == 1 ? 0 : cli_usage_error("sweep", "%s", w2s_error_message());
+        return st == 1 ? 0 : bad_usage ? cli_usage_error("sweep", "%s", w2s_error_message()) : cli_fail("sweep", NULL);
     }
-    char **run_argv = r.argv;
-    int run_argc = r.argc;
-    bool quiet = r.quiet;
+    if (rp.a.threads) omp_set_num_threads((int)rp.a.threads);
+    bool quiet = base->quiet;
     sweep_model models[SWEEP_MAX_MODELS];
     char *dirs = strdup(models_arg);
     size_t nm = 0;
@@ -127,17 +99,37 @@ int cmd_sweep(int argc, char **argv) {
     size_t np = 0, total = nm * (nm + 1) / 2;
     for (size_t i = 0; i < nm && !rc; i++)
         for (size_t j = i; j < nm && !rc; j++) {
-            char pair_out[4096], summary[4200];
-            snprintf(pair_out, sizeof pair_out, "%s/%s__%s", out, models[i].name, models[j].name);
+            char pair_out[W2S_PATH_MAX], summary[W2S_PATH_MAX];
+            if (w2s_path_format(pair_out, sizeof pair_out, "%s/%s__%s", out, models[i].name, models[j].name)) {
+                rc = -1;
+                break;
+            }
             if (!quiet) fprintf(stderr, "sweep: pair %zu/%zu: weak %s -> strong %s\n", np + 1, total, models[i].name,
                                 models[j].name);
-            char *extra[] = {"--weak", (char *)models[i].dir, "--strong", (char *)models[j].dir, "--out", pair_out};
-            memcpy(run_argv + run_argc, extra, sizeof extra);
-            if (run_protocol_args(run_argc + 6, run_argv) != 0) {
+            // The pair's run: the sweep's options, its two models and its own folder, recorded
+            // in its results.json as if given to `w2s run`.
+            protocol_config pc = *base;
+            pc.weak_dir = models[i].dir;
+            pc.strong_dir = models[j].dir;
+            pc.out_dir = pair_out;
+            json_t *record = json_deep_copy(rp.record);
+            if (record) {
+                json_object_del(record, "models");
+                json_object_set_new(record, "weak", json_string(pc.weak_dir));
+                json_object_set_new(record, "strong", json_string(pc.strong_dir));
+                json_object_set_new(record, "out", json_string(pair_out));
+            }
+            pc.config_json = record;
+            rc = record ? protocol_run(&pc) : W2S_FAIL("out of memory");
+            json_decref(record);
+            if (rc) {
                 rc = w2s_error_wrap("pair %s -> %s", models[i].name, models[j].name);
                 break;
             }
-            snprintf(summary, sizeof summary, "%s/results_summary.json", pair_out);
+            if (w2s_path_format(summary, sizeof summary, "%s/results_summary.json", pair_out)) {
+                rc = -1;
+                break;
+            }
             json_error_t jerr;
             json_t *s = json_load_file(summary, 0, &jerr);
             if (!s) {
@@ -150,7 +142,6 @@ int cmd_sweep(int argc, char **argv) {
     if (!rc && !quiet) fprintf(stderr, "sweep: %zu pairs; wrote %s/sweep.json and %s/sweep.html\n", np, out, out);
     for (size_t k = 0; k < np; k++) json_decref(pairs[k].summary);
     free(dirs);
-    free(run_argv);
-    free(r.pool);
+    run_parsed_free(&rp);
     return rc ? cli_fail("sweep", NULL) : 0;
 }

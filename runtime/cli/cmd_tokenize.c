@@ -3,6 +3,7 @@
 // without '\n' counts only if it is non-empty, so "a\nb\n" and "a\nb" are both two lines.
 #include "cli.h"
 #include "cli_opts.h"
+#include "cli_usage.h"
 
 #include "error.h"
 #include "tokenizer.h"

@@ -2,7 +2,7 @@
 #include "cli.h"
 
 #include "error.h"
-#include "profiler.h"
+#include "profile_report.h"
 #include "team.h"
 #include "world.h"
 
@@ -25,6 +25,7 @@ static const subcommand subcommands[] = {
     {"pretrain", cmd_pretrain, "autoregressive pretraining of a GPT-2 on JSONL token sequences (or a demo body)"},
     {"profile", cmd_profile, "time per matmul path and operation of a GPT-2 step, roofline report"},
     {"run", cmd_run, "the weak-to-strong protocol on your models and data (PGR report)"},
+    {"serve", cmd_serve, "the weak labeler as an HTTP service (TEI-style /predict, /label, /health, /metrics)"},
     {"sweep", cmd_sweep, "w2s run on every weak <= strong pair of a list of models, accuracy vs size"},
     {"tokenize", cmd_tokenize, "GPT-2 BPE token ids of each stdin line (or --decode them)"},
     {"train", cmd_train, "fine-tune one model on a JSONL dataset (any loss), save a checkpoint"},
@@ -36,15 +37,6 @@ static void usage(FILE *out) {
                  "  and profile.json in $W2S_PROFILE_DIR (default .)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
-}
-
-int cli_fail(const char *cmd, const char *hint) {
-    if (dist_world_size() > 1)  // which rank and host failed, for a job of many
-        fprintf(stderr, "w2s %s (rank %d on %s): %s\n", cmd, dist_world_rank(), dist_host(), w2s_error_message());
-    else
-        fprintf(stderr, "w2s %s: %s\n", cmd, w2s_error_message());
-    if (hint) fprintf(stderr, "  hint: %s\n", hint);
-    return 1;
 }
 
 // A result printed on stdout that never arrived (full disk, a closed pipe) must not exit 0.
@@ -62,7 +54,7 @@ int main(int argc, char **argv) {
         argc--;
         argv++;
     }
-    profiler_install_at_exit(profile);
+    profile_report_install_at_exit(profile);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

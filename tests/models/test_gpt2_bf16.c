@@ -2,7 +2,7 @@
 // Same init, same data, same Adam: a small GPT-2 learns "next = previous + step (mod V)"
 // sequences (the step must be inferred in context, so attention has to work). The bf16 run
 // rounds every matmul operand to bf16; master weights, Adam state, LayerNorm, softmax, GELU
-// and the loss stay f32 (DESIGN.md §3). Also: the weight-pack cache (gpt2_pack_cache) gives
+// and the loss stay f32 (docs/PROTOCOL.md, "Numerics"). Also: the weight-pack cache (gpt2_pack_cache) gives
 // bit-identical gradients and really reuses packs until gpt2_params_changed, and packs remade
 // inside the optimizer step give the same training bit for bit.
 #include <setjmp.h>
@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "xorshift.h"
 
 #include "error.h"
 #include "gpt2.h"
@@ -29,10 +30,7 @@ enum { V = 16, T = 16, B = 16, STEPS = 200 };
 #define LOSS_GAP_TOL 0.02
 
 static uint64_t rs;
-static uint32_t rnd(void) {
-    rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
-    return (uint32_t)(rs >> 32);
-}
+static uint32_t rnd(void) { return (uint32_t)(xorshift64(&rs) >> 32); }
 
 static void make_batch(int32_t *tok, int32_t *tgt, int32_t *len) {
     for (int b = 0; b < B; b++) {

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "xorshift.h"
 
 #include "error.h"
 #include "gpt2.h"
@@ -38,10 +39,7 @@ static gpt2_config tiny_config(void) {
 }
 
 static uint64_t rs = 0x2545F4914F6CDD1Dull;
-static double urand(void) {  // [0, 1)
-    rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
-    return (rs >> 11) * (1.0 / 9007199254740992.0);
-}
+static double urand(void) { return xorshift_unit(&rs); }  // [0, 1)
 static double nrand(void) { return sqrt(-2.0 * log(1.0 - urand())) * cos(6.283185307179586 * urand()); }
 
 typedef struct {

@@ -83,7 +83,7 @@ static void test_idx_hostile(void **state) {
     assert_non_null(strstr(w2s_error_message(), "apt-get install dataset-fashion-mnist"));
 }
 
-// Tokens computed by hand from DEMO.md: level = (4·s) >> 10 of each 2×2 pixel sum.
+// Tokens computed by hand from docs/DEMO.md: level = (4·s) >> 10 of each 2×2 pixel sum.
 static void test_encode_by_hand(void **state) {
     uint8_t img[FMNIST_PIXELS];
     int32_t tok[IMAGE_TOKENS_PER_IMAGE];

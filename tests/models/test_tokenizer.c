@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "xorshift.h"
 
 #include "error.h"
 #include "tokenizer.h"
@@ -180,12 +181,7 @@ static size_t naive_bpe(const tiny_vocab *v, const char *w, size_t n, int32_t *o
 }
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint32_t rnd(uint32_t n) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state % n);
-}
+static uint32_t rnd(uint32_t n) { return (uint32_t)(xorshift64(&rng_state) % n); }
 
 static tokenizer *load_ok(const fixture_dir *fd) {
     tokenizer *t = tokenizer_load_dir(fd->dir);

@@ -1,5 +1,5 @@
 // probe_probe_train.c — not a test itself: test_probe_torch.py drives it to compare w2s's
-// linear-probe training (runtime/probe.c) with an independent PyTorch probe. Reads one JSON
+// linear-probe training (runtime/train/probe.c) with an independent PyTorch probe. Reads one JSON
 // case {"n", "d", "k", "x", "y", "loss", "seed", "epochs", "first_epoch_in_order"} on stdin,
 // trains with probe_config_default(loss) and prints {"w", "b", "mean", "inv_std", "orders"}
 // with %.9g (exact for fp32). "orders" are the per-epoch visiting orders implied by probe.h's

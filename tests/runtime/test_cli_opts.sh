@@ -1,4 +1,4 @@
-# test_cli_opts.sh — every `w2s` subcommand reads its options the same way (runtime/cli/cli_opts.c):
+# test_cli_opts.sh — every `w2s` subcommand reads its options the same way (runtime/api/cli_opts.c):
 # --help / -h print the usage on stdout and exit 0; an unknown or abbreviated option, a missing
 # value, a bad number (junk, out of range, negative, past 64 bits), a value given to a flag or a
 # positional argument is one line "w2s <cmd>: ... (see w2s <cmd> --help)" on stderr, exit 2,

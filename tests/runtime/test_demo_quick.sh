@@ -8,9 +8,7 @@
 set -euo pipefail
 : "${W2S_BIN:?}"
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
-require_fashion_mnist
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+demo_scratch
 
 "$W2S_BIN" demo --quick --seeds 0 --out "$tmp/a" --cache-dir "$tmp/cache" --quiet > "$tmp/a.txt"
 "$W2S_BIN" demo --quick --seeds 0 --out "$tmp/b" --cache-dir "$tmp/cache" --quiet > "$tmp/b.txt"
@@ -77,7 +75,7 @@ print(f"demo quick finetune ok: weak {seed['weak']:.3f} ceiling {seed['ceiling']
       f"xent {seed['xent']:.3f} logconf {seed['logconf']:.3f}")
 PY
 
-# ---- --task classes: DEMO.md's 10-class task on the same cached bodies, pipelined or not
+# ---- --task classes: docs/DEMO.md's 10-class task on the same cached bodies, pipelined or not
 "$W2S_BIN" demo --quick --task classes --seeds 0 --out "$tmp/k" --cache-dir "$tmp/cache" --quiet > "$tmp/k.txt"
 "$W2S_BIN" demo --quick --task classes --seeds 0 --out "$tmp/k2" --cache-dir "$tmp/cache" --quiet --no-pipeline \
     > "$tmp/k2.txt"

@@ -1,13 +1,13 @@
 """test_demo_reference.py — scripts/demo_reference.py (the independent PyTorch implementation of
-DEMO.md that `w2s demo`'s accuracy is compared with) still runs and still reproduces DEMO.md's
-expected weak body: one seed, weak body only, checked against DEMO.md's figures.
+docs/DEMO.md that `w2s demo`'s accuracy is compared with) still runs and still reproduces docs/DEMO.md's
+expected weak body: one seed, weak body only, checked against docs/DEMO.md's figures.
 """
 import json
 import os
 import subprocess
 import sys
 
-# DEMO.md: weak test LM loss ≈ 1.73, caption accuracy 0.35–0.43. The bands add the spread of 20
+# docs/DEMO.md: weak test LM loss ≈ 1.73, caption accuracy 0.35–0.43. The bands add the spread of 20
 # seeds of this script (LM 1.72–1.78, caption 0.30–0.44, weak probe 0.80–0.88).
 WEAK_LM_LOSS = (1.65, 1.85)
 WEAK_CAPTION_ACC = (0.25, 0.50)

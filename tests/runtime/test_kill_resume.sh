@@ -16,13 +16,8 @@ POINTS=${W2S_KILL_POINTS:-24}
 RANDOM=${W2S_KILL_SEED:-1}  # seeds bash's generator: the delays are the same on every run
 # On tmpfs, so the run's duration is CPU time, not the shared disk's fsync latency (a SIGKILL
 # cannot observe what fsync adds: the page cache survives the process).
-T=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
-pid=""
-trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$T"' EXIT
-cd "$T"
-"$PROBE" model weak 1 2 16 64 32 1
-"$PROBE" model strong 2 2 32 64 32 2
-"$PROBE" data data.jsonl 400 64 11
+scratch_dir_bg
+tiny_pair 400 11
 # --ckpt-every 1: a checkpoint write is in flight at many of the kill moments.
 ARGS="--weak weak --strong strong --data data.jsonl --n-train 300 --n-test 100 --seeds 5 --lr 1e-3
       --batch 16 --minibatch 4 --epochs 2 --threads 1 --ckpt-every 1 --quiet"

@@ -7,9 +7,7 @@
 set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
 scratch_dir
-"$PROBE" model m 2 2 32 64 32 1
-"$PROBE" data data.jsonl 300 64 7
-"$W2S_BIN" train --model m --data data.jsonl --out model.safetensors --lr 1e-3 --epochs 2 --quiet > /dev/null
+tiny_classifier 300 2
 
 # ---- labels, order, fields, fp32 agreement
 "$W2S_BIN" label --model model.safetensors --data data.jsonl --out lab.jsonl --check-fp32 --quiet > sum.json
@@ -31,6 +29,18 @@ c = s["fp32_check"]
 assert c["argmax_agreement"] >= 0.995 and c["mean_abs_dp"] <= 0.01, c
 assert s["precision"] == "int8" and s["skipped_bad"] == 0
 PY
+
+# ---- --out - writes the same labels to standard output (the summary to stderr), no file "-"
+"$W2S_BIN" label --model model.safetensors --data data.jsonl --out - --quiet > lab_stdout.jsonl 2> sum_stdout.json
+cmp lab.jsonl lab_stdout.jsonl || fail "--out - differs from --out FILE"
+grep -q '"out": "-"' sum_stdout.json || fail "--out -: summary not on stderr: $(cat sum_stdout.json)"
+[ ! -e ./- ] || fail "--out - wrote a file named -"
+"$W2S_BIN" eval --model model.safetensors --data data.jsonl --predictions - > pred_stdout.jsonl 2> eval_sum.json
+[ "$(wc -l < pred_stdout.jsonl)" = 300 ] && grep -q '"accuracy"' eval_sum.json || fail "eval --predictions -"
+if "$W2S_BIN" train --model model.safetensors --data data.jsonl --out - --epochs 1 --quiet > /dev/null 2> train_err.txt; then
+    fail "train --out - succeeded"
+fi
+grep -q "a model needs a file" train_err.txt || fail "train --out -: $(cat train_err.txt)"
 
 # ---- fp32 labels = w2s eval's fp32 predictions; bf16 runs
 "$W2S_BIN" label --model model.safetensors --data data.jsonl --out lab32.jsonl --precision fp32 --batch 5 --quiet > /dev/null

@@ -6,9 +6,7 @@
 set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
 scratch_dir
-"$PROBE" model m 2 2 32 64 32 1
-"$PROBE" data data.jsonl 60 64 7
-"$W2S_BIN" train --model m --data data.jsonl --out model.safetensors --lr 1e-3 --epochs 1 --quiet > /dev/null
+tiny_classifier 60 1
 "$W2S_BIN" label --model model.safetensors --data data.jsonl --out lab.jsonl --quiet > /dev/null
 
 # ---- interactive: each answer must arrive while the server still waits for more input

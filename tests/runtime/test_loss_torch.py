@@ -1,7 +1,7 @@
 """test_loss_torch.py — w2s's xent / logconf / product vs an independent PyTorch implementation.
 
-The PyTorch side is written from DESIGN.md §5 (torch.quantile for logconf's threshold,
-autograd with .detach()ed targets for the gradients), not from runtime/loss.c. w2s is driven
+The PyTorch side is written from docs/PROTOCOL.md (torch.quantile for logconf's threshold,
+autograd with .detach()ed targets for the gradients), not from runtime/train/loss.c. w2s is driven
 through the probe_loss program (stdin/stdout JSON). Random batches, binary and multi-class,
 hard and soft labels, several seeds, plus batches with duplicated rows so the threshold
 lands exactly on tied probabilities. Also checks that, past the warm-up, the DESIGN formulas
@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from losses_torch import logconf, product, xent  # noqa: E402
+from probes import probe_path  # noqa: E402
 
 # Both sides compute in fp32 with different exp/log implementations and summation orders:
 # a few ulps of a loss of size ~1-10 and of gradients of size ~1/B.
@@ -62,16 +63,6 @@ def make_batch(gen, B, K, soft, dup):
     return z, y
 
 
-def probe_path():
-    build = os.environ.get("W2S_BUILD_DIR")
-    if not build:
-        sys.exit("W2S_BUILD_DIR is not set (run through ctest)")
-    path = os.path.join(build, "tests", "probe_loss")
-    if not os.path.exists(path):
-        sys.exit(f"{path} not found: build the probe_loss target")
-    return path
-
-
 def main():
     cases, expect = [], []
     for seed in range(8):
@@ -93,7 +84,7 @@ def main():
                     d = torch_value_grad(logconf, z, y, B, K, step_frac=0.6)
                     assert abs(r[0] - d[0]) <= TOL_LOSS_REL * max(1.0, abs(r[0])), (r[0], d[0])
                     assert max(abs(a - b) for a, b in zip(r[1], d[1])) <= TOL_GRAD_ABS
-    out = subprocess.run([probe_path()], input=json.dumps({"cases": cases}), capture_output=True,
+    out = subprocess.run([probe_path("probe_loss")], input=json.dumps({"cases": cases}), capture_output=True,
                          text=True, check=False)
     if out.returncode != 0:
         sys.exit("probe_loss failed: " + out.stderr)

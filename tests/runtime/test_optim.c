@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "xorshift.h"
 
 #include "optim.h"
 
@@ -19,10 +20,7 @@
 
 enum { N = 1000, STEPS = 5 };
 
-static float frand(uint64_t *s) {
-    *s ^= *s << 13; *s ^= *s >> 7; *s ^= *s << 17;
-    return (float)((*s >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
-}
+static float frand(uint64_t *s) { return xorshift_uniform(s, -1.0f, 1.0f); }
 
 // PyTorch AdamW in double: p *= 1 - lr*wd; m, v EMAs; p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps)
 static void reference(double *p, double *m, double *v, const float *g, const optim_adam_config *c,

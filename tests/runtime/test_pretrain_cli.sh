@@ -214,7 +214,7 @@ expect_fail "unknown architecture" --arch gpt3 --data data.jsonl --out out.safet
 expect_fail "missing.json" --config missing.json --data data.jsonl --out out.safetensors
 expect_fail "--steps and --epochs" --config config.json --data data.jsonl --out out.safetensors --steps 3 --epochs 1
 expect_fail "exceeds the model's n_positions" --config config.json --data data.jsonl --out out.safetensors --max-ctx 99
-expect_fail "--demo follows DEMO.md" --demo weak --lr 1e-3
+expect_fail "--demo follows docs/DEMO.md" --demo weak --lr 1e-3
 expect_fail "'--demo medium'" --demo medium
 # --out naming a directory: said before training (root can write anywhere else).
 mkdir adir

@@ -7,9 +7,7 @@
 set -euo pipefail
 : "${W2S_BIN:?}"
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
-require_fashion_mnist
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+demo_scratch
 cd "$tmp"
 field() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
 

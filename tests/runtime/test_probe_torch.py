@@ -1,11 +1,11 @@
-"""test_probe_torch.py — w2s's linear-probe training (runtime/probe.c) vs an independent PyTorch probe.
+"""test_probe_torch.py — w2s's linear-probe training (runtime/train/probe.c) vs an independent PyTorch probe.
 
-The PyTorch side is written from DEMO.md "Probes", not from probe.c: features standardized
+The PyTorch side is written from docs/DEMO.md "Probes", not from probe.c: features standardized
 with the training split's mean and unbiased std (+1e-5); head nn.Linear(d, k) (with bias),
 zero-initialized; torch.optim.AdamW(lr 1e-2, betas (0.9, 0.999), eps 1e-8, weight_decay 0);
 CosineAnnealingLR to 0 over all steps, no warm-up; batches of 64 (last one smaller);
 soft cross-entropy, or logconf with alpha = 0.75 * min(1, s / 0.2) and the batch-quantile
-hardening of DESIGN.md section 5. w2s runs through the probe_probe_train program (stdin/stdout
+hardening of docs/PROTOCOL.md. w2s runs through the probe_probe_train program (stdin/stdout
 JSON), which also reports the batch orders it used so both sides visit the same batches.
 The recipe's knobs are checked to matter: a probe without bias, or with another learning
 rate, must land far outside the tolerance.
@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from losses_torch import logconf_target  # noqa: E402
+from probes import probe_path  # noqa: E402
 
 # Both sides train in fp32 with different summation orders and exp/log; after 100-200 Adam
 # steps the weights (size ~0.3-0.8) agree to ~1e-7 (measured). 1e-5 leaves two orders of
@@ -30,16 +31,6 @@ TOL_W_ABS = 1e-5
 POWER_FACTOR = 20
 # Standardization statistics: both computed in double and rounded to fp32.
 TOL_STATS_REL = 1e-6
-
-
-def probe_path():
-    build = os.environ.get("W2S_BUILD_DIR")
-    if not build:
-        sys.exit("W2S_BUILD_DIR is not set (run through ctest)")
-    path = os.path.join(build, "tests", "probe_probe_train")
-    if not os.path.exists(path):
-        sys.exit(f"{path} not found: build the probe_probe_train target")
-    return path
 
 
 def make_case(seed, n, d, k, soft):
@@ -102,7 +93,7 @@ def main():
         xl, yl = make_case(seed, n, d, k, soft)
         req = dict(n=n, d=d, k=k, x=xl, y=yl, loss=loss, seed=1000 + seed, epochs=epochs,
                    first_epoch_in_order=in_order)
-        out = subprocess.run([probe_path()], input=json.dumps(req), capture_output=True, text=True, check=False)
+        out = subprocess.run([probe_path("probe_probe_train")], input=json.dumps(req), capture_output=True, text=True, check=False)
         if out.returncode != 0:
             sys.exit("probe_probe_train failed: " + out.stderr)
         got = json.loads(out.stdout)

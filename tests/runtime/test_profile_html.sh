@@ -3,10 +3,10 @@
 # every roofline point drawn (document.title = "ok:<points>", read back with --dump-dom).
 # Also: the profiled total is within 5% of the wall clock of the steps (issue #8's criterion),
 # and the console-error detection itself works (a page with a broken script is caught).
-# Needs Debian's `chromium`; skipped (exit 0 with a note) only when it is not installed.
+# Needs Debian's `chromium`; skipped (exit 77, ctest's SKIP_RETURN_CODE) only when it is not installed.
 set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
-command -v chromium > /dev/null || { echo "SKIP: chromium not installed (apt-get install -y chromium)"; exit 0; }
+command -v chromium > /dev/null || { echo "SKIP: chromium not installed (apt-get install -y chromium)"; exit 77; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # Peaks are measured into a private cache (a few seconds) so the user's cache is untouched.

@@ -69,6 +69,14 @@ static void record_synthetic(void) {
     profiler_record_region(PROF_ATTENTION, PROF_PHASE_BACKWARD, 5.0, 5.5);
 }
 
+// A profile of record_synthetic()'s events, taken through the real profiler.
+static void profile_synthetic(profile_data *d) {
+    assert_int_equal(profiler_start(), 0);
+    record_synthetic();
+    profiler_stop();
+    assert_int_equal(profiler_snapshot(d), 0);
+}
+
 static const profile_gemm_row *find_row(const profile_data *d, prof_phase ph, profile_op op) {
     for (size_t i = 0; i < d->n_gemm; i++)
         if (d->gemm[i].phase == ph && d->gemm[i].op == op) return &d->gemm[i];
@@ -77,11 +85,8 @@ static const profile_gemm_row *find_row(const profile_data *d, prof_phase ph, pr
 
 static void test_synthetic_accounting(void **state) {
     (void)state;
-    assert_int_equal(profiler_start(), 0);
-    record_synthetic();
-    profiler_stop();
     profile_data d;
-    assert_int_equal(profiler_snapshot(&d), 0);
+    profile_synthetic(&d);
     assert_int_equal(d.n_gemm, 3);
     const profile_gemm_row *f = find_row(&d, PROF_PHASE_FORWARD, PROF_OP_AB);
     const profile_gemm_row *b = find_row(&d, PROF_PHASE_BACKWARD, PROF_OP_AB);
@@ -132,11 +137,8 @@ static peak_info synthetic_peak(void) {
 
 static void test_reports(void **state) {
     (void)state;
-    assert_int_equal(profiler_start(), 0);
-    record_synthetic();
-    profiler_stop();
     profile_data d;
-    assert_int_equal(profiler_snapshot(&d), 0);
+    profile_synthetic(&d);
     peak_info pk = synthetic_peak();
     profile_meta meta = {.title = "synthetic", .wall_seconds = 2.5, .threads = pk.threads};
 
@@ -353,8 +355,8 @@ static void test_peak_cache_and_ceilings(void **state) {
     assert_true(fabs(peak_gemm_gflops(&p, GEMM_BF16, 2) - 2 * p.core[PEAK_BF16_DOT]) < TOL_EXACT);
     assert_true(fabs(peak_gemm_gflops(&p, GEMM_U8S8, 8) - p.all[PEAK_S8_DOT]) < TOL_EXACT);
     // a corrupt cache is an error, not silently zero peaks
-    char file[400];
-    peak_cache_path(file, sizeof file);
+    char file[W2S_PATH_MAX];
+    assert_int_equal(peak_cache_path(file, sizeof file), 0);
     assert_int_equal(w2s_write_file_atomic(file, "{nope", 5), 0);
     assert_int_equal(peak_cache_load(&q, W2S_ISA_SCALAR, 3), -1);
     unsetenv("XDG_CACHE_HOME");

@@ -7,10 +7,8 @@ set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
 CHECK="/usr/bin/python3 $W2S_SOURCE_DIR/tests/runtime/w2s_results_check.py"
 scratch_dir
-"$PROBE" model weak 1 2 16 64 32 1
-"$PROBE" model strong 2 2 32 64 32 2
+tiny_pair 400 7
 "$PROBE" model strong80 2 2 32 80 32 2
-"$PROBE" data data.jsonl 400 64 7
 ARGS="--weak weak --strong strong --data data.jsonl --n-train 300 --n-test 100 --seeds 0,1 --lr 1e-3 --ckpt-every 2"
 
 # ---- the whole protocol, then its consistency
@@ -103,6 +101,8 @@ expect_error "model and config files do not match" "$W2S_BIN" run --weak weak --
 [ ! -e e10/seed0/weak ] || fail "the weak model was trained before the strong model's files were checked"
 expect_error "precision" "$W2S_BIN" run $ARGS --precision fp16 --out e9
 expect_error "label-precision" "$W2S_BIN" run $ARGS --label-precision int4 --out e9
+long=$(printf 'd%.0s' $(seq 5000))
+expect_error "--out path too long (5000 bytes" "$W2S_BIN" run $ARGS --out "$long"
 [ ! -e e1 ] && [ ! -e e3 ] && [ ! -e e7 ] || fail "an output directory was created for a failed run"
 "$W2S_BIN" run --help | grep -q -- "--weak DIR" || fail "--help"
 echo "ok"

@@ -20,11 +20,9 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$T"
-"$PROBE" model weak 1 2 16 64 32 1
-"$PROBE" model strong 2 2 32 64 32 2
+tiny_pair 400 11
 "$PROBE" model long 1 2 16 64 1024 4       # n_positions 1024: long examples are not dropped
 "$PROBE" model big 3 8 512 64 64 3        # 9.5M parameters, 38 MB: more than MEM_KB allows
-"$PROBE" data data.jsonl 400 64 11
 # 10,000 examples of 1,000 tokens: 20 MB of text, 40 MB of int32 ids (64 MB once doubled).
 $PY -c "
 line = '{\"input_ids\": [' + ','.join(['1'] * 1000) + '], \"hard_label\": 0}\n'
@@ -81,6 +79,7 @@ if mount -t tmpfs -o size=200k tmpfs full 2> mount.err; then
     $FILES full/out --no-tmp || fail "bad files after the rerun"
 else
     echo "SKIPPED full disk: cannot mount a tmpfs ($(head -1 mount.err))"
+    skipped=1
 fi
 
 # ---- a result on stdout that cannot be written (/dev/full: every write fails with ENOSPC)
@@ -104,6 +103,7 @@ if mount --bind -o ro ro_src ro 2> mount.err; then
     [ -z "$(ls -A ro_src)" ] || fail "something was written under the read-only mount"
 else
     echo "SKIPPED read-only mount: $(head -1 mount.err)"
+    skipped=1
 fi
 
 # ---- inputs that end early or change while being read
@@ -148,4 +148,7 @@ touch -r ref/results.json data.jsonl  # restore an mtime: the checksum below is 
 # ---- inputs untouched
 sha > sums.after
 diff sums.before sums.after || fail "an input file was modified"
+# Every other case passed; a case that could not run makes the whole test "skipped" (77), not
+# "passed", so CI (which runs as root and must run them all) notices.
+if [ "${skipped:-0}" = 1 ]; then echo "ok, but cases were skipped"; exit 77; fi
 echo "ok"

@@ -5,13 +5,8 @@
 set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
 CHECK="/usr/bin/python3 $W2S_SOURCE_DIR/tests/runtime/w2s_results_check.py"
-T=$(mktemp -d)
-pid=""
-trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$T"' EXIT
-cd "$T"
-"$PROBE" model weak 1 2 16 64 32 1
-"$PROBE" model strong 2 2 32 64 32 2
-"$PROBE" data data.jsonl 700 64 11
+scratch_dir_bg
+tiny_pair 700 11
 ARGS="--weak weak --strong strong --data data.jsonl --n-train 600 --n-test 100 --seeds 3 --lr 1e-3 --batch 16
       --minibatch 4 --epochs 3 --losses xent,logconf --ckpt-every 1 --threads ${W2S_TEST_THREADS:-1}"
 

@@ -24,6 +24,10 @@ assert len(s["pairs"]) == 6
 for p in s["pairs"]:
     summary = json.load(open(f"out/{p['weak']}__{p['strong']}/results_summary.json"))
     assert p["results_summary"] == summary, p
+    # each pair records the options as w2s run would: its own models and folder, not --models
+    cfg = json.load(open(f"out/{p['weak']}__{p['strong']}/results.json"))["config"]
+    assert cfg["weak"].endswith(p["weak"]) and cfg["strong"].endswith(p["strong"]), cfg
+    assert cfg["out"].endswith(f"{p['weak']}__{p['strong']}") and "models" not in cfg, cfg
 html = open("out/sweep.html").read()
 # one dot per ceiling (3 diagonal pairs) and per transfer accuracy (6 pairs x 2 losses)
 assert html.count('class="pt"') == 3 + 12, html.count('class="pt"')

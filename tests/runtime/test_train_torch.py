@@ -1,7 +1,7 @@
 """test_train_torch.py — a whole `w2s train` run against the same fine-tuning in float64 PyTorch.
 
 The per-step pieces have their own cross-checks (gradients: test_gpt2_torch.py; losses:
-test_loss_torch.py; Adam: test_optim.c). This one checks how runtime/trainer.c puts them
+test_loss_torch.py; Adam: test_optim.c). This one checks how runtime/train/trainer.c puts them
 together, as trainer.h documents it: the zero-initialized head on each sequence's last real
 token; batches that run through the data in file order and wrap into the next epoch
 (floor(n · epochs / batch) steps); the loss over the WHOLE batch even when it is processed in

@@ -30,6 +30,8 @@
 // Logits of a batched forward vs one example at a time: the rows are batch-independent up
 // to the GEMM's blocking of M (fp32): 1e-5 absolute on logits of magnitude ~1.
 #define TOL_BATCH_INDEP 1e-5f
+// Two fp32 softmax outputs summing to 1: a few ulps of 1.
+#define TOL_PROB_SUM 1e-6f
 
 static char *data_path;
 static dataset ds;
@@ -97,11 +99,11 @@ static void test_total_steps(void **state) {
     // ~42 MB -> 25 fit in 1 GiB; clamped to [1, batch].
     gpt2_config g = {.n_layer = 12, .n_head = 12, .n_embd = 768, .vocab_size = 50257, .n_positions = 1024,
                      .n_classes = 2, .ln_eps = 1e-5f};
-    assert_int_equal(trainer_auto_minibatch(&g, 1024, 32, TRAINER_ACT_BUDGET), 1);
-    size_t mb64 = trainer_auto_minibatch(&g, 64, 32, TRAINER_ACT_BUDGET);
+    assert_int_equal(trainer_auto_minibatch(&g, GPT2_FP32, 1024, 32, TRAINER_ACT_BUDGET), 1);
+    size_t mb64 = trainer_auto_minibatch(&g, GPT2_FP32, 64, 32, TRAINER_ACT_BUDGET);
     assert_true(mb64 >= 16 && mb64 <= 32);
-    assert_int_equal(trainer_auto_minibatch(&g, 64, 8, TRAINER_ACT_BUDGET), 8);
-    assert_int_equal(trainer_auto_minibatch(&g, 64, 32, 0), 1);
+    assert_int_equal(trainer_auto_minibatch(&g, GPT2_FP32, 64, 8, TRAINER_ACT_BUDGET), 8);
+    assert_int_equal(trainer_auto_minibatch(&g, GPT2_FP32, 64, 32, 0), 1);
 }
 
 static void test_minibatch_equivalence(void **state) {
@@ -196,7 +198,7 @@ static void test_learns_and_evaluates(void **state) {
         float z[K];
         assert_int_equal(trainer_predict(one, &di, z), 0);
         assert_true(max_abs_diff(z, logits + i * K, K) <= TOL_BATCH_INDEP);
-        assert_true(fabsf(probs[i * K] + probs[i * K + 1] - 1.0f) < 1e-6f);
+        assert_true(fabsf(probs[i * K] + probs[i * K + 1] - 1.0f) < TOL_PROB_SUM);
         correct += hard[i] == ds.hard_label[i];
     }
     assert_true(fabs((double)correct / (double)ds.n - after.accuracy) < 1e-12);

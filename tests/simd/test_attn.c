@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "xorshift.h"
 
 #include "attn.h"
 #include "cpu.h"
@@ -27,10 +28,7 @@ static const size_t heads[] = {1, 16, 20, 32, 64, 80, 129};
 #define NHEADS (sizeof heads / sizeof heads[0])
 
 static uint64_t rs = 0x9e3779b97f4a7c15ull;
-static float frand(void) {  // uniform in [-1, 1), xorshift64
-    rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
-    return (float)((rs >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
-}
+static float frand(void) { return xorshift_uniform(&rs, -1.0f, 1.0f); }
 
 // rows × ld floats: the first cols of each row random, the rest NaN.
 static float *mat(size_t rows, size_t cols, size_t ld) {

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "xorshift.h"
 
 #include "attn_infer.h"
 #include "cpu.h"
@@ -29,10 +30,7 @@ static const size_t heads[] = {8, 16, 20, 32, 64, 80};
 #define NHEADS (sizeof heads / sizeof heads[0])
 
 static uint64_t rs = 0x9e3779b97f4a7c15ull;
-static float frand(void) {  // uniform in [-1, 1), xorshift64
-    rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
-    return (float)((rs >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
-}
+static float frand(void) { return xorshift_uniform(&rs, -1.0f, 1.0f); }
 
 // qkv rows (n + 3 of them, the last 3 NaN): q, k, v of one head at columns [0, hs), [hs + 3,
 // 2hs + 3), [2hs + 6, 3hs + 6) of a row of ld = 3hs + 9; the gaps are NaN.
@@ -144,7 +142,7 @@ static void test_large_scores(void **state) {
     qkv_rows r = make_qkv(n, hs);
     for (size_t t = 0; t < n; t++)
         for (size_t d = 0; d < hs; d++) r.m[t * r.ld + d] = r.m[t * r.ld + hs + 3 + d] = 2.0f;
-    attn_infer_fn fs[] = {attn_infer_ref, attn_infer_get(w2s_isa_active())};
+    attn_infer_fn fs[] = {attn_infer_ref, attn_infer_get(w2s_isa_active())->attend};
     for (size_t i = 0; i < 2; i++) {
         float *o = run(fs[i], &r, n, 0, hs, 1.0f);
         expect_rows(o, &r, n, 0, hs, 1.0f, NULL, i ? "large isa" : "large ref");
@@ -158,7 +156,7 @@ static void test_isa(void **state) {
 #if defined(__x86_64__)
     if (!w2s_isa_supported(W2S_ISA_AVX512)) skip();
     check(attn_infer_avx512, "avx512");
-    assert_ptr_equal(attn_infer_get(W2S_ISA_AVX512), attn_infer_avx512);
+    assert_ptr_equal(attn_infer_get(W2S_ISA_AVX512)->attend, attn_infer_avx512);
 #else
     skip();
 #endif
@@ -166,7 +164,7 @@ static void test_isa(void **state) {
 
 static void test_dispatch(void **state) {
     (void)state;
-    assert_ptr_equal(attn_infer_get(W2S_ISA_SCALAR), attn_infer_ref);
+    assert_ptr_equal(attn_infer_get(W2S_ISA_SCALAR)->attend, attn_infer_ref);
 }
 
 int main(void) {

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "xorshift.h"
 
 #include "colsum.h"
 
@@ -20,10 +21,7 @@ static const size_t widths[] = {1, 15, 16, 17, 64, 65, 128, 200};
 static const size_t heights[] = {0, 1, 3, 100};
 
 static uint64_t rs = 0x2545f4914f6cdd1dull;
-static float frand(void) {
-    rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
-    return (float)((rs >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
-}
+static float frand(void) { return xorshift_uniform(&rs, -1.0f, 1.0f); }
 
 static void check(colsum_fn f, size_t rows, size_t n) {
     size_t ld = n + 5;
@@ -80,7 +78,7 @@ static void test_bf16_copy(void **state) {
         if (!w2s_isa_supported((w2s_isa)isa)) continue;
         for (size_t i = 0; i < sizeof heights / sizeof *heights; i++)
             for (size_t j = 0; j < sizeof widths / sizeof *widths; j++)
-                for (int sp = 0; sp < 2; sp++) check_bf16(colsum_bf16_get((w2s_isa)isa), heights[i], widths[j], sp);
+                for (int sp = 0; sp < 2; sp++) check_bf16(colsum_get((w2s_isa)isa)->sum_bf16, heights[i], widths[j], sp);
     }
     for (size_t i = 0; i < sizeof heights / sizeof *heights; i++)
         for (size_t j = 0; j < sizeof widths / sizeof *widths; j++) check_bf16(colsum_bf16_ref, heights[i], widths[j], true);
@@ -91,7 +89,7 @@ static void test_variants(void **state) {
     for (int isa = 0; isa < W2S_ISA_COUNT; isa++) {
         if (!w2s_isa_supported((w2s_isa)isa)) continue;
         for (size_t i = 0; i < sizeof heights / sizeof *heights; i++)
-            for (size_t j = 0; j < sizeof widths / sizeof *widths; j++) check(colsum_get((w2s_isa)isa), heights[i], widths[j]);
+            for (size_t j = 0; j < sizeof widths / sizeof *widths; j++) check(colsum_get((w2s_isa)isa)->sum, heights[i], widths[j]);
     }
     for (size_t i = 0; i < sizeof heights / sizeof *heights; i++)
         for (size_t j = 0; j < sizeof widths / sizeof *widths; j++) check(colsum_ref, heights[i], widths[j]);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "xorshift.h"
 
 #include "error.h"
 #include "gemm.h"
@@ -15,10 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static float frand(uint64_t *s) {
-    *s ^= *s << 13; *s ^= *s >> 7; *s ^= *s << 17;
-    return (float)((*s >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
-}
+static float frand(uint64_t *s) { return xorshift_uniform(s, -1.0f, 1.0f); }
 
 static size_t packed_bytes(const gemm_packed_b *pb) {
     size_t esz = pb->type == GEMM_F32 ? 4 : 2, panels = (pb->N + pb->nr - 1) / pb->nr;

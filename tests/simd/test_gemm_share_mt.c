@@ -27,14 +27,26 @@ static const shape shapes[] = {{1, 768, 768}, {9, 500, 1700}, {32, 1000, 300}, {
 // Runs per thread count: chunks change hands with timing, so repeat to vary the schedule.
 enum { RUNS = 4 };
 
+// Whether gemm() takes the shared-chunk schedule for this case on `threads` threads (gemm.c's
+// conditions: a team of 2..16 worth waking, prepacked B, A read in place, at most 64 rows and
+// at least two column panels per thread).
+static bool takes_shared_schedule(const gemm_case *tc, const gemm_kernel *k, int threads) {
+    size_t panels = (tc->N + k->nr - 1) / k->nr;
+    double work = (double)tc->M * (double)tc->N * (double)(tc->K + 1);
+    return threads >= 2 && work > 262144.0 && tc->K % k->kgroup == 0 && tc->M <= 64 &&
+           panels >= 2 * (size_t)threads;
+}
+
 static void test_share_identical(void **state) {
     int failures = 0;
+    size_t shared_runs = 0, direct_kernels = 0;
     for (int isa = 0; isa < W2S_ISA_COUNT; isa++) {
         if (!w2s_isa_supported((w2s_isa)isa)) continue;
         for (int type = 0; type < GEMM_TYPE_COUNT; type++) {
             // The schedule needs a kernel that reads A in place; others keep the fixed split
             // (test_gemm_mt), and skipping them keeps the emulated NEON run short.
             if (!gemm_kernel_find((gemm_type)type, (w2s_isa)isa)->direct_a) continue;
+            direct_kernels++;
             for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
                 // A of the packed element type, row-major: the kernels read it in place.
                 gemm_case tc = {.type = (gemm_type)type, .isa = (w2s_isa)isa, .M = shapes[s].M,
@@ -45,9 +57,18 @@ static void test_share_identical(void **state) {
                 if (type == GEMM_U8S8) tc.quant = true;
                 if (gemm_check_case(&tc)) failures++;
                 void *c1 = gemm_check_run(&tc, 1);
+                const gemm_kernel *k = gemm_kernel_find((gemm_type)type, (w2s_isa)isa);
                 for (int threads = 2; threads <= 4 && c1; threads++)
                     for (int run = 0; run < RUNS; run++) {
+                        uint64_t before = gemm_shared_schedule_calls();
                         void *ct = gemm_check_run(&tc, threads);
+                        bool shared = gemm_shared_schedule_calls() > before;
+                        if (shared != takes_shared_schedule(&tc, k, threads)) {
+                            fprintf(stderr, "%s the shared schedule with %d threads: %s\n",
+                                    shared ? "unexpectedly took" : "did not take", threads, gemm_case_str(&tc));
+                            failures++;
+                        }
+                        shared_runs += shared;
                         if (!ct || memcmp(c1, ct, tc.M * tc.N * 4)) {
                             fprintf(stderr, "results differ with %d threads (run %d): %s\n", threads, run,
                                     gemm_case_str(&tc));
@@ -61,6 +82,10 @@ static void test_share_identical(void **state) {
         }
     }
     assert_int_equal(failures, 0);
+    // No kernel on this CPU reads A in place (the NEON kernels pack A): the schedule cannot run
+    // here, which is a skip, not a pass. Where one does, the schedule this test names ran.
+    if (!direct_kernels) skip();
+    assert_true(shared_runs > 0);
 }
 
 int main(void) {

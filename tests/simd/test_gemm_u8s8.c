@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "xorshift.h"
 
 // The AVX-VNNI kernel compiled a second time with its VEX vpdpbusd mapped onto the EVEX ymm
 // form of AVX512_VNNI+VL (same operation, same operands), so that its tiling, packing and
@@ -40,13 +41,8 @@
 #define GUARD 64  // bytes of guard zone before and after every buffer
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-static float rnd_f(float lo, float hi) { return lo + (hi - lo) * (float)(rnd() >> 40) / 16777216.0f; }
+static uint64_t rnd(void) { return xorshift64(&rng); }
+static float rnd_f(float lo, float hi) { return xorshift_uniform(&rng, lo, hi); }
 
 // ---- guarded buffers: [GUARD bytes of 0xA5][payload][GUARD bytes of 0xA5]
 static void *guarded_alloc(size_t bytes) {

@@ -16,7 +16,10 @@ char *fixture_file_path(const char *name) {
     if (!base || !*base) base = "/tmp";
     size_t n = strlen(base) + strlen(name) + 32;
     char *dir = malloc(n);
-    if (!dir) fail_msg("fixture_file_path: out of memory");
+    if (!dir) {
+        fail_msg("fixture_file_path: out of memory");
+        return NULL;  // not reached: cmocka's fail_msg longjmps, but the compiler cannot know
+    }
     snprintf(dir, n, "%s/w2s_test_XXXXXX", base);
     if (!mkdtemp(dir)) fail_msg("fixture_file_path: mkdtemp in %s failed", base);
     size_t dl = strlen(dir);

@@ -1,5 +1,5 @@
-"""losses_torch.py — DESIGN.md §5's losses in PyTorch, written from DESIGN.md and not from
-runtime/loss.c, for the cross-checks (test_loss_torch, test_train_torch, test_probe_torch): xent, logconf
+"""losses_torch.py — docs/PROTOCOL.md's losses in PyTorch, written from docs/PROTOCOL.md and not from
+runtime/train/loss.c, for the cross-checks (test_loss_torch, test_train_torch, test_probe_torch): xent, logconf
 (linear ramp, torch.quantile threshold in the binary case, argmax hardening otherwise) and
 product. Each takes logits z (B, K) and target probabilities y (B, K) and returns the mean loss.
 """
@@ -12,7 +12,7 @@ def xent(z, t):
 
 
 def logconf_target(z, y, step_frac, aux_coef=0.5, warmup_frac=0.1):
-    """(1 − α)·y + α·hardened predictions, no gradient (DESIGN.md §5 defaults; the demo's probes
+    """(1 − α)·y + α·hardened predictions, no gradient (docs/PROTOCOL.md defaults; the demo's probes
     use aux_coef 0.75, warmup_frac 0.2)."""
     alpha = aux_coef * min(1.0, step_frac / warmup_frac) if warmup_frac > 0 else aux_coef
     p = torch.softmax(z, dim=-1)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# serve_load.sh — load run of `w2s serve` with wrk (bench/serve_load.lua: POST /predict, one
+# input of 16..128 random token ids per request). Not run by CI: a measurement you run and
+# report. Starts the server on 127.0.0.1 (a free port), warms up, records the server's RSS
+# after warm-up and at the end, and prints wrk's JSON line (p50/p90/p99 ms, requests/s, non-2xx,
+# socket errors) plus the RSS figures and the server's own /metrics batch sizes.
+# usage: bench/serve_load.sh MODEL [DURATION (default 60s)] [CONNECTIONS (default 32)] [-- serve options]
+# env: W2S_BIN (default <repo>/build/w2s), WRK_THREADS (default 2), WARMUP (default 10s),
+#      W2S_MIN_LEN/W2S_MAX_LEN/W2S_VOCAB (the Lua script's token mix).
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+[ $# -ge 1 ] || { sed -n 's/^# usage: //p' "$0"; exit 2; }
+model=$1; shift
+dur=${1:-60s}; [ $# -ge 1 ] && shift
+conns=${1:-32}; [ $# -ge 1 ] && shift
+[ "${1:-}" = "--" ] && shift
+w2s=${W2S_BIN:-$src/build/w2s}
+command -v wrk > /dev/null || { echo "serve_load: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+log=$(mktemp -d)
+"$w2s" serve --model "$model" --port 0 --max-concurrent "$((conns * 2))" "$@" > "$log/out" 2> "$log/err" &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$log"' EXIT
+for _ in $(seq 600); do
+  grep -q listening "$log/out" && break
+  kill -0 $pid 2>/dev/null || { cat "$log/err" >&2; exit 1; }
+  sleep 0.1
+done
+port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$log/out")
+url="http://127.0.0.1:$port"
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
+echo "serve_load: server pid $pid on $url, RSS at start $(rss) kB" >&2
+wrk -t "${WRK_THREADS:-2}" -c "$conns" -d "${WARMUP:-10s}" -s "$src/bench/serve_load.lua" "$url" > "$log/warm" 2>&1
+rss0=$(rss)
+wrk -t "${WRK_THREADS:-2}" -c "$conns" -d "$dur" --timeout 30s -s "$src/bench/serve_load.lua" "$url" > "$log/run" 2>&1
+rss1=$(rss)
+line=$(grep '^{"requests"' "$log/run") || { cat "$log/run" >&2; exit 1; }
+metrics=$(curl -s "$url/metrics")
+bs=$(awk '/^w2s_serve_batch_size_sum/ {s=$2} /^w2s_serve_batch_size_count/ {c=$2} END {printf "%.2f", c ? s/c : 0}' <<< "$metrics")
+bt=$(awk '/^w2s_serve_batch_tokens_sum/ {s=$2} /^w2s_serve_batch_tokens_count/ {c=$2} END {printf "%.1f", c ? s/c : 0}' <<< "$metrics")
+tok=$(awk '/^w2s_serve_tokens_total/ {print $2}' <<< "$metrics")
+echo "${line%\}}, \"connections\": $conns, \"duration\": \"$dur\", \"rss_after_warmup_kb\": $rss0, \"rss_end_kb\": $rss1, \"rss_growth\": $(awk -v a="$rss0" -v b="$rss1" 'BEGIN {printf "%.4f", (b - a) / a}'), \"mean_batch_inputs\": $bs, \"mean_batch_tokens\": $bt, \"tokens_total\": ${tok:-0}}"

@@ -1,0 +1,37 @@
+// demo_config.h — what `w2s demo` is asked to run: the task, the seeds, the options. Below
+// both the experiment (demo.h) and its report (demo_report.h), so the report names tasks
+// without calling back into the experiment.
+#ifndef W2S_RUNTIME_DEMO_CONFIG_H
+#define W2S_RUNTIME_DEMO_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DEMO_MAX_SEEDS 64  // --seeds is parsed into a fixed array; 64 is plenty for a seed study
+
+// docs/DEMO.md "Data and splits": the binary "upper-body garment" task, or the secondary 10-class
+// task (the garment class itself; logconf then hardens by argmax, docs/PROTOCOL.md).
+typedef enum { DEMO_TASK_UPPER_BODY, DEMO_TASK_CLASSES } demo_task;
+
+size_t demo_task_classes(demo_task task);    // 2 or 10
+const char *demo_task_name(demo_task task);  // "upper-body" or "classes" (the --task values)
+const char *demo_task_text(demo_task task);  // for titles
+
+typedef struct {
+    const char *data_dir;    // Fashion-MNIST IDX files (FMNIST_DIR_DEFAULT)
+    const char *out_dir;     // results.json, results_summary.json, report.html ("w2s-demo")
+    uint64_t seeds[DEMO_MAX_SEEDS];
+    size_t n_seeds;          // 3
+    const char *cache_dir;   // pretrained bodies; NULL = $XDG_CACHE_HOME/w2s (or ~/.cache/w2s)
+    bool fresh;              // ignore cached bodies (and overwrite them)
+    bool quick;              // a smaller, faster version for smoke tests
+    bool pipelined;          // weak labels stream into the students (false: label, then train)
+    bool finetune;           // fine-tune the whole bodies with `w2s run`'s protocol instead of probes
+    demo_task task;          // DEMO_TASK_UPPER_BODY
+    bool quiet;
+} demo_config;
+
+void demo_config_default(demo_config *c);
+
+#endif

@@ -1,0 +1,798 @@
+// protocol.c — the W2S run: inputs, per-seed steps with reuse and resume, results (protocol.h).
+// Step records (step.json, labels.safetensors) are written LAST, after the files they vouch
+// for, so a step whose record exists with the right hash is complete.
+#include "protocol.h"
+
+#include "error.h"
+#include "fileio.h"
+#include "gpt2_checkpoint.h"
+#include "labeler.h"
+#include "metrics.h"
+#include "progress.h"
+#include "protocol_pipeline.h"
+#include "safetensors.h"
+#include "tokenizer.h"
+#include "trainer.h"
+#include "world.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PROTOCOL_FORMAT "w2s-protocol-1"  // bump when step outputs change meaning
+#define LABELS_META_KEY "w2s_step_key"
+
+void protocol_config_default(protocol_config *c) {
+    memset(c, 0, sizeof *c);
+    c->losses[0] = LOSS_XENT;
+    c->losses[1] = LOSS_LOGCONF;
+    c->losses[2] = LOSS_PRODUCT;
+    c->n_losses = 3;
+    c->n_seeds = 1;
+    c->precision = GPT2_BF16;
+    c->epochs = 2;
+    c->batch = 32;
+    c->ckpt_every_s = 600;
+}
+
+uint64_t protocol_hash(uint64_t h, const char *s) {
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h ^ 0xff;  // a terminator, so ("ab","c") and ("a","bc") differ
+}
+
+static uint64_t hashf(uint64_t h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static uint64_t hashf(uint64_t h, const char *fmt, ...) {
+    char buf[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return protocol_hash(h, buf);
+}
+
+// ---- inputs
+
+static bool is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// A file's identity: absolute path, size and modification time (nanoseconds).
+static uint64_t hash_file(uint64_t h, const char *path) {
+    struct stat st;
+    char abs[PATH_MAX];
+    if (stat(path, &st) != 0) return hashf(h, "missing %s", path);
+    if (!realpath(path, abs)) snprintf(abs, sizeof abs, "%s", path);
+    return hashf(h, "%s %lld %lld.%09ld", abs, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+                 (long)st.st_mtim.tv_nsec);
+}
+
+static uint64_t hash_model(uint64_t h, const char *path) {
+    if (!is_dir(path)) return hash_file(h, path);
+    char p[4096];
+    snprintf(p, sizeof p, "%s/config.json", path);
+    h = hash_file(h, p);
+    snprintf(p, sizeof p, "%s/model.safetensors", path);
+    return hash_file(h, p);
+}
+
+// Cheap early check (header only, no weights read) that a model's safetensors matches its
+// config: the token embedding is [V, C] and the last layer exists, the one after it does not.
+// Full validation happens at load time; this only makes a mismatched strong model fail
+// before the weak model has been trained, not after.
+static int check_model_file(const char *path, const gpt2_config *cfg, const char *role) {
+    char file[4096], name[128];
+    if (is_dir(path)) snprintf(file, sizeof file, "%s/model.safetensors", path);
+    else snprintf(file, sizeof file, "%s", path);
+    safetensors_file *f = safetensors_open(file);
+    if (!f) return w2s_error_wrap("%s model", role);
+    const char *pre = safetensors_find(f, "transformer.wte.weight") ? "transformer." : "";
+    snprintf(name, sizeof name, "%swte.weight", pre);
+    const safetensors_tensor *wte = safetensors_find(f, name);
+    int rc = 0;
+    if (!wte || wte->ndim != 2 || wte->shape[0] != cfg->vocab_size || wte->shape[1] != cfg->n_embd)
+        rc = W2S_FAIL("%s model %s: %s is %s, config says [%zu, %zu] (model and config files do not match)", role,
+                      file, name, wte ? "another shape" : "missing", cfg->vocab_size, cfg->n_embd);
+    snprintf(name, sizeof name, "%sh.%zu.ln_1.weight", pre, cfg->n_layer - 1);
+    if (!rc && !safetensors_find(f, name))
+        rc = W2S_FAIL("%s model %s: no %s but config says %zu layers (model and config files do not match)", role,
+                      file, name, cfg->n_layer);
+    snprintf(name, sizeof name, "%sh.%zu.ln_1.weight", pre, cfg->n_layer);
+    if (!rc && safetensors_find(f, name))
+        rc = W2S_FAIL("%s model %s: has %s but config says %zu layers (model and config files do not match)", role,
+                      file, name, cfg->n_layer);
+    safetensors_close(f);
+    return rc;
+}
+
+typedef struct {
+    const protocol_config *c;
+    gpt2_config cw, cs;           // weak and strong shapes (n_classes set to K)
+    tokenizer *tok;
+    dataset pool, test_file;
+    bool separate_test;
+    size_t K, n_train, n_test, max_ctx, max_len;
+    size_t mb_weak, mb_strong;    // minibatches (the models' max_batch)
+    float lr_weak, lr_strong;
+    const char *label_precision;
+    uint64_t base_hash, weak_model_hash, strong_model_hash;
+} run_ctx;
+
+static int load_inputs(run_ctx *x) {
+    const protocol_config *c = x->c;
+    if (gpt2_checkpoint_config(c->weak_dir, &x->cw) != 0) return w2s_error_wrap("weak model %s", c->weak_dir);
+    if (gpt2_checkpoint_config(c->strong_dir, &x->cs) != 0) return w2s_error_wrap("strong model %s", c->strong_dir);
+    if (x->cw.vocab_size != x->cs.vocab_size)
+        return W2S_FAIL("weak model %s has vocab_size %zu but strong model %s has %zu (weak and strong "
+                        "models must share one tokenizer)", c->weak_dir, x->cw.vocab_size, c->strong_dir, x->cs.vocab_size);
+    if (check_model_file(c->weak_dir, &x->cw, "weak") || check_model_file(c->strong_dir, &x->cs, "strong")) return -1;
+    size_t P = x->cw.n_positions < x->cs.n_positions ? x->cw.n_positions : x->cs.n_positions;
+    x->max_ctx = c->max_ctx ? c->max_ctx : (P < 1024 ? P : 1024);
+    if (x->max_ctx > P)
+        return W2S_FAIL("--max-ctx %zu exceeds the models' n_positions %zu", x->max_ctx, P);
+    const char *tdir = is_dir(c->strong_dir) && tokenizer_dir_present(c->strong_dir) ? c->strong_dir
+                       : is_dir(c->weak_dir) && tokenizer_dir_present(c->weak_dir) ? c->weak_dir : NULL;
+    if (tdir) {
+        if (!(x->tok = tokenizer_load_dir(tdir))) return w2s_error_wrap("tokenizer of %s", tdir);
+        if (tokenizer_vocab_size(x->tok) > x->cs.vocab_size)
+            return W2S_FAIL("the tokenizer in %s has %zu tokens but the models' vocab_size is %zu (tokenizer and "
+                            "model files do not match)", tdir, tokenizer_vocab_size(x->tok), x->cs.vocab_size);
+    }
+    dataset_options o = {.require_labels = 1, .keep_raw = 1, .max_ctx = x->max_ctx, .truncate = c->truncate,
+                         .vocab_size = (int64_t)x->cs.vocab_size, .tokenize = x->tok ? tokenizer_encode_cb : NULL,
+                         .tokenize_ctx = x->tok};
+    if (dataset_load(&x->pool, c->data_path, &o) != 0) return -1;
+    if (x->pool.n == 0) return W2S_FAIL("%s: no usable examples (%zu lines, %zu longer than %zu tokens)", c->data_path,
+                                        x->pool.stats.n_lines, x->pool.stats.n_too_long, x->max_ctx);
+    x->K = x->pool.n_classes;
+    x->separate_test = c->test_path != NULL;
+    if (x->separate_test) {
+        o.n_classes = x->K;
+        o.keep_raw = 0;
+        if (dataset_load(&x->test_file, c->test_path, &o) != 0) return -1;
+        if (x->test_file.n == 0) return W2S_FAIL("%s: no usable examples", c->test_path);
+        x->n_test = c->n_test ? c->n_test : x->test_file.n;
+        x->n_train = c->n_train ? c->n_train : x->pool.n;
+        if (x->n_test > x->test_file.n)
+            return W2S_FAIL("--n-test %zu but %s has %zu usable examples", x->n_test, c->test_path, x->test_file.n);
+        if (x->n_train > x->pool.n)
+            return W2S_FAIL("--n-train %zu but %s has %zu usable examples", x->n_train, c->data_path, x->pool.n);
+    } else {
+        x->n_test = c->n_test ? c->n_test : x->pool.n / 5;
+        x->n_train = c->n_train ? c->n_train : x->pool.n - x->n_test;
+        if (x->n_train + x->n_test > x->pool.n)
+            return W2S_FAIL("--n-train %zu + --n-test %zu exceed the %zu usable examples of %s", x->n_train, x->n_test,
+                            x->pool.n, c->data_path);
+    }
+    if (x->n_train < 4 || x->n_test < 1)
+        return W2S_FAIL("too few examples: n_train %zu (need >= 4), n_test %zu (need >= 1)", x->n_train, x->n_test);
+    x->cw.n_classes = x->cs.n_classes = x->K;
+    x->max_len = 1;
+    const dataset *ds[2] = {&x->pool, &x->test_file};
+    for (int d = 0; d < 1 + x->separate_test; d++)
+        for (size_t i = 0; i < ds[d]->n; i++) {
+            size_t len;
+            dataset_tokens(ds[d], i, &len);
+            if (len > x->max_len) x->max_len = len;
+        }
+    // The minibatch changes the order of gradient sums, so it is part of each model's step keys.
+    x->mb_weak = c->minibatch ? c->minibatch : trainer_auto_minibatch(&x->cw, c->precision, x->max_len, c->batch, TRAINER_ACT_BUDGET);
+    x->mb_strong = c->minibatch ? c->minibatch : trainer_auto_minibatch(&x->cs, c->precision, x->max_len, c->batch, TRAINER_ACT_BUDGET);
+    if (x->mb_weak > c->batch) x->mb_weak = c->batch;
+    if (x->mb_strong > c->batch) x->mb_strong = c->batch;
+    x->lr_weak = c->lr > 0 ? c->lr : trainer_default_lr(&x->cw);
+    x->lr_strong = c->lr > 0 ? c->lr : trainer_default_lr(&x->cs);
+    x->label_precision = c->label_precision == PROTOCOL_LABEL_INT8   ? "int8"
+                         : c->label_precision == PROTOCOL_LABEL_BF16 ? "bf16"
+                                                                     : "fp32";
+    uint64_t h = protocol_hash(PROTOCOL_HASH_INIT, PROTOCOL_FORMAT);
+    h = hash_file(h, c->data_path);
+    h = x->separate_test ? hash_file(h, c->test_path) : protocol_hash(h, "no test file");
+    h = hashf(h, "ntrain %zu ntest %zu ctx %zu trunc %d K %zu ep %zu batch %zu prec %d probe %d", x->n_train,
+              x->n_test, x->max_ctx, (int)c->truncate, x->K, c->epochs, c->batch, (int)c->precision,
+              (int)c->linear_probe);
+    x->base_hash = h;
+    x->weak_model_hash = hash_model(PROTOCOL_HASH_INIT, c->weak_dir);
+    x->strong_model_hash = hash_model(PROTOCOL_HASH_INIT, c->strong_dir);
+    return 0;
+}
+
+// ---- step records
+
+static void step_dir(char *out, size_t cap, const char *out_dir, uint64_t seed, const char *step) {
+    snprintf(out, cap, "%s/seed%" PRIu64 "/%s", out_dir, seed, step);
+}
+
+static void key_hex(char out[17], uint64_t key) { snprintf(out, 17, "%016" PRIx64, key); }
+
+static double json_num(json_t *o, const char *k) {
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+// Reads dir/step.json into *m when its key matches. Returns true if reused.
+static bool step_load(const char *dir, uint64_t key, results_model *m) {
+    char path[4200], hex[17];
+    snprintf(path, sizeof path, "%s/step.json", dir);
+    json_t *o = json_load_file(path, 0, NULL);
+    if (!o) return false;
+    key_hex(hex, key);
+    json_t *k = json_object_get(o, "key");
+    bool ok = json_is_string(k) && !strcmp(json_string_value(k), hex);
+    if (ok) {
+        m->accuracy = json_num(o, "accuracy");
+        m->auroc = json_num(o, "auroc");
+        json_t *why = json_object_get(o, "auroc_undefined_reason");
+        snprintf(m->auroc_reason, sizeof m->auroc_reason, "%s", json_is_string(why) ? json_string_value(why) : "");
+        m->final_loss = json_num(o, "final_loss");
+        m->steps = (size_t)json_integer_value(json_object_get(o, "steps"));
+        m->n_train = (size_t)json_integer_value(json_object_get(o, "n_train"));
+        m->train_s = json_num(o, "train_s");
+        m->eval_s = json_num(o, "eval_s");
+        m->examples_per_s = json_num(o, "train_examples_per_s");
+        m->reused = true;
+    }
+    json_decref(o);
+    return ok;
+}
+
+// step_load as rank 0 sees it, on every rank of the scope (data parallelism: all ranks must
+// take the same branch), with want_file (may be NULL) also required to exist there.
+static bool step_load_shared(const char *dir, uint64_t key, results_model *m, const char *want_file) {
+    bool ok = dist_is_root() && step_load(dir, key, m) && (!want_file || w2s_file_exists(want_file));
+    if (dist_size() == 1) return ok;
+    uint8_t flag = ok;
+    if (dist_bcast(&flag, 1, 0) || (flag && dist_bcast(m, sizeof *m, 0))) return false;
+    return flag;
+}
+
+static int step_save(const char *dir, uint64_t key, const results_model *m) {
+    if (!dist_is_root()) return 0;
+    char path[4200], hex[17];
+    snprintf(path, sizeof path, "%s/step.json", dir);
+    key_hex(hex, key);
+    json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:I, s:I, s:f, s:f, s:o}", "key", hex, "accuracy",
+                          results_number(m->accuracy), "auroc", results_number(m->auroc), "final_loss",
+                          results_number(m->final_loss), "steps", (json_int_t)m->steps, "n_train",
+                          (json_int_t)m->n_train, "train_s", m->train_s, "eval_s", m->eval_s,
+                          "train_examples_per_s", results_number(m->examples_per_s));
+    if (o && m->auroc_reason[0]) json_object_set_new(o, "auroc_undefined_reason", json_string(m->auroc_reason));
+    int rc = o ? results_write_json(path, o) : W2S_FAIL("cannot build %s", path);
+    json_decref(o);
+    return rc;
+}
+
+// ---- training steps
+
+static gpt2_model *load_model(const run_ctx *x, const char *path, size_t minibatch, gpt2_precision prec) {
+    gpt2_options opt = {.max_batch = minibatch, .max_seq = x->max_len, .lm_mode = GPT2_LM_NONE, .precision = prec};
+    gpt2_model *m = gpt2_checkpoint_load(path, &opt, (long)x->K);
+    if (!m) w2s_error_wrap("loading %s", path);
+    return m;
+}
+
+typedef struct {
+    const char *name;          // step directory and progress label ("weak", "student_xent")
+    const char *model_path;    // pretrained start
+    float lr;
+    size_t minibatch;
+    loss_config loss;
+    trainer_data train, test;
+    uint64_t key;
+    bool keep_model;           // save dir/model.safetensors (and return the model)
+    transfer_ready_fn ready;   // pipelined student: wait for each step's labels (NULL: all there)
+    void *ready_feed;
+} train_step;
+
+// Trains, evaluates and records one model, or reuses its record. *out_model (may be NULL)
+// gets the trained model when it was trained here (caller destroys it).
+static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, results_model *r,
+                          gpt2_model **out_model) {
+    const protocol_config *c = x->c;
+    char dir[4096], ckpt[4200], model_file[4200], label[96];
+    step_dir(dir, sizeof dir, c->out_dir, seed, s->name);
+    snprintf(ckpt, sizeof ckpt, "%s/train.ckpt", dir);
+    snprintf(model_file, sizeof model_file, "%s/model.safetensors", dir);
+    snprintf(label, sizeof label, "seed %" PRIu64 " %s", seed, s->name);
+    if (out_model) *out_model = NULL;
+    memset(r, 0, sizeof *r);
+    if (step_load_shared(dir, s->key, r, s->keep_model ? model_file : NULL)) {
+        if (!c->quiet) fprintf(stderr, "%s: reused (accuracy %.4f)\n", label, r->accuracy);
+        return 0;
+    }
+    memset(r, 0, sizeof *r);
+    if (dist_is_root() && w2s_mkdir_p(dir) != 0) return -1;
+    gpt2_model *m = load_model(x, s->model_path, s->minibatch, c->precision);
+    if (!m) return -1;
+    trainer_config tc;
+    trainer_config_default(&tc);
+    tc.epochs = c->epochs;
+    tc.batch = c->batch;
+    tc.lr = s->lr;
+    tc.loss = s->loss;
+    tc.linear_probe = c->linear_probe;
+    tc.ckpt_path = ckpt;
+    tc.ckpt_every = c->ckpt_every;
+    tc.ckpt_every_s = c->ckpt_every_s;
+    tc.ckpt_key = s->key;
+    tc.quiet = c->quiet;
+    tc.label = label;
+    tc.targets_ready = s->ready;
+    tc.targets_ready_arg = s->ready_feed;
+    trainer_stats st;
+    trainer_eval_result ev;
+    int rc = trainer_train(m, &tc, &s->train, &st);
+    if (!rc) rc = trainer_evaluate(m, &s->test, NULL, &ev);
+    if (!rc && (s->keep_model || c->save_models) && dist_is_root()) rc = gpt2_checkpoint_save(m, model_file);
+    if (!rc) {
+        *r = (results_model){.accuracy = ev.accuracy, .auroc = ev.auroc,
+                             .final_loss = st.final_loss, .steps = st.steps, .n_train = s->train.n,
+                             .train_s = st.seconds, .eval_s = ev.seconds, .resumed_step = st.resumed_step};
+        if (!isfinite(ev.auroc) && ev.auroc_reason) snprintf(r->auroc_reason, sizeof r->auroc_reason, "%s", ev.auroc_reason);
+        size_t B = c->batch < s->train.n ? c->batch : s->train.n;
+        r->examples_per_s = st.seconds > 0 ? (double)((st.steps - st.resumed_step) * B) / st.seconds : NAN;
+        rc = step_save(dir, s->key, r);
+    }
+    if (!rc && dist_is_root()) unlink(ckpt);  // the step record supersedes it
+    if (!rc && !c->quiet)
+        fprintf(stderr, "%s: test accuracy %.4f (%zu steps, %.1f s%s)\n", label, r->accuracy, r->steps, r->train_s,
+                st.resumed_step ? ", resumed" : "");
+    if (!rc && out_model && s->keep_model) *out_model = m;
+    else gpt2_destroy(m);
+    return rc;
+}
+
+// ---- labels
+
+// Soft labels (n, K) and hard labels (n) of train2 by the weak model, reused from
+// OUT/seed<k>/labels.safetensors when its key matches; otherwise computed (loading the weak
+// model from its step if `weak` is NULL) and written with weak_labels.jsonl.
+static void label_paths(const run_ctx *x, uint64_t seed, char rec[4200], char jsonl[4200], char weak_file[4200]) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/seed%" PRIu64, x->c->out_dir, seed);
+    snprintf(rec, 4200, "%s/labels.safetensors", dir);
+    snprintf(jsonl, 4200, "%s/weak_labels.jsonl", dir);
+    snprintf(weak_file, 4200, "%s/weak/model.safetensors", dir);
+}
+
+// True (soft and hard filled) when OUT/seed<k>/labels.safetensors holds labels of this key.
+static bool labels_reuse_local(const run_ctx *x, uint64_t seed, size_t n, uint64_t key, float *soft,
+                               int32_t *hard) {
+    const size_t K = x->K;
+    char rec[4200], jsonl[4200], weak_file[4200], hex[17];
+    label_paths(x, seed, rec, jsonl, weak_file);
+    key_hex(hex, key);
+    if (w2s_file_exists(rec) && w2s_file_exists(jsonl)) {
+        safetensors_file *f = safetensors_open(rec);
+        const char *k = f ? safetensors_metadata(f, LABELS_META_KEY) : NULL;
+        bool ok = false;
+        if (k && !strcmp(k, hex)) {
+            size_t s2[2] = {n, K};
+            const safetensors_tensor *th = safetensors_find(f, "hard");
+            ok = safetensors_read_f32(f, "soft", 2, s2, soft) == 0 && th && th->dtype == SAFETENSORS_I32 &&
+                 th->numel == n;
+            if (ok) memcpy(hard, th->data, n * sizeof(int32_t));
+        }
+        safetensors_close(f);
+        w2s_error_clear();
+        if (ok) {
+            if (!x->c->quiet) fprintf(stderr, "seed %" PRIu64 " labels: reused\n", seed);
+            return true;
+        }
+    }
+    return false;
+}
+
+// labels_reuse_local on rank 0, its labels broadcast to the scope's other ranks.
+static bool labels_reuse(const run_ctx *x, uint64_t seed, size_t n, uint64_t key, float *soft, int32_t *hard) {
+    bool ok = dist_is_root() && labels_reuse_local(x, seed, n, key, soft, hard);
+    if (dist_size() == 1) return ok;
+    uint8_t flag = ok;
+    if (dist_bcast(&flag, 1, 0)) return false;
+    if (flag && (dist_bcast(soft, n * x->K * sizeof(float), 0) || dist_bcast(hard, n * sizeof(int32_t), 0)))
+        return false;
+    return flag;
+}
+
+// weak_labels.jsonl, then the record labels.safetensors (last: it vouches for the labels).
+static int labels_save(const run_ctx *x, uint64_t seed, const dataset_split *sp, uint64_t key, const float *soft,
+                       const int32_t *hard) {
+    const size_t n = sp->n_train2, K = x->K;
+    char rec[4200], jsonl[4200], weak_file[4200], hex[17];
+    if (!dist_is_root()) return 0;
+    label_paths(x, seed, rec, jsonl, weak_file);
+    key_hex(hex, key);
+    int rc = dataset_write_labels(jsonl, &x->pool, sp->train2, n, soft, hard);
+    if (!rc) {
+        safetensors_writer *w = safetensors_writer_create();
+        size_t s2[2] = {n, K}, s1[1] = {n};
+        rc = w ? 0 : W2S_FAIL("out of memory");
+        if (!rc) rc = safetensors_writer_add(w, "soft", SAFETENSORS_F32, 2, s2, soft);
+        if (!rc) rc = safetensors_writer_add(w, "hard", SAFETENSORS_I32, 1, s1, hard);
+        if (!rc) rc = safetensors_writer_set_metadata(w, LABELS_META_KEY, hex);
+        if (!rc) rc = safetensors_writer_set_metadata(w, "label_precision", x->label_precision);
+        if (!rc) rc = safetensors_writer_write(w, rec);
+        safetensors_writer_destroy(w);
+    }
+    return rc;
+}
+
+// The weak model in the labeling precision: `weak` itself when it fits, else loaded from its
+// step (caller destroys it when it differs from `weak`).
+static gpt2_model *labeling_model(const run_ctx *x, uint64_t seed, gpt2_model *weak) {
+    const protocol_config *c = x->c;
+    char rec[4200], jsonl[4200], weak_file[4200];
+    label_paths(x, seed, rec, jsonl, weak_file);
+    // int8 quantizes the trained weak model's fp32 master weights; fp32/bf16 label with a copy
+    // in that precision (the trained one may have been created for the other).
+    gpt2_precision want = c->label_precision == PROTOCOL_LABEL_BF16 ? GPT2_BF16 : GPT2_FP32;
+    bool reload = !weak || (c->label_precision != PROTOCOL_LABEL_INT8 && weak->opt.precision != want);
+    return reload ? load_model(x, weak_file, x->mb_weak, c->label_precision == PROTOCOL_LABEL_INT8 ? c->precision : want)
+                  : weak;
+}
+
+static int run_label_step(const run_ctx *x, uint64_t seed, const dataset_split *sp, gpt2_model *weak, uint64_t key,
+                          float *soft, int32_t *hard, double *label_s, double *label_rate) {
+    const protocol_config *c = x->c;
+    const size_t n = sp->n_train2, K = x->K;
+    *label_s = 0;
+    *label_rate = NAN;
+    if (labels_reuse(x, seed, n, key, soft, hard)) return 0;
+    gpt2_model *m = labeling_model(x, seed, weak);
+    if (!m) return -1;
+    double t0 = progress_now();
+    labeler_model lm = {0};
+    int rc = 0;
+    if (c->label_precision == PROTOCOL_LABEL_INT8) rc = (lm.q = labeler_int8_create(m, x->mb_weak, x->max_len)) ? 0 : -1;
+    else lm.m = m;
+    if (!rc) rc = labeler_logits_sharded(&lm, &x->pool, sp->train2, n, K, soft, NULL, true);
+    gpt2_int8_destroy(lm.q);
+    if (!rc) {
+        trainer_soft_labels(soft, n, K, soft, hard);
+        rc = labels_save(x, seed, sp, key, soft, hard);
+    }
+    *label_s = progress_now() - t0;
+    *label_rate = *label_s > 0 ? (double)n / *label_s : NAN;
+    if (!rc && !c->quiet) fprintf(stderr, "seed %" PRIu64 " labels: %zu examples in %.1f s\n", seed, n, *label_s);
+    if (m != weak) gpt2_destroy(m);
+    return rc ? w2s_error_wrap("labeling train2 (seed %" PRIu64 ")", seed) : 0;
+}
+
+// ---- pipelined labels and first student
+
+typedef struct {
+    const run_ctx *x;
+    uint64_t seed;
+    train_step *step;
+    results_model *r;
+} student_job;
+
+static int student_train(void *arg, transfer_ready_fn ready, void *feed) {
+    student_job *j = arg;
+    j->step->ready = ready;
+    j->step->ready_feed = feed;
+    return run_train_step(j->x, j->seed, j->step, j->r, NULL);
+}
+
+// Labels train2 while `s0` (the first student) trains on the arriving labels, then writes the
+// labels like run_label_step; *labels_done and *student_done say what was done. The plan is
+// transfer_plan's: a core split, or the stages taking turns on every core when a split would
+// idle one. When there is nothing to overlap (the labels or the student are reused), the rest
+// is left to the sequential steps.
+static int run_pipelined(const run_ctx *x, uint64_t seed, const dataset_split *sp, gpt2_model *weak, uint64_t key,
+                         float *soft, int32_t *hard, train_step *s0, results_seed *r, bool *labels_done,
+                         bool *student_done) {
+    const protocol_config *c = x->c;
+    const size_t n = sp->n_train2;
+    char dir[4096];
+    results_model probe;
+    *labels_done = *student_done = false;
+    step_dir(dir, sizeof dir, c->out_dir, seed, s0->name);
+    if (step_load(dir, s0->key, &probe)) return 0;
+    if (labels_reuse(x, seed, n, key, soft, hard)) {
+        *labels_done = true;
+        return 0;
+    }
+    topology *topo = topology_load_this_system();
+    if (!topo) return w2s_error_wrap("pipelined labeling");
+    placement plan;
+    placement_request req = transfer_placement_request(gpt2_num_params(&x->cw, GPT2_LM_NONE, 0), gpt2_num_params(&x->cs, GPT2_LM_NONE, 0),
+                                                       c->label_cores, c->train_cores);
+    if (transfer_plan(topo, &req, &plan, NULL) != 0) {
+        topology_destroy(topo);
+        return w2s_error_wrap("--label-cores / --train-cores");
+    }
+    gpt2_model *m = labeling_model(x, seed, weak);
+    const size_t B = c->batch < n ? c->batch : n;
+    labeler_model lm = {0};
+    int rc = m ? 0 : -1;
+    // Slots hold one optimizer step (B examples); forwards keep the sequential labeler's token budget.
+    if (!rc && c->label_precision == PROTOCOL_LABEL_INT8)
+        rc = (lm.q = gpt2_int8_create(m, B, x->max_len, x->mb_weak * x->max_len)) ? 0 : -1;
+    else lm.m = m;
+    student_job job = {x, seed, s0, &r->students[0]};
+    transfer_config tc = {.lm = &lm, .ds = &x->pool, .idx = sp->train2, .n = n, .batch = B, .soft = soft,
+                          .hard = hard, .train = student_train, .train_arg = &job, .topo = topo, .plan = &plan,
+                          .bind = topo->this_system};
+    transfer_stats st;
+    if (!rc) rc = transfer_run_pipelined(&tc, &st);
+    gpt2_int8_destroy(lm.q);
+    if (m != weak) gpt2_destroy(m);
+    if (!rc) rc = labels_save(x, seed, sp, key, soft, hard);
+    if (!rc) {
+        r->label_s = st.label_busy_s;
+        r->label_examples_per_s = st.label_busy_s > 0 ? (double)n / st.label_busy_s : NAN;
+        if (!c->quiet)
+            fprintf(stderr, "seed %" PRIu64 " labels: %zu examples in %.1f s, pipelined with %s (%s: label %d "
+                    "thread%s, train %d; wall %.1f s, label busy %.1f s, train busy %.1f s, first step %.2f s after "
+                    "the labeler's start)\n",
+                    seed, n, st.label_busy_s, s0->name, plan.rule, st.label_threads, st.label_threads == 1 ? "" : "s",
+                    st.train_threads, st.wall_s, st.label_busy_s, st.train_busy_s, st.first_step_s);
+    }
+    s0->ready = NULL;
+    s0->ready_feed = NULL;
+    placement_free(&plan);
+    topology_destroy(topo);
+    if (rc) return w2s_error_wrap("pipelined labeling of train2 and %s (seed %" PRIu64 "; --no-pipeline runs them "
+                                  "one after the other)", s0->name, seed);
+    *labels_done = *student_done = true;
+    return 0;
+}
+
+// ---- one seed
+
+// The student of loss l (its step name goes to name[64]).
+static train_step student_step(const run_ctx *x, size_t l, const dataset_split *sp, const float *soft,
+                               trainer_data test, uint64_t strong_key, uint64_t labels_key, char *name) {
+    snprintf(name, 64, "student_%s", loss_kind_name(x->c->losses[l]));
+    train_step s = {.name = name, .model_path = x->c->strong_dir, .lr = x->lr_strong, .minibatch = x->mb_strong,
+                    .train = {.ds = &x->pool, .idx = sp->train2, .n = sp->n_train2, .targets = soft}, .test = test};
+    loss_config_default(&s.loss, x->c->losses[l]);
+    s.key = hashf(strong_key ^ labels_key, "%s aux %a warm %a a %a b %a", name, (double)s.loss.aux_coef,
+                  (double)s.loss.warmup_frac, (double)s.loss.alpha, (double)s.loss.beta);
+    return s;
+}
+
+static int check_classes(const run_ctx *x, const size_t *idx, size_t n, const char *what, uint64_t seed) {
+    size_t *cnt = calloc(x->K, sizeof(size_t));
+    if (!cnt) return W2S_FAIL("out of memory");
+    size_t present = dataset_class_counts(&x->pool, idx, n, cnt);
+    int rc = 0;
+    if (present < 2) {
+        size_t only = 0;
+        for (size_t k = 0; k < x->K; k++)
+            if (cnt[k]) only = k;
+        rc = W2S_FAIL("%s: the %s split of seed %" PRIu64 " (%zu examples) has only one class (hard_label %zu); "
+                      "ground-truth training needs at least two", x->c->data_path, what, seed, n, only);
+    }
+    free(cnt);
+    return rc;
+}
+
+// Ground-truth targets: one-hot hard_label of examples idx[0..n) (n, K), so a "soft_label"
+// field in the input file never leaks into the weak model's or the ceiling's training.
+static float *one_hot(const dataset *ds, const size_t *idx, size_t n) {
+    float *t = calloc(n * ds->n_classes, sizeof(float));
+    for (size_t i = 0; t && i < n; i++) t[i * ds->n_classes + (size_t)ds->hard_label[idx[i]]] = 1.0f;
+    return t;
+}
+
+static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
+    const protocol_config *c = x->c;
+    const size_t K = x->K;
+    double t0 = progress_now();
+    dataset_split sp = {0};
+    int rc = x->separate_test ? dataset_split_w2s_separate(&sp, x->pool.n, x->n_train, x->test_file.n, x->n_test, seed)
+                              : dataset_split_w2s(&sp, x->pool.n, x->n_train, x->n_test, seed);
+    if (rc) return -1;
+    memset(r, 0, sizeof *r);
+    r->seed = seed;
+    rc = check_classes(x, sp.train1, sp.n_train1, "train1 (weak model's training)", seed);
+    if (!rc) rc = check_classes(x, sp.train2, sp.n_train2, "train2 (ceiling's training)", seed);
+    trainer_data test = {.ds = x->separate_test ? &x->test_file : &x->pool, .idx = sp.test, .n = sp.n_test};
+    uint64_t seed_hash = hashf(x->base_hash, "seed %" PRIu64, seed);
+    uint64_t weak_key = hashf(seed_hash ^ x->weak_model_hash, "weak lr %a mb %zu", (double)x->lr_weak, x->mb_weak);
+    uint64_t labels_key = hashf(weak_key, "labels %s", x->label_precision);
+    uint64_t strong_key = hashf(seed_hash ^ x->strong_model_hash, "strong lr %a mb %zu", (double)x->lr_strong, x->mb_strong);
+    float *soft = malloc(sp.n_train2 * K * sizeof(float));
+    float *gt1 = one_hot(&x->pool, sp.train1, sp.n_train1), *gt2 = one_hot(&x->pool, sp.train2, sp.n_train2);
+    if (!rc && (!gt1 || !gt2)) rc = W2S_FAIL("out of memory");
+    int32_t *hard = malloc(sp.n_train2 * sizeof(int32_t));
+    if (!rc && (!soft || !hard)) rc = W2S_FAIL("out of memory");
+    gpt2_model *weak = NULL;
+    if (!rc) {
+        train_step s = {.name = "weak", .model_path = c->weak_dir, .lr = x->lr_weak, .minibatch = x->mb_weak,
+                        .train = {.ds = &x->pool, .idx = sp.train1, .n = sp.n_train1, .targets = gt1}, .test = test,
+                        .key = weak_key, .keep_model = true};
+        loss_config_default(&s.loss, LOSS_XENT);
+        rc = run_train_step(x, seed, &s, &r->weak, &weak);
+    }
+    // Pipelined, the first student trains while train2 is labeled, right after the weak model
+    // (still in memory for the labeler); the ceiling needs no labels and comes after.
+    char name0[64];
+    train_step s0 = student_step(x, 0, &sp, soft, test, strong_key, labels_key, name0);
+    bool labels_done = false, student0_done = false;
+    if (!rc && !c->no_pipeline)
+        rc = run_pipelined(x, seed, &sp, weak, labels_key, soft, hard, &s0, r, &labels_done, &student0_done);
+    if (!rc && !labels_done)
+        rc = run_label_step(x, seed, &sp, weak, labels_key, soft, hard, &r->label_s, &r->label_examples_per_s);
+    gpt2_destroy(weak);
+    if (!rc) {
+        size_t agree = 0;
+        for (size_t i = 0; i < sp.n_train2; i++) agree += hard[i] == x->pool.hard_label[sp.train2[i]];
+        r->label_agreement = (double)agree / (double)sp.n_train2;
+        train_step s = {.name = "ceiling", .model_path = c->strong_dir, .lr = x->lr_strong, .minibatch = x->mb_strong,
+                        .train = {.ds = &x->pool, .idx = sp.train2, .n = sp.n_train2, .targets = gt2}, .test = test,
+                        .key = hashf(strong_key, "ceiling")};
+        loss_config_default(&s.loss, LOSS_XENT);
+        rc = run_train_step(x, seed, &s, &r->ceiling, NULL);
+    }
+    // The other students train afterwards from the kept labels, on all cores.
+    for (size_t l = 0; l < c->n_losses && !rc; l++) {
+        char name[64];
+        train_step s = student_step(x, l, &sp, soft, test, strong_key, labels_key, name);
+        if (!(l == 0 && student0_done)) rc = run_train_step(x, seed, &s, &r->students[l], NULL);
+        if (!rc) r->pgr[l] = metrics_pgr(r->weak.accuracy, r->students[l].accuracy, r->ceiling.accuracy, &r->pgr_reason[l]);
+    }
+    r->total_s = progress_now() - t0;
+    free(soft);
+    free(gt1);
+    free(gt2);
+    free(hard);
+    dataset_split_free(&sp);
+    return rc;
+}
+
+// ---- the run
+
+static json_t *resolved_json(const run_ctx *x) {
+    json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:b}", "n_pool", (json_int_t)x->pool.n,
+                     "n_train", (json_int_t)x->n_train, "n_test", (json_int_t)x->n_test, "n_classes", (json_int_t)x->K,
+                     "max_ctx", (json_int_t)x->max_ctx, "lr_weak", (double)x->lr_weak, "lr_strong",
+                     (double)x->lr_strong, "dropped_too_long", (json_int_t)(x->pool.stats.n_too_long +
+                                                                             x->test_file.stats.n_too_long),
+                     "truncated", (json_int_t)(x->pool.stats.n_truncated + x->test_file.stats.n_truncated),
+                     "weak_n_layers", (json_int_t)x->cw.n_layer, "strong_n_layers", (json_int_t)x->cs.n_layer,
+                     "separate_test_file", x->separate_test);
+    if (o) {
+        json_object_set_new(o, "minibatch_weak", json_integer((json_int_t)x->mb_weak));
+        json_object_set_new(o, "minibatch_strong", json_integer((json_int_t)x->mb_strong));
+        json_object_set_new(o, "max_tokens", json_integer((json_int_t)x->max_len));
+    }
+    return o;
+}
+
+static void print_table(FILE *f, const results_run *r) {
+    fprintf(f, "\nw2s run: %zu seed%s, %zu classes\n\n| %-20s | %8s | %8s | %8s |\n", r->n_done, r->n_done == 1 ? "" : "s",
+            r->n_classes, "test accuracy", "mean", "std", "PGR");
+    for (size_t row = 0; row < results_row_count(r); row++) {
+        double mean, std, pm, ps;
+        results_stat(r, row, false, &mean, &std);
+        fprintf(f, "| %-20s | %8.4f | %8.4f |", results_row_name(r, row), mean, isfinite(std) ? std : 0.0);
+        if (results_stat(r, row, true, &pm, &ps)) fprintf(f, " %8.3f |\n", pm);
+        else fprintf(f, " %8s |\n", row >= RESULTS_ROW_STUDENT ? "undef" : "");
+    }
+    for (size_t s = 0; s < r->n_done; s++)
+        for (size_t l = 0; l < r->n_losses; l++)
+            if (!isfinite(r->seeds[s].pgr[l]) && r->seeds[s].pgr_reason[l]) {
+                fprintf(f, "PGR undefined for seed %" PRIu64 ": %s\n", r->seeds[s].seed, r->seeds[s].pgr_reason[l]);
+                break;
+            }
+}
+
+const char *protocol_parallel_name(protocol_parallel p) {
+    return p == PROTOCOL_PARALLEL_TASKS ? "tasks" : p == PROTOCOL_PARALLEL_DATA ? "data" : "auto";
+}
+
+// A seed trained alone on one rank is the most efficient use of ranks (no gradient traffic)
+// when every rank has one; above ~1B parameters a seed takes days on one node, so the run
+// spreads each model over the ranks to finish (and checkpoint) results sooner.
+#define PROTOCOL_TASKS_MAX_PARAMS ((size_t)1000 * 1000 * 1000)
+
+protocol_parallel protocol_parallel_choose(protocol_parallel p, int world, size_t n_seeds, size_t strong_params,
+                                           const char **why) {
+    *why = "as asked";
+    if (p != PROTOCOL_PARALLEL_AUTO) return p;
+    if (world <= 1) return *why = "one rank", PROTOCOL_PARALLEL_DATA;
+    if (n_seeds < (size_t)world) return *why = "fewer seeds than ranks", PROTOCOL_PARALLEL_DATA;
+    if (strong_params > PROTOCOL_TASKS_MAX_PARAMS) return *why = "strong model over 1B parameters", PROTOCOL_PARALLEL_DATA;
+    return *why = "a seed per rank, model small enough for one node", PROTOCOL_PARALLEL_TASKS;
+}
+
+// Task parallelism: seed s runs on world rank s mod p, alone (dist_scope_self), writing its
+// own OUT/seed<k>; rank 0 then collects every seed's figures and writes the results set.
+static int run_seeds_tasks(run_ctx *x, results_run *res, double t0) {
+    const protocol_config *c = x->c;
+    const int p = dist_world_size(), me = dist_world_rank();
+    int rc = 0;
+    dist_scope_self(true);
+    for (size_t s = (size_t)me; s < c->n_seeds && !rc; s += (size_t)p) rc = run_seed(x, c->seeds[s], &res->seeds[s]);
+    dist_scope_self(false);
+    if ((rc = dist_agree(rc))) return rc;
+    // Each seed's figures from the rank that ran it (reason strings are pointers: remade below).
+    for (size_t s = 0; s < c->n_seeds && !rc; s++)
+        rc = dist_bcast(&res->seeds[s], sizeof res->seeds[s], (int)(s % (size_t)p));
+    for (size_t s = 0; s < c->n_seeds && !rc; s++) {
+        results_seed *r = &res->seeds[s];
+        for (size_t l = 0; l < c->n_losses; l++)
+            r->pgr[l] = metrics_pgr(r->weak.accuracy, r->students[l].accuracy, r->ceiling.accuracy, &r->pgr_reason[l]);
+        if (c->seed_results) c->seed_results[s] = *r;
+    }
+    res->n_done = c->n_seeds;
+    res->total_s = progress_now() - t0;
+    if (!rc && dist_is_root()) rc = results_write(res);
+    return rc;
+}
+
+int protocol_run(const protocol_config *c) {
+    if (!c->weak_dir || !c->strong_dir || !c->data_path || !c->out_dir)
+        return W2S_FAIL("--weak, --strong, --data and --out are required");
+    if (c->n_seeds == 0 || c->n_seeds > RESULTS_MAX_SEEDS || c->n_losses == 0 || c->n_losses > RESULTS_MAX_LOSSES)
+        return W2S_FAIL("1 to %d seeds and 1 to %d losses", RESULTS_MAX_SEEDS, RESULTS_MAX_LOSSES);
+    if (c->epochs == 0 || c->batch == 0) return W2S_FAIL("--epochs and --batch must be > 0");
+    if (w2s_is_stdout(c->out_dir)) return W2S_FAIL("--out - (standard output) cannot hold a folder of results: name a folder");
+    // Every path below is built in a W2S_PATH_MAX buffer from one of these and a short suffix.
+    if (w2s_path_arg_check(c->weak_dir, "--weak") || w2s_path_arg_check(c->strong_dir, "--strong") ||
+        w2s_path_arg_check(c->data_path, "--data") || w2s_path_arg_check(c->test_path, "--test") ||
+        w2s_path_arg_check(c->out_dir, "--out"))
+        return -1;
+    double t0 = progress_now();
+    // Under MPI only rank 0 reports and writes; the pipelined labeler is one machine's plan.
+    protocol_config cl = *c;
+    const char *why;
+    cl.quiet = c->quiet || dist_world_rank() != 0;
+    cl.no_pipeline = c->no_pipeline || dist_world_size() > 1;
+    run_ctx x = {.c = &cl};
+    c = &cl;
+    int rc = load_inputs(&x);
+    if (!rc) cl.parallel = protocol_parallel_choose(c->parallel, dist_world_size(), c->n_seeds,
+                                                    gpt2_num_params(&x.cs, GPT2_LM_NONE, 0), &why);
+    if (!rc && dist_world_size() > 1 && !c->quiet)
+        fprintf(stderr, "w2s run: %d ranks, --parallel %s (%s)\n", dist_world_size(),
+                protocol_parallel_name(c->parallel), why);
+    if (!rc && dist_is_root()) rc = w2s_mkdir_p(c->out_dir);
+    results_run *res = calloc(1, sizeof *res);
+    json_t *cfg = c->config_json ? json_deep_copy(c->config_json) : json_object();
+    if (!rc && (!res || !cfg)) rc = W2S_FAIL("out of memory");
+    if (!rc) {
+        json_object_set_new(cfg, "resolved", resolved_json(&x));
+        res->config = cfg;
+        res->out_dir = c->out_dir;
+        res->label_precision = x.label_precision;
+        res->n_losses = c->n_losses;
+        memcpy(res->losses, c->losses, sizeof c->losses);
+        res->n_classes = x.K;
+    }
+    if ((rc = dist_agree(rc)) == 0 && dist_world_size() > 1 && c->parallel == PROTOCOL_PARALLEL_TASKS)
+        rc = run_seeds_tasks(&x, res, t0);
+    else
+        for (size_t s = 0; s < c->n_seeds && !rc; s++) {
+            rc = run_seed(&x, c->seeds[s], &res->seeds[s]);
+            if (!rc) {
+                if (c->seed_results) c->seed_results[s] = res->seeds[s];
+                res->n_done = s + 1;
+                res->total_s = progress_now() - t0;
+                if (dist_is_root()) rc = results_write(res);
+            }
+        }
+    if (!rc && !c->quiet && !c->seed_results) {
+        print_table(stdout, res);
+        printf("\nwrote %s/results.json, results_summary.json, report.html; weak labels in %s/seed<k>/weak_labels.jsonl\n",
+               c->out_dir, c->out_dir);
+    }
+    json_decref(cfg);
+    free(res);
+    tokenizer_free(x.tok);
+    dataset_free(&x.pool);
+    dataset_free(&x.test_file);
+    return rc;
+}

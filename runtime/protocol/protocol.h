@@ -1,0 +1,81 @@
+// protocol.h — `w2s run`: the weak-to-strong protocol of docs/PROTOCOL.md on user models and data.
+// Per seed: seeded split; weak model trained on train1 ground truth; weak labels for train2
+// (int8 graph by default, labeler.h);
+// the ceiling (strong on train2 ground truth); one student per loss (strong on the weak
+// labels); all evaluated on test; PGR per loss. By default train2 is labeled while the first
+// student trains on the arriving labels (protocol_pipeline.h) when the core split gains over
+// labeling first (or the cores are given); --no-pipeline labels first.
+// The one thing to know: every step's outputs live in OUT/seed<k>/<step>/ with a step.json
+// holding a hash of everything the step depends on (options, seed, the identity — path, size,
+// mtime — of the model and data files, and the hashes of the steps it consumes). A rerun reuses
+// a step whose hash matches and recomputes it otherwise; an interrupted training resumes from
+// its checkpoint, giving the same numbers as an uninterrupted run (same thread count).
+#ifndef W2S_RUNTIME_PROTOCOL_H
+#define W2S_RUNTIME_PROTOCOL_H
+
+#include "gpt2.h"
+#include "loss.h"
+#include "results.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { PROTOCOL_LABEL_INT8 = 0, PROTOCOL_LABEL_BF16, PROTOCOL_LABEL_FP32 } protocol_label_precision;
+
+typedef enum { PROTOCOL_PARALLEL_AUTO, PROTOCOL_PARALLEL_DATA, PROTOCOL_PARALLEL_TASKS } protocol_parallel;
+
+typedef struct {
+    const char *weak_dir, *strong_dir;  // Hugging Face GPT-2 directories (or w2s checkpoints)
+    const char *data_path;              // JSONL training pool
+    const char *test_path;              // JSONL test file, or NULL: test comes from the pool
+    const char *out_dir;
+    size_t n_train;       // 0: the whole pool (minus n_test when there is no test file)
+    size_t n_test;        // 0: the whole test file, or 1/5 of the pool without one
+    loss_kind losses[RESULTS_MAX_LOSSES];
+    size_t n_losses;
+    uint64_t seeds[RESULTS_MAX_SEEDS];
+    size_t n_seeds;
+    gpt2_precision precision;  // training (and evaluation)
+    protocol_label_precision label_precision;  // the weak model labeling train2 (int8)
+    size_t epochs, batch;  // 2, 32
+    size_t minibatch;      // the models' max_batch; 0: trainer_auto_minibatch per model
+    float lr;             // 0: by model size (trainer_default_lr), per model
+    size_t max_ctx;       // 0: min(1024, the models' n_positions)
+    bool truncate;        // cut long examples instead of dropping them
+    bool linear_probe;    // train the heads only
+    size_t ckpt_every;    // checkpoint every N steps (0: by time only)
+    double ckpt_every_s;  // checkpoint every S seconds (600)
+    bool save_models;     // also keep the ceiling's and students' final weights
+    bool quiet;
+    // Pipelining (protocol_pipeline.h): the first student trains while train2 is labeled, on
+    // cores split by placement_plan; label_cores / train_cores override the split (0 = auto).
+    bool no_pipeline;     // label everything first, then train (the reference schedule)
+    int label_cores, train_cores;
+    // Under MPI (world.h): DATA trains every model on all ranks (each batch split across them),
+    // TASKS runs whole seeds on different ranks; AUTO picks (protocol_parallel_choose).
+    protocol_parallel parallel;
+    json_t *config_json;  // borrowed: the options as given, recorded in results.json
+    results_seed *seed_results;  // optional (n_seeds): receives each finished seed's figures;
+                                 // the caller shows them (no table on stdout)
+} protocol_config;
+
+void protocol_config_default(protocol_config *c);
+
+// AUTO's choice for `world` ranks, n_seeds seeds and a strong model of strong_params
+// parameters: TASKS when every rank gets a seed of its own and the model is small enough
+// (< 400M parameters) that a step's gradient allreduce would cost more than it saves, DATA
+// otherwise; *why (static string) says which rule decided. DATA and TASKS pass through.
+protocol_parallel protocol_parallel_choose(protocol_parallel p, int world, size_t n_seeds, size_t strong_params,
+                                           const char **why);
+const char *protocol_parallel_name(protocol_parallel p);
+
+// Runs (or resumes) everything and writes OUT/results.json, results_summary.json, report.html
+// and OUT/seed<k>/weak_labels.jsonl. Returns 0, or -1 with a one-line message.
+int protocol_run(const protocol_config *c);
+
+// FNV-1a 64-bit hash of s, chained from h (start with PROTOCOL_HASH_INIT).
+#define PROTOCOL_HASH_INIT 0xcbf29ce484222325ULL
+uint64_t protocol_hash(uint64_t h, const char *s);
+
+#endif

@@ -1,0 +1,190 @@
+// results.c — results.json, results_summary.json and report.html of `w2s run` (results.h).
+// The one thing to know: results_summary.json is derived from the same results_stat() means
+// that results.json lists, so the two files cannot disagree.
+#include "results.h"
+
+#include "cpu.h"
+#include "error.h"
+#include "fileio.h"
+#include "metrics.h"
+#include "report_html.h"
+
+#include <hwloc.h>
+#include <math.h>
+#include <oneapi/dnnl/dnnl.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+json_t *results_number(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+int results_write_json(const char *path, json_t *root) {
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    if (!text) return W2S_FAIL("cannot serialize %s", path);
+    size_t n = strlen(text);
+    text[n] = '\n';  // json_dumps leaves room for the NUL we overwrite; end the file with a newline
+    int rc = w2s_write_file_atomic(path, text, n + 1);
+    free(text);
+    return rc;
+}
+
+static const results_model *model_of(const results_seed *s, size_t row) {
+    return row == RESULTS_ROW_WEAK      ? &s->weak
+           : row == RESULTS_ROW_CEILING ? &s->ceiling
+                                        : &s->students[row - RESULTS_ROW_STUDENT];
+}
+
+size_t results_row_count(const results_run *r) { return RESULTS_ROW_STUDENT + r->n_losses; }
+
+const char *results_row_name(const results_run *r, size_t row) {
+    return row == RESULTS_ROW_WEAK      ? "weak"
+           : row == RESULTS_ROW_CEILING ? "ceiling"
+                                        : loss_kind_name(r->losses[row - RESULTS_ROW_STUDENT]);
+}
+
+size_t results_stat(const results_run *r, size_t row, bool pgr, double *mean, double *std) {
+    double v[RESULTS_MAX_SEEDS];
+    if (pgr && row < RESULTS_ROW_STUDENT) {
+        *mean = *std = NAN;
+        return 0;
+    }
+    for (size_t s = 0; s < r->n_done; s++)
+        v[s] = pgr ? r->seeds[s].pgr[row - RESULTS_ROW_STUDENT] : model_of(&r->seeds[s], row)->accuracy;
+    return metrics_mean_std(v, r->n_done, mean, std);
+}
+
+static json_t *model_json(const results_model *m) {
+    json_t *o = json_pack("{s:o, s:o, s:o, s:I, s:I, s:f, s:f, s:b, s:I}", "accuracy", results_number(m->accuracy),
+                          "auroc", results_number(m->auroc), "final_loss", results_number(m->final_loss), "steps",
+                          (json_int_t)m->steps, "n_train", (json_int_t)m->n_train, "train_s", m->train_s, "eval_s",
+                          m->eval_s, "reused", m->reused, "resumed_step", (json_int_t)m->resumed_step);
+    if (o) json_object_set_new(o, "train_examples_per_s", results_number(m->examples_per_s));
+    if (o && !isfinite(m->auroc) && m->auroc_reason[0]) json_object_set_new(o, "auroc_undefined_reason", json_string(m->auroc_reason));
+    return o;
+}
+
+static json_t *stat_json(const results_run *r, size_t row, bool pgr) {
+    double mean, std;
+    size_t n = results_stat(r, row, pgr, &mean, &std);
+    return json_pack("{s:o, s:o, s:I}", "mean", results_number(mean), "std", results_number(std), "n", (json_int_t)n);
+}
+
+static json_t *versions_json(void) {
+    const dnnl_version_t *dv = dnnl_version();
+    unsigned hv = hwloc_get_api_version();
+    char dnnl[32], hw[32];
+    snprintf(dnnl, sizeof dnnl, "%d.%d.%d", dv->major, dv->minor, dv->patch);
+    snprintf(hw, sizeof hw, "%u.%u.%u", hv >> 16, (hv >> 8) & 0xff, hv & 0xff);
+    return json_pack("{s:s, s:s, s:s, s:s}", "w2s", W2S_VERSION_STRING, "onednn", dnnl, "hwloc", hw, "jansson",
+                     jansson_version_str());
+}
+
+static int write_results_json(const results_run *r) {
+    json_t *seeds = json_array(), *stats = json_object(), *summary = json_object();
+    for (size_t s = 0; s < r->n_done; s++) {
+        const results_seed *sr = &r->seeds[s];
+        json_t *students = json_object(), *pgr = json_object(), *reasons = json_object();
+        for (size_t l = 0; l < r->n_losses; l++) {
+            const char *name = loss_kind_name(r->losses[l]);
+            json_object_set_new(students, name, model_json(&sr->students[l]));
+            json_object_set_new(pgr, name, results_number(sr->pgr[l]));
+            if (!isfinite(sr->pgr[l]) && sr->pgr_reason[l]) json_object_set_new(reasons, name, json_string(sr->pgr_reason[l]));
+        }
+        json_t *o = json_pack("{s:I, s:o, s:o, s:o, s:o, s:f, s:o, s:f}", "seed", (json_int_t)sr->seed, "weak",
+                              model_json(&sr->weak), "ceiling", model_json(&sr->ceiling), "students", students, "pgr",
+                              pgr, "label_s", sr->label_s, "weak_label_agreement", results_number(sr->label_agreement),
+                              "total_s", sr->total_s);
+        json_object_set_new(o, "label_examples_per_s", results_number(sr->label_examples_per_s));
+        if (json_object_size(reasons)) json_object_set_new(o, "pgr_undefined_reason", reasons);
+        else json_decref(reasons);
+        json_array_append_new(seeds, o);
+    }
+    double mean, std;
+    json_object_set_new(stats, "weak_acc", stat_json(r, RESULTS_ROW_WEAK, false));
+    json_object_set_new(stats, "strong_acc", stat_json(r, RESULTS_ROW_CEILING, false));
+    results_stat(r, RESULTS_ROW_WEAK, false, &mean, &std);
+    json_object_set_new(summary, "weak_acc", results_number(mean));
+    results_stat(r, RESULTS_ROW_CEILING, false, &mean, &std);
+    json_object_set_new(summary, "strong_acc", results_number(mean));
+    for (size_t l = 0; l < r->n_losses; l++) {
+        char key[64];
+        const char *name = loss_kind_name(r->losses[l]);
+        snprintf(key, sizeof key, "transfer_acc_%s", name);
+        json_object_set_new(stats, key, stat_json(r, RESULTS_ROW_STUDENT + l, false));
+        results_stat(r, RESULTS_ROW_STUDENT + l, false, &mean, &std);
+        json_object_set_new(summary, key, results_number(mean));
+        snprintf(key, sizeof key, "pgr_%s", name);
+        json_object_set_new(stats, key, stat_json(r, RESULTS_ROW_STUDENT + l, true));
+    }
+    json_t *root = json_pack("{s:s, s:O, s:s, s:I, s:I, s:o, s:{s:s, s:i}, s:o, s:o, s:f}", "experiment",
+                             "w2s run: the weak-to-strong protocol", "config", r->config, "label_precision", r->label_precision,
+                             "n_classes", (json_int_t)r->n_classes, "n_seeds_done", (json_int_t)r->n_done, "versions",
+                             versions_json(), "machine", "isa", w2s_isa_name(w2s_isa_active()), "threads",
+                             omp_get_max_threads(), "seeds", seeds, "stats", stats, "total_s", r->total_s);
+    char path[4096];
+    int rc = root ? 0 : W2S_FAIL("cannot build results.json");
+    if (!rc) {
+        if (r->n_classes > 2) json_object_set_new(root, "logconf_multiclass", json_string("argmax one-hot"));
+        snprintf(path, sizeof path, "%s/results.json", r->out_dir);
+        rc = results_write_json(path, root);
+    }
+    if (!rc) {
+        snprintf(path, sizeof path, "%s/results_summary.json", r->out_dir);
+        rc = results_write_json(path, summary);
+    }
+    json_decref(root);
+    json_decref(summary);
+    return rc;
+}
+
+// report.html: the table and a bar chart of mean accuracies (± std over seeds).
+static int write_report(const results_run *r) {
+    report_page pg;
+    if (report_page_open_in(&pg, r->out_dir, "report.html", "w2s run", "Weak-to-strong generalization: w2s run"))
+        return -1;
+    report_p(&pg, "%zu seed(s), %zu classes, weak labels in %s, %.1f s.", r->n_done, r->n_classes,
+             r->label_precision, r->total_s);
+    size_t nrows = results_row_count(r);
+    char names[RESULTS_ROW_STUDENT + RESULTS_MAX_LOSSES][64], cell[4][48];
+    const char *names_p[RESULTS_ROW_STUDENT + RESULTS_MAX_LOSSES];
+    static const char *const head[] = {"test accuracy", "mean", "std", "PGR mean", "PGR std"};
+    report_table_open(&pg, head, 5);
+    double mean[RESULTS_ROW_STUDENT + RESULTS_MAX_LOSSES], std[RESULTS_ROW_STUDENT + RESULTS_MAX_LOSSES], lo = 1.0;
+    for (size_t i = 0; i < nrows; i++) {
+        double pm, ps;
+        bool student = i >= RESULTS_ROW_STUDENT;
+        snprintf(names[i], sizeof names[i], "%s%s", student ? "student " : "", results_row_name(r, i));
+        names_p[i] = names[i];
+        size_t n = results_stat(r, i, false, &mean[i], &std[i]);
+        if (n && mean[i] < lo) lo = mean[i];
+        snprintf(cell[0], sizeof cell[0], n ? "%.4f" : "n/a", mean[i]);
+        if (n > 1) snprintf(cell[1], sizeof cell[1], "%.4f", std[i]);
+        else cell[1][0] = 0;
+        size_t npgr = results_stat(r, i, true, &pm, &ps);
+        if (npgr) snprintf(cell[2], sizeof cell[2], "%.3f (%zu seed%s)", pm, npgr, npgr == 1 ? "" : "s");
+        else snprintf(cell[2], sizeof cell[2], "%s", student ? "undefined" : "");
+        if (npgr > 1) snprintf(cell[3], sizeof cell[3], "%.3f", ps);
+        else cell[3][0] = 0;
+        const char *row[5] = {names[i], cell[0], cell[1], cell[2], cell[3]};
+        report_table_row(&pg, row, 5);
+    }
+    report_table_close(&pg);
+    report_h2(&pg, "Test accuracy (mean ± std over seeds)");
+    // The axis starts a round step below the lowest mean, so differences of a few points show.
+    report_axis x = {.categories = nrows, .labels = names_p};
+    report_axis y = {.lo = lo - 0.05 > 0 ? lo - 0.05 : 0, .hi = 1.0, .title = "test accuracy", .format = "%.2f"};
+    report_axis_round(&y);
+    report_plot pl;
+    report_plot_open(&pl, &pg, "plot", 80 + 130.0 * (double)nrows, 340, &x, &y);
+    static const char *const colors[] = {"#d62728", "#2ca02c", "#1f77b4", "#9467bd", "#ff7f0e"};
+    for (size_t i = 0; i < nrows; i++) report_plot_bar(&pl, i, mean[i], std[i], colors[i % 5], "%.3f");
+    report_plot_close(&pl);
+    return report_page_close(&pg);
+}
+
+int results_write(const results_run *r) {
+    if (w2s_mkdir_p(r->out_dir) != 0) return -1;
+    if (write_results_json(r) != 0 || write_report(r) != 0) return w2s_error_wrap("writing the results in %s", r->out_dir);
+    return 0;
+}

@@ -1,0 +1,79 @@
+// results.h — the figures of a `w2s run` and the files that show them: results.json
+// (config, versions, machine, every run's accuracy/AUROC/time, PGR per loss with mean ± std
+// over seeds), results_summary.json (the reference's keys: weak_acc, strong_acc,
+// transfer_acc_<loss>, means over seeds) and report.html (table + inline SVG plot, no network).
+// Not the protocol itself (protocol.h). Undefined numbers (NAN) are written as JSON null.
+#ifndef W2S_RUNTIME_RESULTS_H
+#define W2S_RUNTIME_RESULTS_H
+
+#include "loss.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RESULTS_MAX_SEEDS 16
+#define RESULTS_MAX_LOSSES 3
+
+// One trained model of one seed (weak, ceiling or a student).
+typedef struct {
+    double accuracy, auroc;   // on the test split; auroc NAN for K > 2 or one test class
+    char auroc_reason[128];   // why auroc is NAN ("" otherwise)
+    double final_loss;        // training loss of the last step
+    size_t steps, n_train;
+    double train_s, eval_s;   // wall times (of the original run when reused)
+    double examples_per_s;    // training throughput: steps · batch / train_s
+    bool reused;              // taken from a finished step in OUT (config hash matched)
+    size_t resumed_step;      // > 0 when training resumed from a checkpoint
+} results_model;
+
+typedef struct {
+    uint64_t seed;
+    results_model weak, ceiling, students[RESULTS_MAX_LOSSES];
+    double label_s;           // labeling train2 with the weak model (0 when reused)
+    double label_examples_per_s;
+    double label_agreement;   // fraction of train2 where the weak label equals ground truth
+    double pgr[RESULTS_MAX_LOSSES];         // NAN when undefined
+    const char *pgr_reason[RESULTS_MAX_LOSSES];
+    double total_s;
+} results_seed;
+
+typedef struct {
+    json_t *config;           // borrowed: the run's options as JSON (written as "config")
+    const char *out_dir;
+    const char *label_precision;  // "fp32" / "bf16" / "int8": how weak labels were computed
+    loss_kind losses[RESULTS_MAX_LOSSES];
+    size_t n_losses;
+    size_t n_classes;
+    results_seed seeds[RESULTS_MAX_SEEDS];
+    size_t n_done;            // seeds finished (the files hold these)
+    double total_s;
+} results_run;
+
+// A row of the results table: the weak model, the ceiling, then one per student loss
+// (row RESULTS_ROW_STUDENT + l is the student trained with losses[l]).
+typedef enum { RESULTS_ROW_WEAK, RESULTS_ROW_CEILING, RESULTS_ROW_STUDENT } results_row;
+
+// Rows in the table: 2 + n_losses.
+size_t results_row_count(const results_run *r);
+
+// "weak", "ceiling" or the student's loss name.
+const char *results_row_name(const results_run *r, size_t row);
+
+// Mean and sample std over the finished seeds of the accuracy of `row`'s model, or of its PGR
+// when pgr (students only: the weak model and the ceiling have none, and give 0 values).
+// Returns the count of defined values.
+size_t results_stat(const results_run *r, size_t row, bool pgr, double *mean, double *std);
+
+// Writes OUT/results.json, OUT/results_summary.json and OUT/report.html atomically.
+int results_write(const results_run *r);
+
+// Writes `root` as indented JSON to `path` atomically, doubles with 17 significant digits
+// (so they read back bit-identical). Returns 0 or -1.
+int results_write_json(const char *path, json_t *root);
+
+// A JSON real, or null for NAN / infinities.
+json_t *results_number(double v);
+
+#endif

@@ -1,0 +1,332 @@
+// trainer.c — classification fine-tuning with whole-batch losses, prediction, evaluation and
+// resumable checkpoints (trainer.h). Checkpoints are safetensors files: the parameter buffer,
+// Adam's two moments (raw F32, so a resume is bit-exact) and the step and run key in metadata.
+// Under MPI (world.h) each rank forwards and backpropagates its contiguous share of every
+// batch; the logits are all-gathered so every rank computes the whole-batch loss, the
+// gradients are summed in rank order, and only rank 0 reads and writes checkpoints.
+#include "trainer.h"
+
+#include "error.h"
+#include "metrics.h"
+#include "optim.h"
+#include "progress.h"
+#include "safetensors.h"
+#include "world.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void trainer_config_default(trainer_config *c) {
+    memset(c, 0, sizeof *c);
+    c->epochs = 2;
+    c->batch = 32;
+    c->lr = 5e-5f;
+    loss_config_default(&c->loss, LOSS_XENT);
+    c->ckpt_every_s = 600;
+}
+
+float trainer_default_lr(const gpt2_config *cfg) { return cfg->n_embd <= 1024 ? 5e-5f : 1e-5f; }
+
+size_t trainer_auto_minibatch(const gpt2_config *cfg, gpt2_precision precision, size_t T, size_t batch,
+                              size_t budget) {
+    size_t mb = budget / gpt2_act_bytes(cfg, precision, 0, 1, T);
+    return mb < 1 ? 1 : mb > batch ? batch : mb;
+}
+
+size_t trainer_total_steps(size_t n, size_t epochs, size_t batch) {
+    if (batch > n) batch = n;
+    size_t s = batch ? n * epochs / batch : 0;
+    return s ? s : 1;
+}
+
+// ---- batches
+
+typedef struct {
+    int32_t *tokens;   // (max_batch, max_seq)
+    int32_t *lengths;  // (max_batch)
+} batch_buf;
+
+static int batch_alloc(batch_buf *b, const gpt2_model *m) {
+    b->tokens = calloc(m->opt.max_batch * m->opt.max_seq, sizeof(int32_t));
+    b->lengths = calloc(m->opt.max_batch, sizeof(int32_t));
+    if (!b->tokens || !b->lengths) return W2S_FAIL("trainer: out of memory for a batch");
+    return 0;
+}
+
+static void batch_free(batch_buf *b) {
+    free(b->tokens);
+    free(b->lengths);
+}
+
+static size_t example_of(const trainer_data *d, size_t i) { return d->idx ? d->idx[i] : i; }
+
+// Packs examples pos[0..nb) (positions into d, taken modulo d->n) right-padded into b and runs
+// the forward; *T gets the padded length (the longest example).
+static int forward_examples(gpt2_model *m, const trainer_data *d, size_t first, size_t nb, batch_buf *b) {
+    size_t T = 1;
+    for (size_t j = 0; j < nb; j++) {
+        size_t len;
+        dataset_tokens(d->ds, example_of(d, (first + j) % d->n), &len);
+        if (len > T) T = len;
+    }
+    if (T > m->opt.max_seq) return W2S_FAIL("trainer: an example of %zu tokens exceeds the model's %zu", T, m->opt.max_seq);
+    for (size_t j = 0; j < nb; j++) {
+        size_t e = example_of(d, (first + j) % d->n), len;
+        const int32_t *ids = dataset_tokens(d->ds, e, &len);
+        if (len == 0)
+            return W2S_FAIL("%s:%zu: example has no tokens (empty text?)", d->ds->path, d->ds->line[e]);
+        memcpy(b->tokens + j * T, ids, len * sizeof(int32_t));
+        memset(b->tokens + j * T + len, 0, (T - len) * sizeof(int32_t));  // pad ids are never read
+        b->lengths[j] = (int32_t)len;
+    }
+    return gpt2_forward(m, b->tokens, b->lengths, nb, T, NULL);
+}
+
+static const float *target_of(const trainer_data *d, size_t pos) {
+    size_t K = d->ds->n_classes;
+    return d->targets ? d->targets + pos * K : dataset_target(d->ds, example_of(d, pos));
+}
+
+// ---- checkpoints
+
+#define CKPT_META_KEY "w2s_trainer_key"
+#define CKPT_META_STEP "w2s_trainer_step"
+#define CKPT_META_TOTAL "w2s_trainer_total_steps"
+
+static int ckpt_save(const char *path, const gpt2_model *m, const optim_adam *o, uint64_t key, size_t step,
+                     size_t total) {
+    safetensors_writer *w = safetensors_writer_create();
+    if (!w) return W2S_FAIL("trainer: out of memory");
+    size_t shape[1] = {m->num_params};
+    char skey[32], sstep[32], stotal[32];
+    snprintf(skey, sizeof skey, "%016" PRIx64, key);
+    snprintf(sstep, sizeof sstep, "%zu", step);
+    snprintf(stotal, sizeof stotal, "%zu", total);
+    int rc = safetensors_writer_add(w, "params", SAFETENSORS_F32, 1, shape, m->params_memory);
+    if (!rc) rc = safetensors_writer_add(w, "adam.m", SAFETENSORS_F32, 1, shape, o->m);
+    if (!rc) rc = safetensors_writer_add(w, "adam.v", SAFETENSORS_F32, 1, shape, o->v);
+    if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_KEY, skey);
+    if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_STEP, sstep);
+    if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_TOTAL, stotal);
+    if (!rc) rc = safetensors_writer_write(w, path);
+    safetensors_writer_destroy(w);
+    return rc ? w2s_error_wrap("writing training checkpoint %s", path) : 0;
+}
+
+// Restores params, Adam state and *step from `path` if it is a checkpoint of this run.
+// Returns 1 if resumed, 0 if there is no usable checkpoint (absent or another run's), -1 on
+// a damaged file of this run.
+static int ckpt_load(const char *path, gpt2_model *m, optim_adam *o, uint64_t key, size_t total, size_t *step) {
+    FILE *probe = fopen(path, "rb");
+    if (!probe) return 0;
+    fclose(probe);
+    safetensors_file *f = safetensors_open(path);
+    if (!f) return w2s_error_wrap("reading training checkpoint (delete it to start over)");
+    char skey[32], stotal[32];
+    snprintf(skey, sizeof skey, "%016" PRIx64, key);
+    snprintf(stotal, sizeof stotal, "%zu", total);
+    const char *k = safetensors_metadata(f, CKPT_META_KEY), *s = safetensors_metadata(f, CKPT_META_STEP),
+               *t = safetensors_metadata(f, CKPT_META_TOTAL);
+    int rc = 0;
+    if (k && s && t && !strcmp(k, skey) && !strcmp(t, stotal)) {
+        size_t shape[1] = {m->num_params};
+        char *end;
+        unsigned long long sv = strtoull(s, &end, 10);
+        rc = *end || sv > total ? W2S_FAIL("%s: bad step '%s'", path, s) : 0;
+        if (!rc) rc = safetensors_read_f32(f, "params", 1, shape, m->params_memory);
+        if (!rc) rc = safetensors_read_f32(f, "adam.m", 1, shape, o->m);
+        if (!rc) rc = safetensors_read_f32(f, "adam.v", 1, shape, o->v);
+        if (!rc) {
+            *step = (size_t)sv;
+            o->step = (size_t)sv;
+            rc = 1;
+        }
+    }
+    safetensors_close(f);
+    return rc;
+}
+
+// ckpt_load on rank 0, its outcome and (when it resumed) the state broadcast to every rank,
+// so ranks agree without a shared file system. Returns 0 or -1.
+static int ckpt_load_shared(const char *path, gpt2_model *m, optim_adam *o, uint64_t key, size_t total,
+                            size_t *step) {
+    int r = dist_is_root() ? ckpt_load(path, m, o, key, total, step) : 0;
+    if (dist_size() == 1) return r < 0 ? -1 : 0;
+    if (dist_agree(r < 0)) return -1;
+    uint64_t st[2] = {(uint64_t)r, (uint64_t)*step};
+    int rc = dist_bcast(st, sizeof st, 0);
+    if (rc || st[0] != 1) return rc;
+    *step = (size_t)st[1];
+    o->step = (size_t)st[1];
+    rc = dist_bcast(m->params_memory, m->num_params * sizeof(float), 0);
+    if (!rc) rc = dist_bcast(o->m, m->num_params * sizeof(float), 0);
+    if (!rc) rc = dist_bcast(o->v, m->num_params * sizeof(float), 0);
+    return rc;
+}
+
+// ---- training
+
+void trainer_segments_init(trainer_segments *s, const gpt2_model *m, bool head_only) {
+    s->n = 0;
+    s->body = !head_only;
+    for (size_t i = 0; i < GPT2_NUM_TENSORS; i++) {
+        const gpt2_tensor_info *t = &m->tensors[i];
+        if (!t->numel || (head_only && strcmp(t->name, "score.weight"))) continue;
+        s->segs[s->n++] = (optim_segment){t->offset, t->numel, false, gpt2_optim_chunk(m, i)};
+    }
+}
+
+void trainer_adam_step(gpt2_model *m, optim_adam *o, const trainer_segments *s, float lr) {
+    if (!s->body) {  // the head is not packed: the body's packs stay current
+        optim_adam_step(o, m->params_memory, m->grads_memory, s->segs, s->n, lr);
+        return;
+    }
+    gpt2_params_changed(m);
+    optim_adam_step_hooked(o, m->params_memory, m->grads_memory, s->segs, s->n, lr, gpt2_params_written, m);
+    gpt2_params_repacked(m);
+}
+
+int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d, trainer_stats *st) {
+    const size_t K = d->ds->n_classes, MB = m->opt.max_batch;
+    if (d->n == 0) return W2S_FAIL("trainer: no examples to train on");
+    if (m->cfg.n_classes != K || K < 2)
+        return W2S_FAIL("trainer: the model has %zu classes, the data %zu", m->cfg.n_classes, K);
+    for (size_t i = 0; i < d->n; i++)
+        if (!target_of(d, i))
+            return W2S_FAIL("%s:%zu: example has no label to train on", d->ds->path, d->ds->line[example_of(d, i)]);
+    const size_t B = c->batch < d->n ? c->batch : d->n, total = trainer_total_steps(d->n, c->epochs, c->batch);
+    if (B == 0) return W2S_FAIL("trainer: batch size 0");
+    double t0 = progress_now();
+    optim_adam_config ac = {.beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0, .clip_norm = 0};
+    optim_adam *adam = optim_adam_create(&ac, m->num_params);
+    float *z = malloc(B * K * sizeof(float)), *y = malloc(B * K * sizeof(float));
+    float *dz = malloc(B * K * sizeof(float)), *work = malloc(loss_work_floats(B, K) * sizeof(float));
+    batch_buf bb = {0};
+    int rc = (!adam || !z || !y || !dz || !work) ? W2S_FAIL("trainer: out of memory") : batch_alloc(&bb, m);
+    bool saved_probe = m->linear_probe;
+    m->linear_probe = c->linear_probe;
+    trainer_segments segs;
+    trainer_segments_init(&segs, m, c->linear_probe);
+    size_t step = 0;
+    if (!rc && c->ckpt_path) rc = ckpt_load_shared(c->ckpt_path, m, adam, c->ckpt_key, total, &step);
+    // This rank's share [lo, hi) of every batch; its logits land at z + lo·K.
+    size_t lo, hi, *zcounts = malloc((size_t)dist_size() * sizeof(size_t));
+    dist_shard(B, dist_rank(), dist_size(), &lo, &hi);
+    if (!zcounts && !rc) rc = W2S_FAIL("trainer: out of memory");
+    for (int r = 0; zcounts && r < dist_size(); r++) {
+        size_t a, b;
+        dist_shard(B, r, dist_size(), &a, &b);
+        zcounts[r] = (b - a) * K;
+    }
+    if (st) *st = (trainer_stats){.steps = total, .resumed_step = step};
+    // Between optimizer steps only this loop's forwards and backwards read the weights: their
+    // bf16 packs are made inside the optimizer step (trainer_adam_step), however many
+    // minibatches the batch takes.
+    gpt2_pack_cache(m, true);
+    progress pr;
+    progress_start(&pr, c->label ? c->label : "train", total, "steps", c->quiet || !dist_is_root());
+    double last_ckpt = progress_now(), loss = NAN;
+    // Every rank takes the same branch at each dist_agree, so one failing rank stops all.
+    for (; step < total && !(rc = dist_agree(rc)); step++) {
+        const size_t first = step * B;  // position in the chained epochs; wraps modulo n
+        const size_t nl = hi - lo, nmb = (nl + MB - 1) / MB;
+        if (c->targets_ready && c->targets_ready(c->targets_ready_arg, first % d->n, B) != 0) rc = -1;
+        for (size_t j = 0; j < B && !rc; j++) memcpy(y + j * K, target_of(d, (first + j) % d->n), K * sizeof(float));
+        for (size_t mb = 0; mb < nmb && !rc; mb++) {
+            size_t o = lo + mb * MB, nb = hi - o < MB ? hi - o : MB;
+            rc = forward_examples(m, d, first + o, nb, &bb);
+            if (!rc) memcpy(z + o * K, m->acts.cls_logits, nb * K * sizeof(float));
+        }
+        if ((rc = dist_agree(rc)) || (rc = dist_allgather_f32(z + lo * K, z, zcounts))) break;
+        float lossf = 0;
+        rc = loss_compute(&c->loss, z, y, B, K, (float)step / (float)total, work, &lossf, dz);
+        if (!rc) gpt2_zero_grad(m);
+        // Backward from the last minibatch down: its activations are still live.
+        for (size_t mb = nmb; mb-- > 0 && !rc;) {
+            size_t o = lo + mb * MB, nb = hi - o < MB ? hi - o : MB;
+            if (mb != nmb - 1) rc = forward_examples(m, d, first + o, nb, &bb);
+            if (!rc) rc = gpt2_backward(m, dz + o * K, 0.0f);
+        }
+        if ((rc = dist_agree(rc))) break;
+        for (size_t i = 0; i < segs.n && !rc && dist_size() > 1; i++)
+            rc = dist_allreduce_sum_f32(m->grads_memory + segs.segs[i].offset, segs.segs[i].count);
+        if (rc) break;
+        float lr = optim_lr_cosine(step, total, 0, c->lr, 0.0f);
+        trainer_adam_step(m, adam, &segs, lr);
+        loss = lossf;
+        progress_update(&pr, step + 1, "loss %.4f", lossf);
+        double now = progress_now();
+        bool due = (c->ckpt_every && (step + 1) % c->ckpt_every == 0) ||
+                   (c->ckpt_every_s > 0 && now - last_ckpt >= c->ckpt_every_s);
+        if (c->ckpt_path && due && step + 1 < total && dist_is_root()) {
+            rc = ckpt_save(c->ckpt_path, m, adam, c->ckpt_key, step + 1, total);
+            last_ckpt = now;
+        }
+    }
+    progress_finish(&pr);
+    gpt2_pack_cache(m, false);
+    m->linear_probe = saved_probe;
+    if (st) {
+        st->final_loss = loss;
+        st->seconds = progress_now() - t0;
+    }
+    if (rc) w2s_error_wrap("training %s", c->label ? c->label : "");
+    optim_adam_destroy(adam);
+    free(z); free(y); free(dz); free(work); free(zcounts);
+    batch_free(&bb);
+    return rc;
+}
+
+// ---- prediction and evaluation
+
+int trainer_predict(gpt2_model *m, const trainer_data *d, float *logits) {
+    const size_t K = m->cfg.n_classes, MB = m->opt.max_batch;
+    batch_buf bb = {0};
+    int rc = batch_alloc(&bb, m);
+    for (size_t o = 0; o < d->n && !rc; o += MB) {
+        size_t nb = d->n - o < MB ? d->n - o : MB;
+        rc = forward_examples(m, d, o, nb, &bb);
+        if (!rc) memcpy(logits + o * K, m->acts.cls_logits, nb * K * sizeof(float));
+    }
+    batch_free(&bb);
+    return rc;
+}
+
+int trainer_evaluate(gpt2_model *m, const trainer_data *d, float *logits, trainer_eval_result *r) {
+    const size_t K = m->cfg.n_classes;
+    double t0 = progress_now();
+    float *z = logits ? logits : malloc(d->n * K * sizeof(float));
+    int32_t *lab = malloc(d->n * sizeof(int32_t));
+    int rc = (!z || !lab) ? W2S_FAIL("trainer: out of memory") : trainer_predict(m, d, z);
+    if (!rc) {
+        for (size_t i = 0; i < d->n; i++) lab[i] = d->ds->hard_label[example_of(d, i)];
+        r->n = d->n;
+        r->accuracy = metrics_accuracy(z, lab, d->n, K);
+        r->auroc = NAN;
+        r->auroc_reason = "AUROC is defined for binary tasks only";
+        if (K == 2) r->auroc = metrics_auroc_logits(z, lab, d->n, &r->auroc_reason);
+        r->seconds = progress_now() - t0;
+    }
+    if (z != logits) free(z);
+    free(lab);
+    return rc;
+}
+
+void trainer_soft_labels(const float *logits, size_t n, size_t K, float *probs, int32_t *hard) {
+    for (size_t i = 0; i < n; i++) {
+        const float *z = logits + i * K;
+        float *p = probs + i * K;
+        if (hard) hard[i] = (int32_t)metrics_argmax(z, K);
+        float mx = z[0];
+        for (size_t k = 1; k < K; k++) mx = z[k] > mx ? z[k] : mx;
+        double sum = 0;
+        for (size_t k = 0; k < K; k++) {
+            p[k] = expf(z[k] - mx);
+            sum += p[k];
+        }
+        for (size_t k = 0; k < K; k++) p[k] = (float)(p[k] / sum);
+    }
+}

@@ -1,0 +1,122 @@
+// trainer.h — fine-tuning a GPT-2 classifier on a dataset (docs/PROTOCOL.md, "Training defaults"),
+// batched prediction and evaluation (accuracy, AUROC, soft predictions for labeling).
+// Not the W2S protocol (protocol.h runs the steps) and not a pretraining loop (pretrain.h).
+// The one thing to know: a batch of `batch` examples is processed in minibatches of at most
+// the model's max_batch, but the loss sees the WHOLE batch (logconf's threshold is a batch
+// statistic): all minibatches are forwarded and their logits kept, the loss and d(loss)/d(logits)
+// are computed over the batch, then each minibatch is backpropagated with its slice of dlogits
+// after re-running its forward (only one minibatch's activations fit). The last minibatch is
+// backpropagated first, straight from the live activations, so one forward per step is saved.
+#ifndef W2S_RUNTIME_TRAINER_H
+#define W2S_RUNTIME_TRAINER_H
+
+#include "dataset.h"
+#include "gpt2.h"
+#include "loss.h"
+#include "optim.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+// Examples to train on or evaluate: rows idx[0..n) of ds (idx NULL = rows 0..n), with targets
+// (n, K) — row i belongs to example idx[i] — or NULL for ds's own targets (soft_label or
+// one-hot ground truth). Evaluation scores against ds->hard_label.
+typedef struct {
+    const dataset *ds;
+    const size_t *idx;
+    size_t n;
+    const float *targets;
+} trainer_data;
+
+typedef struct {
+    size_t epochs;        // passes over the data (2)
+    size_t batch;         // examples per optimizer step (32); clamped to n
+    float lr;             // peak LR of the cosine schedule (to 0, no warm-up); see trainer_default_lr
+    loss_config loss;
+    bool linear_probe;    // train score.weight only (the body stays as loaded)
+    // Checkpoints (NULL path: none). Written atomically after a step when `ckpt_every` steps
+    // (0: never by count) or `ckpt_every_s` seconds (0: never by time) passed since the last.
+    // A checkpoint whose key, step count or model size differ from this run is ignored.
+    const char *ckpt_path;
+    size_t ckpt_every;
+    double ckpt_every_s;
+    uint64_t ckpt_key;    // hash of everything that determines the run (protocol.c builds it)
+    bool quiet;           // no progress lines
+    const char *label;    // shown in progress lines
+    // Streamed targets (the pipelined label→student transfer, protocol_pipeline.h): called
+    // before each step with the positions it reads, [first, first + count) modulo n; returns 0
+    // once their rows of d->targets are written, or -1 (error set) to stop. NULL: all there.
+    int (*targets_ready)(void *arg, size_t first, size_t count);
+    void *targets_ready_arg;
+} trainer_config;
+
+typedef struct {
+    size_t steps;          // optimizer steps of the whole run
+    size_t resumed_step;   // step a checkpoint resumed from (0: fresh start)
+    double final_loss;     // loss of the last step
+    double seconds;        // wall time of this call
+} trainer_stats;
+
+// The reference's defaults (openai/weak-to-strong train_simple.py): 2 epochs, batch 32,
+// xent, LR 5e-5 (set it with trainer_default_lr for the model's size).
+void trainer_config_default(trainer_config *c);
+
+// 5e-5 for gpt2 and gpt2-medium (n_embd <= 1024), 1e-5 for larger models (docs/PROTOCOL.md).
+float trainer_default_lr(const gpt2_config *cfg);
+
+// Default activation memory of the minibatch chosen by trainer_auto_minibatch.
+#define TRAINER_ACT_BUDGET ((size_t)1 << 30)
+
+// The largest minibatch (1 .. batch) whose activations for sequences of up to T tokens at
+// this precision fit `budget` bytes (gpt2_act_bytes, training buffers included). A minibatch
+// of the whole batch needs no forward recompute, so this is the fastest choice that fits.
+size_t trainer_auto_minibatch(const gpt2_config *cfg, gpt2_precision precision, size_t T, size_t batch,
+                              size_t budget);
+
+// Optimizer steps of a run: floor(n · epochs / batch), at least 1 (batch clamped to n).
+// Batches run through the data in its given order and wrap from one epoch into the next
+// (the reference chains `epochs` copies of the dataset), so the order is fixed: no shuffle.
+size_t trainer_total_steps(size_t n, size_t epochs, size_t batch);
+
+// Fine-tunes m in place: Adam (β 0.9/0.999, ε 1e-8, no weight decay), LR cosine from c->lr to
+// 0 over the run, minibatches of m->opt.max_batch. Resumes from c->ckpt_path when it holds a
+// checkpoint of this run; the result is then bit-identical to an uninterrupted run (same
+// thread count). Examples must fit m (length <= max_seq, ids < V). Returns 0 or -1.
+int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d, trainer_stats *st);
+
+// Classification logits (n, K) of the examples, forward only, in minibatches of max_batch.
+int trainer_predict(gpt2_model *m, const trainer_data *d, float *logits);
+
+typedef struct {
+    double accuracy;        // argmax vs hard_label (unlabeled examples skipped)
+    double auroc;           // binary tasks (K == 2) with both classes present; else NAN
+    const char *auroc_reason;  // why auroc is NAN (static string), NULL otherwise
+    size_t n;
+    double seconds;
+} trainer_eval_result;
+
+// The optimizer's view of a model: one segment per tensor (the classification head only in
+// linear-probe mode), block weights in the chunks gpt2_optim_chunk asks for.
+typedef struct {
+    optim_segment segs[GPT2_NUM_TENSORS];
+    size_t n;
+    bool body;  // segments include the transformer body (its bf16 packs change)
+} trainer_segments;
+
+void trainer_segments_init(trainer_segments *s, const gpt2_model *m, bool head_only);
+
+// One Adam step of every training loop (trainer_train, `w2s bench train`, `w2s profile`):
+// with bf16 weight packs, the body's packs are remade strip by strip inside the update
+// (gpt2_params_written), so the next forward and backward pack nothing; call
+// gpt2_pack_cache(m, true) once before the loop for that to hold.
+void trainer_adam_step(gpt2_model *m, optim_adam *o, const trainer_segments *s, float lr);
+
+// Predicts and scores the examples. logits: (n, K) output, or NULL (scratch is allocated).
+int trainer_evaluate(gpt2_model *m, const trainer_data *d, float *logits, trainer_eval_result *r);
+
+// Row-wise softmax of logits (n, K) into probs (n, K) (may alias), the soft labels a weak
+// model hands to its students; hard (n, may be NULL) gets the argmax.
+void trainer_soft_labels(const float *logits, size_t n, size_t K, float *probs, int32_t *hard);
+
+#endif
