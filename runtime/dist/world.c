@@ -254,3 +254,31 @@ int dist_agree(int rc) {
     if (rc) return -1;  // keep this rank's own message
     return W2S_FAIL("rank %d failed (its message is on its standard error)", first);
 }
+
+// ---- survey
+
+dist_survey *dist_survey_take(int threads) {
+    const int p = w.size;
+    dist_survey *s = calloc(1, sizeof *s + (size_t)p * sizeof(dist_rank_info));
+    if (!s) {
+        W2S_FAIL("dist: out of memory");
+        return NULL;
+    }
+    s->ranks = p;
+    snprintf(s->launcher, sizeof s->launcher, "%s", w.launcher);
+    if (w.mpi) snprintf(s->mpi, sizeof s->mpi, "%.127s", dist_library_version());
+    dist_rank_info mine = {.threads = threads};
+    snprintf(mine.host, sizeof mine.host, "%.63s", w.host);  // HOST_NAME_MAX is 64 on Linux
+    size_t *counts = malloc((size_t)p * sizeof *counts);
+    int rc = counts ? 0 : W2S_FAIL("dist: out of memory");
+    for (int r = 0; r < p && !rc; r++) counts[r] = sizeof mine;
+    // The fixed-size records go as bytes: every rank runs this same binary.
+    if (!rc) rc = dist_gather_bytes(&mine, s->rank, counts);
+    if (!rc) rc = dist_bcast(s->rank, (size_t)p * sizeof mine, 0);
+    free(counts);
+    if (rc) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}

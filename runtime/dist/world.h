@@ -61,4 +61,20 @@ int dist_agree(int rc);
 // Seconds spent inside the collectives above since dist_init (communication time of a step).
 double dist_comm_seconds(void);
 
+// The world a run used, as its results files record it: the scope's ranks in rank order, each
+// with its host and OpenMP thread count.
+typedef struct {
+    char host[64];
+    int threads;
+} dist_rank_info;
+typedef struct {
+    int ranks;
+    char launcher[16];          // dist_launcher()
+    char mpi[128];              // dist_library_version(), "" without a launcher
+    dist_rank_info rank[];      // (ranks)
+} dist_survey;
+// Collective over the current scope: every rank gets the survey (free it). `threads` is this
+// rank's OpenMP team size. NULL (error set) on failure.
+dist_survey *dist_survey_take(int threads);
+
 #endif

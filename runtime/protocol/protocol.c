@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -708,11 +709,11 @@ protocol_parallel protocol_parallel_choose(protocol_parallel p, int world, size_
     return *why = "a seed per rank, model small enough for one node", PROTOCOL_PARALLEL_TASKS;
 }
 
-// Task parallelism: seed s runs on world rank s mod p, alone (dist_scope_self), writing its
-// own OUT/seed<k>; rank 0 then collects every seed's figures and writes the results set.
+// Task parallelism: seed s runs on rank s mod p, alone (dist_scope_self), writing its own
+// OUT/seed<k>; rank 0 then collects every seed's figures and writes the results set.
 static int run_seeds_tasks(run_ctx *x, results_run *res, double t0) {
     const protocol_config *c = x->c;
-    const int p = dist_world_size(), me = dist_world_rank();
+    const int p = dist_size(), me = dist_rank();
     int rc = 0;
     dist_scope_self(true);
     for (size_t s = (size_t)me; s < c->n_seeds && !rc; s += (size_t)p) rc = run_seed(x, c->seeds[s], &res->seeds[s]);
@@ -746,20 +747,26 @@ int protocol_run(const protocol_config *c) {
         w2s_path_arg_check(c->out_dir, "--out"))
         return -1;
     double t0 = progress_now();
-    // Under MPI only rank 0 reports and writes; the pipelined labeler is one machine's plan.
+    // Under MPI (the current scope of world.h: the world, or one rank running its own tasks)
+    // only rank 0 writes, and only the world's rank 0 prints.
     protocol_config cl = *c;
     const char *why;
     cl.quiet = c->quiet || dist_world_rank() != 0;
-    cl.no_pipeline = c->no_pipeline || dist_world_size() > 1;
     run_ctx x = {.c = &cl};
     c = &cl;
     int rc = load_inputs(&x);
-    if (!rc) cl.parallel = protocol_parallel_choose(c->parallel, dist_world_size(), c->n_seeds,
+    if (!rc) cl.parallel = protocol_parallel_choose(c->parallel, dist_size(), c->n_seeds,
                                                     gpt2_num_params(&x.cs, GPT2_LM_NONE, 0), &why);
-    if (!rc && dist_world_size() > 1 && !c->quiet)
-        fprintf(stderr, "w2s run: %d ranks, --parallel %s (%s)\n", dist_world_size(),
-                protocol_parallel_name(c->parallel), why);
+    // Data parallelism splits every batch over the ranks: the label→student ring is one
+    // process's plan. Labeling first gives the same numbers (docs/ARCHITECTURE.md).
+    const bool data_parallel = dist_size() > 1 && c->parallel == PROTOCOL_PARALLEL_DATA;
+    cl.no_pipeline = c->no_pipeline || data_parallel;
+    if (!rc && dist_size() > 1 && !c->quiet)
+        fprintf(stderr, "w2s run: %d ranks, --parallel %s (%s)\n", dist_size(), protocol_parallel_name(c->parallel),
+                why);
     if (!rc && dist_is_root()) rc = w2s_mkdir_p(c->out_dir);
+    dist_survey *world = NULL;
+    if ((rc = dist_agree(rc)) == 0) rc = (world = dist_survey_take(omp_get_max_threads())) ? 0 : -1;
     results_run *res = calloc(1, sizeof *res);
     json_t *cfg = c->config_json ? json_deep_copy(c->config_json) : json_object();
     if (!rc && (!res || !cfg)) rc = W2S_FAIL("out of memory");
@@ -771,8 +778,10 @@ int protocol_run(const protocol_config *c) {
         res->n_losses = c->n_losses;
         memcpy(res->losses, c->losses, sizeof c->losses);
         res->n_classes = x.K;
+        res->world = world;
+        res->parallel = dist_size() > 1 ? protocol_parallel_name(c->parallel) : NULL;
     }
-    if ((rc = dist_agree(rc)) == 0 && dist_world_size() > 1 && c->parallel == PROTOCOL_PARALLEL_TASKS)
+    if ((rc = dist_agree(rc)) == 0 && dist_size() > 1 && c->parallel == PROTOCOL_PARALLEL_TASKS)
         rc = run_seeds_tasks(&x, res, t0);
     else
         for (size_t s = 0; s < c->n_seeds && !rc; s++) {
@@ -791,6 +800,7 @@ int protocol_run(const protocol_config *c) {
     }
     json_decref(cfg);
     free(res);
+    free(world);
     tokenizer_free(x.tok);
     dataset_free(&x.pool);
     dataset_free(&x.test_file);

@@ -1,7 +1,8 @@
 # test_mpi_run.sh — `w2s run` of two tiny GPT-2s under mpirun -np 2 (1 thread per rank):
 # --parallel data is bit-identical between two 2-rank runs and within RUN_ACC_TOL / RUN_LOSS_RTOL
-# of one process; --parallel tasks (seeds on different ranks) gives exactly one process's
-# numbers in one results set; a 2-rank run whose rank 1 is killed mid-training fails, and its
+# of one process, and results.json records the world (ranks, hosts, threads per rank);
+# --parallel tasks (seeds on different ranks) gives exactly one process's numbers in one
+# results set; a 2-rank run whose rank 1 is killed mid-training fails, and its
 # rerun resumes to the uninterrupted 2-rank numbers; auto says what it picked.
 set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
@@ -44,6 +45,10 @@ for k in ma:
     assert abs(x["accuracy"] - y["accuracy"]) <= RUN_ACC_TOL, (k, x, y)
     assert abs(x["final_loss"] - y["final_loss"]) <= RUN_LOSS_RTOL * abs(x["final_loss"]), (k, x, y)
 print(f"ok: {len(ma)} models within tolerance of one process")
+w = b["world"]
+assert w["ranks"] == 2 and w["threads_per_rank"] == [1, 1] and w["parallel"] == "data", w
+assert w["launcher"] == "mpirun" and len(w["rank_hosts"]) == 2 and w["hosts"], w
+assert a["world"]["ranks"] == 1 and a["world"]["launcher"] == "none", a["world"]
 PY
 
 # ---- tasks: seed 0 on rank 0, seed 1 on rank 1, one results set equal to one process's

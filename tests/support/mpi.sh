@@ -1,9 +1,11 @@
 # mpi.sh — sourced by the MPI tests (tests/dist/test_mpi_*.sh) after common.sh: skips (77)
-# when OpenMPI's launcher is missing, and defines MPIRUN, the launcher as CI runs it (root in
-# containers, 2 cores shared by every rank; a hang becomes a failure after 120 s). Under the sanitizer build, OpenMPI's own
-# one-time allocations are suppressed for LeakSanitizer (lsan_mpi.supp), nothing else.
+# when OpenMPI's launcher is missing, and defines MPIRUN, the launcher as CI runs it: root in
+# containers, more ranks than the 2 cores allowed, one OpenMP thread per rank, and a job that
+# hangs in a collective killed after 600 s (the longest, the demo under the sanitizers, takes
+# ~4 min) rather than at ctest's limit. Under the sanitizer build, OpenMPI's own one-time
+# allocations are suppressed for LeakSanitizer (lsan_mpi.supp), nothing else.
 command -v mpirun > /dev/null || { echo "SKIP: mpirun not found (scripts/setup.sh installs openmpi-bin)"; exit 77; }
-MPIRUN="timeout 120 mpirun --allow-run-as-root --oversubscribe"
+MPIRUN="timeout 600 mpirun --allow-run-as-root --oversubscribe"
 export OMP_NUM_THREADS=1
 if [ -n "${W2S_SANITIZED:-}" ]; then
   export LSAN_OPTIONS="suppressions=$W2S_SOURCE_DIR/tests/support/lsan_mpi.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
