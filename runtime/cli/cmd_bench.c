@@ -195,6 +195,8 @@ static int bench_train(int argc, char **argv) {
 
 int cmd_bench(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "train")) return bench_train(argc - 1, argv + 1);
+    if (dist_size() > 1)
+        return cli_usage_error("bench", "only bench train runs under mpirun/srun (bench label and pipeline time one process)");
     if (argc >= 2 && !strcmp(argv[1], "label")) return bench_label(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "pipeline")) return bench_pipeline(argc - 1, argv + 1);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {

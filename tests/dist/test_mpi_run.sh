@@ -3,7 +3,8 @@
 # of one process, and results.json records the world (ranks, hosts, threads per rank);
 # --parallel tasks (seeds on different ranks) gives exactly one process's numbers in one
 # results set; a 2-rank run whose rank 1 is killed mid-training fails, and its
-# rerun resumes to the uninterrupted 2-rank numbers; auto says what it picked.
+# rerun resumes to the uninterrupted 2-rank numbers; auto says what it picked; a 2-rank sweep
+# writes one process's sweep.json; w2s eval refuses to run under mpirun.
 set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
 . "$W2S_SOURCE_DIR/tests/support/mpi.sh"
@@ -56,6 +57,21 @@ $MPIRUN -np 2 "$W2S_BIN" run $ARGS --parallel tasks --out tasks > /dev/null 2> t
 $CHECK same one tasks
 $MPIRUN -np 2 "$W2S_BIN" run ${ARGS% --quiet} --parallel auto --out auto > /dev/null 2> auto.err || { cat auto.err; fail "auto run"; }
 grep -q -- "--parallel tasks (a seed per rank" auto.err || { cat auto.err; fail "auto did not say it picked tasks"; }
+
+# ---- sweep: every pair's run shares its seeds over the ranks; rank 0 alone writes the sweep,
+# which equals one process's; a command that runs as one process refuses mpirun
+SWEEP="--models weak,strong --data data.jsonl --n-train 200 --n-test 80 --seeds 0,1 --losses xent --lr 1e-3
+       --batch 16 --epochs 1 --quiet"
+"$W2S_BIN" sweep $SWEEP --out sweep1 2> /dev/null || fail "one-process sweep"
+$MPIRUN -np 2 "$W2S_BIN" sweep $SWEEP --out sweep2 2> sweep2.err || { cat sweep2.err; fail "2-rank sweep"; }
+/usr/bin/python3 - <<'PY' || fail "the 2-rank sweep differs from one process"
+import json
+a, b = json.load(open("sweep1/sweep.json")), json.load(open("sweep2/sweep.json"))
+assert len(a["pairs"]) == len(b["pairs"]) == 3, (a["pairs"], b["pairs"])
+assert [p["results_summary"] for p in a["pairs"]] == [p["results_summary"] for p in b["pairs"]], (a, b)
+PY
+if $MPIRUN -np 2 "$W2S_BIN" eval --help > /dev/null 2> eval.err; then fail "eval ran under mpirun"; fi
+grep -q "run it without mpirun/srun" eval.err || { cat eval.err; fail "eval's refusal does not say why"; }
 
 # ---- rank 1 killed (SIGKILL) while a model trains ends the job; the rerun resumes to the same
 # numbers. Rank 1 records its pid before it becomes w2s (exec keeps it).
