@@ -284,14 +284,27 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
 
 int trainer_predict(gpt2_model *m, const trainer_data *d, float *logits) {
     const size_t K = m->cfg.n_classes, MB = m->opt.max_batch;
+    const int p = dist_size();
+    size_t lo, hi;  // this rank's share; an example's logits do not depend on its batch-mates
+    dist_shard(d->n, dist_rank(), p, &lo, &hi);
     batch_buf bb = {0};
     int rc = batch_alloc(&bb, m);
-    for (size_t o = 0; o < d->n && !rc; o += MB) {
-        size_t nb = d->n - o < MB ? d->n - o : MB;
+    for (size_t o = lo; o < hi && !rc; o += MB) {
+        size_t nb = hi - o < MB ? hi - o : MB;
         rc = forward_examples(m, d, o, nb, &bb);
         if (!rc) memcpy(logits + o * K, m->acts.cls_logits, nb * K * sizeof(float));
     }
     batch_free(&bb);
+    if (p == 1 || (rc = dist_agree(rc))) return rc;
+    size_t *counts = malloc((size_t)p * sizeof *counts);
+    if (!counts) return W2S_FAIL("trainer: out of memory");
+    for (int r = 0; r < p; r++) {
+        size_t a, b;
+        dist_shard(d->n, r, p, &a, &b);
+        counts[r] = (b - a) * K;
+    }
+    rc = dist_allgather_f32(logits + lo * K, logits, counts);
+    free(counts);
     return rc;
 }
 
