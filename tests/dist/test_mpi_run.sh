@@ -4,7 +4,7 @@
 # --parallel tasks (seeds on different ranks) gives exactly one process's numbers in one
 # results set; a 2-rank run whose rank 1 is killed mid-training fails, and its
 # rerun resumes to the uninterrupted 2-rank numbers; auto says what it picked; a 2-rank sweep
-# writes one process's sweep.json; w2s eval refuses to run under mpirun.
+# writes one process's sweep.json; w2s info shows both ranks; w2s eval refuses mpirun.
 set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
 . "$W2S_SOURCE_DIR/tests/support/mpi.sh"
@@ -70,6 +70,11 @@ a, b = json.load(open("sweep1/sweep.json")), json.load(open("sweep2/sweep.json")
 assert len(a["pairs"]) == len(b["pairs"]) == 3, (a["pairs"], b["pairs"])
 assert [p["results_summary"] for p in a["pairs"]] == [p["results_summary"] for p in b["pairs"]], (a, b)
 PY
+# w2s info shows the world: one line per rank, from rank 0 only
+$MPIRUN -np 2 "$W2S_BIN" info > info.txt 2> info.err || { cat info.err; fail "w2s info on 2 ranks"; }
+grep -q "^world: *2 ranks, launched by mpirun" info.txt || { cat info.txt; fail "w2s info does not show the world"; }
+[ "$(grep -c "^  rank [01] .*cores 1 .*1 threads" info.txt)" = 2 ] || { cat info.txt; fail "w2s info lacks a rank's line"; }
+[ "$(grep -c "^cpu:" info.txt)" = 1 ] || fail "w2s info printed by more than rank 0"
 if $MPIRUN -np 2 "$W2S_BIN" eval --help > /dev/null 2> eval.err; then fail "eval ran under mpirun"; fi
 grep -q "run it without mpirun/srun" eval.err || { cat eval.err; fail "eval's refusal does not say why"; }
 

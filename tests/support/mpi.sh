@@ -9,6 +9,9 @@
 command -v mpirun > /dev/null || { echo "SKIP: mpirun not found (scripts/setup.sh installs openmpi-bin)"; exit 77; }
 MPIRUN="timeout 600 mpirun --allow-run-as-root --oversubscribe"
 export OMP_NUM_THREADS=1
+# Containers (CI) often forbid the cross-process reads (CMA, ptrace scope) OpenMPI's shared-memory
+# transport uses for large messages; copying through the shared segment works everywhere.
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
 if [ -n "${W2S_SANITIZED:-}" ]; then
   export LSAN_OPTIONS="suppressions=$W2S_SOURCE_DIR/tests/support/lsan_mpi.supp:print_suppressions=1${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
   export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
