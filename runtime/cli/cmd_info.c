@@ -115,7 +115,9 @@ static int print_world(const topology *t) {
 static void usage(FILE *f) {
     fprintf(f, "usage: w2s info [--peak] [--weak M --strong M]\n"
                "  Prints the CPU's features, the ISA path kernels use (W2S_ISA=<level>\n"
-               "  lowers it), the OpenMP thread count and the versions of the libraries used.\n"
+               "  lowers it), the OpenMP thread count and the versions of the libraries used, then the\n"
+               "  topology and the world: alone, this process; under mpirun/srun, each rank's host,\n"
+               "  cores, NUMA node and threads (rank 0 prints).\n"
                "  --peak also measures fp32/bf16/int8 peak throughput (1 core, all cores) and memory\n"
                "  bandwidth (a few seconds) and caches them for `w2s profile`.\n"
                "  --weak M --strong M also prints the placement `w2s run` would use for that pair\n"

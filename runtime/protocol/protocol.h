@@ -63,9 +63,10 @@ typedef struct {
 void protocol_config_default(protocol_config *c);
 
 // AUTO's choice for `world` ranks, n_seeds seeds and a strong model of strong_params
-// parameters: TASKS when every rank gets a seed of its own and the model is small enough
-// (< 400M parameters) that a step's gradient allreduce would cost more than it saves, DATA
-// otherwise; *why (static string) says which rule decided. DATA and TASKS pass through.
+// parameters: TASKS when every rank gets a seed of its own (no gradient traffic at all) and the
+// strong model is at most 1B parameters (above, one seed on one node takes days: DATA finishes
+// each model sooner), DATA otherwise; *why (static string) says which rule decided. DATA and
+// TASKS pass through; a world of one is DATA (nothing to share).
 protocol_parallel protocol_parallel_choose(protocol_parallel p, int world, size_t n_seeds, size_t strong_params,
                                            const char **why);
 const char *protocol_parallel_name(protocol_parallel p);
