@@ -7,8 +7,8 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(w2s_layers w2s_base w2s_simd w2s_quant w2s_models w2s_sched w2s_data w2s_train w2s_report w2s_profile
-    w2s_protocol w2s_demo)
+set(w2s_layers w2s_base w2s_simd w2s_quant w2s_models w2s_dist w2s_sched w2s_data w2s_train w2s_report
+    w2s_profile w2s_protocol w2s_demo)
 set_target_properties(${w2s_layers} PROPERTIES POSITION_INDEPENDENT_CODE ON
                       C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
 
@@ -42,7 +42,7 @@ target_include_directories(w2s_static PRIVATE ${CMAKE_SOURCE_DIR}/runtime/api ${
 target_link_libraries(w2s_static PRIVATE w2s_runtime)
 target_compile_options(w2s_static PRIVATE ${W2S_WARNINGS})
 target_link_libraries(w2s_static PRIVATE OpenMP::OpenMP_C PkgConfig::HWLOC PkgConfig::JANSSON PkgConfig::PCRE2
-                      PkgConfig::ZLIB DNNL::dnnl)
+                      PkgConfig::ZLIB DNNL::dnnl MPI::MPI_C)
 set_target_properties(w2s_static PROPERTIES OUTPUT_NAME w2s POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET hidden)
 
 # ---- install

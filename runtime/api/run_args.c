@@ -44,7 +44,7 @@ static int parse_losses(const char *v, void *dst) {
 void run_args_init(run_args *a) {
     memset(a, 0, sizeof *a);
     protocol_config_default(&a->c);
-    a->precision = a->label_precision = -1;
+    a->precision = a->label_precision = a->parallel = -1;
     a->ckpt_minutes = -1;
 }
 
@@ -52,6 +52,7 @@ size_t run_options(run_args *a, cli_opt opts[RUN_MAX_OPTS]) {
     // Static: the table outlives this function (CLI_CHOICES would not).
     static const char *const precisions[] = {"bf16", "fp32", NULL};
     static const char *const label_precisions[] = {"int8", "bf16", "fp32", NULL};
+    static const char *const parallels[] = {"auto", "data", "tasks", NULL};
     protocol_config *c = &a->c;
     const cli_opt table[] = {
         CLI_OPT("weak", CLI_STR, &c->weak_dir),
@@ -81,6 +82,7 @@ size_t run_options(run_args *a, cli_opt opts[RUN_MAX_OPTS]) {
         CLI_OPT("save-models", CLI_FLAG, &c->save_models),
         CLI_OPT("quiet", CLI_FLAG, &c->quiet),
         CLI_OPT("no-pipeline", CLI_FLAG, &c->no_pipeline),
+        CLI_OPT("parallel", CLI_CHOICE, &a->parallel, .choices = parallels),
     };
     _Static_assert(CLI_N(table) <= RUN_MAX_OPTS, "RUN_MAX_OPTS holds the table");
     memcpy(opts, table, sizeof table);
@@ -92,6 +94,9 @@ static void run_args_finish(run_args *a) {
     static const gpt2_precision precisions[] = {GPT2_BF16, GPT2_FP32};
     static const protocol_label_precision label_precisions[] = {PROTOCOL_LABEL_INT8, PROTOCOL_LABEL_BF16,
                                                                PROTOCOL_LABEL_FP32};
+    static const protocol_parallel parallels[] = {PROTOCOL_PARALLEL_AUTO, PROTOCOL_PARALLEL_DATA,
+                                                  PROTOCOL_PARALLEL_TASKS};
+    if (a->parallel >= 0) a->c.parallel = parallels[a->parallel];
     if (a->precision >= 0) a->c.precision = precisions[a->precision];
     if (a->label_precision >= 0) a->c.label_precision = label_precisions[a->label_precision];
     if (a->ckpt_minutes >= 0) a->c.ckpt_every_s = a->ckpt_minutes * 60;

@@ -17,7 +17,8 @@
 
 typedef struct {
     protocol_config c;
-    int precision, label_precision;          // indexes of --precision / --label-precision, -1: not given
+    int precision, label_precision, parallel;  // indexes of --precision / --label-precision / --parallel,
+                                               // -1: not given
     size_t threads, label_cores, train_cores;  // 0: not given
     double ckpt_minutes;                     // -1: not given
     const char *config;                      // the last --config (all are applied, in order)

@@ -10,6 +10,7 @@
 #include "gpt2_checkpoint.h"
 #include "protocol.h"
 #include "trainer.h"
+#include "world.h"
 
 #include <inttypes.h>
 #include <omp.h>
@@ -91,13 +92,15 @@ int train_args_run(int argc, char **argv, train_summary *s, bool *bad_usage) {
         trainer_data d = {.ds = &ds, .n = ds.n};
         trainer_stats ts;
         // Fail in a second, not after the whole training, when --out cannot be written.
+        // Under MPI every rank trains its share of each batch; rank 0 alone writes.
         w2s_atomic_file out_probe;
-        rc = w2s_atomic_open(&out_probe, out);
-        if (!rc) w2s_atomic_abort(&out_probe);
+        rc = dist_is_root() ? w2s_atomic_open(&out_probe, out) : 0;
+        if (!rc && dist_is_root()) w2s_atomic_abort(&out_probe);
+        rc = dist_agree(rc);
         if (!rc) rc = trainer_train(m, &tc, &d, &ts);
-        if (!rc) rc = gpt2_checkpoint_save(m, out);
+        if (!rc && dist_is_root()) rc = gpt2_checkpoint_save(m, out);
         if (!rc) {
-            unlink(ckpt);
+            if (dist_is_root()) unlink(ckpt);
             *s = (train_summary){.examples = ds.n, .steps = ts.steps, .resumed_step = ts.resumed_step,
                                  .final_loss = ts.final_loss, .train_s = ts.seconds};
             snprintf(s->out, sizeof s->out, "%s", out);

@@ -4,6 +4,7 @@
 #include "cli_usage.h"
 
 #include "error.h"
+#include "world.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,7 +31,10 @@ int cli_opts_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, 
 // ---- failures while running
 
 int cli_fail(const char *cmd, const char *hint) {
-    fprintf(stderr, "w2s %s: %s\n", cmd, w2s_error_message());
+    if (dist_world_size() > 1)  // which rank and host failed, for a job of many
+        fprintf(stderr, "w2s %s (rank %d on %s): %s\n", cmd, dist_world_rank(), dist_host(), w2s_error_message());
+    else
+        fprintf(stderr, "w2s %s: %s\n", cmd, w2s_error_message());
     if (hint) fprintf(stderr, "  hint: %s\n", hint);
     const char *debug = getenv("W2S_DEBUG");
     if (debug && *debug && strcmp(debug, "0")) fprintf(stderr, "  (raised at %s)\n", w2s_error_origin());

@@ -1,7 +1,9 @@
 // cmd_bench.c — `w2s bench train`: throughput of full GPT-2 training steps on random weights.
 // Not a correctness check (tests/models/ do that) and needs no files: the architecture comes
 // from hf_config_named(), the head has 2 classes, tokens and labels are random. One JSON line
-// per run, the same fields bench/torch_train.py prints, so the two compare as ratios.
+// per run, the same fields bench/torch_train.py prints, so the two compare as ratios. Under
+// mpirun/srun the batch is the global one, split over the ranks as the trainer splits it, and
+// the step adds the gradient allreduce, timed apart (docs/SCALING.md).
 #include "cli.h"
 #include "cli_opts.h"
 #include "cli_usage.h"
@@ -16,6 +18,7 @@
 #include "peak.h"
 #include "progress.h"
 #include "trainer.h"
+#include "world.h"
 
 #include <limits.h>
 #include <math.h>
@@ -43,7 +46,11 @@ static void usage(FILE *out) {
             "  forward/backward/optimizer split, CPU time per step (all threads; on a shared\n"
             "  machine cpu_ms/threads estimates the unshared step), and model FLOP utilization\n"
             "  (6·params·tokens per step over the bf16 or fp32 peak). Defaults: batch 8, seq 128, bf16, threads =\n"
-            "  OpenMP max, 5 timed steps after 1 warm-up step.\n");
+            "  OpenMP max, 5 timed steps after 1 warm-up step.\n"
+            "  Under mpirun/srun: data-parallel steps, --batch is the global batch (each rank forwards\n"
+            "  its share, gradients summed in rank order); the JSON adds ranks, comm_ms (the allreduce),\n"
+            "  compute_ms, allreduce_bytes and efficiency = compute_ms / ms_per_step (tokens/s over ranks\n"
+            "  times one rank's tokens/s at the same per-rank batch, when the allreduce is the only cost).\n");
 }
 
 static int bench_train(int argc, char **argv) {
@@ -70,7 +77,13 @@ static int bench_train(int argc, char **argv) {
     if (seq > cfg.n_positions)
         return cli_usage_error("bench train", "--seq %zu exceeds %s's %zu positions", seq, arch, cfg.n_positions);
     omp_set_num_threads((int)threads);
-    size_t B = batch, T = seq;
+    const int ranks = dist_size();
+    if (batch < (size_t)ranks)
+        return cli_usage_error("bench train", "--batch %zu is smaller than the %d ranks: every rank needs an example",
+                               batch, ranks);
+    size_t lo, hi;
+    dist_shard(batch, dist_rank(), ranks, &lo, &hi);
+    const size_t B = hi - lo, T = seq;  // this rank's share of the global batch
     gpt2_options opt = {.max_batch = B, .max_seq = T, .lm_mode = GPT2_LM_NONE,
                         .precision = bf16 ? GPT2_BF16 : GPT2_FP32};
     gpt2_model *m = gpt2_create(&cfg, &opt);
@@ -99,7 +112,7 @@ static int bench_train(int argc, char **argv) {
     int total = (int)(warmup + steps), rc = 0;
     double *t_step = malloc(steps * sizeof(double)), *t_fwd = malloc(steps * sizeof(double));
     double *t_bwd = malloc(steps * sizeof(double)), *t_opt = malloc(steps * sizeof(double));
-    double *t_cpu = malloc(steps * sizeof(double));
+    double *t_cpu = malloc(steps * sizeof(double)), *t_comm = malloc(steps * sizeof(double));
     for (int it = 0; it < total && !rc; it++) {
         double t0 = progress_now(), c0 = progress_cpu_now();
         gpt2_zero_grad(m);
@@ -109,10 +122,14 @@ static int bench_train(int argc, char **argv) {
         for (size_t b = 0; b < B && !rc; b++) {
             float z0 = m->acts.cls_logits[2 * b], z1 = m->acts.cls_logits[2 * b + 1];
             float p1 = 1.0f / (1.0f + expf(z0 - z1));
-            dlogits[2 * b] = ((1.0f - p1) - (b % 2 == 0)) / (float)B;
-            dlogits[2 * b + 1] = (p1 - (b % 2 == 1)) / (float)B;
+            dlogits[2 * b] = ((1.0f - p1) - (b % 2 == 0)) / (float)batch;
+            dlogits[2 * b + 1] = (p1 - (b % 2 == 1)) / (float)batch;
         }
         if (!rc) rc = gpt2_backward(m, dlogits, 0.0f);
+        double tc = progress_now();
+        for (size_t i = 0; i < segs.n && !rc && ranks > 1; i++)
+            rc = dist_allreduce_sum_f32(m->grads_memory + segs.segs[i].offset, segs.segs[i].count);
+        rc = dist_agree(rc);
         double t2 = progress_now();
         if (!rc) trainer_adam_step(m, o, &segs, 1e-5f);
         double t3 = progress_now();
@@ -121,22 +138,38 @@ static int bench_train(int argc, char **argv) {
             t_cpu[k] = progress_cpu_now() - c0;
             t_step[k] = t3 - t0;
             t_fwd[k] = t1 - t0;
-            t_bwd[k] = t2 - t1;
+            t_bwd[k] = tc - t1;
+            t_comm[k] = t2 - tc;
             t_opt[k] = t3 - t2;
         }
     }
-    if (!rc) {
+    // Every rank's step times to rank 0: a step lasts as long as its slowest rank.
+    for (size_t k = 0; k < steps && !rc && ranks > 1; k++) {
+        double mine[2] = {t_step[k], t_comm[k]}, *all = malloc((size_t)ranks * sizeof mine);
+        size_t *counts = malloc((size_t)ranks * sizeof *counts);
+        rc = all && counts ? 0 : W2S_FAIL("out of memory");
+        for (int r = 0; r < ranks && !rc; r++) counts[r] = sizeof mine;
+        if (!rc) rc = dist_gather_bytes(mine, all, counts);
+        for (int r = 1; r < ranks && !rc && dist_is_root(); r++)
+            if (all[2 * r] > t_step[k]) t_step[k] = all[2 * r], t_comm[k] = all[2 * r + 1];
+        free(all);
+        free(counts);
+    }
+    if (!rc && dist_is_root()) {
         size_t n = steps;
         double step = cli_median(t_step, n), fwd = cli_median(t_fwd, n), bwd = cli_median(t_bwd, n);
-        double opt_t = cli_median(t_opt, n);
+        double opt_t = cli_median(t_opt, n), comm = cli_median(t_comm, n);
         double cpu = cli_median(t_cpu, n);
-        double tokens_step = (double)(B * T);
+        double tokens_step = (double)(batch * T);
         double flops = gpt2_train_flops_per_token(m) * tokens_step;
-        double cores = threads < 2 ? (double)threads : 2.0;
+        const double all_threads = (double)threads * ranks;
+        double cores = all_threads < 2 ? all_threads : 2.0;
         double peak = (bf16 ? PEAK_BF16_GFLOPS_2C : PEAK_F32_GFLOPS_2C) * cores / 2.0;
         peak_info measured;
         char measured_json[96] = "\"measured_peak_gflops\": null, \"mfu_measured_peak\": null";
-        if (peak_get(&measured, m->isa, (int)threads, NULL) == 0) {
+        // One process measures the peak of its own threads: with several ranks it would not
+        // be the peak of the whole job, so it is left out (null).
+        if (ranks == 1 && peak_get(&measured, m->isa, (int)threads, NULL) == 0) {
             double pm = peak_gemm_gflops(&measured, bf16 ? GEMM_BF16 : GEMM_F32, (int)threads);
             snprintf(measured_json, sizeof measured_json, "\"measured_peak_gflops\": %.0f, \"mfu_measured_peak\": %.4f",
                      pm, flops / step * 1e-9 / pm);
@@ -145,13 +178,15 @@ static int bench_train(int argc, char **argv) {
                "\"precision\": \"%s\", \"threads\": %zu, \"steps\": %zu, \"params\": %zu, "
                "\"tokens_per_s\": %.1f, \"ms_per_step\": %.1f, \"fwd_ms\": %.1f, \"bwd_ms\": %.1f, "
                "\"opt_ms\": %.1f, \"cpu_ms_per_step\": %.1f, \"gflops\": %.1f, \"peak_gflops\": %.0f, "
-               "\"mfu\": %.4f, %s, \"isa\": \"%s\"}\n",
-               arch, B, T, precision, threads, steps, m->num_params, tokens_step / step, 1e3 * step,
+               "\"mfu\": %.4f, %s, \"isa\": \"%s\", \"ranks\": %d, \"comm_ms\": %.2f, \"compute_ms\": %.1f, "
+               "\"allreduce_bytes\": %zu, \"efficiency\": %.4f}\n",
+               arch, batch, T, precision, threads, steps, m->num_params, tokens_step / step, 1e3 * step,
                1e3 * fwd, 1e3 * bwd, 1e3 * opt_t, 1e3 * cpu, flops / step * 1e-9, peak,
                flops / step * 1e-9 / peak, measured_json,
-               w2s_isa_name(m->isa));
+               w2s_isa_name(m->isa), ranks, 1e3 * comm, 1e3 * (step - comm), ranks > 1 ? m->num_params * sizeof(float) : 0,
+               (step - comm) / step);
     }
-    free(t_step); free(t_fwd); free(t_bwd); free(t_opt); free(t_cpu);
+    free(t_step); free(t_fwd); free(t_bwd); free(t_opt); free(t_cpu); free(t_comm);
     free(tokens); free(lengths); free(dlogits);
     optim_adam_destroy(o);
     gpt2_destroy(m);
@@ -160,6 +195,8 @@ static int bench_train(int argc, char **argv) {
 
 int cmd_bench(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "train")) return bench_train(argc - 1, argv + 1);
+    if (dist_size() > 1)
+        return cli_usage_error("bench", "only bench train runs under mpirun/srun (bench label and pipeline time one process)");
     if (argc >= 2 && !strcmp(argv[1], "label")) return bench_label(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "pipeline")) return bench_pipeline(argc - 1, argv + 1);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {

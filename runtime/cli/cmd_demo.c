@@ -29,7 +29,9 @@ static void usage(FILE *f) {
                "                int8 weak labels stream into the students on their own cores)\n"
                "  --data DIR    Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)\n"
                "  --cache-dir DIR  pretrained bodies (default $XDG_CACHE_HOME/w2s or ~/.cache/w2s)\n"
-               "  --quiet       no progress lines\n");
+               "  --quiet       no progress lines\n"
+               "  Under mpirun/srun the seeds are shared out over the ranks (seed k on rank k mod ranks);\n"
+               "  rank 0 prints and writes the one results set.\n");
 }
 
 int cmd_demo(int argc, char **argv) {

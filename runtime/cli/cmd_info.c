@@ -15,6 +15,7 @@
 #include "protocol_pipeline.h"
 #include "team.h"
 #include "topology.h"
+#include "world.h"
 
 #include <hwloc.h>
 #include <jansson.h>
@@ -23,6 +24,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static void print_features(const w2s_cpu_features *f) {
     struct { const char *name; bool on; } flags[] = {
@@ -81,10 +83,41 @@ static int print_run_plan(const topology *t, const char *weak, const char *stron
     return 0;
 }
 
+// The world section: every rank's host, the PUs and NUMA nodes its affinity mask (set by the
+// launcher, e.g. mpirun --map-by numa --bind-to numa) gives its OpenMP team, and its threads.
+static int print_world(const topology *t) {
+    char line[512], nodes[128] = "", pus[256];
+    unsigned *list = malloc((size_t)t->n_pus * sizeof(unsigned));
+    if (!list) return W2S_FAIL("info: out of memory");
+    for (int i = 0; i < t->n_pus; i++) list[i] = t->pus[i];
+    topology_format_pus(pus, sizeof pus, list, t->n_pus);
+    free(list);
+    for (int i = 0, o = 0; i < t->n_nodes; i++)
+        if (t->nodes[i].n_cores > 0 && o < (int)sizeof nodes)
+            o += snprintf(nodes + o, sizeof nodes - (size_t)o, "%s%u", o ? "," : "", t->nodes[i].os_index);
+    snprintf(line, sizeof line, "%-16s cores %d (PUs %s), NUMA node %s, %d threads", dist_host(), t->n_cores, pus,
+             nodes, omp_get_max_threads());
+    const int p = dist_size();
+    char *rows = dist_is_root() ? malloc((size_t)p * sizeof line) : NULL;
+    if (dist_is_root() && !rows) return W2S_FAIL("info: out of memory");
+    int rc = dist_gather_lines(line, rows, sizeof line);
+    if (!rc && dist_is_root()) {
+        if (p == 1)
+            printf("world:     1 rank (no MPI launcher), %s\n", rows);
+        else
+            printf("world:     %d ranks, launched by %s, %s\n", p, dist_launcher(), dist_library_version());
+        for (int r = 0; r < p && p > 1; r++) printf("  rank %-3d %s\n", r, rows + (size_t)r * sizeof line);
+    }
+    free(rows);
+    return rc;
+}
+
 static void usage(FILE *f) {
     fprintf(f, "usage: w2s info [--peak] [--weak M --strong M]\n"
                "  Prints the CPU's features, the ISA path kernels use (W2S_ISA=<level>\n"
-               "  lowers it), the OpenMP thread count and the versions of the libraries used.\n"
+               "  lowers it), the OpenMP thread count and the versions of the libraries used, then the\n"
+               "  topology and the world: alone, this process; under mpirun/srun, each rank's host,\n"
+               "  cores, NUMA node and threads (rank 0 prints).\n"
                "  --peak also measures fp32/bf16/int8 peak throughput (1 core, all cores) and memory\n"
                "  bandwidth (a few seconds) and caches them for `w2s profile`.\n"
                "  --weak M --strong M also prints the placement `w2s run` would use for that pair\n"
@@ -102,6 +135,13 @@ int cmd_info(int argc, char **argv) {
     int status = cli_opts_parse("info", argc, argv, opts, CLI_N(opts), usage);
     if (status >= 0) return status;
     if ((weak != NULL) != (strong != NULL)) return cli_usage_error("info", "--weak and --strong go together");
+    // Ranks other than 0 only contribute their line to the world section.
+    if (!dist_is_root()) {
+        topology *t = topology_load_this_system();
+        int rc = t ? print_world(t) : dist_gather_lines("(no topology)", NULL, 512);
+        if (t) topology_destroy(t);
+        return rc ? cli_fail("info", NULL) : 0;
+    }
     const w2s_cpu_features *f = w2s_cpu();
     printf("cpu:       %s (%s)\n", f->brand[0] ? f->brand : "unknown", f->vendor);
     print_features(f);
@@ -120,6 +160,10 @@ int cmd_info(int argc, char **argv) {
     topology *t = topology_load_this_system();
     if (!t) return cli_fail("info", NULL);
     topology_print(stdout, t);
+    if (print_world(t) != 0) {
+        topology_destroy(t);
+        return cli_fail("info", NULL);
+    }
     placement pl;
     if (placement_plan(t, NULL, &pl) == 0) {
         placement_print(stdout, &pl);

@@ -14,6 +14,7 @@
 #include "labeler.h"
 #include "progress.h"
 #include "trainer.h"
+#include "world.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -91,24 +92,26 @@ static int label_file(label_ctx *x) {
     }
     if (!rc) {
         progress p;
-        progress_start(&p, "label", n, "examples", o->quiet);
+        progress_start(&p, "label", n, "examples", o->quiet || !dist_is_root());
         double t1 = progress_now();
-        rc = labeler_logits(&x->lm, &ds, idx, n, soft, &p);
+        rc = labeler_logits_sharded(&x->lm, &ds, idx, n, K, soft, &p, false);
         secs = progress_now() - t1;
         progress_finish(&p);
     }
-    if (!rc) trainer_soft_labels(soft, n, K, soft, hard);
     if (!rc && o->check_fp32) {
         progress p;
-        progress_start(&p, "label fp32 check", n, "examples", o->quiet);
-        rc = labeler_logits(&x->ref, &ds, idx, n, ref, &p);
+        progress_start(&p, "label fp32 check", n, "examples", o->quiet || !dist_is_root());
+        rc = labeler_logits_sharded(&x->ref, &ds, idx, n, K, ref, &p, false);
         progress_finish(&p);
-        if (!rc) {
-            trainer_soft_labels(ref, n, K, ref, NULL);
-            label_compare(soft, ref, n, K, &chk);
-            fprintf(stderr, "w2s label: %s vs fp32: argmax agreement %.4f, mean |dp| %.3g, max |dp| %.3g\n",
-                    label_precision_name(o->precision), chk.agreement, chk.mean_abs_dp, chk.max_abs_dp);
-        }
+    }
+    // Under MPI only rank 0 holds every row from here on: it alone converts, writes, reports.
+    if (!rc && !dist_is_root()) goto done;
+    if (!rc) trainer_soft_labels(soft, n, K, soft, hard);
+    if (!rc && o->check_fp32) {
+        trainer_soft_labels(ref, n, K, ref, NULL);
+        label_compare(soft, ref, n, K, &chk);
+        fprintf(stderr, "w2s label: %s vs fp32: argmax agreement %.4f, mean |dp| %.3g, max |dp| %.3g\n",
+                label_precision_name(o->precision), chk.agreement, chk.mean_abs_dp, chk.max_abs_dp);
     }
     if (!rc) rc = dataset_write_labels(o->out, &ds, idx, n, soft, hard);
     // With --out -, standard output carries the labels; the summary line goes to stderr.
@@ -127,6 +130,7 @@ static int label_file(label_ctx *x) {
         if (ds.stats.n_bad && !o->quiet)
             fprintf(stderr, "w2s label: skipped %zu bad lines (first: %s)\n", ds.stats.n_bad, ds.stats.first_bad);
     }
+done:
     free(idx);
     free(soft);
     free(ref);
@@ -161,6 +165,8 @@ int cmd_label(int argc, char **argv) {
     if (!o.model || (!stream && (!o.data || !o.out)) || (stream && (o.data || o.out || o.check_fp32)))
         return cli_usage_error("label", "needs --model with --data and --out, or --model with --stream (no --data, "
                                         "--out or --check-fp32)");
+    if (stream && dist_size() > 1)
+        return cli_usage_error("label", "--stream serves one stdin: run it without mpirun/srun");
     label_ctx x;
     int rc = label_open(&x, &o);
     if (!rc) rc = stream ? label_stream(&x) : label_file(&x);

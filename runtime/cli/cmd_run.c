@@ -57,6 +57,10 @@ static void usage(FILE *f) {
         "                    at the same student thread count)\n"
         "  --label-cores N   cores for the labeler while the first student trains (default: split by\n"
         "  --train-cores N   cost, weak forward 2*P_weak vs student step 6*P_strong; the other gets the rest)\n"
+        "  --parallel data|tasks|auto  under mpirun/srun: data = every model trained by all ranks (each\n"
+        "                    batch split, gradients summed in rank order); tasks = seeds on different\n"
+        "                    ranks; auto (default) = tasks when every rank gets a seed and the strong\n"
+        "                    model is under 1B parameters, else data (it says what it picked)\n"
         "example:\n"
         "  w2s run --weak gpt2 --strong gpt2-medium --data sciq_train.jsonl --test sciq_test.jsonl \\\n"
         "          --n-train 10000 --seeds 0,1,2 --out runs/sciq\n");

@@ -9,6 +9,7 @@
 #include "fileio.h"
 #include "gpt2_checkpoint.h"
 #include "sweep_report.h"
+#include "world.h"
 
 #include <jansson.h>
 #include <omp.h>
@@ -104,8 +105,9 @@ int cmd_sweep(int argc, char **argv) {
                 rc = -1;
                 break;
             }
-            if (!quiet) fprintf(stderr, "sweep: pair %zu/%zu: weak %s -> strong %s\n", np + 1, total, models[i].name,
-                                models[j].name);
+            if (!quiet && dist_is_root())
+                fprintf(stderr, "sweep: pair %zu/%zu: weak %s -> strong %s\n", np + 1, total, models[i].name,
+                        models[j].name);
             // The pair's run: the sweep's options, its two models and its own folder, recorded
             // in its results.json as if given to `w2s run`.
             protocol_config pc = *base;
@@ -126,6 +128,8 @@ int cmd_sweep(int argc, char **argv) {
                 rc = w2s_error_wrap("pair %s -> %s", models[i].name, models[j].name);
                 break;
             }
+            // Under MPI only rank 0 wrote the pair's results, and only it writes the sweep's.
+            if (!dist_is_root()) continue;
             if (w2s_path_format(summary, sizeof summary, "%s/results_summary.json", pair_out)) {
                 rc = -1;
                 break;
@@ -138,8 +142,8 @@ int cmd_sweep(int argc, char **argv) {
             }
             pairs[np++] = (sweep_pair){i, j, s};
         }
-    if (!rc) rc = sweep_write(out, models, nm, pairs, np);
-    if (!rc && !quiet) fprintf(stderr, "sweep: %zu pairs; wrote %s/sweep.json and %s/sweep.html\n", np, out, out);
+    if (!rc && dist_is_root()) rc = sweep_write(out, models, nm, pairs, np);
+    if (!rc && !quiet && dist_is_root()) fprintf(stderr, "sweep: %zu pairs; wrote %s/sweep.json and %s/sweep.html\n", np, out, out);
     for (size_t k = 0; k < np; k++) json_decref(pairs[k].summary);
     free(dirs);
     run_parsed_free(&rp);

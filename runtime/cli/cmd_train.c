@@ -8,6 +8,7 @@
 #include "train_args.h"
 
 #include "error.h"
+#include "world.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,6 +44,6 @@ int cmd_train(int argc, char **argv) {
     if (rc < 0) return bad_usage ? cli_usage_error("train", "%s", w2s_error_message()) : cli_fail("train", NULL);
     char line[4400];
     train_summary_json(&s, line, sizeof line);
-    printf("%s\n", line);
+    if (dist_is_root()) printf("%s\n", line);  // one summary per job, not one per rank
     return 0;
 }

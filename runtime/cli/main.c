@@ -1,8 +1,10 @@
 // main.c — `w2s` entry point: dispatches to one subcommand per file in runtime/cli/.
 #include "cli.h"
 
+#include "error.h"
 #include "profile_report.h"
 #include "team.h"
+#include "world.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,21 +14,22 @@ typedef struct {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
+    bool mpi;  // runs under mpirun/srun (shares its work over the ranks); the others refuse to
 } subcommand;
 
 static const subcommand subcommands[] = {
-    {"bench", cmd_bench, "speed of training steps, labeling and the pipeline (bench train|label|pipeline)"},
-    {"demo", cmd_demo, "the built-in weak-to-strong experiment on Fashion-MNIST, no downloads"},
-    {"eval", cmd_eval, "accuracy/AUROC of a model on a JSONL dataset, optional predictions"},
-    {"info", cmd_info, "ISA chosen and available, topology, threads, library versions"},
-    {"label", cmd_label, "weak labels (soft_label + hard_label) of a JSONL dataset, int8; --stream serves stdin"},
-    {"pretrain", cmd_pretrain, "autoregressive pretraining of a GPT-2 on JSONL token sequences (or a demo body)"},
-    {"profile", cmd_profile, "time per matmul path and operation of a GPT-2 step, roofline report"},
-    {"run", cmd_run, "the weak-to-strong protocol on your models and data (PGR report)"},
-    {"serve", cmd_serve, "the weak labeler as an HTTP service (TEI-style /predict, /label, /health, /metrics)"},
-    {"sweep", cmd_sweep, "w2s run on every weak <= strong pair of a list of models, accuracy vs size"},
-    {"tokenize", cmd_tokenize, "GPT-2 BPE token ids of each stdin line (or --decode them)"},
-    {"train", cmd_train, "fine-tune one model on a JSONL dataset (any loss), save a checkpoint"},
+    {"bench", cmd_bench, "speed of training steps, labeling and the pipeline (bench train|label|pipeline)", true},
+    {"demo", cmd_demo, "the built-in weak-to-strong experiment on Fashion-MNIST, no downloads", true},
+    {"eval", cmd_eval, "accuracy/AUROC of a model on a JSONL dataset, optional predictions", false},
+    {"info", cmd_info, "ISA chosen and available, topology, threads, library versions", true},
+    {"label", cmd_label, "weak labels (soft_label + hard_label) of a JSONL dataset, int8; --stream serves stdin", true},
+    {"pretrain", cmd_pretrain, "autoregressive pretraining of a GPT-2 on JSONL token sequences (or a demo body)", false},
+    {"profile", cmd_profile, "time per matmul path and operation of a GPT-2 step, roofline report", false},
+    {"run", cmd_run, "the weak-to-strong protocol on your models and data (PGR report)", true},
+    {"serve", cmd_serve, "the weak labeler as an HTTP service (TEI-style /predict, /label, /health, /metrics)", false},
+    {"sweep", cmd_sweep, "w2s run on every weak <= strong pair of a list of models, accuracy vs size", true},
+    {"tokenize", cmd_tokenize, "GPT-2 BPE token ids of each stdin line (or --decode them)", false},
+    {"train", cmd_train, "fine-tune one model on a JSONL dataset (any loss), save a checkpoint", true},
 };
 
 static void usage(FILE *out) {
@@ -57,9 +60,27 @@ int main(int argc, char **argv) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    // Under mpirun/srun every rank runs the same subcommand (world.h); alone, MPI stays off.
+    if (dist_init(&argc, &argv) != 0) {
+        fprintf(stderr, "w2s: %s\n", w2s_error_message());
+        dist_abort(1);
+    }
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
-        if (!strcmp(argv[1], subcommands[i].name))
-            return stdout_checked(subcommands[i].run(argc - 1, argv + 1));
+        if (!strcmp(argv[1], subcommands[i].name)) {
+            if (!subcommands[i].mpi && dist_world_size() > 1) {
+                if (dist_world_rank() == 0)
+                    fprintf(stderr, "w2s %s: runs as one process; run it without mpirun/srun (under MPI: bench "
+                                    "train, demo, info, label, run, sweep, train)\n", argv[1]);
+                dist_finalize();
+                return 2;
+            }
+            int rc = stdout_checked(subcommands[i].run(argc - 1, argv + 1));
+            // A rank that fails alone would leave the others waiting in a collective: end them.
+            if (rc && dist_world_size() > 1) dist_abort(rc);
+            dist_finalize();
+            return rc;
+        }
+    dist_finalize();
     fprintf(stderr, "w2s: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

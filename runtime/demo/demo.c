@@ -2,7 +2,8 @@
 // strong bodies on the captioned pool, features at position 49, the four probe runs per seed
 // (or, with --finetune, one protocol run per seed: demo_finetune.h), and the outputs. Every
 // seed varies pretraining, the A/B split and the batch order; the pretraining/probe
-// permutation of the 60k training images is fixed.
+// permutation of the 60k training images is fixed. Under mpirun/srun the seeds are shared
+// out over the ranks (each alone on its cores); rank 0 writes the one results set.
 #include "demo.h"
 
 #include "demo_finetune.h"
@@ -22,8 +23,10 @@
 #include "protocol_pipeline.h"
 #include "rng.h"
 #include "safetensors.h"
+#include "world.h"
 
 #include <jansson.h>
+#include <omp.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,34 +484,80 @@ gpt2_model *demo_pretrain_body(const demo_config *c, bool strong, uint64_t seed,
     return m;
 }
 
+// --finetune's data files, on every rank: rank 0 first, then the others, whose writes are no-ops
+// where they share rank 0's folder (a file is rewritten only when its content changes).
+static int finetune_write_data_all(const demo_config *c, const demo_data *d, const int32_t *probe_labels,
+                                   const int32_t *test_labels) {
+    int rc = dist_is_root() ? finetune_write_data(c, d, probe_labels, test_labels) : 0;
+    if ((rc = dist_agree(rc)) == 0 && !dist_is_root()) rc = finetune_write_data(c, d, probe_labels, test_labels);
+    return dist_agree(rc);
+}
+
+// Seed s (index) runs on rank s mod p, alone (dist_scope_self: its pretraining, probes and
+// students see a world of one); then every seed's figures go to every rank from its owner.
+static int run_seeds(const demo_config *c, demo_inputs *in, demo_results *results) {
+    const int p = dist_size(), me = dist_rank();
+    int rc = 0;
+    dist_scope_self(p > 1);
+    for (size_t s = (size_t)me; rc == 0 && s < c->n_seeds; s += (size_t)p) {
+        double t0 = progress_now();
+        results->seeds[s].seed = c->seeds[s];
+        rc = demo_seed(c, &in->d, in->probe_labels, in->test_labels, c->seeds[s], &results->seeds[s]);
+        results->seeds[s].total_s = progress_now() - t0;
+        if (rc == 0 && !c->quiet) demo_print_seed(stderr, &results->seeds[s]);
+    }
+    dist_scope_self(false);
+    if (p == 1 || (rc = dist_agree(rc)) != 0) return rc;
+    for (size_t s = 0; rc == 0 && s < c->n_seeds; s++) {
+        const int owner = (int)(s % (size_t)p);
+        demo_seed_result *r = &results->seeds[s];
+        rc = dist_bcast(r, sizeof *r, owner);
+        // pgr_reason is a pointer into the owner's memory: made again here.
+        r->pgr_xent = metrics_pgr(r->acc_weak, r->acc_xent, r->acc_ceiling, &r->pgr_reason);
+        r->pgr_logconf = metrics_pgr(r->acc_weak, r->acc_logconf, r->acc_ceiling, &r->pgr_reason);
+        if (rc == 0 && owner != me && !c->quiet) demo_print_seed(stderr, r);
+    }
+    return rc;
+}
+
 int demo_run(const demo_config *c) {
     if (c->n_seeds == 0 || c->n_seeds > DEMO_MAX_SEEDS) return W2S_FAIL("demo: 1 to %d seeds", DEMO_MAX_SEEDS);
     if (w2s_is_stdout(c->out_dir)) return W2S_FAIL("--out - (standard output) cannot hold the demo's folder: name a folder");
     // The outputs' paths are built in W2S_PATH_MAX buffers from these and short names.
     if (w2s_path_arg_check(c->out_dir, "--out") || w2s_path_arg_check(c->data_dir, "--data")) return -1;
     double t_start = progress_now();
+    // Only the world's rank 0 prints (its own seeds as they finish, the others' when gathered).
+    demo_config cl = *c;
+    cl.quiet = c->quiet || dist_world_rank() != 0;
+    c = &cl;
+    if (dist_size() > 1 && !c->quiet)
+        fprintf(stderr, "w2s demo: %d ranks, seeds shared out (seed k on rank k mod %d)%s\n", dist_size(), dist_size(),
+                c->n_seeds < (size_t)dist_size() ? "; more ranks than seeds: some ranks idle" : "");
     demo_inputs in;
-    if (demo_inputs_load(c, &in) != 0) return -1;
+    const int loaded = demo_inputs_load(c, &in);  // frees what it read when it fails
+    int rc = dist_agree(loaded);
+    if (rc != 0) {
+        if (loaded == 0) demo_inputs_free(&in);
+        return -1;
+    }
     demo_results results = {.config = c, .seeds = calloc(c->n_seeds, sizeof(demo_seed_result))};
     topology *topo = topology_load_this_system();
     in.d.topo = topo;
-    int rc = !results.seeds ? W2S_FAIL("demo: out of memory") : topo ? 0 : -1;
-    if (rc == 0 && c->finetune) rc = finetune_write_data(c, &in.d, in.probe_labels, in.test_labels);
-    for (size_t s = 0; rc == 0 && s < c->n_seeds; s++) {
-        double t0 = progress_now();
-        results.seeds[s].seed = c->seeds[s];
-        rc = demo_seed(c, &in.d, in.probe_labels, in.test_labels, c->seeds[s], &results.seeds[s]);
-        results.seeds[s].total_s = progress_now() - t0;
-        results.n_done = s + 1;
-        if (rc == 0 && !c->quiet) demo_print_seed(stderr, &results.seeds[s]);
-    }
+    rc = !results.seeds ? W2S_FAIL("demo: out of memory") : topo ? 0 : -1;
+    dist_survey *world = NULL;
+    if ((rc = dist_agree(rc)) == 0) rc = (world = dist_survey_take(omp_get_max_threads())) ? 0 : -1;
+    results.world = world;
+    if (rc == 0 && c->finetune) rc = finetune_write_data_all(c, &in.d, in.probe_labels, in.test_labels);
+    if (rc == 0) rc = run_seeds(c, &in, &results);
+    if (rc == 0) results.n_done = c->n_seeds;
     results.total_s = progress_now() - t_start;
-    if (rc == 0) {
+    if (rc == 0 && dist_is_root()) {
         demo_print_table(stdout, &results);
         rc = demo_write_outputs(&results);
     }
     topology_destroy(topo);
     demo_inputs_free(&in);
     free(results.seeds);
+    free(world);
     return rc;
 }

@@ -143,6 +143,7 @@ static int write_results(const demo_results *r) {
         r->total_s);
     char path[4096];
     int rc = root ? 0 : W2S_FAIL("cannot build results.json");
+    if (rc == 0 && r->world) json_object_set_new(root, "world", results_world_json(r->world, r->world->ranks > 1 ? "tasks" : NULL));
     snprintf(path, sizeof path, "%s/results.json", c->out_dir);
     if (rc == 0) rc = results_write_json(path, root);
     snprintf(path, sizeof path, "%s/results_summary.json", c->out_dir);

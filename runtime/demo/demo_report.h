@@ -5,6 +5,7 @@
 #define W2S_RUNTIME_DEMO_REPORT_H
 
 #include "demo_config.h"
+#include "world.h"
 
 #include <stdio.h>
 
@@ -40,6 +41,7 @@ typedef struct {
     demo_seed_result *seeds;        // (n_seeds of the config), owned by demo_run
     size_t n_done;
     double total_s;
+    const dist_survey *world;       // borrowed, may be NULL: results.json's "world"
 } demo_results;
 
 void demo_print_seed(FILE *f, const demo_seed_result *r);

@@ -13,11 +13,13 @@
 #include "safetensors.h"
 #include "tokenizer.h"
 #include "trainer.h"
+#include "world.h"
 
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,7 +246,18 @@ static bool step_load(const char *dir, uint64_t key, results_model *m) {
     return ok;
 }
 
+// step_load as rank 0 sees it, on every rank of the scope (data parallelism: all ranks must
+// take the same branch), with want_file (may be NULL) also required to exist there.
+static bool step_load_shared(const char *dir, uint64_t key, results_model *m, const char *want_file) {
+    bool ok = dist_is_root() && step_load(dir, key, m) && (!want_file || w2s_file_exists(want_file));
+    if (dist_size() == 1) return ok;
+    uint8_t flag = ok;
+    if (dist_bcast(&flag, 1, 0) || (flag && dist_bcast(m, sizeof *m, 0))) return false;
+    return flag;
+}
+
 static int step_save(const char *dir, uint64_t key, const results_model *m) {
+    if (!dist_is_root()) return 0;
     char path[4200], hex[17];
     snprintf(path, sizeof path, "%s/step.json", dir);
     key_hex(hex, key);
@@ -293,12 +306,12 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
     snprintf(label, sizeof label, "seed %" PRIu64 " %s", seed, s->name);
     if (out_model) *out_model = NULL;
     memset(r, 0, sizeof *r);
-    if (step_load(dir, s->key, r) && (!s->keep_model || w2s_file_exists(model_file))) {
+    if (step_load_shared(dir, s->key, r, s->keep_model ? model_file : NULL)) {
         if (!c->quiet) fprintf(stderr, "%s: reused (accuracy %.4f)\n", label, r->accuracy);
         return 0;
     }
     memset(r, 0, sizeof *r);
-    if (w2s_mkdir_p(dir) != 0) return -1;
+    if (dist_is_root() && w2s_mkdir_p(dir) != 0) return -1;
     gpt2_model *m = load_model(x, s->model_path, s->minibatch, c->precision);
     if (!m) return -1;
     trainer_config tc;
@@ -320,7 +333,7 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
     trainer_eval_result ev;
     int rc = trainer_train(m, &tc, &s->train, &st);
     if (!rc) rc = trainer_evaluate(m, &s->test, NULL, &ev);
-    if (!rc && (s->keep_model || c->save_models)) rc = gpt2_checkpoint_save(m, model_file);
+    if (!rc && (s->keep_model || c->save_models) && dist_is_root()) rc = gpt2_checkpoint_save(m, model_file);
     if (!rc) {
         *r = (results_model){.accuracy = ev.accuracy, .auroc = ev.auroc,
                              .final_loss = st.final_loss, .steps = st.steps, .n_train = s->train.n,
@@ -330,7 +343,7 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
         r->examples_per_s = st.seconds > 0 ? (double)((st.steps - st.resumed_step) * B) / st.seconds : NAN;
         rc = step_save(dir, s->key, r);
     }
-    if (!rc) unlink(ckpt);  // the step record supersedes it
+    if (!rc && dist_is_root()) unlink(ckpt);  // the step record supersedes it
     if (!rc && !c->quiet)
         fprintf(stderr, "%s: test accuracy %.4f (%zu steps, %.1f s%s)\n", label, r->accuracy, r->steps, r->train_s,
                 st.resumed_step ? ", resumed" : "");
@@ -353,7 +366,8 @@ static void label_paths(const run_ctx *x, uint64_t seed, char rec[4200], char js
 }
 
 // True (soft and hard filled) when OUT/seed<k>/labels.safetensors holds labels of this key.
-static bool labels_reuse(const run_ctx *x, uint64_t seed, size_t n, uint64_t key, float *soft, int32_t *hard) {
+static bool labels_reuse_local(const run_ctx *x, uint64_t seed, size_t n, uint64_t key, float *soft,
+                               int32_t *hard) {
     const size_t K = x->K;
     char rec[4200], jsonl[4200], weak_file[4200], hex[17];
     label_paths(x, seed, rec, jsonl, weak_file);
@@ -379,11 +393,23 @@ static bool labels_reuse(const run_ctx *x, uint64_t seed, size_t n, uint64_t key
     return false;
 }
 
+// labels_reuse_local on rank 0, its labels broadcast to the scope's other ranks.
+static bool labels_reuse(const run_ctx *x, uint64_t seed, size_t n, uint64_t key, float *soft, int32_t *hard) {
+    bool ok = dist_is_root() && labels_reuse_local(x, seed, n, key, soft, hard);
+    if (dist_size() == 1) return ok;
+    uint8_t flag = ok;
+    if (dist_bcast(&flag, 1, 0)) return false;
+    if (flag && (dist_bcast(soft, n * x->K * sizeof(float), 0) || dist_bcast(hard, n * sizeof(int32_t), 0)))
+        return false;
+    return flag;
+}
+
 // weak_labels.jsonl, then the record labels.safetensors (last: it vouches for the labels).
 static int labels_save(const run_ctx *x, uint64_t seed, const dataset_split *sp, uint64_t key, const float *soft,
                        const int32_t *hard) {
     const size_t n = sp->n_train2, K = x->K;
     char rec[4200], jsonl[4200], weak_file[4200], hex[17];
+    if (!dist_is_root()) return 0;
     label_paths(x, seed, rec, jsonl, weak_file);
     key_hex(hex, key);
     int rc = dataset_write_labels(jsonl, &x->pool, sp->train2, n, soft, hard);
@@ -429,7 +455,7 @@ static int run_label_step(const run_ctx *x, uint64_t seed, const dataset_split *
     int rc = 0;
     if (c->label_precision == PROTOCOL_LABEL_INT8) rc = (lm.q = labeler_int8_create(m, x->mb_weak, x->max_len)) ? 0 : -1;
     else lm.m = m;
-    if (!rc) rc = labeler_logits(&lm, &x->pool, sp->train2, n, soft, NULL);
+    if (!rc) rc = labeler_logits_sharded(&lm, &x->pool, sp->train2, n, K, soft, NULL, true);
     gpt2_int8_destroy(lm.q);
     if (!rc) {
         trainer_soft_labels(soft, n, K, soft, hard);
@@ -664,6 +690,50 @@ static void print_table(FILE *f, const results_run *r) {
             }
 }
 
+const char *protocol_parallel_name(protocol_parallel p) {
+    return p == PROTOCOL_PARALLEL_TASKS ? "tasks" : p == PROTOCOL_PARALLEL_DATA ? "data" : "auto";
+}
+
+// A seed trained alone on one rank is the most efficient use of ranks (no gradient traffic)
+// when every rank has one; above ~1B parameters a seed takes days on one node, so the run
+// spreads each model over the ranks to finish (and checkpoint) results sooner.
+#define PROTOCOL_TASKS_MAX_PARAMS ((size_t)1000 * 1000 * 1000)
+
+protocol_parallel protocol_parallel_choose(protocol_parallel p, int world, size_t n_seeds, size_t strong_params,
+                                           const char **why) {
+    *why = "as asked";
+    if (p != PROTOCOL_PARALLEL_AUTO) return p;
+    if (world <= 1) return *why = "one rank", PROTOCOL_PARALLEL_DATA;
+    if (n_seeds < (size_t)world) return *why = "fewer seeds than ranks", PROTOCOL_PARALLEL_DATA;
+    if (strong_params > PROTOCOL_TASKS_MAX_PARAMS) return *why = "strong model over 1B parameters", PROTOCOL_PARALLEL_DATA;
+    return *why = "a seed per rank, model small enough for one node", PROTOCOL_PARALLEL_TASKS;
+}
+
+// Task parallelism: seed s runs on rank s mod p, alone (dist_scope_self), writing its own
+// OUT/seed<k>; rank 0 then collects every seed's figures and writes the results set.
+static int run_seeds_tasks(run_ctx *x, results_run *res, double t0) {
+    const protocol_config *c = x->c;
+    const int p = dist_size(), me = dist_rank();
+    int rc = 0;
+    dist_scope_self(true);
+    for (size_t s = (size_t)me; s < c->n_seeds && !rc; s += (size_t)p) rc = run_seed(x, c->seeds[s], &res->seeds[s]);
+    dist_scope_self(false);
+    if ((rc = dist_agree(rc))) return rc;
+    // Each seed's figures from the rank that ran it (reason strings are pointers: remade below).
+    for (size_t s = 0; s < c->n_seeds && !rc; s++)
+        rc = dist_bcast(&res->seeds[s], sizeof res->seeds[s], (int)(s % (size_t)p));
+    for (size_t s = 0; s < c->n_seeds && !rc; s++) {
+        results_seed *r = &res->seeds[s];
+        for (size_t l = 0; l < c->n_losses; l++)
+            r->pgr[l] = metrics_pgr(r->weak.accuracy, r->students[l].accuracy, r->ceiling.accuracy, &r->pgr_reason[l]);
+        if (c->seed_results) c->seed_results[s] = *r;
+    }
+    res->n_done = c->n_seeds;
+    res->total_s = progress_now() - t0;
+    if (!rc && dist_is_root()) rc = results_write(res);
+    return rc;
+}
+
 int protocol_run(const protocol_config *c) {
     if (!c->weak_dir || !c->strong_dir || !c->data_path || !c->out_dir)
         return W2S_FAIL("--weak, --strong, --data and --out are required");
@@ -677,9 +747,26 @@ int protocol_run(const protocol_config *c) {
         w2s_path_arg_check(c->out_dir, "--out"))
         return -1;
     double t0 = progress_now();
-    run_ctx x = {.c = c};
+    // Under MPI (the current scope of world.h: the world, or one rank running its own tasks)
+    // only rank 0 writes, and only the world's rank 0 prints.
+    protocol_config cl = *c;
+    const char *why;
+    cl.quiet = c->quiet || dist_world_rank() != 0;
+    run_ctx x = {.c = &cl};
+    c = &cl;
     int rc = load_inputs(&x);
-    if (!rc) rc = w2s_mkdir_p(c->out_dir);
+    if (!rc) cl.parallel = protocol_parallel_choose(c->parallel, dist_size(), c->n_seeds,
+                                                    gpt2_num_params(&x.cs, GPT2_LM_NONE, 0), &why);
+    // Data parallelism splits every batch over the ranks: the label→student ring is one
+    // process's plan. Labeling first gives the same numbers (docs/ARCHITECTURE.md).
+    const bool data_parallel = dist_size() > 1 && c->parallel == PROTOCOL_PARALLEL_DATA;
+    cl.no_pipeline = c->no_pipeline || data_parallel;
+    if (!rc && dist_size() > 1 && !c->quiet)
+        fprintf(stderr, "w2s run: %d ranks, --parallel %s (%s)\n", dist_size(), protocol_parallel_name(c->parallel),
+                why);
+    if (!rc && dist_is_root()) rc = w2s_mkdir_p(c->out_dir);
+    dist_survey *world = NULL;
+    if ((rc = dist_agree(rc)) == 0) rc = (world = dist_survey_take(omp_get_max_threads())) ? 0 : -1;
     results_run *res = calloc(1, sizeof *res);
     json_t *cfg = c->config_json ? json_deep_copy(c->config_json) : json_object();
     if (!rc && (!res || !cfg)) rc = W2S_FAIL("out of memory");
@@ -691,16 +778,21 @@ int protocol_run(const protocol_config *c) {
         res->n_losses = c->n_losses;
         memcpy(res->losses, c->losses, sizeof c->losses);
         res->n_classes = x.K;
+        res->world = world;
+        res->parallel = dist_size() > 1 ? protocol_parallel_name(c->parallel) : NULL;
     }
-    for (size_t s = 0; s < c->n_seeds && !rc; s++) {
-        rc = run_seed(&x, c->seeds[s], &res->seeds[s]);
-        if (!rc) {
-            if (c->seed_results) c->seed_results[s] = res->seeds[s];
-            res->n_done = s + 1;
-            res->total_s = progress_now() - t0;
-            rc = results_write(res);
+    if ((rc = dist_agree(rc)) == 0 && dist_size() > 1 && c->parallel == PROTOCOL_PARALLEL_TASKS)
+        rc = run_seeds_tasks(&x, res, t0);
+    else
+        for (size_t s = 0; s < c->n_seeds && !rc; s++) {
+            rc = run_seed(&x, c->seeds[s], &res->seeds[s]);
+            if (!rc) {
+                if (c->seed_results) c->seed_results[s] = res->seeds[s];
+                res->n_done = s + 1;
+                res->total_s = progress_now() - t0;
+                if (dist_is_root()) rc = results_write(res);
+            }
         }
-    }
     if (!rc && !c->quiet && !c->seed_results) {
         print_table(stdout, res);
         printf("\nwrote %s/results.json, results_summary.json, report.html; weak labels in %s/seed<k>/weak_labels.jsonl\n",
@@ -708,6 +800,7 @@ int protocol_run(const protocol_config *c) {
     }
     json_decref(cfg);
     free(res);
+    free(world);
     tokenizer_free(x.tok);
     dataset_free(&x.pool);
     dataset_free(&x.test_file);

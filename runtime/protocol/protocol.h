@@ -23,6 +23,8 @@
 
 typedef enum { PROTOCOL_LABEL_INT8 = 0, PROTOCOL_LABEL_BF16, PROTOCOL_LABEL_FP32 } protocol_label_precision;
 
+typedef enum { PROTOCOL_PARALLEL_AUTO, PROTOCOL_PARALLEL_DATA, PROTOCOL_PARALLEL_TASKS } protocol_parallel;
+
 typedef struct {
     const char *weak_dir, *strong_dir;  // Hugging Face GPT-2 directories (or w2s checkpoints)
     const char *data_path;              // JSONL training pool
@@ -50,12 +52,24 @@ typedef struct {
     // cores split by placement_plan; label_cores / train_cores override the split (0 = auto).
     bool no_pipeline;     // label everything first, then train (the reference schedule)
     int label_cores, train_cores;
+    // Under MPI (world.h): DATA trains every model on all ranks (each batch split across them),
+    // TASKS runs whole seeds on different ranks; AUTO picks (protocol_parallel_choose).
+    protocol_parallel parallel;
     json_t *config_json;  // borrowed: the options as given, recorded in results.json
     results_seed *seed_results;  // optional (n_seeds): receives each finished seed's figures;
                                  // the caller shows them (no table on stdout)
 } protocol_config;
 
 void protocol_config_default(protocol_config *c);
+
+// AUTO's choice for `world` ranks, n_seeds seeds and a strong model of strong_params
+// parameters: TASKS when every rank gets a seed of its own (no gradient traffic at all) and the
+// strong model is at most 1B parameters (above, one seed on one node takes days: DATA finishes
+// each model sooner), DATA otherwise; *why (static string) says which rule decided. DATA and
+// TASKS pass through; a world of one is DATA (nothing to share).
+protocol_parallel protocol_parallel_choose(protocol_parallel p, int world, size_t n_seeds, size_t strong_params,
+                                           const char **why);
+const char *protocol_parallel_name(protocol_parallel p);
 
 // Runs (or resumes) everything and writes OUT/results.json, results_summary.json, report.html
 // and OUT/seed<k>/weak_labels.jsonl. Returns 0, or -1 with a one-line message.

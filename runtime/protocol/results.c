@@ -29,6 +29,26 @@ int results_write_json(const char *path, json_t *root) {
     return rc;
 }
 
+json_t *results_world_json(const dist_survey *w, const char *parallel) {
+    json_t *o = json_object(), *hosts = json_array(), *rank_hosts = json_array(), *threads = json_array();
+    for (int r = 0; r < w->ranks; r++) {
+        const char *h = w->rank[r].host;
+        bool seen = false;
+        for (int q = 0; q < r && !seen; q++) seen = !strcmp(w->rank[q].host, h);
+        if (!seen) json_array_append_new(hosts, json_string(h));
+        json_array_append_new(rank_hosts, json_string(h));
+        json_array_append_new(threads, json_integer(w->rank[r].threads));
+    }
+    json_object_set_new(o, "ranks", json_integer(w->ranks));
+    json_object_set_new(o, "hosts", hosts);
+    json_object_set_new(o, "rank_hosts", rank_hosts);
+    json_object_set_new(o, "threads_per_rank", threads);
+    json_object_set_new(o, "launcher", json_string(w->launcher));
+    if (w->mpi[0]) json_object_set_new(o, "mpi", json_string(w->mpi));
+    if (parallel) json_object_set_new(o, "parallel", json_string(parallel));
+    return o;
+}
+
 static const results_model *model_of(const results_seed *s, size_t row) {
     return row == RESULTS_ROW_WEAK      ? &s->weak
            : row == RESULTS_ROW_CEILING ? &s->ceiling
@@ -126,6 +146,7 @@ static int write_results_json(const results_run *r) {
     int rc = root ? 0 : W2S_FAIL("cannot build results.json");
     if (!rc) {
         if (r->n_classes > 2) json_object_set_new(root, "logconf_multiclass", json_string("argmax one-hot"));
+        if (r->world) json_object_set_new(root, "world", results_world_json(r->world, r->parallel));
         snprintf(path, sizeof path, "%s/results.json", r->out_dir);
         rc = results_write_json(path, root);
     }

@@ -7,6 +7,7 @@
 #define W2S_RUNTIME_RESULTS_H
 
 #include "loss.h"
+#include "world.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -49,6 +50,8 @@ typedef struct {
     results_seed seeds[RESULTS_MAX_SEEDS];
     size_t n_done;            // seeds finished (the files hold these)
     double total_s;
+    const dist_survey *world; // borrowed, may be NULL: the ranks, hosts and threads (results.json "world")
+    const char *parallel;     // "data" / "tasks" under MPI, NULL alone
 } results_run;
 
 // A row of the results table: the weak model, the ceiling, then one per student loss
@@ -68,6 +71,10 @@ size_t results_stat(const results_run *r, size_t row, bool pgr, double *mean, do
 
 // Writes OUT/results.json, OUT/results_summary.json and OUT/report.html atomically.
 int results_write(const results_run *r);
+
+// results.json's "world": {"ranks", "hosts" (distinct, in rank order), "rank_hosts",
+// "threads_per_rank", "launcher", "mpi" (when launched), "parallel" (when not NULL)}.
+json_t *results_world_json(const dist_survey *w, const char *parallel);
 
 // Writes `root` as indented JSON to `path` atomically, doubles with 17 significant digits
 // (so they read back bit-identical). Returns 0 or -1.

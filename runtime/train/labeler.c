@@ -6,6 +6,7 @@
 #include "labeler.h"
 
 #include "error.h"
+#include "world.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -102,4 +103,26 @@ int labeler_logits(const labeler_model *lm, const dataset *ds, const size_t *idx
 
 gpt2_int8 *labeler_int8_create(const gpt2_model *m, size_t batch, size_t max_seq) {
     return gpt2_int8_create(m, batch, max_seq, batch * max_seq);
+}
+
+int labeler_logits_sharded(const labeler_model *lm, const dataset *ds, const size_t *idx, size_t n, size_t K,
+                           float *logits, progress *prog, bool to_all) {
+    const int p = dist_size();
+    size_t lo, hi;
+    dist_shard(n, dist_rank(), p, &lo, &hi);
+    if (!idx && p > 1) return W2S_FAIL("labeler: labeling across ranks needs an index list");
+    int rc = hi > lo ? labeler_logits(lm, ds, idx ? idx + lo : NULL, hi - lo, logits + lo * K, prog) : 0;
+    if (p == 1) return rc;
+    if ((rc = dist_agree(rc))) return rc;
+    size_t *counts = malloc((size_t)p * sizeof *counts);
+    if (!counts) return W2S_FAIL("labeler: out of memory");
+    for (int r = 0; r < p; r++) {
+        size_t a, b;
+        dist_shard(n, r, p, &a, &b);
+        counts[r] = (b - a) * K * (to_all ? 1 : sizeof(float));
+    }
+    // Every rank's rows are already at their place in logits: the gathers fill the others'.
+    rc = to_all ? dist_allgather_f32(logits + lo * K, logits, counts) : dist_gather_bytes(logits + lo * K, logits, counts);
+    free(counts);
+    return rc;
 }

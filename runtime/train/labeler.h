@@ -12,6 +12,7 @@
 #include "gpt2_int8.h"
 #include "progress.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,13 @@ typedef struct {
 // the examples done. Allocates O(n) scratch once. Returns 0 or -1 with the error set.
 int labeler_logits(const labeler_model *lm, const dataset *ds, const size_t *idx, size_t n,
                    float *logits, progress *prog);
+
+// labeler_logits with the examples split across the MPI world (world.h): each rank labels its
+// contiguous share, then rank 0 (to_all false; other ranks' rows stay unset) or every rank
+// (to_all true) gets all rows (n, K) in input order. Labels depend on their example only,
+// so the rows equal a one-process run's bit for bit. Collective; returns 0 or -1 on every rank.
+int labeler_logits_sharded(const labeler_model *lm, const dataset *ds, const size_t *idx, size_t n, size_t K,
+                           float *logits, progress *prog, bool to_all);
 
 // The same for n sequences given directly (stream mode): seqs[i] / lens[i], logits (n, K);
 // n <= the model's batch capacity and Σ lens within its token capacity.

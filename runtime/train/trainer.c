@@ -1,6 +1,9 @@
 // trainer.c — classification fine-tuning with whole-batch losses, prediction, evaluation and
 // resumable checkpoints (trainer.h). Checkpoints are safetensors files: the parameter buffer,
 // Adam's two moments (raw F32, so a resume is bit-exact) and the step and run key in metadata.
+// Under MPI (world.h) each rank forwards and backpropagates its contiguous share of every
+// batch; the logits are all-gathered so every rank computes the whole-batch loss, the
+// gradients are summed in rank order, and only rank 0 reads and writes checkpoints.
 #include "trainer.h"
 
 #include "error.h"
@@ -8,6 +11,7 @@
 #include "optim.h"
 #include "progress.h"
 #include "safetensors.h"
+#include "world.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -145,6 +149,24 @@ static int ckpt_load(const char *path, gpt2_model *m, optim_adam *o, uint64_t ke
     return rc;
 }
 
+// ckpt_load on rank 0, its outcome and (when it resumed) the state broadcast to every rank,
+// so ranks agree without a shared file system. Returns 0 or -1.
+static int ckpt_load_shared(const char *path, gpt2_model *m, optim_adam *o, uint64_t key, size_t total,
+                            size_t *step) {
+    int r = dist_is_root() ? ckpt_load(path, m, o, key, total, step) : 0;
+    if (dist_size() == 1) return r < 0 ? -1 : 0;
+    if (dist_agree(r < 0)) return -1;
+    uint64_t st[2] = {(uint64_t)r, (uint64_t)*step};
+    int rc = dist_bcast(st, sizeof st, 0);
+    if (rc || st[0] != 1) return rc;
+    *step = (size_t)st[1];
+    o->step = (size_t)st[1];
+    rc = dist_bcast(m->params_memory, m->num_params * sizeof(float), 0);
+    if (!rc) rc = dist_bcast(o->m, m->num_params * sizeof(float), 0);
+    if (!rc) rc = dist_bcast(o->v, m->num_params * sizeof(float), 0);
+    return rc;
+}
+
 // ---- training
 
 void trainer_segments_init(trainer_segments *s, const gpt2_model *m, bool head_only) {
@@ -189,9 +211,15 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
     trainer_segments segs;
     trainer_segments_init(&segs, m, c->linear_probe);
     size_t step = 0;
-    if (!rc && c->ckpt_path) {
-        int r = ckpt_load(c->ckpt_path, m, adam, c->ckpt_key, total, &step);
-        rc = r < 0 ? -1 : 0;
+    if (!rc && c->ckpt_path) rc = ckpt_load_shared(c->ckpt_path, m, adam, c->ckpt_key, total, &step);
+    // This rank's share [lo, hi) of every batch; its logits land at z + lo·K.
+    size_t lo, hi, *zcounts = malloc((size_t)dist_size() * sizeof(size_t));
+    dist_shard(B, dist_rank(), dist_size(), &lo, &hi);
+    if (!zcounts && !rc) rc = W2S_FAIL("trainer: out of memory");
+    for (int r = 0; zcounts && r < dist_size(); r++) {
+        size_t a, b;
+        dist_shard(B, r, dist_size(), &a, &b);
+        zcounts[r] = (b - a) * K;
     }
     if (st) *st = (trainer_stats){.steps = total, .resumed_step = step};
     // Between optimizer steps only this loop's forwards and backwards read the weights: their
@@ -199,30 +227,32 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
     // minibatches the batch takes.
     gpt2_pack_cache(m, true);
     progress pr;
-    progress_start(&pr, c->label ? c->label : "train", total, "steps", c->quiet);
+    progress_start(&pr, c->label ? c->label : "train", total, "steps", c->quiet || !dist_is_root());
     double last_ckpt = progress_now(), loss = NAN;
-    for (; !rc && step < total; step++) {
+    // Every rank takes the same branch at each dist_agree, so one failing rank stops all.
+    for (; step < total && !(rc = dist_agree(rc)); step++) {
         const size_t first = step * B;  // position in the chained epochs; wraps modulo n
-        const size_t nmb = (B + MB - 1) / MB;
-        if (c->targets_ready && c->targets_ready(c->targets_ready_arg, first % d->n, B) != 0) {
-            rc = -1;
-            break;
-        }
-        for (size_t j = 0; j < B; j++) memcpy(y + j * K, target_of(d, (first + j) % d->n), K * sizeof(float));
+        const size_t nl = hi - lo, nmb = (nl + MB - 1) / MB;
+        if (c->targets_ready && c->targets_ready(c->targets_ready_arg, first % d->n, B) != 0) rc = -1;
+        for (size_t j = 0; j < B && !rc; j++) memcpy(y + j * K, target_of(d, (first + j) % d->n), K * sizeof(float));
         for (size_t mb = 0; mb < nmb && !rc; mb++) {
-            size_t o = mb * MB, nb = B - o < MB ? B - o : MB;
+            size_t o = lo + mb * MB, nb = hi - o < MB ? hi - o : MB;
             rc = forward_examples(m, d, first + o, nb, &bb);
             if (!rc) memcpy(z + o * K, m->acts.cls_logits, nb * K * sizeof(float));
         }
+        if ((rc = dist_agree(rc)) || (rc = dist_allgather_f32(z + lo * K, z, zcounts))) break;
         float lossf = 0;
-        if (!rc) rc = loss_compute(&c->loss, z, y, B, K, (float)step / (float)total, work, &lossf, dz);
+        rc = loss_compute(&c->loss, z, y, B, K, (float)step / (float)total, work, &lossf, dz);
         if (!rc) gpt2_zero_grad(m);
         // Backward from the last minibatch down: its activations are still live.
         for (size_t mb = nmb; mb-- > 0 && !rc;) {
-            size_t o = mb * MB, nb = B - o < MB ? B - o : MB;
+            size_t o = lo + mb * MB, nb = hi - o < MB ? hi - o : MB;
             if (mb != nmb - 1) rc = forward_examples(m, d, first + o, nb, &bb);
             if (!rc) rc = gpt2_backward(m, dz + o * K, 0.0f);
         }
+        if ((rc = dist_agree(rc))) break;
+        for (size_t i = 0; i < segs.n && !rc && dist_size() > 1; i++)
+            rc = dist_allreduce_sum_f32(m->grads_memory + segs.segs[i].offset, segs.segs[i].count);
         if (rc) break;
         float lr = optim_lr_cosine(step, total, 0, c->lr, 0.0f);
         trainer_adam_step(m, adam, &segs, lr);
@@ -231,7 +261,7 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
         double now = progress_now();
         bool due = (c->ckpt_every && (step + 1) % c->ckpt_every == 0) ||
                    (c->ckpt_every_s > 0 && now - last_ckpt >= c->ckpt_every_s);
-        if (c->ckpt_path && due && step + 1 < total) {
+        if (c->ckpt_path && due && step + 1 < total && dist_is_root()) {
             rc = ckpt_save(c->ckpt_path, m, adam, c->ckpt_key, step + 1, total);
             last_ckpt = now;
         }
@@ -245,7 +275,7 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
     }
     if (rc) w2s_error_wrap("training %s", c->label ? c->label : "");
     optim_adam_destroy(adam);
-    free(z); free(y); free(dz); free(work);
+    free(z); free(y); free(dz); free(work); free(zcounts);
     batch_free(&bb);
     return rc;
 }
@@ -254,14 +284,27 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
 
 int trainer_predict(gpt2_model *m, const trainer_data *d, float *logits) {
     const size_t K = m->cfg.n_classes, MB = m->opt.max_batch;
+    const int p = dist_size();
+    size_t lo, hi;  // this rank's share; an example's logits do not depend on its batch-mates
+    dist_shard(d->n, dist_rank(), p, &lo, &hi);
     batch_buf bb = {0};
     int rc = batch_alloc(&bb, m);
-    for (size_t o = 0; o < d->n && !rc; o += MB) {
-        size_t nb = d->n - o < MB ? d->n - o : MB;
+    for (size_t o = lo; o < hi && !rc; o += MB) {
+        size_t nb = hi - o < MB ? hi - o : MB;
         rc = forward_examples(m, d, o, nb, &bb);
         if (!rc) memcpy(logits + o * K, m->acts.cls_logits, nb * K * sizeof(float));
     }
     batch_free(&bb);
+    if (p == 1 || (rc = dist_agree(rc))) return rc;
+    size_t *counts = malloc((size_t)p * sizeof *counts);
+    if (!counts) return W2S_FAIL("trainer: out of memory");
+    for (int r = 0; r < p; r++) {
+        size_t a, b;
+        dist_shard(d->n, r, p, &a, &b);
+        counts[r] = (b - a) * K;
+    }
+    rc = dist_allgather_f32(logits + lo * K, logits, counts);
+    free(counts);
     return rc;
 }
 

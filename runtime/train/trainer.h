@@ -83,9 +83,14 @@ size_t trainer_total_steps(size_t n, size_t epochs, size_t batch);
 // 0 over the run, minibatches of m->opt.max_batch. Resumes from c->ckpt_path when it holds a
 // checkpoint of this run; the result is then bit-identical to an uninterrupted run (same
 // thread count). Examples must fit m (length <= max_seq, ids < V). Returns 0 or -1.
+// Under MPI (world.h) collective and data-parallel: each rank forwards and backpropagates its
+// share of every batch (dist_shard), the loss sees the whole batch, gradients are summed in
+// rank order; rank 0 alone reads and writes the checkpoint. Same world size and threads give
+// bit-identical weights on every rank.
 int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d, trainer_stats *st);
 
 // Classification logits (n, K) of the examples, forward only, in minibatches of max_batch.
+// Under MPI (world.h) collective: each rank forwards its share, every rank gets all rows.
 int trainer_predict(gpt2_model *m, const trainer_data *d, float *logits);
 
 typedef struct {
