@@ -104,6 +104,8 @@ int cmd_info(int argc, char **argv) {
     if ((weak != NULL) != (strong != NULL)) return cli_usage_error("info", "--weak and --strong go together");
     const w2s_cpu_features *f = w2s_cpu();
     printf("cpu:       %s (%s)\n", f->brand[0] ? f->brand : "unknown", f->vendor);
+    printf("core:      family %u model %u stepping %u; caches L1d %lu KiB, L2 %lu KiB, L3 %lu KiB (0: unknown)\n",
+           f->family, f->model, f->stepping, f->cache_l1d >> 10, f->cache_l2 >> 10, f->cache_l3 >> 10);
     print_features(f);
     printf("isa:       %s (detected %s)\n", w2s_isa_name(w2s_isa_active()), w2s_isa_name(w2s_isa_detected()));
     printf("supported:");
