@@ -144,6 +144,7 @@ static const gemm_kernel *tile_kernel(gemm_type type, size_t mr, size_t nr) {
 }
 
 static void set_entry(gemm_config *c, const gemm_kernel *k, size_t kc, size_t mc, size_t nc) {
+    memset(c, 0, sizeof *c);  // whole bytes: configurations compare and hash as memory
     snprintf(c->kernel, sizeof c->kernel, "%s", k->name);
     c->kc = clamp_sz(round_down(kc, 16 * k->kgroup), 16 * k->kgroup, 8192);  // whole cache lines of A rows
     c->mc = clamp_sz(round_down(mc, k->mr), k->mr, 1024);
@@ -216,7 +217,7 @@ size_t gemm_config_candidates(gemm_type type, gemm_config *out, size_t cap) {
 static gemm_kernel installed[GEMM_TYPE_COUNT];   // copies with the configured blocking
 static bool installed_ok[GEMM_TYPE_COUNT];
 static gemm_config_set installed_set;
-static char installed_source[160];
+static char installed_source[4352];  // a wisdom path (W2S_PATH_MAX) and what tuned it
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 
 static void install_unchecked(const gemm_config_set *s, const char *source) {
@@ -280,6 +281,12 @@ const gemm_kernel *gemm_config_kernel(gemm_type type, const gemm_kernel *def) {
     pthread_once(&install_once, install_builtin);
     if (installed_ok[type] && installed[type].isa == def->isa) return &installed[type];
     return def;
+}
+
+// Here rather than in gemm_registry.c, which this file reads: files do not depend both ways.
+const gemm_kernel *gemm_kernel_find(gemm_type type, w2s_isa isa) {
+    const gemm_kernel *k = gemm_kernel_find_default(type, isa);
+    return k ? gemm_config_kernel(type, k) : NULL;
 }
 
 char *gemm_config_format(const gemm_config *c, char *buf, size_t cap) {

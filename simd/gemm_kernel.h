@@ -141,7 +141,7 @@ uint64_t gemm_shared_schedule_calls(void);
 // tile with its blocking (a copy of the registered entry; the same pointer until the next
 // install).
 const gemm_kernel *gemm_kernel_find_default(gemm_type type, w2s_isa isa);
-const gemm_kernel *gemm_kernel_find(gemm_type type, w2s_isa isa);
+const gemm_kernel *gemm_kernel_find(gemm_type type, w2s_isa isa);  // in gemm_config.c
 // gemm_config.c: the installed configuration's kernel for `type` when it replaces `def`.
 const gemm_kernel *gemm_config_kernel(gemm_type type, const gemm_kernel *def);
 

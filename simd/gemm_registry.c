@@ -66,8 +66,3 @@ const gemm_kernel *gemm_kernel_find_default(gemm_type type, w2s_isa isa) {
     }
     return best;
 }
-
-const gemm_kernel *gemm_kernel_find(gemm_type type, w2s_isa isa) {
-    const gemm_kernel *k = gemm_kernel_find_default(type, isa);
-    return k ? gemm_config_kernel(type, k) : NULL;
-}

@@ -3,6 +3,7 @@
 
 #include "profile_report.h"
 #include "team.h"
+#include "tune_wisdom.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ static const subcommand subcommands[] = {
     {"sweep", cmd_sweep, "w2s run on every weak <= strong pair of a list of models, accuracy vs size"},
     {"tokenize", cmd_tokenize, "GPT-2 BPE token ids of each stdin line (or --decode them)"},
     {"train", cmd_train, "fine-tune one model on a JSONL dataset (any loss), save a checkpoint"},
+    {"tune", cmd_tune, "time GEMM configurations on a model's shapes, store the fastest for this CPU"},
 };
 
 static void usage(FILE *out) {
@@ -57,6 +59,8 @@ int main(int argc, char **argv) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    // Before any weights are packed: the stored GEMM configuration for this CPU, if any.
+    tune_wisdom_apply(stderr);
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         if (!strcmp(argv[1], subcommands[i].name))
             return stdout_checked(subcommands[i].run(argc - 1, argv + 1));
