@@ -60,7 +60,7 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     // Before any weights are packed: the stored GEMM configuration for this CPU, if any.
-    tune_wisdom_apply(stderr);
+    tune_wisdom_apply_once(stderr);
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         if (!strcmp(argv[1], subcommands[i].name))
             return stdout_checked(subcommands[i].run(argc - 1, argv + 1));

@@ -8,6 +8,7 @@
 #include "fileio.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -153,4 +154,16 @@ int tune_wisdom_apply(FILE *notes) {
         return 0;
     }
     return 1;
+}
+
+static pthread_once_t apply_once = PTHREAD_ONCE_INIT;
+static FILE *apply_notes;
+static int apply_result;
+
+static void apply_first(void) { apply_result = tune_wisdom_apply(apply_notes); }
+
+int tune_wisdom_apply_once(FILE *notes) {
+    apply_notes = notes;  // read by the one call that runs apply_first
+    pthread_once(&apply_once, apply_first);
+    return apply_result;
 }

@@ -38,5 +38,9 @@ int tune_wisdom_save(const gemm_config_set *s, const tune_wisdom_meta *meta);
 // that is ignored is named on `notes` (may be NULL) with the reason, and the built-in default
 // stays. Returns 1 if wisdom was installed, 0 if not.
 int tune_wisdom_apply(FILE *notes);
+// tune_wisdom_apply once per process (later calls do nothing and return the first's result):
+// what the `w2s` program and the public library's first context call, before any weights are
+// packed, so the configuration never changes under a running product.
+int tune_wisdom_apply_once(FILE *notes);
 
 #endif
