@@ -21,7 +21,8 @@ static void usage(FILE *f) {
                "  model's linear layers (M = 32 and 512 rows), interleaved, --reps times (default 5;\n"
                "  medians), and stores the fastest per type (f32, bf16, int8) for this CPU in\n"
                "  $XDG_CACHE_HOME/w2s/ (~/.cache/w2s); every later w2s command then uses it\n"
-               "  (`w2s info` shows which). A built-in choice is kept unless another is 1%% faster.\n"
+               "  (`w2s info` shows which). Scored by CPU time (all threads); a built-in choice\n"
+               "  is kept unless another is 2%% faster.\n"
                "  --dry-run times and prints without storing. Takes ~10-30 s for gpt2 on 2 cores.\n");
 }
 
@@ -49,10 +50,10 @@ int cmd_tune(int argc, char **argv) {
     printf("tuning GEMM configurations for %s (%zu shapes, M = 32 and 512), %d threads, %zu interleaved reps\n",
            arch, n, omp_get_max_threads(), reps);
     printf("cpu: %s\ncore: %s (%s)\n", sig, gemm_core_name(kind), how);
-    tune_options opt = {.reps = (int)reps, .min_gain = 0.01, .progress = stdout};
+    tune_options opt = {.reps = (int)reps, .min_gain = 0.02, .progress = stdout};
     tune_result r;
     if (tune_run(shapes, n, &opt, &r)) return cli_fail("tune", NULL);
-    printf("\n%-5s %-52s %12s %8s\n", "type", "configuration", "Σ median ms", "vs built-in");
+    printf("\n%-5s %-52s %12s %8s\n", "type", "configuration", "Σ med CPU ms", "vs built-in");
     for (int t = 0; t < GEMM_TYPE_COUNT; t++) {
         const tune_type_result *tr = &r.type[t];
         for (size_t c = 0; c < tr->n; c++) {

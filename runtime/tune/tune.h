@@ -1,8 +1,9 @@
 // tune.h — times the candidate GEMM configurations (gemm_config_candidates) on a model's
 // shapes and picks the fastest per type: `w2s tune`. Not the storage (tune_wisdom.h).
 // The one thing to know: timing is interleaved (each repetition runs every candidate once,
-// per shape) and scored by the sum over shapes of each candidate's median time, so a noisy
-// neighbour slows all candidates alike instead of the one that happened to run then.
+// per shape) and scored by the sum over shapes of each candidate's median CPU time per product
+// (all threads), so a noisy neighbour neither favours the candidate that ran in a quiet moment
+// nor charges one for the time slices its threads lost.
 #ifndef W2S_RUNTIME_TUNE_H
 #define W2S_RUNTIME_TUNE_H
 
@@ -22,13 +23,13 @@ size_t tune_gpt2_shapes(size_t C, size_t m_small, size_t m_large, tune_shape *ou
 
 typedef struct {
     int reps;                 // interleaved repetitions (medians over them); >= 1
-    double min_gain;          // keep the built-in unless the best is this much faster (0.01)
+    double min_gain;          // keep the built-in unless the best is this much faster (0.02)
     FILE *progress;           // one line per type as it finishes, or NULL
 } tune_options;
 
 typedef struct {
     gemm_config cand[TUNE_MAX_CANDIDATES];
-    double seconds[TUNE_MAX_CANDIDATES];   // Σ over shapes of the median time of one product
+    double seconds[TUNE_MAX_CANDIDATES];   // Σ over shapes of the median CPU time (all threads) of one product
     size_t n;                              // candidates timed
     size_t builtin, chosen;                // indices into cand
 } tune_type_result;
