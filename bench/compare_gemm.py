@@ -4,6 +4,8 @@ markdown table: shape, ours, oneDNN (median GFLOP/s), ratio, % of peak.
 
 Usage: OMP_NUM_THREADS=2 bench/compare_gemm.py BUILD_DIR/bench/gemm_bench [--reps 5]
        [--filter REGEX] [--min-time 0.2] [--peak-f32 515] [--peak-bf16 1030] [--peak-s8 2060]
+When `w2s tune` stored a configuration other than the built-in one, gemm_bench also times the
+built-in one (BM_gemm_w2sbuiltin_*) in the same run: two more columns, before and after tuning.
 Peaks are GFLOP/s for the whole run (default: 2 Zen 5 cores). Medians over repetitions; the
 `min` column ratio uses each side's best repetition, which is less sensitive to a noisy machine.
 """
@@ -48,7 +50,7 @@ runs = {}
 for b in data["benchmarks"]:
     if b.get("run_type") != "iteration" or "flops" not in b:
         continue
-    m = re.match(r"BM_gemm_(w2s|onednn)_(\w+)/(\d+)/(\d+)/(\d+)", b["name"])
+    m = re.match(r"BM_gemm_(w2sbuiltin|w2s|onednn)_(\w+)/(\d+)/(\d+)/(\d+)", b["name"])
     if not m:
         continue
     impl, dt, M, N, K = m.group(1), m.group(2), *map(int, m.groups()[2:])
@@ -59,11 +61,25 @@ for b in data["benchmarks"]:
 peak = {"f32": args.peak_f32, "bf16": args.peak_bf16, "s8": args.peak_s8}
 print(f"{threads} OpenMP threads; {data['context'].get('num_cpus')} cpus visible; reps {args.reps}; "
       f"GFLOP/s medians ({'CPU time of all threads / threads' if args.cpu else 'wall time'})\n")
-print("| dtype | M | N | K | w2s | oneDNN | ratio | ratio (best) | w2s % peak |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+# w2sbuiltin: the built-in GEMM configuration, timed in the same run when `w2s tune` stored
+# another one (then "w2s" is the tuned one): the before/after columns.
+builtin = any("w2sbuiltin" in r for r in runs.values())
+for k in ("source", "f32", "bf16", "s8"):
+    key = "gemm_config_source" if k == "source" else "gemm_" + k
+    if key in data["context"]:
+        print(f"{key}: {data['context'][key]}" + (f" (built-in: {data['context'][key + '_builtin']})"
+                                                    if key + "_builtin" in data["context"] else ""))
+print()
+extra = " built-in | built-in ratio |" if builtin else ""
+print("| dtype | M | N | K | w2s | oneDNN | ratio | ratio (best) | w2s % peak |" + extra)
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if builtin else ""))
 for (dt, M, N, K), r in sorted(runs.items(), key=lambda x: (["f32", "bf16", "s8"].index(x[0][0]), x[0][1], x[0][3], x[0][2])):
     ours, base = r.get("w2s"), r.get("onednn")
     o = statistics.median(ours) if ours else float("nan")
     d = statistics.median(base) if base else float("nan")
     best = max(ours) / max(base) if ours and base else float("nan")
-    print(f"| {dt} | {M} | {N} | {K} | {o:.1f} | {d:.1f} | {o / d:.2f} | {best:.2f} | {100 * o / peak[dt]:.0f}% |")
+    row = f"| {dt} | {M} | {N} | {K} | {o:.1f} | {d:.1f} | {o / d:.2f} | {best:.2f} | {100 * o / peak[dt]:.0f}% |"
+    if builtin:
+        bi = statistics.median(r["w2sbuiltin"]) if r.get("w2sbuiltin") else float("nan")
+        row += f" {bi:.1f} | {bi / d:.2f} |"
+    print(row)

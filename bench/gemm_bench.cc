@@ -11,6 +11,9 @@
 // passive unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set); GOMP_SPINCOUNT=300000 gives
 // libgomp's own default (spin, then sleep). The policy is printed in the context lines.
 // bench/compare_gemm.py runs this interleaved and prints the comparison table.
+// w2s runs the GEMM configuration stored by `w2s tune` for this CPU (else the built-in one);
+// when a stored one differs from the built-in, BM_gemm_w2sbuiltin_<dtype> also times the
+// built-in one in the same run (before/after tuning). The context lines name both.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -27,11 +30,17 @@
 extern "C" {
 #include "cpu.h"
 #include "dtype.h"
+#include "error.h"
 #include "gemm.h"
+#include "gemm_config.h"
 #include "team.h"
+#include "tune_wisdom.h"
 }
 
 namespace {
+
+gemm_config_set g_tuned, g_builtin;  // what w2s and w2sbuiltin run
+std::string g_tuned_source;
 
 enum class dt { f32, bf16, s8 };
 const char *dt_name(dt d) { return d == dt::f32 ? "f32" : d == dt::bf16 ? "bf16" : "s8"; }
@@ -108,7 +117,16 @@ struct operands {
     }
 };
 
-void bm_w2s(benchmark::State &st, dt d, shape s) {
+// Benchmarks run interleaved: each installs its configuration before packing its weights.
+void install(const gemm_config_set *cfg) {
+    if (gemm_config_install(cfg, cfg == &g_tuned ? g_tuned_source.c_str() : "built-in")) {
+        fprintf(stderr, "gemm_bench: %s\n", w2s_error_message());
+        exit(1);
+    }
+}
+
+void bm_w2s(benchmark::State &st, dt d, shape s, const gemm_config_set *cfg) {
+    install(cfg);
     operands op(s, d);
     std::vector<float> c((size_t)(s.M * s.N));
     gemm_type type = d == dt::f32 ? GEMM_F32 : d == dt::bf16 ? GEMM_BF16 : GEMM_U8S8;
@@ -174,6 +192,7 @@ void bm_onednn(benchmark::State &st, dt d, shape s) {
 
 // C[M,N] += Aᵀ·B: A given as its (K, M) row-major storage, B (K, N) row-major, bf16, unpacked.
 void bm_w2s_wgrad(benchmark::State &st, shape s) {
+    install(&g_tuned);
     operands op(s, dt::bf16);  // a: M·K elements, read here as Aᵀ (K, M) row-major; b: (K, N)
     std::vector<float> c((size_t)(s.M * s.N), 0.0f);
     gemm_args g = {};
@@ -222,6 +241,12 @@ void bm_onednn_wgrad(benchmark::State &st, shape s) {
 
 int main(int argc, char **argv) {
     team_wait_policy_apply(argv);  // before any OpenMP region: may re-execute this program
+    tune_wisdom_apply(stderr);
+    const char *src;
+    gemm_config_active(&g_tuned, &src);
+    g_tuned_source = src;
+    gemm_config_builtin(&g_builtin, gemm_core(nullptr));
+    bool tuned = memcmp(&g_tuned, &g_builtin, sizeof g_tuned) != 0;
     bool process_cpu = false;
     for (int i = 1; i < argc; i++) {
         if (!strncmp(argv[i], "--threads=", 10)) omp_set_num_threads(atoi(argv[i] + 10));
@@ -229,16 +254,17 @@ int main(int argc, char **argv) {
     }
     const int64_t Ms[] = {1, 32, 128, 512, 2048};
     const std::pair<int64_t, int64_t> KNs[] = {{768, 2304}, {768, 768}, {768, 3072}, {3072, 768}};
+    static const char *const impls[] = {"w2s_", "onednn_", "w2sbuiltin_"};
     for (dt d : {dt::f32, dt::bf16, dt::s8})
-        for (int impl = 0; impl < 2; impl++)
+        for (int impl = 0; impl < (tuned ? 3 : 2); impl++)
             for (int64_t M : Ms)
                 for (auto kn : KNs) {
                     shape s = {M, kn.second, kn.first};
-                    std::string name = std::string("BM_gemm_") + (impl ? "onednn_" : "w2s_") + dt_name(d) +
-                                       "/" + std::to_string(M) + "/" + std::to_string(s.N) + "/" +
-                                       std::to_string(s.K);
-                    auto *b = impl ? benchmark::RegisterBenchmark(name.c_str(), bm_onednn, d, s)
-                                   : benchmark::RegisterBenchmark(name.c_str(), bm_w2s, d, s);
+                    std::string name = std::string("BM_gemm_") + impls[impl] + dt_name(d) + "/" +
+                                       std::to_string(M) + "/" + std::to_string(s.N) + "/" + std::to_string(s.K);
+                    auto *b = impl == 1 ? benchmark::RegisterBenchmark(name.c_str(), bm_onednn, d, s)
+                                        : benchmark::RegisterBenchmark(name.c_str(), bm_w2s, d, s,
+                                                                       impl ? &g_builtin : &g_tuned);
                     b->UseRealTime()->Unit(benchmark::kMicrosecond);
                     if (process_cpu) b->MeasureProcessCPUTime();
                 }
@@ -255,6 +281,13 @@ int main(int argc, char **argv) {
         }
     benchmark::AddCustomContext("omp_threads", std::to_string(omp_get_max_threads()));
     benchmark::AddCustomContext("omp_wait_policy", team_wait_policy());
+    for (int t = 0; t < GEMM_TYPE_COUNT; t++) {
+        char buf[128];
+        std::string key = std::string("gemm_") + (t == GEMM_F32 ? "f32" : t == GEMM_BF16 ? "bf16" : "s8");
+        benchmark::AddCustomContext(key, gemm_config_format(&g_tuned.type[t], buf, sizeof buf));
+        if (tuned) benchmark::AddCustomContext(key + "_builtin", gemm_config_format(&g_builtin.type[t], buf, sizeof buf));
+    }
+    benchmark::AddCustomContext("gemm_config_source", g_tuned_source);
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

@@ -8,7 +8,7 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(w2s_layers w2s_base w2s_simd w2s_quant w2s_models w2s_dist w2s_sched w2s_data w2s_train w2s_report
-    w2s_profile w2s_protocol w2s_demo)
+    w2s_profile w2s_protocol w2s_demo w2s_tune)
 set_target_properties(${w2s_layers} PROPERTIES POSITION_INDEPENDENT_CODE ON
                       C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
 

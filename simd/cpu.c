@@ -10,6 +10,7 @@
 #include <cpuid.h>
 #elif defined(__aarch64__)
 #include <sys/auxv.h>
+#include <unistd.h>
 #endif
 
 static w2s_cpu_features features;
@@ -32,6 +33,21 @@ static unsigned long long xgetbv0(void) {
     return ((unsigned long long)edx << 32) | eax;
 }
 
+// Deterministic cache parameters (leaf 4 on Intel, 0x8000001D on AMD: the same layout):
+// sub-leaf i describes one cache until type 0; size = ways · partitions · line · sets.
+static void caches_x86(w2s_cpu_features *f, unsigned leaf) {
+    for (unsigned i = 0; i < 16; i++) {
+        unsigned a, b, c, d;
+        __cpuid_count(leaf, i, a, b, c, d);
+        unsigned type = a & 0x1f, level = (a >> 5) & 7;
+        if (type == 0) break;
+        unsigned long size = (unsigned long)((b >> 22) + 1) * (((b >> 12) & 0x3ff) + 1) * ((b & 0xfff) + 1) * (c + 1);
+        if (level == 1 && type == 1) f->cache_l1d = size;
+        if (level == 2 && type != 2) f->cache_l2 = size;
+        if (level == 3 && type != 2) f->cache_l3 = size;
+    }
+}
+
 static void detect_x86(w2s_cpu_features *f) {
     unsigned a, b, c, d;
     __cpuid(0, a, b, c, d);
@@ -40,6 +56,10 @@ static void detect_x86(w2s_cpu_features *f) {
     memcpy(f->vendor + 4, &d, 4);
     memcpy(f->vendor + 8, &c, 4);
     __cpuid(1, a, b, c, d);
+    unsigned base_family = (a >> 8) & 0xf, base_model = (a >> 4) & 0xf;
+    f->stepping = a & 0xf;
+    f->family = base_family == 0xf ? base_family + ((a >> 20) & 0xff) : base_family;
+    f->model = base_family == 0xf || base_family == 0x6 ? base_model | ((a >> 16) & 0xf) << 4 : base_model;
     bool osxsave = c & (1u << 27);
     f->fma = c & (1u << 12);
     f->f16c = c & (1u << 29);
@@ -67,7 +87,14 @@ static void detect_x86(w2s_cpu_features *f) {
 
     unsigned brand[12] = {0};
     __cpuid(0x80000000, a, b, c, d);
-    if (a >= 0x80000004) {
+    unsigned max_ext = a;
+    if (max_ext >= 0x80000001) __cpuid(0x80000001, a, b, c, d);
+    bool topoext = max_ext >= 0x80000001 && (c & (1u << 22));
+    if (!strcmp(f->vendor, "AuthenticAMD") && topoext && max_ext >= 0x8000001d)
+        caches_x86(f, 0x8000001d);
+    else if (max_leaf >= 4)
+        caches_x86(f, 4);
+    if (max_ext >= 0x80000004) {
         for (unsigned i = 0; i < 3; i++)
             __cpuid(0x80000002 + i, brand[4 * i], brand[4 * i + 1], brand[4 * i + 2], brand[4 * i + 3]);
         memcpy(f->brand, brand, 48);
@@ -98,6 +125,10 @@ static void detect_arm64(w2s_cpu_features *f) {
     f->neon_dotprod = hw & HWCAP_ASIMDDP;
     f->neon_bf16 = hw2 & HWCAP2_BF16;
     strcpy(f->vendor, "arm64");
+    long l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE), l2 = sysconf(_SC_LEVEL2_CACHE_SIZE), l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    f->cache_l1d = l1 > 0 ? (unsigned long)l1 : 0;
+    f->cache_l2 = l2 > 0 ? (unsigned long)l2 : 0;
+    f->cache_l3 = l3 > 0 ? (unsigned long)l3 : 0;
 }
 #endif
 

@@ -30,6 +30,12 @@ typedef struct {
     bool neon, neon_dotprod, neon_bf16;
     char vendor[13];
     char brand[49];
+    // What the core is, for per-core kernel configurations: x86 display family/model/stepping
+    // (CPUID leaf 1 with the extended fields; 0 on AArch64), and the size in bytes of one L1
+    // data, L2 and L3 cache as the core sees it (x86: CPUID leaf 4, or 0x8000001D on AMD;
+    // AArch64: sysconf), 0 where unknown. Instructions and caches only: no topology.
+    unsigned family, model, stepping;
+    unsigned long cache_l1d, cache_l2, cache_l3;
 } w2s_cpu_features;
 
 // Detected once (thread-safe); never changes afterwards.

@@ -596,6 +596,10 @@ static int gemm_run(gemm_type type, w2s_isa isa, const gemm_args *g) {
         if (gemm_kernel_find(type, pb->isa) != k)
             return W2S_FAIL("gemm: B was packed for isa %s, call uses %s; repack for this isa",
                             w2s_isa_name(pb->isa), w2s_isa_name(isa));
+        if (pb->nr != k->nr)
+            return W2S_FAIL("gemm: B was packed in panels of %zu columns, the installed configuration's %s "
+                            "takes %zu; repack after installing a configuration",
+                            pb->nr, k->name, k->nr);
     } else {
         if (!b_dtype_ok(type, g->b_dtype))
             return W2S_FAIL("gemm: B dtype %d is not valid for %s", (int)g->b_dtype, type_name(type));

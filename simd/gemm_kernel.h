@@ -118,6 +118,8 @@ typedef struct gemm_kernel {
     gemm_pack_a_fn pack_a_block;
     gemm_pack_b_fn pack_b;  // gemm_pack_b_generic works for every layout
     bool direct_a;          // ukernel accepts a_ld != 0 (unpacked row-major A)
+    bool alt;               // another tile of the same (type, isa): never the default, only
+                            // served when the installed configuration names it (gemm_config.h)
 } gemm_kernel;
 
 // ---- registration
@@ -130,11 +132,18 @@ typedef struct gemm_kernel {
 // tests that must know the schedule they name was taken.
 uint64_t gemm_shared_schedule_calls(void);
 
-// Lookup (gemm_kernel_find): for (type, isa) take the entry with that exact isa; else the best
-// lower level of the same architecture that has one; else the scalar entry. Lower means in
-// w2s_isa order, except that AVX2_VNNI is skipped below AVX512 levels (AVX-512 CPUs need not
-// have AVX-VNNI, e.g. Zen 4/5). Returns NULL only for an isa this build cannot run at all.
-const gemm_kernel *gemm_kernel_find(gemm_type type, w2s_isa isa);
+// Lookup (gemm_kernel_find_default): for (type, isa) take the non-alt entry with that exact
+// isa; else the best lower level of the same architecture that has one; else the scalar entry.
+// Lower means in w2s_isa order, except that AVX2_VNNI is skipped below AVX512 levels (AVX-512
+// CPUs need not have AVX-VNNI, e.g. Zen 4/5). Returns NULL only for an isa this build cannot
+// run at all. gemm_kernel_find is what the driver uses: the default, or, when the installed
+// configuration (gemm_config.h) is for a kernel of the default's isa, that configuration's
+// tile with its blocking (a copy of the registered entry; the same pointer until the next
+// install).
+const gemm_kernel *gemm_kernel_find_default(gemm_type type, w2s_isa isa);
+const gemm_kernel *gemm_kernel_find(gemm_type type, w2s_isa isa);  // in gemm_config.c
+// gemm_config.c: the installed configuration's kernel for `type` when it replaces `def`.
+const gemm_kernel *gemm_config_kernel(gemm_type type, const gemm_kernel *def);
 
 // Entries registered in gemm_registry.c (NULL-terminated).
 extern const gemm_kernel *const gemm_kernel_registry[];

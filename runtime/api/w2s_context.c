@@ -6,6 +6,7 @@
 
 #include "cpu.h"
 #include "error.h"
+#include "tune_wisdom.h"
 
 #include <omp.h>
 #include <stdarg.h>
@@ -74,6 +75,9 @@ w2s_status w2s_context_create(w2s_context **ctx, char *err, size_t err_cap) {
     if (!ctx) return api_fail(W2S_ERR_ARGUMENT, err, err_cap, "w2s_context_create: ctx is NULL");
     *ctx = calloc(1, sizeof **ctx);
     if (!*ctx) return api_fail(W2S_ERR_RUNTIME, err, err_cap, "w2s_context_create: out of memory");
+    // The GEMM configuration `w2s tune` stored for this CPU, before any model is opened; the
+    // library never prints, so an unusable file is silently left for the built-in default.
+    tune_wisdom_apply_once(NULL);
     return api_end(0, W2S_OK, err, err_cap);
 }
 

@@ -16,5 +16,6 @@ int cmd_serve(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 #endif

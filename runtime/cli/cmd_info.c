@@ -8,6 +8,7 @@
 #include "cpu.h"
 #include "error.h"
 #include "fileio.h"
+#include "gemm_config.h"
 #include "gpt2_checkpoint.h"
 #include "hf_config.h"
 #include "peak.h"
@@ -144,8 +145,21 @@ int cmd_info(int argc, char **argv) {
     }
     const w2s_cpu_features *f = w2s_cpu();
     printf("cpu:       %s (%s)\n", f->brand[0] ? f->brand : "unknown", f->vendor);
+    printf("core:      family %u model %u stepping %u; caches L1d %lu KiB, L2 %lu KiB, L3 %lu KiB (0: unknown)\n",
+           f->family, f->model, f->stepping, f->cache_l1d >> 10, f->cache_l2 >> 10, f->cache_l3 >> 10);
     print_features(f);
     printf("isa:       %s (detected %s)\n", w2s_isa_name(w2s_isa_active()), w2s_isa_name(w2s_isa_detected()));
+    gemm_config_set gc;
+    const char *gsrc, *how;
+    gemm_config_active(&gc, &gsrc);
+    gemm_core_kind kind = gemm_core(&how);
+    printf("core kind: %s (%s)\n", gemm_core_name(kind), how);
+    for (int t = 0; t < GEMM_TYPE_COUNT; t++) {
+        char buf[128];
+        printf("gemm %-5s %s\n", t == GEMM_F32 ? "f32" : t == GEMM_BF16 ? "bf16" : "int8",
+               gemm_config_format(&gc.type[t], buf, sizeof buf));
+    }
+    printf("gemm from: %s\n", gsrc);
     printf("supported:");
     for (int i = 0; i < W2S_ISA_COUNT; i++)
         if (w2s_isa_supported((w2s_isa)i)) printf(" %s", w2s_isa_name((w2s_isa)i));

@@ -4,6 +4,7 @@
 #include "error.h"
 #include "profile_report.h"
 #include "team.h"
+#include "tune_wisdom.h"
 #include "world.h"
 
 #include <errno.h>
@@ -30,6 +31,7 @@ static const subcommand subcommands[] = {
     {"sweep", cmd_sweep, "w2s run on every weak <= strong pair of a list of models, accuracy vs size", true},
     {"tokenize", cmd_tokenize, "GPT-2 BPE token ids of each stdin line (or --decode them)", false},
     {"train", cmd_train, "fine-tune one model on a JSONL dataset (any loss), save a checkpoint", true},
+    {"tune", cmd_tune, "time GEMM configurations on a model's shapes, store the fastest for this CPU", false},
 };
 
 static void usage(FILE *out) {
@@ -65,6 +67,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "w2s: %s\n", w2s_error_message());
         dist_abort(1);
     }
+    // Before any weights are packed: the stored GEMM configuration for this CPU, if any.
+    tune_wisdom_apply_once(stderr);
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         if (!strcmp(argv[1], subcommands[i].name)) {
             if (!subcommands[i].mpi && dist_world_size() > 1) {

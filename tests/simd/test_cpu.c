@@ -1,5 +1,7 @@
 // test_cpu.c — ISA levels: detection answers before any other call, W2S_ISA names round-trip,
-// and the support relation is consistent with the detected level.
+// and the support relation is consistent with the detected level; the core's family/model and
+// cache sizes are plausible (x86: a family, an L1d of 8 KiB to 1 MiB; L1d < L2 < L3 where
+// reported).
 #include "test_main.h"
 
 #include "cpu.h"
@@ -27,4 +29,15 @@ static void test_names_and_order(void **state) {
     }
 }
 
-W2S_TEST_MAIN(NULL, NULL, test_supported_before_anything_else, test_names_and_order)
+static void test_core_and_caches(void **state) {
+    (void)state;
+    const w2s_cpu_features *f = w2s_cpu();
+#if defined(__x86_64__)
+    assert_true(f->family >= 6);
+    assert_true(f->cache_l1d >= 8192 && f->cache_l1d <= (1ul << 20));
+#endif
+    if (f->cache_l1d && f->cache_l2) assert_true(f->cache_l1d < f->cache_l2);
+    if (f->cache_l2 && f->cache_l3) assert_true(f->cache_l2 < f->cache_l3);
+}
+
+W2S_TEST_MAIN(NULL, NULL, test_supported_before_anything_else, test_names_and_order, test_core_and_caches)
