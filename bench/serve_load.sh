@@ -3,7 +3,8 @@
 # input of 16..128 random token ids per request). Not run by CI: a measurement you run and
 # report. Starts the server on 127.0.0.1 (a free port), warms up, records the server's RSS
 # after warm-up and at the end, and prints wrk's JSON line (p50/p90/p99 ms, requests/s, non-2xx,
-# socket errors) plus the RSS figures and the server's own /metrics batch sizes.
+# socket errors) plus the RSS figures, the server's own /metrics batch sizes, and the tokens/s
+# labeled in the timed run.
 # usage: bench/serve_load.sh MODEL [DURATION (default 60s)] [CONNECTIONS (default 32)] [-- serve options]
 # env: W2S_BIN (default <repo>/build/w2s), WRK_THREADS (default 2), WARMUP (default 10s),
 #      W2S_MIN_LEN/W2S_MAX_LEN/W2S_VOCAB (the Lua script's token mix).
@@ -38,4 +39,9 @@ metrics=$(curl -s "$url/metrics")
 bs=$(awk '/^w2s_serve_batch_size_sum/ {s=$2} /^w2s_serve_batch_size_count/ {c=$2} END {printf "%.2f", c ? s/c : 0}' <<< "$metrics")
 bt=$(awk '/^w2s_serve_batch_tokens_sum/ {s=$2} /^w2s_serve_batch_tokens_count/ {c=$2} END {printf "%.1f", c ? s/c : 0}' <<< "$metrics")
 tok=$(awk '/^w2s_serve_tokens_total/ {print $2}' <<< "$metrics")
-echo "${line%\}}, \"connections\": $conns, \"duration\": \"$dur\", \"rss_after_warmup_kb\": $rss0, \"rss_end_kb\": $rss1, \"rss_growth\": $(awk -v a="$rss0" -v b="$rss1" 'BEGIN {printf "%.4f", (b - a) / a}'), \"mean_batch_inputs\": $bs, \"mean_batch_tokens\": $bt, \"tokens_total\": ${tok:-0}}"
+# Tokens/s of the timed run: wrk's answered requests/s (each one input) times the server's mean
+# tokens per input (same mix all along), which counts no request outside wrk's window.
+ex=$(awk '/^w2s_serve_examples_total/ {print $2}' <<< "$metrics")
+rps=$(sed 's/.*"requests_per_s": \([0-9.]*\).*/\1/' <<< "$line")
+tps=$(awk -v t="${tok:-0}" -v e="${ex:-0}" -v r="$rps" 'BEGIN {printf "%.1f", e ? r * t / e : 0}')
+echo "${line%\}}, \"connections\": $conns, \"duration\": \"$dur\", \"rss_after_warmup_kb\": $rss0, \"rss_end_kb\": $rss1, \"rss_growth\": $(awk -v a="$rss0" -v b="$rss1" 'BEGIN {printf "%.4f", (b - a) / a}'), \"mean_batch_inputs\": $bs, \"mean_batch_tokens\": $bt, \"tokens_total\": ${tok:-0}, \"tokens_per_s\": $tps}"
