@@ -7,7 +7,8 @@ an order rotated from round to round so a busy neighbour hits every item alike:
   (c) `w2s serve`: one 64-token POST /predict at a time, p50 over HTTP (bench/serve_latency.py);
   (d) `w2s serve` under 32 connections, inputs of 16..128 tokens (bench/serve_load.sh), against
       `w2s bench label` at batch 8 on the same mix (tokens/s at 5 lengths spread over 16..128,
-      combined as the mix's total tokens over its total time).
+      combined as the mix's total tokens over its total time); also both per CPU second of w2s
+      alone (the server's process; bench label's), which leaves out the load client's share.
 Then it prints every figure's median over the rounds and the ratios of the issue's bars, each the
 median of its per-round ratios. Not run by CI: a measurement you run and report.
 usage: bench/serve_compare.py MODEL [--rounds 3] [--threads 2] [--load-seconds 30] [--onnx DIR]
@@ -53,8 +54,11 @@ def kernels(o):
 
 def kernels_mix(o):
     # Per-length batch throughput, combined over the mix: tokens Σ L over time Σ L / tps(L).
-    tps = {L: bench_label(o, 8, L, 10)["tokens_per_s"] for L in MIX}
-    return {"w2s bench label 8x(16..128) tok/s": sum(MIX) / sum(L / tps[L] for L in MIX)}
+    # Also per CPU second (all threads): bench label's median process CPU time per batch.
+    r = {L: bench_label(o, 8, L, 10) for L in MIX}
+    tpc = {L: 8 * L / (r[L]["cpu_p50_ms"] / 1e3) for L in MIX}
+    return {"w2s bench label 8x(16..128) tok/s": sum(MIX) / sum(L / r[L]["tokens_per_s"] for L in MIX),
+            "w2s bench label 8x(16..128) tok per CPU-s": sum(MIX) / sum(L / tpc[L] for L in MIX)}
 
 
 def serve_single(o):
@@ -80,7 +84,8 @@ def serve_load(o):
         print(f"serve_compare: the load run had {r['non_2xx']} non-2xx answers and {r['socket_errors']} "
               f"socket errors", file=sys.stderr)
     return {"w2s serve 32 conn tok/s": r["tokens_per_s"], "w2s serve 32 conn p50 ms": r["p50_ms"],
-            "w2s serve 32 conn p99 ms": r["p99_ms"], "w2s serve mean batch inputs": r["mean_batch_inputs"]}
+            "w2s serve 32 conn p99 ms": r["p99_ms"], "w2s serve mean batch inputs": r["mean_batch_inputs"],
+            "w2s serve 32 conn tok per server CPU-s": r["tokens_per_s"] * r["seconds"] / r["server_cpu_s"]}
 
 
 def int8_peak(w2s):
@@ -136,6 +141,8 @@ def main():
                 got["w2s serve 1x64 p50 ms"] / (2e3 * int8_gop(64) / peak),
             "served tok/s / bench label same mix (bar >= 0.8)":
                 got["w2s serve 32 conn tok/s"] / got["w2s bench label 8x(16..128) tok/s"],
+            "served / bench label, tokens per CPU-s (context)":
+                got["w2s serve 32 conn tok per server CPU-s"] / got["w2s bench label 8x(16..128) tok per CPU-s"],
             "w2s bench label 8x128 / ORT int8 8x128 (context)":
                 got["w2s bench label 8x128 tok/s"] / got["ORT int8 8x128 tok/s"],
             "w2s bench label 1x64 p50 / ORT int8 1x64 p50 (context)":
