@@ -3,7 +3,8 @@
 # input of 16..128 random token ids per request). Not run by CI: a measurement you run and
 # report. Starts the server on 127.0.0.1 (a free port), warms up, records the server's RSS
 # after warm-up and at the end, and prints wrk's JSON line (p50/p90/p99 ms, requests/s, non-2xx,
-# socket errors) plus the RSS figures and the server's own /metrics batch sizes.
+# socket errors) plus the RSS figures, the server's own /metrics batch sizes, the tokens/s
+# labeled in the timed run and the server's CPU seconds (all threads) in it.
 # With SEGMENTS=N the run is N back-to-back wrk runs of DURATION/N each, one JSON line per
 # segment (its p50/p99, failures and the RSS at its end), so drift in p99 or memory shows.
 # usage: bench/serve_load.sh MODEL [DURATION (default 60s)] [CONNECTIONS (default 32)] [-- serve options]
@@ -34,6 +35,8 @@ rss() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
 echo "serve_load: server pid $pid on $url, RSS at start $(rss) kB" >&2
 wrk -t "${WRK_THREADS:-2}" -c "$conns" -d "${WARMUP:-10s}" -s "$src/bench/serve_load.lua" "$url" > "$log/warm" 2>&1
 rss0=$(rss)
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$pid/stat"; }  # user + system s
+cpu0=$(cpu)
 segments=${SEGMENTS:-1}
 if [ "$segments" -gt 1 ]; then
   secs=${dur%s}
@@ -55,13 +58,20 @@ print(json.dumps({"requests": sum(x["requests"] for x in s), "seconds": round(t,
                   "p99_ms_min": min(x["p99_ms"] for x in s), "p99_ms_max": max(x["p99_ms"] for x in s),
                   "non_2xx": sum(x["non_2xx"] for x in s), "socket_errors": sum(x["socket_errors"] for x in s)}))' "$log/segs")
   rss1=$(rss)
+  cpu1=$(cpu)
 else
   wrk -t "${WRK_THREADS:-2}" -c "$conns" -d "$dur" --timeout 30s -s "$src/bench/serve_load.lua" "$url" > "$log/run" 2>&1
   rss1=$(rss)
+  cpu1=$(cpu)
   line=$(grep '^{"requests"' "$log/run") || { cat "$log/run" >&2; exit 1; }
 fi
 metrics=$(curl -s "$url/metrics")
 bs=$(awk '/^w2s_serve_batch_size_sum/ {s=$2} /^w2s_serve_batch_size_count/ {c=$2} END {printf "%.2f", c ? s/c : 0}' <<< "$metrics")
 bt=$(awk '/^w2s_serve_batch_tokens_sum/ {s=$2} /^w2s_serve_batch_tokens_count/ {c=$2} END {printf "%.1f", c ? s/c : 0}' <<< "$metrics")
 tok=$(awk '/^w2s_serve_tokens_total/ {print $2}' <<< "$metrics")
-echo "${line%\}}, \"connections\": $conns, \"duration\": \"$dur\", \"rss_after_warmup_kb\": $rss0, \"rss_end_kb\": $rss1, \"rss_growth\": $(awk -v a="$rss0" -v b="$rss1" 'BEGIN {printf "%.4f", (b - a) / a}'), \"mean_batch_inputs\": $bs, \"mean_batch_tokens\": $bt, \"tokens_total\": ${tok:-0}}"
+# Tokens/s of the timed run: wrk's answered requests/s (each one input) times the server's mean
+# tokens per input (same mix all along), which counts no request outside wrk's window.
+ex=$(awk '/^w2s_serve_examples_total/ {print $2}' <<< "$metrics")
+rps=$(sed 's/.*"requests_per_s": \([0-9.]*\).*/\1/' <<< "$line")
+tps=$(awk -v t="${tok:-0}" -v e="${ex:-0}" -v r="$rps" 'BEGIN {printf "%.1f", e ? r * t / e : 0}')
+echo "${line%\}}, \"connections\": $conns, \"duration\": \"$dur\", \"rss_after_warmup_kb\": $rss0, \"rss_end_kb\": $rss1, \"rss_growth\": $(awk -v a="$rss0" -v b="$rss1" 'BEGIN {printf "%.4f", (b - a) / a}'), \"mean_batch_inputs\": $bs, \"mean_batch_tokens\": $bt, \"tokens_total\": ${tok:-0}, \"tokens_per_s\": $tps, \"server_cpu_s\": $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {printf "%.2f", b - a}')}"

@@ -14,7 +14,7 @@ export DEBIAN_FRONTEND=noninteractive
 native=(build-essential cmake ninja-build pkg-config git
         libdnnl-dev libhwloc-dev libbenchmark-dev libjansson-dev libpcre2-dev libcmocka-dev zlib1g-dev
         libmicrohttpd-dev wrk libopenmpi-dev openmpi-bin
-        python3 python3-torch python3-numpy python3-pytest python3-pip python3-setuptools
+        python3 python3-torch python3-numpy python3-onnx python3-pytest python3-pip python3-setuptools
         libopenblas0-openmp dataset-fashion-mnist
         gcc-aarch64-linux-gnu qemu-user clang libclang-rt-14-dev chromium)
 arm64=(libcmocka-dev:arm64 libgomp1:arm64)

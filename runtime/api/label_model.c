@@ -49,6 +49,10 @@ int label_load_models(label_ctx *x, size_t max_seq) {
     const label_options *o = &x->o;
     gpt2_options opt = {.max_batch = o->batch, .max_seq = max_seq, .lm_mode = GPT2_LM_NONE,
                         .precision = o->precision == LABEL_BF16 ? GPT2_BF16 : GPT2_FP32};
+    // The int8 graph reads only the fp32 model's weights; its activations serve --check-fp32
+    // alone, so without it they are sized for one token (for `w2s serve`'s 32 x n_positions,
+    // GPT-2 small's would need 41 GB).
+    if (o->precision == LABEL_INT8 && !o->check_fp32) opt.max_batch = opt.max_seq = 1;
     gpt2_model *m = gpt2_checkpoint_load(o->model, &opt, (long)x->cfg.n_classes);
     if (!m) return -1;
     if (o->precision == LABEL_INT8) {
