@@ -38,6 +38,8 @@ void protocol_config_default(protocol_config *c) {
     c->epochs = 2;
     c->batch = 32;
     c->ckpt_every_s = 600;
+    c->weight_decay = -1;
+    c->aux_coef = c->aux_warmup = -1;
 }
 
 uint64_t protocol_hash(uint64_t h, const char *s) {
@@ -121,7 +123,9 @@ typedef struct {
     bool separate_test;
     size_t K, n_train, n_test, max_ctx, max_len;
     size_t mb_weak, mb_strong;    // minibatches (the models' max_batch)
-    float lr_weak, lr_strong;
+    float lr_weak, lr_strong, lr_transfer;  // resolved: per-stage option, --lr, or by model size
+    size_t epochs_gt, epochs_transfer;
+    float weight_decay;                    // 0 with adam
     const char *label_precision;
     uint64_t base_hash, weak_model_hash, strong_model_hash;
 } run_ctx;
@@ -188,17 +192,27 @@ static int load_inputs(run_ctx *x) {
     x->mb_strong = c->minibatch ? c->minibatch : trainer_auto_minibatch(&x->cs, c->precision, x->max_len, c->batch, TRAINER_ACT_BUDGET);
     if (x->mb_weak > c->batch) x->mb_weak = c->batch;
     if (x->mb_strong > c->batch) x->mb_strong = c->batch;
-    x->lr_weak = c->lr > 0 ? c->lr : trainer_default_lr(&x->cw);
-    x->lr_strong = c->lr > 0 ? c->lr : trainer_default_lr(&x->cs);
+    x->lr_weak = c->lr_weak > 0 ? c->lr_weak : c->lr > 0 ? c->lr : trainer_default_lr(&x->cw);
+    x->lr_strong = c->lr_strong > 0 ? c->lr_strong : c->lr > 0 ? c->lr : trainer_default_lr(&x->cs);
+    x->lr_transfer = c->lr_transfer > 0 ? c->lr_transfer : c->lr > 0 ? c->lr : trainer_default_lr(&x->cs);
+    x->epochs_gt = c->epochs_gt ? c->epochs_gt : c->epochs;
+    x->epochs_transfer = c->epochs_transfer ? c->epochs_transfer : c->epochs;
+    if (c->eval_every) {  // the largest training's curve must fit (train2 is the larger half)
+        size_t n2 = x->n_train - x->n_train / 2, ep = x->epochs_gt > x->epochs_transfer ? x->epochs_gt : x->epochs_transfer;
+        size_t points = (trainer_total_steps(n2, ep, c->batch) + c->eval_every - 1) / c->eval_every;
+        if (points > TRAINER_MAX_CURVE)
+            return W2S_FAIL("--eval-every %zu gives %zu curve points on %zu steps, more than %d (raise it)",
+                            c->eval_every, points, trainer_total_steps(n2, ep, c->batch), TRAINER_MAX_CURVE);
+    }
+    x->weight_decay = c->optimizer == PROTOCOL_ADAMW ? (c->weight_decay >= 0 ? c->weight_decay : 0.01f) : 0.0f;
     x->label_precision = c->label_precision == PROTOCOL_LABEL_INT8   ? "int8"
                          : c->label_precision == PROTOCOL_LABEL_BF16 ? "bf16"
                                                                      : "fp32";
     uint64_t h = protocol_hash(PROTOCOL_HASH_INIT, PROTOCOL_FORMAT);
     h = hash_file(h, c->data_path);
     h = x->separate_test ? hash_file(h, c->test_path) : protocol_hash(h, "no test file");
-    h = hashf(h, "ntrain %zu ntest %zu ctx %zu trunc %d K %zu ep %zu batch %zu prec %d probe %d", x->n_train,
-              x->n_test, x->max_ctx, (int)c->truncate, x->K, c->epochs, c->batch, (int)c->precision,
-              (int)c->linear_probe);
+    h = hashf(h, "ntrain %zu ntest %zu ctx %zu trunc %d K %zu batch %zu prec %d probe %d", x->n_train,
+              x->n_test, x->max_ctx, (int)c->truncate, x->K, c->batch, (int)c->precision, (int)c->linear_probe);
     x->base_hash = h;
     x->weak_model_hash = hash_model(PROTOCOL_HASH_INIT, c->weak_dir);
     x->strong_model_hash = hash_model(PROTOCOL_HASH_INIT, c->strong_dir);
@@ -238,6 +252,14 @@ static bool step_load(const char *dir, uint64_t key, results_model *m) {
         m->train_s = json_num(o, "train_s");
         m->eval_s = json_num(o, "eval_s");
         m->examples_per_s = json_num(o, "train_examples_per_s");
+        json_t *curve = json_object_get(o, "curve"), *pt;
+        size_t i;
+        m->n_curve = 0;
+        json_array_foreach(curve, i, pt) {
+            if (m->n_curve == TRAINER_MAX_CURVE) break;
+            m->curve[m->n_curve++] = (trainer_curve_point){(size_t)json_integer_value(json_object_get(pt, "step")),
+                                                           json_num(pt, "accuracy"), json_num(pt, "loss")};
+        }
         m->reused = true;
     }
     json_decref(o);
@@ -254,6 +276,7 @@ static int step_save(const char *dir, uint64_t key, const results_model *m) {
                           (json_int_t)m->n_train, "train_s", m->train_s, "eval_s", m->eval_s,
                           "train_examples_per_s", results_number(m->examples_per_s));
     if (o && m->auroc_reason[0]) json_object_set_new(o, "auroc_undefined_reason", json_string(m->auroc_reason));
+    if (o && m->n_curve) json_object_set_new(o, "curve", results_curve_json(m));
     int rc = o ? results_write_json(path, o) : W2S_FAIL("cannot build %s", path);
     json_decref(o);
     return rc;
@@ -272,6 +295,7 @@ typedef struct {
     const char *name;          // step directory and progress label ("weak", "student_xent")
     const char *model_path;    // pretrained start
     float lr;
+    size_t epochs;
     size_t minibatch;
     loss_config loss;
     trainer_data train, test;
@@ -303,9 +327,12 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
     if (!m) return -1;
     trainer_config tc;
     trainer_config_default(&tc);
-    tc.epochs = c->epochs;
+    tc.epochs = s->epochs;
     tc.batch = c->batch;
     tc.lr = s->lr;
+    tc.weight_decay = x->weight_decay;
+    tc.eval_every = c->eval_every;
+    tc.eval_data = &s->test;
     tc.loss = s->loss;
     tc.linear_probe = c->linear_probe;
     tc.ckpt_path = ckpt;
@@ -324,7 +351,9 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
     if (!rc) {
         *r = (results_model){.accuracy = ev.accuracy, .auroc = ev.auroc,
                              .final_loss = st.final_loss, .steps = st.steps, .n_train = s->train.n,
-                             .train_s = st.seconds, .eval_s = ev.seconds, .resumed_step = st.resumed_step};
+                             .train_s = st.seconds, .eval_s = ev.seconds, .resumed_step = st.resumed_step,
+                             .n_curve = st.n_curve};
+        memcpy(r->curve, st.curve, st.n_curve * sizeof st.curve[0]);
         if (!isfinite(ev.auroc) && ev.auroc_reason) snprintf(r->auroc_reason, sizeof r->auroc_reason, "%s", ev.auroc_reason);
         size_t B = c->batch < s->train.n ? c->batch : s->train.n;
         r->examples_per_s = st.seconds > 0 ? (double)((st.steps - st.resumed_step) * B) / st.seconds : NAN;
@@ -529,11 +558,15 @@ static int run_pipelined(const run_ctx *x, uint64_t seed, const dataset_split *s
 static train_step student_step(const run_ctx *x, size_t l, const dataset_split *sp, const float *soft,
                                trainer_data test, uint64_t strong_key, uint64_t labels_key, char *name) {
     snprintf(name, 64, "student_%s", loss_kind_name(x->c->losses[l]));
-    train_step s = {.name = name, .model_path = x->c->strong_dir, .lr = x->lr_strong, .minibatch = x->mb_strong,
+    train_step s = {.name = name, .model_path = x->c->strong_dir, .lr = x->lr_transfer, .epochs = x->epochs_transfer,
+                    .minibatch = x->mb_strong,
                     .train = {.ds = &x->pool, .idx = sp->train2, .n = sp->n_train2, .targets = soft}, .test = test};
     loss_config_default(&s.loss, x->c->losses[l]);
-    s.key = hashf(strong_key ^ labels_key, "%s aux %a warm %a a %a b %a", name, (double)s.loss.aux_coef,
-                  (double)s.loss.warmup_frac, (double)s.loss.alpha, (double)s.loss.beta);
+    if (x->c->aux_coef >= 0) s.loss.aux_coef = x->c->aux_coef;
+    if (x->c->aux_warmup >= 0) s.loss.warmup_frac = x->c->aux_warmup;
+    s.key = hashf(strong_key ^ labels_key, "%s lr %a ep %zu aux %a warm %a a %a b %a", name, (double)x->lr_transfer,
+                  x->epochs_transfer, (double)s.loss.aux_coef, (double)s.loss.warmup_frac, (double)s.loss.alpha,
+                  (double)s.loss.beta);
     return s;
 }
 
@@ -574,10 +607,13 @@ static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
     rc = check_classes(x, sp.train1, sp.n_train1, "train1 (weak model's training)", seed);
     if (!rc) rc = check_classes(x, sp.train2, sp.n_train2, "train2 (ceiling's training)", seed);
     trainer_data test = {.ds = x->separate_test ? &x->test_file : &x->pool, .idx = sp.test, .n = sp.n_test};
-    uint64_t seed_hash = hashf(x->base_hash, "seed %" PRIu64, seed);
-    uint64_t weak_key = hashf(seed_hash ^ x->weak_model_hash, "weak lr %a mb %zu", (double)x->lr_weak, x->mb_weak);
+    // The optimizer and the curve interval belong to every training step; each stage adds its own settings.
+    uint64_t seed_hash = hashf(x->base_hash, "seed %" PRIu64 " wd %a eval %zu", seed, (double)x->weight_decay,
+                               c->eval_every);
+    uint64_t weak_key = hashf(seed_hash ^ x->weak_model_hash, "weak lr %a ep %zu mb %zu", (double)x->lr_weak,
+                              x->epochs_gt, x->mb_weak);
     uint64_t labels_key = hashf(weak_key, "labels %s", x->label_precision);
-    uint64_t strong_key = hashf(seed_hash ^ x->strong_model_hash, "strong lr %a mb %zu", (double)x->lr_strong, x->mb_strong);
+    uint64_t strong_key = hashf(seed_hash ^ x->strong_model_hash, "strong mb %zu", x->mb_strong);
     float *soft = malloc(sp.n_train2 * K * sizeof(float));
     float *gt1 = one_hot(&x->pool, sp.train1, sp.n_train1), *gt2 = one_hot(&x->pool, sp.train2, sp.n_train2);
     if (!rc && (!gt1 || !gt2)) rc = W2S_FAIL("out of memory");
@@ -585,7 +621,8 @@ static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
     if (!rc && (!soft || !hard)) rc = W2S_FAIL("out of memory");
     gpt2_model *weak = NULL;
     if (!rc) {
-        train_step s = {.name = "weak", .model_path = c->weak_dir, .lr = x->lr_weak, .minibatch = x->mb_weak,
+        train_step s = {.name = "weak", .model_path = c->weak_dir, .lr = x->lr_weak, .epochs = x->epochs_gt,
+                        .minibatch = x->mb_weak,
                         .train = {.ds = &x->pool, .idx = sp.train1, .n = sp.n_train1, .targets = gt1}, .test = test,
                         .key = weak_key, .keep_model = true};
         loss_config_default(&s.loss, LOSS_XENT);
@@ -605,9 +642,10 @@ static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
         size_t agree = 0;
         for (size_t i = 0; i < sp.n_train2; i++) agree += hard[i] == x->pool.hard_label[sp.train2[i]];
         r->label_agreement = (double)agree / (double)sp.n_train2;
-        train_step s = {.name = "ceiling", .model_path = c->strong_dir, .lr = x->lr_strong, .minibatch = x->mb_strong,
+        train_step s = {.name = "ceiling", .model_path = c->strong_dir, .lr = x->lr_strong, .epochs = x->epochs_gt,
+                        .minibatch = x->mb_strong,
                         .train = {.ds = &x->pool, .idx = sp.train2, .n = sp.n_train2, .targets = gt2}, .test = test,
-                        .key = hashf(strong_key, "ceiling")};
+                        .key = hashf(strong_key, "ceiling lr %a ep %zu", (double)x->lr_strong, x->epochs_gt)};
         loss_config_default(&s.loss, LOSS_XENT);
         rc = run_train_step(x, seed, &s, &r->ceiling, NULL);
     }
@@ -629,12 +667,22 @@ static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
 
 // ---- the run
 
+// A float option as the JSON number it was written as: the fewest significant digits that
+// read back as the same float (1e-3, not its double expansion 0.0010000000474974513).
+static json_t *float_json(float v) {
+    char buf[32];
+    for (int digits = 1; digits <= 9; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, (double)v);
+        if (strtof(buf, NULL) == v) break;
+    }
+    return json_real(strtod(buf, NULL));
+}
+
 static json_t *resolved_json(const run_ctx *x) {
-    json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:b}", "n_pool", (json_int_t)x->pool.n,
+    json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "n_pool", (json_int_t)x->pool.n,
                      "n_train", (json_int_t)x->n_train, "n_test", (json_int_t)x->n_test, "n_classes", (json_int_t)x->K,
-                     "max_ctx", (json_int_t)x->max_ctx, "lr_weak", (double)x->lr_weak, "lr_strong",
-                     (double)x->lr_strong, "dropped_too_long", (json_int_t)(x->pool.stats.n_too_long +
-                                                                             x->test_file.stats.n_too_long),
+                     "max_ctx", (json_int_t)x->max_ctx,
+                     "dropped_too_long", (json_int_t)(x->pool.stats.n_too_long + x->test_file.stats.n_too_long),
                      "truncated", (json_int_t)(x->pool.stats.n_truncated + x->test_file.stats.n_truncated),
                      "weak_n_layers", (json_int_t)x->cw.n_layer, "strong_n_layers", (json_int_t)x->cs.n_layer,
                      "separate_test_file", x->separate_test);
@@ -642,6 +690,18 @@ static json_t *resolved_json(const run_ctx *x) {
         json_object_set_new(o, "minibatch_weak", json_integer((json_int_t)x->mb_weak));
         json_object_set_new(o, "minibatch_strong", json_integer((json_int_t)x->mb_strong));
         json_object_set_new(o, "max_tokens", json_integer((json_int_t)x->max_len));
+        json_object_set_new(o, "lr_weak", float_json(x->lr_weak));
+        json_object_set_new(o, "lr_strong", float_json(x->lr_strong));
+        json_object_set_new(o, "lr_transfer", float_json(x->lr_transfer));
+        json_object_set_new(o, "epochs_gt", json_integer((json_int_t)x->epochs_gt));
+        json_object_set_new(o, "epochs_transfer", json_integer((json_int_t)x->epochs_transfer));
+        json_object_set_new(o, "optimizer", json_string(x->c->optimizer == PROTOCOL_ADAMW ? "adamw" : "adam"));
+        json_object_set_new(o, "weight_decay", float_json(x->weight_decay));
+        json_object_set_new(o, "eval_every", json_integer((json_int_t)x->c->eval_every));
+        loss_config lc;
+        loss_config_default(&lc, LOSS_LOGCONF);
+        json_object_set_new(o, "aux_coef", float_json(x->c->aux_coef >= 0 ? x->c->aux_coef : lc.aux_coef));
+        json_object_set_new(o, "aux_warmup", float_json(x->c->aux_warmup >= 0 ? x->c->aux_warmup : lc.warmup_frac));
     }
     return o;
 }
@@ -673,6 +733,8 @@ int protocol_run(const protocol_config *c) {
     if (c->n_seeds == 0 || c->n_seeds > RESULTS_MAX_SEEDS || c->n_losses == 0 || c->n_losses > RESULTS_MAX_LOSSES)
         return W2S_FAIL("1 to %d seeds and 1 to %d losses", RESULTS_MAX_SEEDS, RESULTS_MAX_LOSSES);
     if (c->epochs == 0 || c->batch == 0) return W2S_FAIL("--epochs and --batch must be > 0");
+    if (c->optimizer == PROTOCOL_ADAM && c->weight_decay > 0)
+        return W2S_FAIL("--weight-decay %g needs --optimizer adamw (adam has no weight decay)", (double)c->weight_decay);
     if (w2s_is_stdout(c->out_dir)) return W2S_FAIL("--out - (standard output) cannot hold a folder of results: name a folder");
     // Every path below is built in a W2S_PATH_MAX buffer from one of these and a short suffix.
     if (w2s_path_arg_check(c->weak_dir, "--weak") || w2s_path_arg_check(c->strong_dir, "--strong") ||

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 typedef enum { PROTOCOL_LABEL_INT8 = 0, PROTOCOL_LABEL_BF16, PROTOCOL_LABEL_FP32 } protocol_label_precision;
+typedef enum { PROTOCOL_ADAM = 0, PROTOCOL_ADAMW } protocol_optimizer;
 
 typedef struct {
     const char *weak_dir, *strong_dir;  // Hugging Face GPT-2 directories (or w2s checkpoints)
@@ -39,6 +40,15 @@ typedef struct {
     size_t epochs, batch;  // 2, 32
     size_t minibatch;      // the models' max_batch; 0: trainer_auto_minibatch per model
     float lr;             // 0: by model size (trainer_default_lr), per model
+    // Per stage (the reference's weak_lr / strong_lr / transfer_lr, gt_epochs / transfer_epochs);
+    // 0: lr (or epochs) above. Weak model and ceiling train on ground truth (gt), students on
+    // the weak labels (transfer).
+    float lr_weak, lr_strong, lr_transfer;
+    size_t epochs_gt, epochs_transfer;
+    protocol_optimizer optimizer;  // adam (no weight decay) or adamw
+    float weight_decay;   // adamw's decoupled decay on matrices and embeddings; < 0: 0.01 (PyTorch's)
+    size_t eval_every;    // test accuracy and loss every N steps of each training (0: at the end only)
+    float aux_coef, aux_warmup;  // logconf's aux_coef and warmup_frac; < 0: 0.5 and 0.1 (loss.h)
     size_t max_ctx;       // 0: min(1024, the models' n_positions)
     bool truncate;        // cut long examples instead of dropping them
     bool linear_probe;    // train the heads only

@@ -40,6 +40,15 @@ size_t results_stat(const results_run *r, int which, bool pgr, double *mean, dou
     return metrics_mean_std(v, r->n_done, mean, std);
 }
 
+json_t *results_curve_json(const results_model *m) {
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < m->n_curve; i++)
+        json_array_append_new(a, json_pack("{s:I, s:o, s:o}", "step", (json_int_t)m->curve[i].step, "accuracy",
+                                           results_number(m->curve[i].accuracy), "loss",
+                                           results_number(m->curve[i].loss)));
+    return a;
+}
+
 static json_t *model_json(const results_model *m) {
     json_t *o = json_pack("{s:o, s:o, s:o, s:I, s:I, s:f, s:f, s:b, s:I}", "accuracy", results_number(m->accuracy),
                           "auroc", results_number(m->auroc), "final_loss", results_number(m->final_loss), "steps",
@@ -47,6 +56,7 @@ static json_t *model_json(const results_model *m) {
                           m->eval_s, "reused", m->reused, "resumed_step", (json_int_t)m->resumed_step);
     if (o) json_object_set_new(o, "train_examples_per_s", results_number(m->examples_per_s));
     if (o && !isfinite(m->auroc) && m->auroc_reason[0]) json_object_set_new(o, "auroc_undefined_reason", json_string(m->auroc_reason));
+    if (o && m->n_curve) json_object_set_new(o, "curve", results_curve_json(m));
     return o;
 }
 
@@ -124,6 +134,43 @@ static int write_results_json(const results_run *r) {
     return rc;
 }
 
+// The learning curves (--eval-every) of the first seed: test accuracy against optimizer steps,
+// one line per model; nothing when no model has a curve.
+static void write_curves(report_page *pg, const results_run *r, const int *rows, const char *const *names,
+                         size_t nrows, const char *const *colors) {
+    if (!r->n_done) return;
+    const results_seed *sd = &r->seeds[0];
+    double max_step = 0, lo = 1.0;
+    for (size_t i = 0; i < nrows; i++) {
+        const results_model *m = model_of(sd, rows[i]);
+        for (size_t k = 0; k < m->n_curve; k++) {
+            max_step = fmax(max_step, (double)m->curve[k].step);
+            if (isfinite(m->curve[k].accuracy)) lo = fmin(lo, m->curve[k].accuracy);
+        }
+    }
+    if (max_step == 0) return;
+    char h[96];
+    snprintf(h, sizeof h, "Learning curves (seed %llu): test accuracy during training", (unsigned long long)sd->seed);
+    report_h2(pg, h);
+    report_axis x = {.lo = 0, .hi = max_step, .title = "optimizer step", .format = "%.0f"};
+    report_axis y = {.lo = fmax(0.0, lo - 0.05), .hi = 1.0, .title = "test accuracy", .format = "%.2f"};
+    report_axis_round(&x);
+    report_axis_round(&y);
+    report_plot pl;
+    report_plot_open(&pl, pg, "curve", 720, 360, &x, &y);
+    for (size_t i = 0; i < nrows; i++) {
+        const results_model *m = model_of(sd, rows[i]);
+        double xs[TRAINER_MAX_CURVE], ys[TRAINER_MAX_CURVE];
+        for (size_t k = 0; k < m->n_curve; k++) {
+            xs[k] = (double)m->curve[k].step;
+            ys[k] = m->curve[k].accuracy;
+        }
+        report_plot_line(&pl, xs, ys, m->n_curve, colors[i % 5], NULL, "curve");
+        if (m->n_curve) report_plot_text(&pl, xs[m->n_curve - 1], ys[m->n_curve - 1], "end", colors[i % 5], names[i]);
+    }
+    report_plot_close(&pl);
+}
+
 // report.html: the table and a bar chart of mean accuracies (± std over seeds).
 static int write_report(const results_run *r) {
     report_page pg;
@@ -171,7 +218,17 @@ static int write_report(const results_run *r) {
     report_plot_open(&pl, &pg, "plot", 80 + 130.0 * (double)nrows, 340, &x, &y);
     static const char *const colors[] = {"#d62728", "#2ca02c", "#1f77b4", "#9467bd", "#ff7f0e"};
     for (size_t i = 0; i < nrows; i++) report_plot_bar(&pl, i, mean[i], std[i], colors[i % 5], "%.3f");
+    // Each seed's own accuracy as a hollow point over its bar, so the spread is visible.
+    for (size_t i = 0; i < nrows; i++)
+        for (size_t s = 0; s < r->n_done; s++) {
+            char title[96];
+            double a = model_of(&r->seeds[s], rows[i])->accuracy;
+            snprintf(title, sizeof title, "%s, seed %llu: %.4f", names[i], (unsigned long long)r->seeds[s].seed, a);
+            if (isfinite(a)) report_plot_point(&pl, (double)i + 0.5, a, 4, "#000", false, "seedpt", title);
+        }
     report_plot_close(&pl);
+    if (y.lo > 0) report_p(&pg, "The accuracy axis starts at %.2f, not 0; hollow points are single seeds.", y.lo);
+    write_curves(&pg, r, rows, names_p, nrows, colors);
     return report_page_close(&pg);
 }
 

@@ -7,6 +7,7 @@
 #define W2S_RUNTIME_RESULTS_H
 
 #include "loss.h"
+#include "trainer.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -26,6 +27,8 @@ typedef struct {
     double examples_per_s;    // training throughput: steps · batch / train_s
     bool reused;              // taken from a finished step in OUT (config hash matched)
     size_t resumed_step;      // > 0 when training resumed from a checkpoint
+    trainer_curve_point curve[TRAINER_MAX_CURVE];  // (n_curve) test accuracy and loss during
+    size_t n_curve;                                // training (--eval-every; 0 points without)
 } results_model;
 
 typedef struct {
@@ -65,5 +68,8 @@ int results_write_json(const char *path, json_t *root);
 
 // A JSON real, or null for NAN / infinities.
 json_t *results_number(double v);
+
+// m's learning curve: [{"step", "accuracy", "loss"}, ...].
+json_t *results_curve_json(const results_model *m);
 
 #endif
