@@ -64,6 +64,7 @@ size_t run_options(run_args *a, cli_opt opts[RUN_MAX_OPTS]) {
         CLI_OPT("config", CLI_STR, &a->config),
         CLI_OPT("n-train", CLI_SIZE, &c->n_train, .lo = 1, .hi = RUN_MAX_SIZE),
         CLI_OPT("n-test", CLI_SIZE, &c->n_test, .lo = 1, .hi = RUN_MAX_SIZE),
+        CLI_OPT("n-classes", CLI_SIZE, &c->n_classes, .lo = 2, .hi = 65536),
         CLI_OPT("losses", CLI_FN, c, .parse = parse_losses, .what = "1 to 3 distinct names among xent,logconf,product"),
         CLI_OPT("seeds", CLI_U64_LIST, c->seeds, .n = &c->n_seeds, .max_items = RESULTS_MAX_SEEDS),
         CLI_OPT("precision", CLI_CHOICE, &a->precision, .choices = precisions),

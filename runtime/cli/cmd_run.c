@@ -31,6 +31,8 @@ static void usage(FILE *f) {
         "  --test FILE       separate JSONL test set (default: take the test split from --data)\n"
         "  --n-train N       training examples, halved into train1/train2 (default: all the rest)\n"
         "  --n-test N        test examples (default: the whole --test file, or 1/5 of --data)\n"
+        "  --n-classes K     classes (default: inferred from the largest hard_label, printed; then a class\n"
+        "                    under 1%% of the data or an unused label value is an error naming its lines)\n"
         "  --losses LIST     student losses among xent,logconf,product (default xent,logconf,product)\n"
         "  --seeds LIST      comma-separated seeds (default 0)\n"
         "  --out DIR         output directory (created)\n"

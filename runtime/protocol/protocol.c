@@ -130,6 +130,46 @@ typedef struct {
     uint64_t base_hash, weak_model_hash, strong_model_hash;
 } run_ctx;
 
+// Without --n-classes, K is inferred from the largest label, so one stray `"hard_label": 2` in
+// a binary set would silently make a 3-class run. A class under 1% of the pool, or a label
+// value nobody uses below the largest, is taken for a mistake: an error naming its lines.
+#define PROTOCOL_RARE_CLASS 0.01
+static int check_inferred_classes(run_ctx *x) {
+    const dataset *ds = &x->pool;
+    size_t *cnt = calloc(x->K, sizeof(size_t));
+    if (!cnt) return W2S_FAIL("out of memory");
+    dataset_class_counts(ds, NULL, ds->n, cnt);
+    int rc = 0, max_label = -1;
+    for (size_t k = 0; k < x->K; k++)
+        if (cnt[k]) max_label = (int)k;
+    for (size_t k = 0; k < x->K && !rc; k++) {
+        if (cnt[k] == 0 && (int)k < max_label) {
+            rc = W2S_FAIL("%s: no example has hard_label %zu but labels go up to %d, so %zu classes would be "
+                          "trained (give --n-classes %zu to mean it, or renumber the labels)", x->c->data_path, k,
+                          max_label, x->K, x->K);
+        } else if (cnt[k] && (double)cnt[k] < PROTOCOL_RARE_CLASS * (double)ds->n) {
+            char lines[160] = "";
+            size_t len = 0, shown = 0;
+            for (size_t i = 0; i < ds->n && shown < 5; i++)
+                if (ds->hard_label[i] == (int32_t)k) {
+                    len += (size_t)snprintf(lines + len, sizeof lines - len, "%s%zu", shown ? ", " : "", ds->line[i]);
+                    shown++;
+                }
+            rc = W2S_FAIL("%s: hard_label %zu on %zu of %zu examples (under 1%%: line%s %s%s), so %zu classes "
+                          "would be trained; a stray label? Fix the line%s, or give --n-classes %zu to mean it",
+                          x->c->data_path, k, cnt[k], ds->n, cnt[k] == 1 ? "" : "s", lines,
+                          cnt[k] > shown ? ", ..." : "", x->K, cnt[k] == 1 ? "" : "s", x->K);
+        }
+    }
+    if (!rc && !x->c->quiet && !x->c->seed_results) {
+        printf("data: %zu examples in %zu classes, inferred from the labels (", ds->n, x->K);
+        for (size_t k = 0; k < x->K; k++) printf("%s%zu: %zu", k ? ", " : "", k, cnt[k]);
+        printf("); --n-classes K sets the count\n");
+    }
+    free(cnt);
+    return rc;
+}
+
 static int load_inputs(run_ctx *x) {
     const protocol_config *c = x->c;
     if (gpt2_checkpoint_config(c->weak_dir, &x->cw) != 0) return w2s_error_wrap("weak model %s", c->weak_dir);
@@ -151,12 +191,14 @@ static int load_inputs(run_ctx *x) {
                             "model files do not match)", tdir, tokenizer_vocab_size(x->tok), x->cs.vocab_size);
     }
     dataset_options o = {.require_labels = 1, .keep_raw = 1, .max_ctx = x->max_ctx, .truncate = c->truncate,
+                         .n_classes = c->n_classes,
                          .vocab_size = (int64_t)x->cs.vocab_size, .tokenize = x->tok ? tokenizer_encode_cb : NULL,
                          .tokenize_ctx = x->tok};
     if (dataset_load(&x->pool, c->data_path, &o) != 0) return -1;
     if (x->pool.n == 0) return W2S_FAIL("%s: no usable examples (%zu lines, %zu longer than %zu tokens)", c->data_path,
                                         x->pool.stats.n_lines, x->pool.stats.n_too_long, x->max_ctx);
     x->K = x->pool.n_classes;
+    if (!c->n_classes && check_inferred_classes(x) != 0) return -1;
     x->separate_test = c->test_path != NULL;
     if (x->separate_test) {
         o.n_classes = x->K;

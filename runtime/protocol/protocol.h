@@ -31,6 +31,8 @@ typedef struct {
     const char *out_dir;
     size_t n_train;       // 0: the whole pool (minus n_test when there is no test file)
     size_t n_test;        // 0: the whole test file, or 1/5 of the pool without one
+    size_t n_classes;     // K; 0: inferred (largest hard_label + 1), where a class under 1% of the
+                          // pool or an unused label value is an error naming the lines
     loss_kind losses[RESULTS_MAX_LOSSES];
     size_t n_losses;
     uint64_t seeds[RESULTS_MAX_SEEDS];
