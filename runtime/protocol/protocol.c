@@ -748,25 +748,41 @@ static json_t *resolved_json(const run_ctx *x) {
     return o;
 }
 
+// The results as a Markdown table (PGR of the mean accuracies, results_pgr_of), then why any
+// PGR is undefined.
 static void print_table(FILE *f, const results_run *r) {
-    fprintf(f, "\nw2s run: %zu seed%s, %zu classes\n\n| %-20s | %8s | %8s | %8s |\n", r->n_done, r->n_done == 1 ? "" : "s",
-            r->n_classes, "test accuracy", "mean", "std", "PGR");
+    fprintf(f, "\nw2s run: %zu seed%s, %zu classes\n\n| %-20s | %8s | %8s | %8s | %14s |\n|%s|---------:|---------:|"
+            "---------:|---------------:|\n", r->n_done, r->n_done == 1 ? "" : "s", r->n_classes, "test accuracy",
+            "mean", "std", "PGR", "PGR seed std", ":---------------------");
     for (int w = -2; w < (int)r->n_losses; w++) {
         int which = w == -2 ? -1 : w == -1 ? -2 : w;  // weak, ceiling, students
-        double mean, std, pm, ps;
-        char name[64];
+        double mean, std;
+        char name[64], pgr[16] = "", spread[48] = "";
         snprintf(name, sizeof name, "%s", which == -1 ? "weak" : which == -2 ? "ceiling" : loss_kind_name(r->losses[which]));
         results_stat(r, which, false, &mean, &std);
-        fprintf(f, "| %-20s | %8.4f | %8.4f |", name, mean, isfinite(std) ? std : 0.0);
-        if (which >= 0 && results_stat(r, which, true, &pm, &ps)) fprintf(f, " %8.3f |\n", pm);
-        else fprintf(f, " %8s |\n", which >= 0 ? "undef" : "");
+        if (which >= 0) {
+            results_pgr pg;
+            results_pgr_of(r, (size_t)which, &pg);
+            snprintf(pgr, sizeof pgr, isfinite(pg.pgr) ? "%.3f" : "undef", pg.pgr);
+            if (pg.n_seeds > 1) snprintf(spread, sizeof spread, "%.3f (%zu)", pg.seed_std, pg.n_seeds);
+            else snprintf(spread, sizeof spread, "(%zu)", pg.n_seeds);
+        }
+        fprintf(f, "| %-20s | %8.4f | %8.4f | %8s | %14s |\n", name, mean, isfinite(std) ? std : 0.0, pgr, spread);
+    }
+    fprintf(f, "\nPGR = (student - weak) / (ceiling - weak) of the accuracies averaged over seeds; its seed std is "
+               "the spread of the per-seed PGRs (seeds where one is defined).\n");
+    for (size_t l = 0; l < r->n_losses; l++) {
+        results_pgr pg;
+        results_pgr_of(r, l, &pg);
+        if (pg.reason[0]) {
+            fprintf(f, "%s\n", pg.reason);
+            break;
+        }
     }
     for (size_t s = 0; s < r->n_done; s++)
-        for (size_t l = 0; l < r->n_losses; l++)
-            if (!isfinite(r->seeds[s].pgr[l]) && r->seeds[s].pgr_reason[l]) {
-                fprintf(f, "PGR undefined for seed %" PRIu64 ": %s\n", r->seeds[s].seed, r->seeds[s].pgr_reason[l]);
-                break;
-            }
+        if (!isfinite(r->seeds[s].pgr[0]) && r->seeds[s].pgr_reason[0])
+            fprintf(f, "PGR undefined on seed %" PRIu64 ": ceiling %.4f <= weak %.4f\n", r->seeds[s].seed,
+                    r->seeds[s].ceiling.accuracy, r->seeds[s].weak.accuracy);
 }
 
 int protocol_run(const protocol_config *c) {

@@ -49,6 +49,21 @@ json_t *results_curve_json(const results_model *m) {
     return a;
 }
 
+void results_pgr_of(const results_run *r, size_t l, results_pgr *out) {
+    double w, c, st, sd;
+    results_stat(r, -1, false, &w, &sd);
+    results_stat(r, -2, false, &c, &sd);
+    results_stat(r, (int)l, false, &st, &sd);
+    double mean;
+    out->n_seeds = results_stat(r, (int)l, true, &mean, &out->seed_std);
+    out->pgr = metrics_pgr(w, st, c, NULL);
+    out->reason[0] = 0;
+    if (!r->n_done) snprintf(out->reason, sizeof out->reason, "PGR undefined: no seed has finished");
+    else if (!isfinite(out->pgr))
+        snprintf(out->reason, sizeof out->reason, "PGR undefined: the mean ceiling accuracy %.4f does not beat the "
+                 "mean weak accuracy %.4f", c, w);
+}
+
 static json_t *model_json(const results_model *m) {
     json_t *o = json_pack("{s:o, s:o, s:o, s:I, s:I, s:f, s:f, s:b, s:I}", "accuracy", results_number(m->accuracy),
                           "auroc", results_number(m->auroc), "final_loss", results_number(m->final_loss), "steps",
@@ -60,9 +75,9 @@ static json_t *model_json(const results_model *m) {
     return o;
 }
 
-static json_t *stat_json(const results_run *r, int which, bool pgr) {
+static json_t *stat_json(const results_run *r, int which) {
     double mean, std;
-    size_t n = results_stat(r, which, pgr, &mean, &std);
+    size_t n = results_stat(r, which, false, &mean, &std);
     return json_pack("{s:o, s:o, s:I}", "mean", results_number(mean), "std", results_number(std), "n", (json_int_t)n);
 }
 
@@ -97,8 +112,8 @@ static int write_results_json(const results_run *r) {
         json_array_append_new(seeds, o);
     }
     double mean, std;
-    json_object_set_new(stats, "weak_acc", stat_json(r, -1, false));
-    json_object_set_new(stats, "strong_acc", stat_json(r, -2, false));
+    json_object_set_new(stats, "weak_acc", stat_json(r, -1));
+    json_object_set_new(stats, "strong_acc", stat_json(r, -2));
     results_stat(r, -1, false, &mean, &std);
     json_object_set_new(summary, "weak_acc", results_number(mean));
     results_stat(r, -2, false, &mean, &std);
@@ -107,11 +122,25 @@ static int write_results_json(const results_run *r) {
         char key[64];
         const char *name = loss_kind_name(r->losses[l]);
         snprintf(key, sizeof key, "transfer_acc_%s", name);
-        json_object_set_new(stats, key, stat_json(r, (int)l, false));
+        json_object_set_new(stats, key, stat_json(r, (int)l));
         results_stat(r, (int)l, false, &mean, &std);
         json_object_set_new(summary, key, results_number(mean));
+        results_pgr pg;
+        results_pgr_of(r, l, &pg);
+        json_t *ps = json_pack("{s:o, s:o, s:I}", "pgr", results_number(pg.pgr), "seed_std",
+                               results_number(pg.seed_std), "n_seeds", (json_int_t)pg.n_seeds);
+        if (pg.reason[0]) json_object_set_new(ps, "undefined_reason", json_string(pg.reason));
         snprintf(key, sizeof key, "pgr_%s", name);
-        json_object_set_new(stats, key, stat_json(r, (int)l, true));
+        json_object_set_new(stats, key, ps);
+        json_object_set_new(summary, key, results_number(pg.pgr));
+        snprintf(key, sizeof key, "pgr_%s_std", name);
+        json_object_set_new(summary, key, results_number(pg.seed_std));
+        snprintf(key, sizeof key, "pgr_%s_n_seeds", name);
+        json_object_set_new(summary, key, json_integer((json_int_t)pg.n_seeds));
+        if (pg.reason[0]) {
+            snprintf(key, sizeof key, "pgr_%s_undefined_reason", name);
+            json_object_set_new(summary, key, json_string(pg.reason));
+        }
     }
     json_t *root = json_pack("{s:s, s:O, s:s, s:I, s:I, s:o, s:{s:s, s:i}, s:o, s:o, s:f}", "experiment",
                              "w2s run: the weak-to-strong protocol", "config", r->config, "label_precision", r->label_precision,
@@ -171,6 +200,31 @@ static void write_curves(report_page *pg, const results_run *r, const int *rows,
     report_plot_close(&pl);
 }
 
+// Why each undefined PGR is undefined: the run's, then each seed's.
+static void write_undefined(report_page *pg, const results_run *r) {
+    for (size_t l = 0; l < r->n_losses; l++) {
+        results_pgr p;
+        results_pgr_of(r, l, &p);
+        if (p.reason[0]) {
+            fprintf(pg->f, "<p>%s: ", loss_kind_name(r->losses[l]));
+            report_text(pg->f, p.reason);
+            fprintf(pg->f, "</p>\n");
+        }
+    }
+    for (size_t s = 0; s < r->n_done; s++)
+        for (size_t l = 0; l < r->n_losses; l++)
+            if (!isfinite(r->seeds[s].pgr[l]) && r->seeds[s].pgr_reason[l]) {
+                char msg[256];
+                snprintf(msg, sizeof msg, "Seed %llu: %s (ceiling %.4f, weak %.4f).",
+                         (unsigned long long)r->seeds[s].seed, r->seeds[s].pgr_reason[l], r->seeds[s].ceiling.accuracy,
+                         r->seeds[s].weak.accuracy);
+                fprintf(pg->f, "<p>");
+                report_text(pg->f, msg);
+                fprintf(pg->f, "</p>\n");
+                break;
+            }
+}
+
 // report.html: the table and a bar chart of mean accuracies (± std over seeds).
 static int write_report(const results_run *r) {
     report_page pg;
@@ -185,11 +239,10 @@ static int write_report(const results_run *r) {
     for (size_t l = 0; l < r->n_losses; l++) rows[nrows++] = (int)l;
     char names[2 + RESULTS_MAX_LOSSES][64], cell[4][48];
     const char *names_p[2 + RESULTS_MAX_LOSSES];
-    static const char *const head[] = {"test accuracy", "mean", "std", "PGR mean", "PGR std"};
+    static const char *const head[] = {"test accuracy", "mean", "std", "PGR", "per-seed PGR std (seeds)"};
     report_table_open(&pg, head, 5);
     double mean[2 + RESULTS_MAX_LOSSES], std[2 + RESULTS_MAX_LOSSES], lo = 1.0;
     for (size_t i = 0; i < nrows; i++) {
-        double pm, ps;
         int w = rows[i];
         if (w == -1) snprintf(names[i], sizeof names[i], "weak");
         else if (w == -2) snprintf(names[i], sizeof names[i], "ceiling");
@@ -200,15 +253,21 @@ static int write_report(const results_run *r) {
         snprintf(cell[0], sizeof cell[0], n ? "%.4f" : "n/a", mean[i]);
         if (n > 1) snprintf(cell[1], sizeof cell[1], "%.4f", std[i]);
         else cell[1][0] = 0;
-        size_t npgr = w >= 0 ? results_stat(r, w, true, &pm, &ps) : 0;
-        if (npgr) snprintf(cell[2], sizeof cell[2], "%.3f (%zu seed%s)", pm, npgr, npgr == 1 ? "" : "s");
+        results_pgr pgr = {.pgr = NAN};
+        if (w >= 0) results_pgr_of(r, (size_t)w, &pgr);
+        if (isfinite(pgr.pgr)) snprintf(cell[2], sizeof cell[2], "%.3f", pgr.pgr);
         else snprintf(cell[2], sizeof cell[2], "%s", w >= 0 ? "undefined" : "");
-        if (npgr > 1) snprintf(cell[3], sizeof cell[3], "%.3f", ps);
+        if (w >= 0 && pgr.n_seeds > 1) snprintf(cell[3], sizeof cell[3], "%.3f (%zu)", pgr.seed_std, pgr.n_seeds);
+        else if (w >= 0) snprintf(cell[3], sizeof cell[3], "(%zu)", pgr.n_seeds);
         else cell[3][0] = 0;
         const char *row[5] = {names[i], cell[0], cell[1], cell[2], cell[3]};
         report_table_row(&pg, row, 5);
     }
     report_table_close(&pg);
+    report_p(&pg, "PGR (performance gap recovered) = (student &minus; weak) / (ceiling &minus; weak) of the "
+             "test accuracies averaged over the seeds, as <code>w2s sweep</code> computes it; the spread is the "
+             "sample std of the per-seed PGRs, over the seeds where one is defined.");
+    write_undefined(&pg, r);
     report_h2(&pg, "Test accuracy (mean ± std over seeds)");
     // The axis starts a round step below the lowest mean, so differences of a few points show.
     report_axis x = {.categories = nrows, .labels = names_p};

@@ -1,7 +1,8 @@
 // results.h — the figures of a `w2s run` and the files that show them: results.json
-// (config, versions, machine, every run's accuracy/AUROC/time, PGR per loss with mean ± std
-// over seeds), results_summary.json (the reference's keys: weak_acc, strong_acc,
-// transfer_acc_<loss>, means over seeds) and report.html (table + inline SVG plot, no network).
+// (config, versions, machine, every run's accuracy/AUROC/time, PGR per seed and per loss),
+// results_summary.json (the reference's keys: weak_acc, strong_acc, transfer_acc_<loss>,
+// means over seeds; pgr_<loss> with its spread and seed count) and report.html (tables and
+// inline SVG plots, no network).
 // Not the protocol itself (protocol.h). Undefined numbers (NAN) are written as JSON null.
 #ifndef W2S_RUNTIME_RESULTS_H
 #define W2S_RUNTIME_RESULTS_H
@@ -58,6 +59,18 @@ typedef struct {
 // -1), the ceiling (-2) or student `which` (>= 0); PGR of student `which` when pgr. Returns
 // the count of defined values.
 size_t results_stat(const results_run *r, int which, bool pgr, double *mean, double *std);
+
+// PGR of student `l` over the finished seeds, the one definition of run, sweep and their
+// reports: PGR of the mean accuracies, (mean student − mean weak) / (mean ceiling − mean weak),
+// so it is what results_summary.json's weak_acc, strong_acc and transfer_acc_<loss> give.
+// seed_std is the sample std of the per-seed PGRs (their spread; NAN under 2 defined seeds)
+// and n_seeds how many seeds had one. reason: why pgr is NAN (into reason, "" otherwise).
+typedef struct {
+    double pgr, seed_std;
+    size_t n_seeds;
+    char reason[160];
+} results_pgr;
+void results_pgr_of(const results_run *r, size_t l, results_pgr *out);
 
 // Writes OUT/results.json, OUT/results_summary.json and OUT/report.html atomically.
 int results_write(const results_run *r);

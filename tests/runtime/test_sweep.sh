@@ -1,7 +1,7 @@
 # test_sweep.sh — `w2s sweep` on three tiny random-init models of different sizes: all six
 # weak <= strong pairs run (ordered by size, whatever the order given), sweep.json holds each
 # pair's results_summary.json, sweep.html has a point per result, a rerun reuses every pair,
-# and bad arguments give one clear line.
+# the PGR of a pair is the one its `w2s run` reports, and bad arguments give one clear line.
 set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
 scratch_dir
@@ -36,6 +36,28 @@ PY
 cp out/sweep.json before.json
 "$W2S_BIN" sweep --models small,mid,big $ARGS --out out 2> rerun.err || { cat rerun.err; fail "rerun failed"; }
 cmp -s before.json out/sweep.json || fail "rerun changed sweep.json"
+
+# ---- one PGR definition: the sweep shows exactly what `w2s run` reports on the same pair
+# (PGR of the mean accuracies over seeds), in sweep.json and on the page.
+ARGS2="--data data.jsonl --n-train 160 --n-test 80 --losses xent,logconf --lr 1e-3 --epochs 1 --seeds 0,1,2 --quiet"
+"$W2S_BIN" sweep --models small,mid $ARGS2 --out pg 2> pg.err || { cat pg.err; fail "sweep with seeds failed"; }
+"$W2S_BIN" run --weak small --strong mid $ARGS2 --out pgrun 2> pgrun.err || { cat pgrun.err; fail "run of the pair"; }
+/usr/bin/python3 - <<'PY' || fail "PGR differs between run and sweep"
+import json
+run = json.load(open("pgrun/results_summary.json"))
+pair = [p for p in json.load(open("pg/sweep.json"))["pairs"] if p["weak"] == "small" and p["strong"] == "mid"][0]
+s = pair["results_summary"]
+html = open("pg/sweep.html").read()
+for loss in ("xent", "logconf"):
+    w, c, a = run["weak_acc"], run["strong_acc"], run["transfer_acc_" + loss]
+    want = (a - w) / (c - w) if c > w else None
+    assert run["pgr_" + loss] == want or abs(run["pgr_" + loss] - want) < 1e-12, (loss, run, want)
+    assert s["pgr_" + loss] == run["pgr_" + loss], (loss, s["pgr_" + loss], run["pgr_" + loss])
+    assert s["pgr_" + loss + "_n_seeds"] == run["pgr_" + loss + "_n_seeds"] <= 3
+    cell = "undefined" if want is None else "%.3f" % want
+    assert f">{cell}<" in html, (loss, cell)
+assert "averaged over the seeds" in html
+PY
 
 "$W2S_BIN" sweep --models small,nosuch $ARGS --out bad 2> err1.txt && fail "missing model accepted"
 [ "$(wc -l < err1.txt)" = 1 ] && grep -q "nosuch" err1.txt || { cat err1.txt; fail "missing model: not one clear line"; }
