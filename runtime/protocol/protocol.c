@@ -128,7 +128,20 @@ typedef struct {
     float weight_decay;                    // 0 with adam
     const char *label_precision;
     uint64_t base_hash, weak_model_hash, strong_model_hash;
+    json_t *warnings;             // sanity warnings so far (results.json, report.html, stdout)
 } run_ctx;
+
+// A sanity warning: printed now (stderr) and kept for the results files and the table.
+static void warn(run_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(run_ctx *x, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!x->c->quiet) fprintf(stderr, "warning: %s\n", msg);
+    json_array_append_new(x->warnings, json_string(msg));
+}
 
 // Without --n-classes, K is inferred from the largest label, so one stray `"hard_label": 2` in
 // a binary set would silently make a 3-class run. A class under 1% of the pool, or a label
@@ -261,6 +274,86 @@ static int load_inputs(run_ctx *x) {
     return 0;
 }
 
+// ---- sanity warnings
+
+static uint64_t tokens_hash(const dataset *ds, size_t i) {
+    size_t n;
+    const int32_t *t = dataset_tokens(ds, i, &n);
+    uint64_t h = PROTOCOL_HASH_INIT;
+    for (size_t k = 0; k < n; k++) {
+        h ^= (uint64_t)(uint32_t)t[k];
+        h *= 0x100000001b3ULL;
+    }
+    return h ^ n;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+// Examples whose tokens also occur in the training pool: with a test file, its examples found
+// in the pool; without, pool examples with a twin (a split can put one on each side).
+static size_t overlap_count(const run_ctx *x) {
+    const dataset *p = &x->pool;
+    uint64_t *h = malloc((p->n ? p->n : 1) * sizeof *h);
+    if (!h) return 0;
+    for (size_t i = 0; i < p->n; i++) h[i] = tokens_hash(p, i);
+    qsort(h, p->n, sizeof *h, cmp_u64);
+    size_t n = 0;
+    if (x->separate_test) {
+        for (size_t i = 0; i < x->test_file.n; i++) {
+            uint64_t t = tokens_hash(&x->test_file, i);
+            n += bsearch(&t, h, p->n, sizeof *h, cmp_u64) != NULL;
+        }
+    } else {
+        for (size_t i = 0; i < p->n; i++) n += (i > 0 && h[i] == h[i - 1]) || (i + 1 < p->n && h[i] == h[i + 1]);
+    }
+    free(h);
+    return n;
+}
+
+// Before training: what makes a run's numbers meaningless or suspect.
+static void warn_inputs(run_ctx *x) {
+    const protocol_config *c = x->c;
+    double pw = (double)gpt2_num_params(&x->cw, GPT2_LM_NONE, 0), ps = (double)gpt2_num_params(&x->cs, GPT2_LM_NONE, 0);
+    if (x->weak_model_hash == x->strong_model_hash)
+        warn(x, "weak and strong are the same model (%s): the ceiling and the students start where the weak model "
+             "did, so PGR says nothing about weak-to-strong generalization", c->strong_dir);
+    else if (pw > ps)
+        warn(x, "the weak model (%s, %.3gM parameters) is larger than the strong one (%s, %.3gM)", c->weak_dir,
+             pw / 1e6, c->strong_dir, ps / 1e6);
+    size_t ov = overlap_count(x);
+    if (ov && x->separate_test)
+        warn(x, "%zu of %zu examples of %s also occur in %s (same tokens): the test set overlaps the training data",
+             ov, x->test_file.n, c->test_path, c->data_path);
+    else if (ov)
+        warn(x, "%zu of %zu examples of %s have a twin with the same tokens: a split can put one in training and "
+             "the other in test", ov, x->pool.n, c->data_path);
+    size_t longer = x->pool.stats.n_too_long + x->test_file.stats.n_too_long;
+    size_t cut = x->pool.stats.n_truncated + x->test_file.stats.n_truncated;
+    if (longer)
+        warn(x, "%zu examples are longer than max_ctx %zu tokens and were dropped (--truncate keeps their start; "
+             "--max-ctx up to the models' n_positions)", longer, x->max_ctx);
+    if (cut) warn(x, "%zu examples were cut to max_ctx %zu tokens (--truncate)", cut, x->max_ctx);
+}
+
+// After a training: a model that answers one class, or does no better than the majority
+// class of test, is reported with the learning rate to try instead.
+static void warn_model(run_ctx *x, uint64_t seed, const char *name, const results_model *m, double majority,
+                       float lr, const char *lr_opt, const gpt2_config *cfg) {
+    char hint[160];
+    float rule = trainer_default_lr(cfg);
+    if (lr != rule) snprintf(hint, sizeof hint, "try %s %g, the rule of thumb for its size", lr_opt, (double)rule);
+    else snprintf(hint, sizeof hint, "try %s %g or %g", lr_opt, (double)lr / 3, (double)lr * 3);
+    if (m->one_class >= 0)
+        warn(x, "seed %" PRIu64 " %s predicts class %d for every test example (accuracy %.4f): a constant "
+             "predictor (learning rate %g; %s)", seed, name, m->one_class, m->accuracy, (double)lr, hint);
+    else if (m->accuracy <= majority)
+        warn(x, "seed %" PRIu64 " %s: test accuracy %.4f is no better than always answering the majority class "
+             "(%.4f) (learning rate %g; %s)", seed, name, m->accuracy, majority, (double)lr, hint);
+}
+
 // ---- step records
 
 static void step_dir(char *out, size_t cap, const char *out_dir, uint64_t seed, const char *step) {
@@ -294,6 +387,8 @@ static bool step_load(const char *dir, uint64_t key, results_model *m) {
         m->train_s = json_num(o, "train_s");
         m->eval_s = json_num(o, "eval_s");
         m->examples_per_s = json_num(o, "train_examples_per_s");
+        json_t *one = json_object_get(o, "predicts_one_class");
+        m->one_class = json_is_integer(one) ? (int)json_integer_value(one) : -1;
         json_t *curve = json_object_get(o, "curve"), *pt;
         size_t i;
         m->n_curve = 0;
@@ -319,12 +414,21 @@ static int step_save(const char *dir, uint64_t key, const results_model *m) {
                           "train_examples_per_s", results_number(m->examples_per_s));
     if (o && m->auroc_reason[0]) json_object_set_new(o, "auroc_undefined_reason", json_string(m->auroc_reason));
     if (o && m->n_curve) json_object_set_new(o, "curve", results_curve_json(m));
+    if (o && m->one_class >= 0) json_object_set_new(o, "predicts_one_class", json_integer(m->one_class));
     int rc = o ? results_write_json(path, o) : W2S_FAIL("cannot build %s", path);
     json_decref(o);
     return rc;
 }
 
 // ---- training steps
+
+// The class every row of logits (n, K) argmaxes to, or -1 when they differ.
+static int one_class(const float *logits, size_t n, size_t K) {
+    size_t first = n ? metrics_argmax(logits, K) : 0;
+    for (size_t i = 1; i < n; i++)
+        if (metrics_argmax(logits + i * K, K) != first) return -1;
+    return n ? (int)first : -1;
+}
 
 static gpt2_model *load_model(const run_ctx *x, const char *path, size_t minibatch, gpt2_precision prec) {
     gpt2_options opt = {.max_batch = minibatch, .max_seq = x->max_len, .lm_mode = GPT2_LM_NONE, .precision = prec};
@@ -387,20 +491,22 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
     tc.targets_ready_arg = s->ready_feed;
     trainer_stats st;
     trainer_eval_result ev;
-    int rc = trainer_train(m, &tc, &s->train, &st);
-    if (!rc) rc = trainer_evaluate(m, &s->test, NULL, &ev);
+    float *logits = malloc(s->test.n * x->K * sizeof(float));  // (n_test, K)
+    int rc = logits ? trainer_train(m, &tc, &s->train, &st) : W2S_FAIL("out of memory");
+    if (!rc) rc = trainer_evaluate(m, &s->test, logits, &ev);
     if (!rc && (s->keep_model || c->save_models)) rc = gpt2_checkpoint_save(m, model_file);
     if (!rc) {
         *r = (results_model){.accuracy = ev.accuracy, .auroc = ev.auroc,
                              .final_loss = st.final_loss, .steps = st.steps, .n_train = s->train.n,
                              .train_s = st.seconds, .eval_s = ev.seconds, .resumed_step = st.resumed_step,
-                             .n_curve = st.n_curve};
+                             .n_curve = st.n_curve, .one_class = one_class(logits, s->test.n, x->K)};
         memcpy(r->curve, st.curve, st.n_curve * sizeof st.curve[0]);
         if (!isfinite(ev.auroc) && ev.auroc_reason) snprintf(r->auroc_reason, sizeof r->auroc_reason, "%s", ev.auroc_reason);
         size_t B = c->batch < s->train.n ? c->batch : s->train.n;
         r->examples_per_s = st.seconds > 0 ? (double)((st.steps - st.resumed_step) * B) / st.seconds : NAN;
         rc = step_save(dir, s->key, r);
     }
+    free(logits);
     if (!rc) unlink(ckpt);  // the step record supersedes it
     if (!rc && !c->quiet)
         fprintf(stderr, "%s: test accuracy %.4f (%zu steps, %.1f s%s)\n", label, r->accuracy, r->steps, r->train_s,
@@ -636,7 +742,7 @@ static float *one_hot(const dataset *ds, const size_t *idx, size_t n) {
     return t;
 }
 
-static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
+static int run_seed(run_ctx *x, uint64_t seed, results_seed *r) {
     const protocol_config *c = x->c;
     const size_t K = x->K;
     double t0 = progress_now();
@@ -698,6 +804,20 @@ static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
         if (!(l == 0 && student0_done)) rc = run_train_step(x, seed, &s, &r->students[l], NULL);
         if (!rc) r->pgr[l] = metrics_pgr(r->weak.accuracy, r->students[l].accuracy, r->ceiling.accuracy, &r->pgr_reason[l]);
     }
+    if (!rc) {
+        size_t *cnt = calloc(K, sizeof(size_t)), most = 0;
+        if (cnt) dataset_class_counts(test.ds, test.idx, test.n, cnt);
+        for (size_t k = 0; cnt && k < K; k++) most = cnt[k] > most ? cnt[k] : most;
+        free(cnt);
+        double majority = test.n ? (double)most / (double)test.n : NAN;
+        warn_model(x, seed, "weak", &r->weak, majority, x->lr_weak, "--weak-lr", &x->cw);
+        warn_model(x, seed, "ceiling", &r->ceiling, majority, x->lr_strong, "--strong-lr", &x->cs);
+        for (size_t l = 0; l < c->n_losses; l++) {
+            char name[64];
+            snprintf(name, sizeof name, "student %s", loss_kind_name(c->losses[l]));
+            warn_model(x, seed, name, &r->students[l], majority, x->lr_transfer, "--transfer-lr", &x->cs);
+        }
+    }
     r->total_s = progress_now() - t0;
     free(soft);
     free(gt1);
@@ -708,6 +828,20 @@ static int run_seed(const run_ctx *x, uint64_t seed, results_seed *r) {
 }
 
 // ---- the run
+
+// After the last seed: a ceiling–weak gap within the test set's standard error makes every PGR
+// a ratio of noise; the table and the report flag them (results_run.pgr_noisy).
+static void warn_gap(run_ctx *x, results_run *r) {
+    double w, c, sd;
+    results_stat(r, -1, false, &w, &sd);
+    results_stat(r, -2, false, &c, &sd);
+    double n = (double)r->n_test, se = sqrt(w * (1 - w) / n + c * (1 - c) / n);
+    if (c > w && c - w < se) {
+        r->pgr_noisy = true;
+        warn(x, "the ceiling-weak gap %.4f is within the test set's standard error %.4f (%zu test examples): the "
+             "PGRs divide by noise (more test examples, or a larger strong model)", c - w, se, r->n_test);
+    }
+}
 
 // A float option as the JSON number it was written as: the fewest significant digits that
 // read back as the same float (1e-3, not its double expansion 0.0010000000474974513).
@@ -751,8 +885,8 @@ static json_t *resolved_json(const run_ctx *x) {
 // The results as a Markdown table (PGR of the mean accuracies, results_pgr_of), then why any
 // PGR is undefined.
 static void print_table(FILE *f, const results_run *r) {
-    fprintf(f, "\nw2s run: %zu seed%s, %zu classes\n\n| %-20s | %8s | %8s | %8s | %14s |\n|%s|---------:|---------:|"
-            "---------:|---------------:|\n", r->n_done, r->n_done == 1 ? "" : "s", r->n_classes, "test accuracy",
+    fprintf(f, "\nw2s run: %zu seed%s, %zu classes\n\n| %-20s | %8s | %8s | %12s | %14s |\n|%s|---------:|---------:|"
+            "-------------:|---------------:|\n", r->n_done, r->n_done == 1 ? "" : "s", r->n_classes, "test accuracy",
             "mean", "std", "PGR", "PGR seed std", ":---------------------");
     for (int w = -2; w < (int)r->n_losses; w++) {
         int which = w == -2 ? -1 : w == -1 ? -2 : w;  // weak, ceiling, students
@@ -763,12 +897,20 @@ static void print_table(FILE *f, const results_run *r) {
         if (which >= 0) {
             results_pgr pg;
             results_pgr_of(r, (size_t)which, &pg);
-            snprintf(pgr, sizeof pgr, isfinite(pg.pgr) ? "%.3f" : "undef", pg.pgr);
+            snprintf(pgr, sizeof pgr, !isfinite(pg.pgr) ? "undef" : r->pgr_noisy ? "%.3f (!)" : "%.3f", pg.pgr);
             if (pg.n_seeds > 1) snprintf(spread, sizeof spread, "%.3f (%zu)", pg.seed_std, pg.n_seeds);
             else snprintf(spread, sizeof spread, "(%zu)", pg.n_seeds);
         }
-        fprintf(f, "| %-20s | %8.4f | %8.4f | %8s | %14s |\n", name, mean, isfinite(std) ? std : 0.0, pgr, spread);
+        for (size_t s = 0; s < r->n_done; s++)
+            if (results_model_of(&r->seeds[s], which)->one_class >= 0) {
+                snprintf(name + strlen(name), sizeof name - strlen(name), " (one class!)");
+                break;
+            }
+        fprintf(f, "| %-20s | %8.4f | %8.4f | %12s | %14s |\n", name, mean, isfinite(std) ? std : 0.0, pgr, spread);
     }
+    size_t i;
+    json_t *w;
+    json_array_foreach(r->warnings, i, w) fprintf(f, "warning: %s\n", json_string_value(w));
     fprintf(f, "\nPGR = (student - weak) / (ceiling - weak) of the accuracies averaged over seeds; its seed std is "
                "the spread of the per-seed PGRs (seeds where one is defined).\n");
     for (size_t l = 0; l < r->n_losses; l++) {
@@ -800,8 +942,9 @@ int protocol_run(const protocol_config *c) {
         w2s_path_arg_check(c->out_dir, "--out"))
         return -1;
     double t0 = progress_now();
-    run_ctx x = {.c = c};
-    int rc = load_inputs(&x);
+    run_ctx x = {.c = c, .warnings = json_array()};
+    int rc = x.warnings ? load_inputs(&x) : W2S_FAIL("out of memory");
+    if (!rc) warn_inputs(&x);
     if (!rc) rc = w2s_mkdir_p(c->out_dir);
     results_run *res = calloc(1, sizeof *res);
     json_t *cfg = c->config_json ? json_deep_copy(c->config_json) : json_object();
@@ -814,6 +957,8 @@ int protocol_run(const protocol_config *c) {
         res->n_losses = c->n_losses;
         memcpy(res->losses, c->losses, sizeof c->losses);
         res->n_classes = x.K;
+        res->warnings = x.warnings;
+        res->n_test = x.n_test;
     }
     for (size_t s = 0; s < c->n_seeds && !rc; s++) {
         rc = run_seed(&x, c->seeds[s], &res->seeds[s]);
@@ -821,6 +966,7 @@ int protocol_run(const protocol_config *c) {
             if (c->seed_results) c->seed_results[s] = res->seeds[s];
             res->n_done = s + 1;
             res->total_s = progress_now() - t0;
+            if (res->n_done == c->n_seeds) warn_gap(&x, res);
             rc = results_write(res);
         }
     }
@@ -830,6 +976,7 @@ int protocol_run(const protocol_config *c) {
                c->out_dir, c->out_dir);
     }
     json_decref(cfg);
+    json_decref(x.warnings);
     free(res);
     tokenizer_free(x.tok);
     dataset_free(&x.pool);

@@ -29,14 +29,14 @@ int results_write_json(const char *path, json_t *root) {
     return rc;
 }
 
-static const results_model *model_of(const results_seed *s, int which) {
+const results_model *results_model_of(const results_seed *s, int which) {
     return which == -1 ? &s->weak : which == -2 ? &s->ceiling : &s->students[which];
 }
 
 size_t results_stat(const results_run *r, int which, bool pgr, double *mean, double *std) {
     double v[RESULTS_MAX_SEEDS];
     for (size_t s = 0; s < r->n_done; s++)
-        v[s] = pgr ? r->seeds[s].pgr[which] : model_of(&r->seeds[s], which)->accuracy;
+        v[s] = pgr ? r->seeds[s].pgr[which] : results_model_of(&r->seeds[s], which)->accuracy;
     return metrics_mean_std(v, r->n_done, mean, std);
 }
 
@@ -72,6 +72,7 @@ static json_t *model_json(const results_model *m) {
     if (o) json_object_set_new(o, "train_examples_per_s", results_number(m->examples_per_s));
     if (o && !isfinite(m->auroc) && m->auroc_reason[0]) json_object_set_new(o, "auroc_undefined_reason", json_string(m->auroc_reason));
     if (o && m->n_curve) json_object_set_new(o, "curve", results_curve_json(m));
+    if (o && m->one_class >= 0) json_object_set_new(o, "predicts_one_class", json_integer(m->one_class));
     return o;
 }
 
@@ -151,6 +152,7 @@ static int write_results_json(const results_run *r) {
     int rc = root ? 0 : W2S_FAIL("cannot build results.json");
     if (!rc) {
         if (r->n_classes > 2) json_object_set_new(root, "logconf_multiclass", json_string("argmax one-hot"));
+        json_object_set_new(root, "warnings", r->warnings ? json_incref(r->warnings) : json_array());
         snprintf(path, sizeof path, "%s/results.json", r->out_dir);
         rc = results_write_json(path, root);
     }
@@ -171,7 +173,7 @@ static void write_curves(report_page *pg, const results_run *r, const int *rows,
     const results_seed *sd = &r->seeds[0];
     double max_step = 0, lo = 1.0;
     for (size_t i = 0; i < nrows; i++) {
-        const results_model *m = model_of(sd, rows[i]);
+        const results_model *m = results_model_of(sd, rows[i]);
         for (size_t k = 0; k < m->n_curve; k++) {
             max_step = fmax(max_step, (double)m->curve[k].step);
             if (isfinite(m->curve[k].accuracy)) lo = fmin(lo, m->curve[k].accuracy);
@@ -188,7 +190,7 @@ static void write_curves(report_page *pg, const results_run *r, const int *rows,
     report_plot pl;
     report_plot_open(&pl, pg, "curve", 720, 360, &x, &y);
     for (size_t i = 0; i < nrows; i++) {
-        const results_model *m = model_of(sd, rows[i]);
+        const results_model *m = results_model_of(sd, rows[i]);
         double xs[TRAINER_MAX_CURVE], ys[TRAINER_MAX_CURVE];
         for (size_t k = 0; k < m->n_curve; k++) {
             xs[k] = (double)m->curve[k].step;
@@ -255,12 +257,20 @@ static int write_report(const results_run *r) {
         else cell[1][0] = 0;
         results_pgr pgr = {.pgr = NAN};
         if (w >= 0) results_pgr_of(r, (size_t)w, &pgr);
-        if (isfinite(pgr.pgr)) snprintf(cell[2], sizeof cell[2], "%.3f", pgr.pgr);
+        if (isfinite(pgr.pgr)) snprintf(cell[2], sizeof cell[2], r->pgr_noisy ? "%.3f (gap within SE)" : "%.3f", pgr.pgr);
         else snprintf(cell[2], sizeof cell[2], "%s", w >= 0 ? "undefined" : "");
         if (w >= 0 && pgr.n_seeds > 1) snprintf(cell[3], sizeof cell[3], "%.3f (%zu)", pgr.seed_std, pgr.n_seeds);
         else if (w >= 0) snprintf(cell[3], sizeof cell[3], "(%zu)", pgr.n_seeds);
         else cell[3][0] = 0;
-        const char *row[5] = {names[i], cell[0], cell[1], cell[2], cell[3]};
+        char shown[96];  // a model that answered one class on some seed is flagged
+        snprintf(shown, sizeof shown, "%s", names[i]);
+        for (size_t s = 0; s < r->n_done; s++)
+            if (results_model_of(&r->seeds[s], w)->one_class >= 0) {
+                snprintf(shown, sizeof shown, "%s (one class on seed %llu)", names[i],
+                         (unsigned long long)r->seeds[s].seed);
+                break;
+            }
+        const char *row[5] = {shown, cell[0], cell[1], cell[2], cell[3]};
         report_table_row(&pg, row, 5);
     }
     report_table_close(&pg);
@@ -268,6 +278,16 @@ static int write_report(const results_run *r) {
              "test accuracies averaged over the seeds, as <code>w2s sweep</code> computes it; the spread is the "
              "sample std of the per-seed PGRs, over the seeds where one is defined.");
     write_undefined(&pg, r);
+    if (r->warnings && json_array_size(r->warnings)) {
+        report_h2(&pg, "Warnings");
+        size_t i;
+        json_t *w;
+        json_array_foreach(r->warnings, i, w) {
+            fprintf(pg.f, "<p class=\"warning\">");
+            report_text(pg.f, json_string_value(w));
+            fprintf(pg.f, "</p>\n");
+        }
+    }
     report_h2(&pg, "Test accuracy (mean ± std over seeds)");
     // The axis starts a round step below the lowest mean, so differences of a few points show.
     report_axis x = {.categories = nrows, .labels = names_p};
@@ -281,7 +301,7 @@ static int write_report(const results_run *r) {
     for (size_t i = 0; i < nrows; i++)
         for (size_t s = 0; s < r->n_done; s++) {
             char title[96];
-            double a = model_of(&r->seeds[s], rows[i])->accuracy;
+            double a = results_model_of(&r->seeds[s], rows[i])->accuracy;
             snprintf(title, sizeof title, "%s, seed %llu: %.4f", names[i], (unsigned long long)r->seeds[s].seed, a);
             if (isfinite(a)) report_plot_point(&pl, (double)i + 0.5, a, 4, "#000", false, "seedpt", title);
         }

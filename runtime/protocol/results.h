@@ -28,6 +28,7 @@ typedef struct {
     double examples_per_s;    // training throughput: steps · batch / train_s
     bool reused;              // taken from a finished step in OUT (config hash matched)
     size_t resumed_step;      // > 0 when training resumed from a checkpoint
+    int one_class;            // the class it predicts for every test example, or -1 (it varies)
     trainer_curve_point curve[TRAINER_MAX_CURVE];  // (n_curve) test accuracy and loss during
     size_t n_curve;                                // training (--eval-every; 0 points without)
 } results_model;
@@ -45,15 +46,21 @@ typedef struct {
 
 typedef struct {
     json_t *config;           // borrowed: the run's options as JSON (written as "config")
+    json_t *warnings;         // borrowed: array of sanity warnings (strings), shown in every output
     const char *out_dir;
     const char *label_precision;  // "fp32" / "bf16" / "int8": how weak labels were computed
     loss_kind losses[RESULTS_MAX_LOSSES];
     size_t n_losses;
     size_t n_classes;
+    size_t n_test;            // test examples per seed
+    bool pgr_noisy;           // the mean ceiling–weak gap is within the test set's standard error
     results_seed seeds[RESULTS_MAX_SEEDS];
     size_t n_done;            // seeds finished (the files hold these)
     double total_s;
 } results_run;
+
+// The weak model (which = -1), the ceiling (-2) or student `which` (>= 0) of a seed.
+const results_model *results_model_of(const results_seed *s, int which);
 
 // Mean and sample std over the finished seeds of the accuracy of the weak model (which =
 // -1), the ceiling (-2) or student `which` (>= 0); PGR of student `which` when pgr. Returns
