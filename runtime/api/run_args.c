@@ -61,6 +61,7 @@ size_t run_options(run_args *a, cli_opt opts[RUN_MAX_OPTS]) {
         CLI_OPT("data", CLI_STR, &c->data_path),
         CLI_OPT("test", CLI_STR, &c->test_path),
         CLI_OPT("out", CLI_STR, &c->out_dir),
+        CLI_OPT("tokenizer", CLI_STR, &c->tokenizer_dir),
         CLI_OPT("config", CLI_STR, &a->config),
         CLI_OPT("n-train", CLI_SIZE, &c->n_train, .lo = 1, .hi = RUN_MAX_SIZE),
         CLI_OPT("n-test", CLI_SIZE, &c->n_test, .lo = 1, .hi = RUN_MAX_SIZE),

@@ -25,8 +25,9 @@ static void usage(FILE *f) {
         "  reused when rerun with the same options and files; a killed run resumes from checkpoints.\n"
         "\n"
         "  --weak DIR         weak model: Hugging Face GPT-2 directory (config.json, model.safetensors)\n"
-        "  --strong DIR      strong model, same layout; vocab.json + merges.txt in the strong (or weak)\n"
-        "                    directory tokenize \"txt\" lines\n"
+        "  --strong DIR      strong model, same layout (a local directory: download hub models first)\n"
+        "  --tokenizer DIR   vocab.json + merges.txt that tokenize \"txt\" lines (default: those in the strong,\n"
+        "                    else the weak directory)\n"
         "  --data FILE       JSONL: {\"txt\": str, \"hard_label\": int} or {\"input_ids\": [...], \"hard_label\": int}\n"
         "  --test FILE       separate JSONL test set (default: take the test split from --data)\n"
         "  --n-train N       training examples, halved into train1/train2 (default: all the rest)\n"
@@ -62,7 +63,8 @@ static void usage(FILE *f) {
         "  --linear-probe    train the classification heads only\n"
         "  --ckpt-every N    training checkpoint every N steps (default: every 10 minutes)\n"
         "  --ckpt-minutes M  training checkpoint every M minutes (default 10; 0 = off)\n"
-        "  --save-models     keep the ceiling's and students' weights (the weak model is always kept)\n"
+        "  --save-models     keep the ceiling's and students' weights (the weak model is always kept); each\n"
+        "                    is a Hugging Face directory OUT/seed<k>/<step>/ with config.json and the tokenizer\n"
         "  --config FILE     JSON object with the same keys (\"weak\", \"n-train\" or \"n_train\", \"seeds\": [0,1], ...);\n"
         "                    command-line options override it\n"
         "  --quiet           no progress lines\n"
@@ -72,7 +74,7 @@ static void usage(FILE *f) {
         "  --label-cores N   cores for the labeler while the first student trains (default: split by\n"
         "  --train-cores N   cost, weak forward 2*P_weak vs student step 6*P_strong; the other gets the rest)\n"
         "example:\n"
-        "  w2s run --weak gpt2 --strong gpt2-medium --data sciq_train.jsonl --test sciq_test.jsonl \\\n"
+        "  w2s run --weak models/gpt2 --strong models/gpt2-medium --data sciq_train.jsonl --test sciq_test.jsonl \\\n"
         "          --n-train 10000 --seeds 0,1,2 --out runs/sciq\n");
 }
 

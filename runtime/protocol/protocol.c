@@ -6,6 +6,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "gpt2_checkpoint.h"
+#include "hf_config.h"
 #include "labeler.h"
 #include "metrics.h"
 #include "progress.h"
@@ -96,7 +97,7 @@ static int check_model_file(const char *path, const gpt2_config *cfg, const char
     else snprintf(file, sizeof file, "%s", path);
     safetensors_file *f = safetensors_open(file);
     if (!f) return w2s_error_wrap("%s model", role);
-    const char *pre = safetensors_find(f, "transformer.wte.weight") ? "transformer." : "";
+    const char *pre = gpt2_checkpoint_body_prefix(f);
     snprintf(name, sizeof name, "%swte.weight", pre);
     const safetensors_tensor *wte = safetensors_find(f, name);
     int rc = 0;
@@ -129,6 +130,7 @@ typedef struct {
     const char *label_precision;
     uint64_t base_hash, weak_model_hash, strong_model_hash;
     json_t *warnings;             // sanity warnings so far (results.json, report.html, stdout)
+    const char *tok_dir;          // the tokenizer's directory, or NULL (pre-tokenized data only)
 } run_ctx;
 
 // A sanity warning: printed now (stderr) and kept for the results files and the table.
@@ -195,8 +197,13 @@ static int load_inputs(run_ctx *x) {
     x->max_ctx = c->max_ctx ? c->max_ctx : (P < 1024 ? P : 1024);
     if (x->max_ctx > P)
         return W2S_FAIL("--max-ctx %zu exceeds the models' n_positions %zu", x->max_ctx, P);
-    const char *tdir = is_dir(c->strong_dir) && tokenizer_dir_present(c->strong_dir) ? c->strong_dir
+    if (c->tokenizer_dir && !tokenizer_dir_present(c->tokenizer_dir))
+        return W2S_FAIL("--tokenizer %s: not a directory holding vocab.json + merges.txt (or encoder.json + vocab.bpe)",
+                        c->tokenizer_dir);
+    const char *tdir = c->tokenizer_dir ? c->tokenizer_dir
+                       : is_dir(c->strong_dir) && tokenizer_dir_present(c->strong_dir) ? c->strong_dir
                        : is_dir(c->weak_dir) && tokenizer_dir_present(c->weak_dir) ? c->weak_dir : NULL;
+    x->tok_dir = tdir;
     if (tdir) {
         if (!(x->tok = tokenizer_load_dir(tdir))) return w2s_error_wrap("tokenizer of %s", tdir);
         if (tokenizer_vocab_size(x->tok) > x->cs.vocab_size)
@@ -265,6 +272,11 @@ static int load_inputs(run_ctx *x) {
                                                                      : "fp32";
     uint64_t h = protocol_hash(PROTOCOL_HASH_INIT, PROTOCOL_FORMAT);
     h = hash_file(h, c->data_path);
+    for (size_t i = 0; x->tok_dir && i < TOKENIZER_N_FILES; i++) {  // text is tokenized by these
+        char p[W2S_PATH_MAX];
+        snprintf(p, sizeof p, "%s/%s", x->tok_dir, tokenizer_file_names[i]);
+        if (w2s_file_exists(p)) h = hash_file(h, p);
+    }
     h = x->separate_test ? hash_file(h, c->test_path) : protocol_hash(h, "no test file");
     h = hashf(h, "ntrain %zu ntest %zu ctx %zu trunc %d K %zu batch %zu prec %d probe %d", x->n_train,
               x->n_test, x->max_ctx, (int)c->truncate, x->K, c->batch, (int)c->precision, (int)c->linear_probe);
@@ -451,6 +463,25 @@ typedef struct {
     void *ready_feed;
 } train_step;
 
+// dir/model.safetensors, config.json and the tokenizer's files: a Hugging Face directory that
+// label, eval and serve open with no other argument (and from_pretrained too).
+static int save_model_dir(const run_ctx *x, const gpt2_model *m, const char *dir, const char *model_file) {
+    char p[W2S_PATH_MAX], from[W2S_PATH_MAX];
+    int rc = gpt2_checkpoint_save(m, model_file);
+    if (!rc && !w2s_path_format(p, sizeof p, "%s/config.json", dir)) rc = hf_config_save(p, &m->cfg);
+    for (size_t i = 0; !rc && x->tok_dir && i < TOKENIZER_N_FILES; i++) {
+        if (w2s_path_format(from, sizeof from, "%s/%s", x->tok_dir, tokenizer_file_names[i]) ||
+            w2s_path_format(p, sizeof p, "%s/%s", dir, tokenizer_file_names[i]))
+            return -1;
+        if (!w2s_file_exists(from)) continue;
+        size_t n;
+        char *buf = w2s_read_file(from, (size_t)1 << 30, &n);
+        rc = buf ? w2s_write_file_atomic(p, buf, n) : -1;
+        free(buf);
+    }
+    return rc ? w2s_error_wrap("saving the model in %s", dir) : 0;
+}
+
 // Trains, evaluates and records one model, or reuses its record. *out_model (may be NULL)
 // gets the trained model when it was trained here (caller destroys it).
 static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, results_model *r,
@@ -494,7 +525,7 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
     float *logits = malloc(s->test.n * x->K * sizeof(float));  // (n_test, K)
     int rc = logits ? trainer_train(m, &tc, &s->train, &st) : W2S_FAIL("out of memory");
     if (!rc) rc = trainer_evaluate(m, &s->test, logits, &ev);
-    if (!rc && (s->keep_model || c->save_models)) rc = gpt2_checkpoint_save(m, model_file);
+    if (!rc && (s->keep_model || c->save_models)) rc = save_model_dir(x, m, dir, model_file);
     if (!rc) {
         *r = (results_model){.accuracy = ev.accuracy, .auroc = ev.auroc,
                              .final_loss = st.final_loss, .steps = st.steps, .n_train = s->train.n,

@@ -29,6 +29,7 @@ typedef struct {
     const char *data_path;              // JSONL training pool
     const char *test_path;              // JSONL test file, or NULL: test comes from the pool
     const char *out_dir;
+    const char *tokenizer_dir;          // vocab.json + merges.txt; NULL: the strong, then the weak directory's
     size_t n_train;       // 0: the whole pool (minus n_test when there is no test file)
     size_t n_test;        // 0: the whole test file, or 1/5 of the pool without one
     size_t n_classes;     // K; 0: inferred (largest hard_label + 1), where a class under 1% of the
