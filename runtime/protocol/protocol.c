@@ -4,6 +4,7 @@
 #include "protocol.h"
 
 #include "error.h"
+#include "file_hash.h"
 #include "fileio.h"
 #include "gpt2_checkpoint.h"
 #include "hf_config.h"
@@ -68,23 +69,24 @@ static bool is_dir(const char *p) {
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// A file's identity: absolute path, size and modification time (nanoseconds).
-static uint64_t hash_file(uint64_t h, const char *path) {
-    struct stat st;
-    char abs[PATH_MAX];
-    if (stat(path, &st) != 0) return hashf(h, "missing %s", path);
-    if (!realpath(path, abs)) snprintf(abs, sizeof abs, "%s", path);
-    return hashf(h, "%s %lld %lld.%09ld", abs, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-                 (long)st.st_mtim.tv_nsec);
+// A file's content (file_hash.h, cached by identity), chained onto h; a missing or
+// unreadable file hashes as such (loading it fails later with the real message).
+static uint64_t hash_file(file_hash_cache *fc, uint64_t h, const char *path) {
+    uint64_t content;
+    if (file_hash_content(fc, path, &content) != 0) {
+        w2s_error_clear();
+        return hashf(h, "unreadable %s", path);
+    }
+    return hashf(h, "%016" PRIx64, content);
 }
 
-static uint64_t hash_model(uint64_t h, const char *path) {
-    if (!is_dir(path)) return hash_file(h, path);
+static uint64_t hash_model(file_hash_cache *fc, const char *path) {
+    if (!is_dir(path)) return hash_file(fc, PROTOCOL_HASH_INIT, path);
     char p[4096];
     snprintf(p, sizeof p, "%s/config.json", path);
-    h = hash_file(h, p);
+    uint64_t h = hash_file(fc, PROTOCOL_HASH_INIT, p);
     snprintf(p, sizeof p, "%s/model.safetensors", path);
-    return hash_file(h, p);
+    return hash_file(fc, h, p);
 }
 
 // Cheap early check (header only, no weights read) that a model's safetensors matches its
@@ -128,7 +130,9 @@ typedef struct {
     size_t epochs_gt, epochs_transfer;
     float weight_decay;                    // 0 with adam
     const char *label_precision;
+    uint64_t data_hash;           // content of the data, test and tokenizer files
     uint64_t base_hash, weak_model_hash, strong_model_hash;
+    file_hash_cache hashes;
     json_t *warnings;             // sanity warnings so far (results.json, report.html, stdout)
     const char *tok_dir;          // the tokenizer's directory, or NULL (pre-tokenized data only)
 } run_ctx;
@@ -271,18 +275,19 @@ static int load_inputs(run_ctx *x) {
                          : c->label_precision == PROTOCOL_LABEL_BF16 ? "bf16"
                                                                      : "fp32";
     uint64_t h = protocol_hash(PROTOCOL_HASH_INIT, PROTOCOL_FORMAT);
-    h = hash_file(h, c->data_path);
+    h = hash_file(&x->hashes, h, c->data_path);
     for (size_t i = 0; x->tok_dir && i < TOKENIZER_N_FILES; i++) {  // text is tokenized by these
         char p[W2S_PATH_MAX];
         snprintf(p, sizeof p, "%s/%s", x->tok_dir, tokenizer_file_names[i]);
-        if (w2s_file_exists(p)) h = hash_file(h, p);
+        if (w2s_file_exists(p)) h = hash_file(&x->hashes, h, p);
     }
-    h = x->separate_test ? hash_file(h, c->test_path) : protocol_hash(h, "no test file");
+    h = x->separate_test ? hash_file(&x->hashes, h, c->test_path) : protocol_hash(h, "no test file");
+    x->data_hash = h;
     h = hashf(h, "ntrain %zu ntest %zu ctx %zu trunc %d K %zu batch %zu prec %d probe %d", x->n_train,
               x->n_test, x->max_ctx, (int)c->truncate, x->K, c->batch, (int)c->precision, (int)c->linear_probe);
     x->base_hash = h;
-    x->weak_model_hash = hash_model(PROTOCOL_HASH_INIT, c->weak_dir);
-    x->strong_model_hash = hash_model(PROTOCOL_HASH_INIT, c->strong_dir);
+    x->weak_model_hash = hash_model(&x->hashes, c->weak_dir);
+    x->strong_model_hash = hash_model(&x->hashes, c->strong_dir);
     return 0;
 }
 
@@ -415,7 +420,53 @@ static bool step_load(const char *dir, uint64_t key, results_model *m) {
     return ok;
 }
 
-static int step_save(const char *dir, uint64_t key, const results_model *m) {
+// Puts `to` (made) at `from`'s bytes: a hard link when both are on one file system, else a copy.
+static int copy_file(const char *from, const char *to) {
+    unlink(to);
+    if (link(from, to) == 0) return 0;
+    size_t n;
+    char *buf = w2s_read_file(from, (size_t)1 << 40, &n);
+    int rc = buf ? w2s_write_file_atomic(to, buf, n) : -1;
+    free(buf);
+    return rc;
+}
+
+// Copies another run's finished step directory into `dir`, its record (step.json) last.
+static int copy_step(const char *from, const char *dir) {
+    static const char *const files[] = {"model.safetensors", "config.json", "vocab.json", "merges.txt",
+                                        "encoder.json", "vocab.bpe", "step.json"};
+    char a[4200], b[4200];
+    if (w2s_mkdir_p(dir) != 0) return -1;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(a, sizeof a, "%s/%s", from, files[i]);
+        snprintf(b, sizeof b, "%s/%s", dir, files[i]);
+        if (w2s_file_exists(a) && copy_file(a, b) != 0) return w2s_error_wrap("reusing %s", from);
+    }
+    return 0;
+}
+
+// Why the record in dir does not match `key` (NULL when there is none, or it matches): its
+// "inputs" tell a data or model change from a changed setting.
+static const char *step_stale_reason(const char *dir, uint64_t key, uint64_t data_hash, uint64_t model_hash) {
+    char path[4200], hex[17], dh[17], mh[17];
+    snprintf(path, sizeof path, "%s/step.json", dir);
+    json_t *o = json_load_file(path, 0, NULL);
+    if (!o) return NULL;
+    key_hex(hex, key);
+    key_hex(dh, data_hash);
+    key_hex(mh, model_hash);
+    json_t *k = json_object_get(o, "key"), *in = json_object_get(o, "inputs");
+    const char *d = json_string_value(json_object_get(in, "data")), *m = json_string_value(json_object_get(in, "model"));
+    const char *why = json_is_string(k) && !strcmp(json_string_value(k), hex) ? NULL
+                      : d && strcmp(d, dh)                                   ? "the data's content changed"
+                      : m && strcmp(m, mh)                                   ? "the model's files changed"
+                      : d && m ? "a setting changed (see config.resolved in results.json)"
+                               : "it was made by another version of w2s";
+    json_decref(o);
+    return why;
+}
+
+static int step_save(const char *dir, uint64_t key, const results_model *m, uint64_t data_hash, uint64_t model_hash) {
     char path[4200], hex[17];
     snprintf(path, sizeof path, "%s/step.json", dir);
     key_hex(hex, key);
@@ -427,6 +478,10 @@ static int step_save(const char *dir, uint64_t key, const results_model *m) {
     if (o && m->auroc_reason[0]) json_object_set_new(o, "auroc_undefined_reason", json_string(m->auroc_reason));
     if (o && m->n_curve) json_object_set_new(o, "curve", results_curve_json(m));
     if (o && m->one_class >= 0) json_object_set_new(o, "predicts_one_class", json_integer(m->one_class));
+    char dh[17], mh[17];
+    key_hex(dh, data_hash);
+    key_hex(mh, model_hash);
+    if (o) json_object_set_new(o, "inputs", json_pack("{s:s, s:s}", "data", dh, "model", mh));
     int rc = o ? results_write_json(path, o) : W2S_FAIL("cannot build %s", path);
     json_decref(o);
     return rc;
@@ -452,6 +507,7 @@ static gpt2_model *load_model(const run_ctx *x, const char *path, size_t minibat
 typedef struct {
     const char *name;          // step directory and progress label ("weak", "student_xent")
     const char *model_path;    // pretrained start
+    uint64_t model_hash;       // its content (step.json's "inputs", to say why a step is redone)
     float lr;
     size_t epochs;
     size_t minibatch;
@@ -498,6 +554,25 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
         if (!c->quiet) fprintf(stderr, "%s: reused (accuracy %.4f)\n", label, r->accuracy);
         return 0;
     }
+    // The same step of another run (a sweep's other pairs): same key, so the same inputs.
+    for (size_t i = 0; i < c->n_reuse_dirs; i++) {
+        char other[4096], other_model[4200];
+        step_dir(other, sizeof other, c->reuse_dirs[i], seed, s->name);
+        snprintf(other_model, sizeof other_model, "%s/model.safetensors", other);
+        memset(r, 0, sizeof *r);
+        if (!step_load(other, s->key, r) || (s->keep_model && !w2s_file_exists(other_model))) continue;
+        if (copy_step(other, dir) != 0) return -1;
+        if (c->reuse) {
+            if (!strcmp(s->name, "weak")) c->reuse->weak++;
+            else if (!strcmp(s->name, "ceiling")) c->reuse->ceiling++;
+            else c->reuse->students++;
+        }
+        if (!c->quiet) fprintf(stderr, "%s: reused from %s (same inputs and settings; accuracy %.4f)\n", label,
+                               c->reuse_dirs[i], r->accuracy);
+        return 0;
+    }
+    const char *why = step_stale_reason(dir, s->key, x->data_hash, s->model_hash);
+    if (why && !c->quiet) fprintf(stderr, "%s: redone: %s\n", label, why);
     memset(r, 0, sizeof *r);
     if (w2s_mkdir_p(dir) != 0) return -1;
     gpt2_model *m = load_model(x, s->model_path, s->minibatch, c->precision);
@@ -535,7 +610,7 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
         if (!isfinite(ev.auroc) && ev.auroc_reason) snprintf(r->auroc_reason, sizeof r->auroc_reason, "%s", ev.auroc_reason);
         size_t B = c->batch < s->train.n ? c->batch : s->train.n;
         r->examples_per_s = st.seconds > 0 ? (double)((st.steps - st.resumed_step) * B) / st.seconds : NAN;
-        rc = step_save(dir, s->key, r);
+        rc = step_save(dir, s->key, r, x->data_hash, s->model_hash);
     }
     free(logits);
     if (!rc) unlink(ckpt);  // the step record supersedes it
@@ -560,29 +635,47 @@ static void label_paths(const run_ctx *x, uint64_t seed, char rec[4200], char js
     snprintf(weak_file, 4200, "%s/weak/model.safetensors", dir);
 }
 
-// True (soft and hard filled) when OUT/seed<k>/labels.safetensors holds labels of this key.
-static bool labels_reuse(const run_ctx *x, uint64_t seed, size_t n, uint64_t key, float *soft, int32_t *hard) {
-    const size_t K = x->K;
-    char rec[4200], jsonl[4200], weak_file[4200], hex[17];
-    label_paths(x, seed, rec, jsonl, weak_file);
+// True (soft and hard filled) when rec (a labels.safetensors) holds labels of this key.
+static bool labels_read(const char *rec, size_t n, size_t K, uint64_t key, float *soft, int32_t *hard) {
+    char hex[17];
     key_hex(hex, key);
-    if (w2s_file_exists(rec) && w2s_file_exists(jsonl)) {
-        safetensors_file *f = safetensors_open(rec);
-        const char *k = f ? safetensors_metadata(f, LABELS_META_KEY) : NULL;
-        bool ok = false;
-        if (k && !strcmp(k, hex)) {
-            size_t s2[2] = {n, K};
-            const safetensors_tensor *th = safetensors_find(f, "hard");
-            ok = safetensors_read_f32(f, "soft", 2, s2, soft) == 0 && th && th->dtype == SAFETENSORS_I32 &&
-                 th->numel == n;
-            if (ok) memcpy(hard, th->data, n * sizeof(int32_t));
+    safetensors_file *f = safetensors_open(rec);
+    const char *k = f ? safetensors_metadata(f, LABELS_META_KEY) : NULL;
+    bool ok = false;
+    if (k && !strcmp(k, hex)) {
+        size_t s2[2] = {n, K};
+        const safetensors_tensor *th = safetensors_find(f, "hard");
+        ok = safetensors_read_f32(f, "soft", 2, s2, soft) == 0 && th && th->dtype == SAFETENSORS_I32 && th->numel == n;
+        if (ok) memcpy(hard, th->data, n * sizeof(int32_t));
+    }
+    safetensors_close(f);
+    w2s_error_clear();
+    return ok;
+}
+
+// True (soft and hard filled) when OUT/seed<k>/labels.safetensors holds labels of this key,
+// or a reuse directory's does (then its two label files are copied in, the record last).
+static bool labels_reuse(const run_ctx *x, uint64_t seed, size_t n, uint64_t key, float *soft, int32_t *hard) {
+    const protocol_config *c = x->c;
+    char rec[4200], jsonl[4200], weak_file[4200];
+    label_paths(x, seed, rec, jsonl, weak_file);
+    if (w2s_file_exists(rec) && w2s_file_exists(jsonl) && labels_read(rec, n, x->K, key, soft, hard)) {
+        if (!c->quiet) fprintf(stderr, "seed %" PRIu64 " labels: reused\n", seed);
+        return true;
+    }
+    for (size_t i = 0; i < c->n_reuse_dirs; i++) {
+        char orec[4200], ojsonl[4200], dir[4200];
+        snprintf(orec, sizeof orec, "%s/seed%" PRIu64 "/labels.safetensors", c->reuse_dirs[i], seed);
+        snprintf(ojsonl, sizeof ojsonl, "%s/seed%" PRIu64 "/weak_labels.jsonl", c->reuse_dirs[i], seed);
+        snprintf(dir, sizeof dir, "%s/seed%" PRIu64, c->out_dir, seed);
+        if (!w2s_file_exists(orec) || !w2s_file_exists(ojsonl) || !labels_read(orec, n, x->K, key, soft, hard)) continue;
+        if (w2s_mkdir_p(dir) != 0 || copy_file(ojsonl, jsonl) != 0 || copy_file(orec, rec) != 0) {
+            w2s_error_clear();
+            return false;  // labeled again here instead
         }
-        safetensors_close(f);
-        w2s_error_clear();
-        if (ok) {
-            if (!x->c->quiet) fprintf(stderr, "seed %" PRIu64 " labels: reused\n", seed);
-            return true;
-        }
+        if (c->reuse) c->reuse->labels++;
+        if (!c->quiet) fprintf(stderr, "seed %" PRIu64 " labels: reused from %s\n", seed, c->reuse_dirs[i]);
+        return true;
     }
     return false;
 }
@@ -737,7 +830,8 @@ static int run_pipelined(const run_ctx *x, uint64_t seed, const dataset_split *s
 static train_step student_step(const run_ctx *x, size_t l, const dataset_split *sp, const float *soft,
                                trainer_data test, uint64_t strong_key, uint64_t labels_key, char *name) {
     snprintf(name, 64, "student_%s", loss_kind_name(x->c->losses[l]));
-    train_step s = {.name = name, .model_path = x->c->strong_dir, .lr = x->lr_transfer, .epochs = x->epochs_transfer,
+    train_step s = {.name = name, .model_path = x->c->strong_dir, .model_hash = x->strong_model_hash,
+                    .lr = x->lr_transfer, .epochs = x->epochs_transfer,
                     .minibatch = x->mb_strong,
                     .train = {.ds = &x->pool, .idx = sp->train2, .n = sp->n_train2, .targets = soft}, .test = test};
     loss_config_default(&s.loss, x->c->losses[l]);
@@ -800,7 +894,7 @@ static int run_seed(run_ctx *x, uint64_t seed, results_seed *r) {
     if (!rc && (!soft || !hard)) rc = W2S_FAIL("out of memory");
     gpt2_model *weak = NULL;
     if (!rc) {
-        train_step s = {.name = "weak", .model_path = c->weak_dir, .lr = x->lr_weak, .epochs = x->epochs_gt,
+        train_step s = {.name = "weak", .model_path = c->weak_dir, .model_hash = x->weak_model_hash, .lr = x->lr_weak, .epochs = x->epochs_gt,
                         .minibatch = x->mb_weak,
                         .train = {.ds = &x->pool, .idx = sp.train1, .n = sp.n_train1, .targets = gt1}, .test = test,
                         .key = weak_key, .keep_model = true};
@@ -821,7 +915,8 @@ static int run_seed(run_ctx *x, uint64_t seed, results_seed *r) {
         size_t agree = 0;
         for (size_t i = 0; i < sp.n_train2; i++) agree += hard[i] == x->pool.hard_label[sp.train2[i]];
         r->label_agreement = (double)agree / (double)sp.n_train2;
-        train_step s = {.name = "ceiling", .model_path = c->strong_dir, .lr = x->lr_strong, .epochs = x->epochs_gt,
+        train_step s = {.name = "ceiling", .model_path = c->strong_dir, .model_hash = x->strong_model_hash,
+                        .lr = x->lr_strong, .epochs = x->epochs_gt,
                         .minibatch = x->mb_strong,
                         .train = {.ds = &x->pool, .idx = sp.train2, .n = sp.n_train2, .targets = gt2}, .test = test,
                         .key = hashf(strong_key, "ceiling lr %a ep %zu", (double)x->lr_strong, x->epochs_gt)};
@@ -974,9 +1069,14 @@ int protocol_run(const protocol_config *c) {
         return -1;
     double t0 = progress_now();
     run_ctx x = {.c = c, .warnings = json_array()};
-    int rc = x.warnings ? load_inputs(&x) : W2S_FAIL("out of memory");
+    char cache[W2S_PATH_MAX];
+    int rc = x.warnings ? 0 : W2S_FAIL("out of memory");
+    if (!rc && !c->hash_cache) rc = w2s_path_format(cache, sizeof cache, "%s/file_hashes.json", c->out_dir);
+    if (!rc) rc = file_hash_cache_open(&x.hashes, c->hash_cache ? c->hash_cache : cache);
+    if (!rc) rc = load_inputs(&x);
     if (!rc) warn_inputs(&x);
     if (!rc) rc = w2s_mkdir_p(c->out_dir);
+    if (!rc) rc = file_hash_cache_save(&x.hashes);
     results_run *res = calloc(1, sizeof *res);
     json_t *cfg = c->config_json ? json_deep_copy(c->config_json) : json_object();
     if (!rc && (!res || !cfg)) rc = W2S_FAIL("out of memory");
@@ -1008,6 +1108,7 @@ int protocol_run(const protocol_config *c) {
     }
     json_decref(cfg);
     json_decref(x.warnings);
+    file_hash_cache_close(&x.hashes);
     free(res);
     tokenizer_free(x.tok);
     dataset_free(&x.pool);

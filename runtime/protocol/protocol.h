@@ -6,9 +6,9 @@
 // student trains on the arriving labels (protocol_pipeline.h) when the core split gains over
 // labeling first (or the cores are given); --no-pipeline labels first.
 // The one thing to know: every step's outputs live in OUT/seed<k>/<step>/ with a step.json
-// holding a hash of everything the step depends on (options, seed, the identity — path, size,
-// mtime — of the model and data files, and the hashes of the steps it consumes). A rerun reuses
-// a step whose hash matches and recomputes it otherwise; an interrupted training resumes from
+// holding a hash of everything the step depends on (options, seed, the content of the model,
+// data and tokenizer files — file_hash.h — and the hashes of the steps it consumes). A rerun
+// reuses a step whose hash matches and recomputes it otherwise, saying why; an interrupted training resumes from
 // its checkpoint, giving the same numbers as an uninterrupted run (same thread count).
 #ifndef W2S_RUNTIME_PROTOCOL_H
 #define W2S_RUNTIME_PROTOCOL_H
@@ -23,6 +23,10 @@
 
 typedef enum { PROTOCOL_LABEL_INT8 = 0, PROTOCOL_LABEL_BF16, PROTOCOL_LABEL_FP32 } protocol_label_precision;
 typedef enum { PROTOCOL_ADAM = 0, PROTOCOL_ADAMW } protocol_optimizer;
+
+typedef struct protocol_reuse {
+    size_t weak, ceiling, students, labels;  // steps taken from reuse_dirs
+} protocol_reuse;
 
 typedef struct {
     const char *weak_dir, *strong_dir;  // Hugging Face GPT-2 directories (or w2s checkpoints)
@@ -63,6 +67,13 @@ typedef struct {
     // cores split by placement_plan; label_cores / train_cores override the split (0 = auto).
     bool no_pipeline;     // label everything first, then train (the reference schedule)
     int label_cores, train_cores;
+    // Other runs' output directories (a sweep's earlier pairs) whose finished steps and labels
+    // are taken, copied in, when their key is this run's: a weak model or ceiling is trained
+    // once per seed and reused across pairs. reuse (may be NULL) counts what was taken.
+    const char *const *reuse_dirs;
+    size_t n_reuse_dirs;
+    struct protocol_reuse *reuse;
+    const char *hash_cache;  // the content-hash cache file (file_hash.h); NULL: OUT/file_hashes.json
     json_t *config_json;  // borrowed: the options as given, recorded in results.json
     results_seed *seed_results;  // optional (n_seeds): receives each finished seed's figures;
                                  // the caller shows them (no table on stdout)

@@ -1,6 +1,8 @@
 # test_sweep.sh — `w2s sweep` on three tiny random-init models of different sizes: all six
 # weak <= strong pairs run (ordered by size, whatever the order given), sweep.json holds each
-# pair's results_summary.json, sweep.html has a point per result, a rerun reuses every pair,
+# pair's results_summary.json, sweep.html has a point per result, each weak model and ceiling is
+# trained once and taken by the later pairs (counted), a rerun reuses every pair (after `touch`
+# too: content decides) and an edit redoes the steps saying why,
 # the PGR of a pair is the one its `w2s run` reports, and bad arguments give one clear line.
 set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
@@ -11,7 +13,14 @@ scratch_dir
 "$PROBE" data data.jsonl 240 64 7
 ARGS="--data data.jsonl --n-train 160 --n-test 80 --losses xent,logconf --lr 1e-3 --epochs 1 --quiet"
 
-"$W2S_BIN" sweep --models big,small,mid $ARGS --out out 2> sweep.err || { cat sweep.err; fail "w2s sweep failed"; }
+"$W2S_BIN" sweep --models big,small,mid ${ARGS/--quiet/} --out out > sweep.out 2> sweep.err ||
+    { cat sweep.err; fail "w2s sweep failed"; }
+# Six pairs, but each weak model and ceiling trained once (seed 0): the 3 later pairs of a weak
+# model take it (and its labels), the 3 later pairs of a strong model take its ceiling.
+grep -q "^sweep: 6 pairs; taken from earlier pairs instead of retrained: 3 weak models, 3 ceilings, 3 label sets" \
+    sweep.out || { cat sweep.out; fail "reuse across pairs not counted as expected"; }
+[ "$(grep -c 'weak: test accuracy .* steps, ' sweep.err)" = 3 ] && [ "$(grep -c 'ceiling: test accuracy .* steps, ' sweep.err)" = 3 ] ||
+    fail "weak models or ceilings trained more than once"
 for p in small__small small__mid small__big mid__mid mid__big big__big; do
     [ -s "out/$p/results_summary.json" ] || fail "pair $p missing"
 done
@@ -36,6 +45,13 @@ PY
 cp out/sweep.json before.json
 "$W2S_BIN" sweep --models small,mid,big $ARGS --out out 2> rerun.err || { cat rerun.err; fail "rerun failed"; }
 cmp -s before.json out/sweep.json || fail "rerun changed sweep.json"
+# Content, not timestamps: `touch` reuses everything; an edit redoes the steps and says why.
+touch data.jsonl small/model.safetensors
+"$W2S_BIN" sweep --models small,mid,big ${ARGS/--quiet/} --out out > /dev/null 2> touch.err || fail "rerun after touch"
+grep -q "test accuracy .* steps, " touch.err && { cat touch.err; fail "a step was retrained after touch"; }
+grep -q ": reused" touch.err || fail "no reuse reported"
+cmp -s before.json out/sweep.json || fail "rerun after touch changed sweep.json"
+
 
 # ---- one PGR definition: the sweep shows exactly what `w2s run` reports on the same pair
 # (PGR of the mean accuracies over seeds), in sweep.json and on the page.
@@ -63,4 +79,8 @@ PY
 [ "$(wc -l < err1.txt)" = 1 ] && grep -q "nosuch" err1.txt || { cat err1.txt; fail "missing model: not one clear line"; }
 "$W2S_BIN" sweep --models small,mid --weak small $ARGS --out bad 2> err2.txt && fail "--weak accepted"
 grep -q "chosen by the sweep" err2.txt || fail "--weak: $(cat err2.txt)"
+# (last: it changes data.jsonl)
+echo '{"input_ids": [1, 2, 3], "hard_label": 0}' >> data.jsonl
+"$W2S_BIN" sweep --models small,mid ${ARGS/--quiet/} --out out > /dev/null 2> edit.err || { cat edit.err; fail "rerun after an edit"; }
+grep -q "seed 0 weak: redone: the data's content changed" edit.err || { cat edit.err; fail "no reason for redoing"; }
 echo "sweep ok: 6 pairs, rerun identical"
