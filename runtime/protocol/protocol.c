@@ -955,6 +955,34 @@ static int run_seed(run_ctx *x, uint64_t seed, results_seed *r) {
 
 // ---- the run
 
+// What the numbers were computed from, for results.json and the report: each model's path,
+// parameters and content hash, each data file's path, lines, examples and content hash.
+static json_t *provenance_json(run_ctx *x) {
+    const protocol_config *c = x->c;
+    char hex[3][17];
+    uint64_t d, t = 0;
+    key_hex(hex[0], x->weak_model_hash);
+    key_hex(hex[1], x->strong_model_hash);
+    if (file_hash_content(&x->hashes, c->data_path, &d) != 0) d = 0;
+    if (x->separate_test && file_hash_content(&x->hashes, c->test_path, &t) != 0) t = 0;
+    w2s_error_clear();
+    json_t *o = json_pack("{s:{s:s, s:I, s:s}, s:{s:s, s:I, s:s}}", "weak", "path", c->weak_dir, "params",
+                          (json_int_t)gpt2_num_params(&x->cw, GPT2_LM_NONE, 0), "hash", hex[0], "strong", "path",
+                          c->strong_dir, "params", (json_int_t)gpt2_num_params(&x->cs, GPT2_LM_NONE, 0), "hash", hex[1]);
+    key_hex(hex[2], d);
+    json_object_set_new(o, "data", json_pack("{s:s, s:I, s:I, s:s}", "path", c->data_path, "lines",
+                                             (json_int_t)x->pool.stats.n_lines, "examples", (json_int_t)x->pool.n,
+                                             "hash", hex[2]));
+    if (x->separate_test) {
+        key_hex(hex[2], t);
+        json_object_set_new(o, "test", json_pack("{s:s, s:I, s:I, s:s}", "path", c->test_path, "lines",
+                                                 (json_int_t)x->test_file.stats.n_lines, "examples",
+                                                 (json_int_t)x->test_file.n, "hash", hex[2]));
+    }
+    json_object_set_new(o, "tokenizer", x->tok_dir ? json_string(x->tok_dir) : json_null());
+    return o;
+}
+
 // After the last seed: a ceiling–weak gap within the test set's standard error makes every PGR
 // a ratio of noise; the table and the report flag them (results_run.pgr_noisy).
 static void warn_gap(run_ctx *x, results_run *r) {
@@ -1089,6 +1117,7 @@ int protocol_run(const protocol_config *c) {
         memcpy(res->losses, c->losses, sizeof c->losses);
         res->n_classes = x.K;
         res->warnings = x.warnings;
+        res->provenance = provenance_json(&x);
         res->n_test = x.n_test;
     }
     for (size_t s = 0; s < c->n_seeds && !rc; s++) {
@@ -1107,6 +1136,7 @@ int protocol_run(const protocol_config *c) {
                c->out_dir, c->out_dir);
     }
     json_decref(cfg);
+    if (res) json_decref(res->provenance);
     json_decref(x.warnings);
     file_hash_cache_close(&x.hashes);
     free(res);

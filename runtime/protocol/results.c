@@ -153,6 +153,7 @@ static int write_results_json(const results_run *r) {
     if (!rc) {
         if (r->n_classes > 2) json_object_set_new(root, "logconf_multiclass", json_string("argmax one-hot"));
         json_object_set_new(root, "warnings", r->warnings ? json_incref(r->warnings) : json_array());
+        if (r->provenance) json_object_set(root, "provenance", r->provenance);
         snprintf(path, sizeof path, "%s/results.json", r->out_dir);
         rc = results_write_json(path, root);
     }
@@ -225,6 +226,85 @@ static void write_undefined(report_page *pg, const results_run *r) {
                 fprintf(pg->f, "</p>\n");
                 break;
             }
+}
+
+// Every seed's figures: accuracy of each model, PGR per loss (or why it is undefined).
+static void write_seeds(report_page *pg, const results_run *r, const int *rows, const char *const *names, size_t nrows) {
+    report_h2(pg, "Per seed");
+    const char *head[2 + 2 * RESULTS_MAX_LOSSES + 2];
+    char hbuf[RESULTS_MAX_LOSSES][48];
+    size_t nh = 0;
+    head[nh++] = "seed";
+    for (size_t i = 0; i < nrows; i++) head[nh++] = names[i];
+    for (size_t l = 0; l < r->n_losses; l++) {
+        snprintf(hbuf[l], sizeof hbuf[l], "PGR %s", loss_kind_name(r->losses[l]));
+        head[nh++] = hbuf[l];
+    }
+    report_table_open(pg, head, nh);
+    for (size_t s = 0; s < r->n_done; s++) {
+        char cells[2 + 2 * RESULTS_MAX_LOSSES + 2][48];
+        const char *row[2 + 2 * RESULTS_MAX_LOSSES + 2];
+        size_t n = 0;
+        snprintf(cells[n++], sizeof cells[0], "%llu", (unsigned long long)r->seeds[s].seed);
+        for (size_t i = 0; i < nrows; i++)
+            snprintf(cells[n++], sizeof cells[0], "%.4f", results_model_of(&r->seeds[s], rows[i])->accuracy);
+        for (size_t l = 0; l < r->n_losses; l++)
+            snprintf(cells[n++], sizeof cells[0], isfinite(r->seeds[s].pgr[l]) ? "%.3f" : "undefined (ceiling <= weak)",
+                     r->seeds[s].pgr[l]);
+        for (size_t k = 0; k < n; k++) row[k] = cells[k];
+        report_table_row(pg, row, n);
+    }
+    report_table_close(pg);
+}
+
+// Where the numbers come from: models and data with sizes and content hashes, every setting
+// (as given and as resolved), versions, ISA and threads.
+static void write_provenance(report_page *pg, const results_run *r) {
+    report_h2(pg, "Provenance");
+    static const char *const head[] = {"input", "path", "size", "content hash"};
+    report_table_open(pg, head, 4);
+    static const char *const keys[] = {"weak", "strong", "data", "test"};
+    for (size_t i = 0; r->provenance && i < 4; i++) {
+        json_t *e = json_object_get(r->provenance, keys[i]);
+        if (!e) continue;
+        char size[64];
+        json_t *params = json_object_get(e, "params");
+        if (params) snprintf(size, sizeof size, "%.4gM parameters", (double)json_integer_value(params) / 1e6);
+        else snprintf(size, sizeof size, "%lld lines, %lld examples", (long long)json_integer_value(json_object_get(e, "lines")),
+                      (long long)json_integer_value(json_object_get(e, "examples")));
+        const char *row[4] = {keys[i], json_string_value(json_object_get(e, "path")), size,
+                              json_string_value(json_object_get(e, "hash"))};
+        report_table_row(pg, row, 4);
+    }
+    json_t *tok = r->provenance ? json_object_get(r->provenance, "tokenizer") : NULL;
+    if (json_is_string(tok)) {
+        const char *row[4] = {"tokenizer", json_string_value(tok), "", ""};
+        report_table_row(pg, row, 4);
+    }
+    report_table_close(pg);
+    json_t *v = versions_json();
+    report_p(pg, "w2s %s (oneDNN %s, hwloc %s, jansson %s); ISA %s, %d threads.",
+             json_string_value(json_object_get(v, "w2s")), json_string_value(json_object_get(v, "onednn")),
+             json_string_value(json_object_get(v, "hwloc")), json_string_value(json_object_get(v, "jansson")),
+             w2s_isa_name(w2s_isa_active()), omp_get_max_threads());
+    json_decref(v);
+    report_h2(pg, "Settings");
+    static const char *const shead[] = {"setting", "value"};
+    report_table_open(pg, shead, 2);
+    json_t *resolved = json_object_get(r->config, "resolved");
+    const char *k;
+    json_t *val;
+    for (int pass = 0; pass < 2; pass++)
+        json_object_foreach(pass ? resolved : r->config, k, val) {
+            if (!pass && !strcmp(k, "resolved")) continue;
+            char *text = json_dumps(val, JSON_ENCODE_ANY | JSON_REAL_PRECISION(9));
+            char key[96];
+            snprintf(key, sizeof key, "%s%s", pass ? "resolved: " : "--", k);
+            const char *row[2] = {key, text ? text : ""};
+            report_table_row(pg, row, 2);
+            free(text);
+        }
+    report_table_close(pg);
 }
 
 // report.html: the table and a bar chart of mean accuracies (± std over seeds).
@@ -308,6 +388,8 @@ static int write_report(const results_run *r) {
     report_plot_close(&pl);
     if (y.lo > 0) report_p(&pg, "The accuracy axis starts at %.2f, not 0; hollow points are single seeds.", y.lo);
     write_curves(&pg, r, rows, names_p, nrows, colors);
+    write_seeds(&pg, r, rows, names_p, nrows);
+    write_provenance(&pg, r);
     return report_page_close(&pg);
 }
 

@@ -47,6 +47,7 @@ typedef struct {
 typedef struct {
     json_t *config;           // borrowed: the run's options as JSON (written as "config")
     json_t *warnings;         // borrowed: array of sanity warnings (strings), shown in every output
+    json_t *provenance;       // borrowed: models and data (path, size, content hash), or NULL
     const char *out_dir;
     const char *label_precision;  // "fp32" / "bf16" / "int8": how weak labels were computed
     loss_kind losses[RESULTS_MAX_LOSSES];
