@@ -116,6 +116,18 @@ static int write_html(const char *path, const sweep_model *m, size_t nm, const s
         report_table_row(&pg, row, 4 + 2 * nl);
     }
     report_table_close(&pg);
+    report_h2(&pg, "Models");
+    static const char *const mhead[] = {"model", "path", "parameters"};
+    report_table_open(&pg, mhead, 3);
+    for (size_t i = 0; i < nm; i++) {
+        char params[32];
+        snprintf(params, sizeof params, "%.4gM", m[i].params / 1e6);
+        const char *row[3] = {m[i].name, m[i].dir, params};
+        report_table_row(&pg, row, 3);
+    }
+    report_table_close(&pg);
+    report_p(&pg, "Each pair's folder holds its own report.html with the data's and models' content hashes, "
+             "every setting, the versions and the machine.");
     report_p(&pg, "PGR = (student &minus; weak) / (ceiling &minus; weak) of the test accuracies averaged over "
              "the seeds, exactly as each pair's <code>w2s run</code> reports it (its results_summary.json); "
              "undefined where the ceiling does not beat the weak model.");

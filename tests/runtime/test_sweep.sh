@@ -41,6 +41,7 @@ html = open("out/sweep.html").read()
 # one dot per ceiling (3 diagonal pairs) and per transfer accuracy (6 pairs x 2 losses)
 assert html.count('class="pt"') == 3 + 12, html.count('class="pt"')
 assert "</html>" in html
+assert "<h2>Models</h2>" in html and all(f"<td>{m['dir']}</td>" in html for m in s["models"])
 PY
 cp out/sweep.json before.json
 "$W2S_BIN" sweep --models small,mid,big $ARGS --out out 2> rerun.err || { cat rerun.err; fail "rerun failed"; }
