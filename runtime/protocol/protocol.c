@@ -1062,9 +1062,6 @@ static void print_table(FILE *f, const results_run *r) {
             }
         fprintf(f, "| %-20s | %8.4f | %8.4f | %12s | %14s |\n", name, mean, isfinite(std) ? std : 0.0, pgr, spread);
     }
-    size_t i;
-    json_t *w;
-    json_array_foreach(r->warnings, i, w) fprintf(f, "warning: %s\n", json_string_value(w));
     fprintf(f, "\nPGR = (student - weak) / (ceiling - weak) of the accuracies averaged over seeds; its seed std is "
                "the spread of the per-seed PGRs (seeds where one is defined).\n");
     for (size_t l = 0; l < r->n_losses; l++) {
@@ -1079,6 +1076,9 @@ static void print_table(FILE *f, const results_run *r) {
         if (!isfinite(r->seeds[s].pgr[0]) && r->seeds[s].pgr_reason[0])
             fprintf(f, "PGR undefined on seed %" PRIu64 ": ceiling %.4f <= weak %.4f\n", r->seeds[s].seed,
                     r->seeds[s].ceiling.accuracy, r->seeds[s].weak.accuracy);
+    size_t i;
+    json_t *w;
+    json_array_foreach(r->warnings, i, w) fprintf(f, "warning: %s\n", json_string_value(w));
 }
 
 int protocol_run(const protocol_config *c) {
