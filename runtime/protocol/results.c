@@ -319,10 +319,10 @@ static int write_report(const results_run *r) {
     rows[nrows++] = -1;
     rows[nrows++] = -2;
     for (size_t l = 0; l < r->n_losses; l++) rows[nrows++] = (int)l;
-    char names[2 + RESULTS_MAX_LOSSES][64], cell[4][48];
+    char names[2 + RESULTS_MAX_LOSSES][64], cell[5][48];
     const char *names_p[2 + RESULTS_MAX_LOSSES];
-    static const char *const head[] = {"test accuracy", "mean", "std", "PGR", "per-seed PGR std (seeds)"};
-    report_table_open(&pg, head, 5);
+    static const char *const head[] = {"test accuracy", "mean", "std", "AUROC (mean)", "PGR", "per-seed PGR std (seeds)"};
+    report_table_open(&pg, head, 6);
     double mean[2 + RESULTS_MAX_LOSSES], std[2 + RESULTS_MAX_LOSSES], lo = 1.0;
     for (size_t i = 0; i < nrows; i++) {
         int w = rows[i];
@@ -350,8 +350,12 @@ static int write_report(const results_run *r) {
                          (unsigned long long)r->seeds[s].seed);
                 break;
             }
-        const char *row[5] = {shown, cell[0], cell[1], cell[2], cell[3]};
-        report_table_row(&pg, row, 5);
+        double au[RESULTS_MAX_SEEDS], au_mean, au_std;
+        for (size_t s = 0; s < r->n_done; s++) au[s] = results_model_of(&r->seeds[s], w)->auroc;
+        if (metrics_mean_std(au, r->n_done, &au_mean, &au_std)) snprintf(cell[4], sizeof cell[4], "%.4f", au_mean);
+        else snprintf(cell[4], sizeof cell[4], "n/a");
+        const char *row[6] = {shown, cell[0], cell[1], cell[4], cell[2], cell[3]};
+        report_table_row(&pg, row, 6);
     }
     report_table_close(&pg);
     report_p(&pg, "PGR (performance gap recovered) = (student &minus; weak) / (ceiling &minus; weak) of the "

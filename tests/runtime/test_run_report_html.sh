@@ -1,7 +1,7 @@
 # test_run_report_html.sh — `w2s run`'s report.html as a reader sees it (issue #22): a real
 # headless Chromium renders the page with no console message, and its screenshot is checked to
 # hold drawn content (not a blank page); the DOM shows the provenance (model paths, sizes and
-# content hashes, data lines), the settings, per-seed points and values, the learning curves,
+# content hashes, data lines), the settings, per-seed points and values, AUROC, the learning curves,
 # the PGR definition and the sanity warnings.
 # Needs Debian's `chromium`; skipped (exit 77) only when it is not installed.
 set -eu
@@ -44,6 +44,8 @@ for w in r["warnings"]:
     assert w in dom, w
 for sd in r["seeds"]:
     assert f"{sd['weak']['accuracy']:.4f}" in dom
+au = [sd["weak"]["auroc"] for sd in r["seeds"]]
+assert "AUROC (mean)" in dom and f"{sum(au) / len(au):.4f}" in dom, au
 
 # The screenshot: a PNG whose rows are not all one colour (the page drew tables and plots).
 png = open("shot.png", "rb").read()
