@@ -21,14 +21,40 @@ static bool is_dir(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+const char *gpt2_checkpoint_body_prefix(const safetensors_file *f) {
+    // openai/weak-to-strong's TransformerWithHead keeps the body under its causal LM ("lm.").
+    static const char *const prefixes[] = {BODY_PREFIX, "lm." BODY_PREFIX};
+    char name[64];
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(name, sizeof name, "%swte.weight", prefixes[i]);
+        if (safetensors_find(f, name)) return prefixes[i];
+    }
+    return "";
+}
+
+// A path that does not exist but reads like a Hugging Face hub name ("gpt2", "openai-community/gpt2").
+static bool looks_like_hub_name(const char *path) {
+    struct stat st;
+    if (stat(path, &st) == 0 || !*path || path[0] == '.' || path[0] == '/' || strstr(path, ".safetensors"))
+        return false;
+    size_t slashes = 0;
+    for (const char *p = path; *p; p++) {
+        if (*p == '/') slashes++;
+        else if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') || ('0' <= *p && *p <= '9') || *p == '-' ||
+                   *p == '_' || *p == '.'))
+            return false;
+    }
+    return slashes <= 1;
+}
+
 
 static bool is_body(const gpt2_tensor_info *t) {
     return strcmp(t->name, "score.weight") && strcmp(t->name, "lm_head.weight");
 }
 
 // The file name of tensor t (layer `l` if per-layer), with or without the body prefix.
-static void tensor_name(char *out, size_t cap, const gpt2_tensor_info *t, size_t l, bool prefix) {
-    const char *p = prefix && is_body(t) ? BODY_PREFIX : "";
+static void tensor_name(char *out, size_t cap, const gpt2_tensor_info *t, size_t l, const char *prefix) {
+    const char *p = is_body(t) ? prefix : "";
     if (t->per_layer)
         snprintf(out, cap, "%sh.%zu.%s", p, l, t->name);
     else
@@ -38,7 +64,19 @@ static void tensor_name(char *out, size_t cap, const gpt2_tensor_info *t, size_t
 // ---- config
 
 int gpt2_checkpoint_config(const char *path, gpt2_config *cfg) {
+    if (looks_like_hub_name(path))
+        return W2S_FAIL("%s: no such file or directory; w2s reads models from local directories, not the Hugging "
+                        "Face hub: download one (huggingface-cli download %s --local-dir models/%s, keeping "
+                        "config.json, model.safetensors, vocab.json and merges.txt) and pass models/%s",
+                        path, path, path, path);
     if (is_dir(path)) {
+        char st[W2S_PATH_MAX], bin[W2S_PATH_MAX];
+        if (w2s_path_format(st, sizeof st, "%s/model.safetensors", path) ||
+            w2s_path_format(bin, sizeof bin, "%s/pytorch_model.bin", path))
+            return -1;
+        if (!w2s_file_exists(st) && w2s_file_exists(bin))
+            return W2S_FAIL("%s holds pytorch_model.bin but no model.safetensors, and w2s reads safetensors only: "
+                            "convert it with your PyTorch, python3 scripts/convert_to_safetensors.py %s", path, path);
         char p[W2S_PATH_MAX];
         if (w2s_path_format(p, sizeof p, "%s/config.json", path)) return -1;
         return hf_config_load(p, cfg);
@@ -60,7 +98,7 @@ int gpt2_checkpoint_load_weights(gpt2_model *m, const char *file) {
     safetensors_file *f = safetensors_open(file);
     if (!f) return -1;
     // HF GPT2Model files have bare names, GPT2LMHeadModel / ForSequenceClassification prefix them.
-    bool prefix = safetensors_find(f, BODY_PREFIX "wte.weight") != NULL;
+    const char *prefix = gpt2_checkpoint_body_prefix(f);
     char name[256];
     int rc = 0;
     for (int i = 0; i < GPT2_NUM_TENSORS && !rc; i++) {
@@ -69,7 +107,7 @@ int gpt2_checkpoint_load_weights(gpt2_model *m, const char *file) {
         float *dst = m->params_memory + t->offset;
         bool score = !strcmp(t->name, "score.weight"), lm = !strcmp(t->name, "lm_head.weight");
         if (score || lm) {
-            tensor_name(name, sizeof name, t, 0, false);
+            tensor_name(name, sizeof name, t, 0, "");
             if (safetensors_find(f, name)) {
                 rc = safetensors_read_f32(f, name, t->ndim, t->shape, dst);
             } else if (score) {
@@ -124,7 +162,7 @@ int gpt2_checkpoint_save(const gpt2_model *m, const char *file) {
         if (!t->numel) continue;
         size_t layers = t->per_layer ? m->cfg.n_layer : 1, per = t->numel / layers;
         for (size_t l = 0; l < layers && !rc; l++) {
-            tensor_name(name, sizeof name, t, l, true);
+            tensor_name(name, sizeof name, t, l, BODY_PREFIX);
             rc = safetensors_writer_add(w, name, SAFETENSORS_F32, t->ndim, t->shape,
                                         m->params_memory + t->offset + l * per);
         }

@@ -271,6 +271,8 @@ static int is_dir(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+const char *const tokenizer_file_names[TOKENIZER_N_FILES] = {"vocab.json", "merges.txt", "encoder.json", "vocab.bpe"};
+
 bool tokenizer_dir_present(const char *dir) {
     if (!dir || !is_dir(dir)) return false;
     size_t n = strlen(dir) + 16;

@@ -24,6 +24,11 @@ typedef struct tokenizer tokenizer;
 // one test of "this model directory carries its tokenizer" (tokenizer_load_dir then names a
 // missing merges file).
 bool tokenizer_dir_present(const char *dir);
+
+// Every file name a tokenizer directory may hold (the Hugging Face and the OpenAI pair):
+// what a saved model directory copies to carry its tokenizer.
+#define TOKENIZER_N_FILES 4
+extern const char *const tokenizer_file_names[TOKENIZER_N_FILES];
 // Loads from a directory holding vocab.json + merges.txt, else encoder.json + vocab.bpe.
 // Returns NULL with w2s_error_message() naming the file (and line) at fault.
 tokenizer *tokenizer_load_dir(const char *dir);

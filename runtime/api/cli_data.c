@@ -5,6 +5,7 @@
 #include "fileio.h"
 #include "gpt2_checkpoint.h"
 
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -39,8 +40,12 @@ int cli_load_model_data(const char *model_path, const char *data, const char *to
     *tok = NULL;
     *max_len = 1;
     if (gpt2_checkpoint_config(model_path, cfg) != 0) return -1;
+    // Like label (label_model.c): the model's directory, or the directory of a checkpoint file
+    // (a model `w2s run --save-models` saved carries its tokenizer beside model.safetensors).
     struct stat st;
+    char parent[W2S_PATH_MAX];
     if (!tok_dir && stat(model_path, &st) == 0 && S_ISDIR(st.st_mode)) tok_dir = model_path;
+    else if (!tok_dir && !w2s_path_format(parent, sizeof parent, "%s", model_path)) tok_dir = dirname(parent);
     if (cli_load_dataset(ds, data, cfg, tok_dir, model_classes ? cfg->n_classes : 0, max_ctx, truncate, keep_raw,
                          tok) != 0)
         return -1;

@@ -46,6 +46,7 @@ void run_args_init(run_args *a) {
     protocol_config_default(&a->c);
     a->precision = a->label_precision = a->parallel = -1;
     a->ckpt_minutes = -1;
+    a->optimizer = -1;
 }
 
 size_t run_options(run_args *a, cli_opt opts[RUN_MAX_OPTS]) {
@@ -53,6 +54,7 @@ size_t run_options(run_args *a, cli_opt opts[RUN_MAX_OPTS]) {
     static const char *const precisions[] = {"bf16", "fp32", NULL};
     static const char *const label_precisions[] = {"int8", "bf16", "fp32", NULL};
     static const char *const parallels[] = {"auto", "data", "tasks", NULL};
+    static const char *const optimizers[] = {"adam", "adamw", NULL};
     protocol_config *c = &a->c;
     const cli_opt table[] = {
         CLI_OPT("weak", CLI_STR, &c->weak_dir),
@@ -60,9 +62,11 @@ size_t run_options(run_args *a, cli_opt opts[RUN_MAX_OPTS]) {
         CLI_OPT("data", CLI_STR, &c->data_path),
         CLI_OPT("test", CLI_STR, &c->test_path),
         CLI_OPT("out", CLI_STR, &c->out_dir),
+        CLI_OPT("tokenizer", CLI_STR, &c->tokenizer_dir),
         CLI_OPT("config", CLI_STR, &a->config),
         CLI_OPT("n-train", CLI_SIZE, &c->n_train, .lo = 1, .hi = RUN_MAX_SIZE),
         CLI_OPT("n-test", CLI_SIZE, &c->n_test, .lo = 1, .hi = RUN_MAX_SIZE),
+        CLI_OPT("n-classes", CLI_SIZE, &c->n_classes, .lo = 2, .hi = 65536),
         CLI_OPT("losses", CLI_FN, c, .parse = parse_losses, .what = "1 to 3 distinct names among xent,logconf,product"),
         CLI_OPT("seeds", CLI_U64_LIST, c->seeds, .n = &c->n_seeds, .max_items = RESULTS_MAX_SEEDS),
         CLI_OPT("precision", CLI_CHOICE, &a->precision, .choices = precisions),
@@ -72,6 +76,16 @@ size_t run_options(run_args *a, cli_opt opts[RUN_MAX_OPTS]) {
         CLI_OPT("batch", CLI_SIZE, &c->batch, .lo = 1, .hi = RUN_MAX_SIZE),
         CLI_OPT("minibatch", CLI_SIZE, &c->minibatch, .lo = 1, .hi = RUN_MAX_SIZE),
         CLI_OPT("lr", CLI_FLOAT, &c->lr, .min = 0, .max = 1, .open = CLI_OPEN_MIN),
+        CLI_OPT("weak-lr", CLI_FLOAT, &c->lr_weak, .min = 0, .max = 1, .open = CLI_OPEN_MIN),
+        CLI_OPT("strong-lr", CLI_FLOAT, &c->lr_strong, .min = 0, .max = 1, .open = CLI_OPEN_MIN),
+        CLI_OPT("transfer-lr", CLI_FLOAT, &c->lr_transfer, .min = 0, .max = 1, .open = CLI_OPEN_MIN),
+        CLI_OPT("gt-epochs", CLI_SIZE, &c->epochs_gt, .lo = 1, .hi = RUN_MAX_SIZE),
+        CLI_OPT("transfer-epochs", CLI_SIZE, &c->epochs_transfer, .lo = 1, .hi = RUN_MAX_SIZE),
+        CLI_OPT("optimizer", CLI_CHOICE, &a->optimizer, .choices = optimizers),
+        CLI_OPT("weight-decay", CLI_FLOAT, &c->weight_decay, .min = 0, .max = 1),
+        CLI_OPT("eval-every", CLI_SIZE, &c->eval_every, .lo = 1, .hi = RUN_MAX_SIZE),
+        CLI_OPT("aux-coef", CLI_FLOAT, &c->aux_coef, .min = 0, .max = 1),
+        CLI_OPT("aux-warmup", CLI_FLOAT, &c->aux_warmup, .min = 0, .max = 1),
         CLI_OPT("max-ctx", CLI_SIZE, &c->max_ctx, .lo = 1, .hi = RUN_MAX_SIZE),
         CLI_OPT("ckpt-every", CLI_SIZE, &c->ckpt_every, .hi = RUN_MAX_SIZE),
         CLI_OPT("ckpt-minutes", CLI_DOUBLE, &a->ckpt_minutes, .min = 0, .max = INFINITY),
@@ -99,6 +113,7 @@ static void run_args_finish(run_args *a) {
     if (a->parallel >= 0) a->c.parallel = parallels[a->parallel];
     if (a->precision >= 0) a->c.precision = precisions[a->precision];
     if (a->label_precision >= 0) a->c.label_precision = label_precisions[a->label_precision];
+    if (a->optimizer >= 0) a->c.optimizer = a->optimizer ? PROTOCOL_ADAMW : PROTOCOL_ADAM;
     if (a->ckpt_minutes >= 0) a->c.ckpt_every_s = a->ckpt_minutes * 60;
     if (a->label_cores) a->c.label_cores = (int)a->label_cores;
     if (a->train_cores) a->c.train_cores = (int)a->train_cores;

@@ -12,13 +12,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define RUN_MAX_OPTS 32
+#define RUN_MAX_OPTS 48
 #define RUN_MAX_EXTRA 4  // options a caller adds to run's (sweep's --models)
 
 typedef struct {
     protocol_config c;
     int precision, label_precision, parallel;  // indexes of --precision / --label-precision / --parallel,
                                                // -1: not given
+    int optimizer;                             // index of --optimizer, -1: not given
     size_t threads, label_cores, train_cores;  // 0: not given
     double ckpt_minutes;                     // -1: not given
     const char *config;                      // the last --config (all are applied, in order)

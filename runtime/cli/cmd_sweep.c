@@ -23,7 +23,9 @@ static void usage(FILE *f) {
     fprintf(f, "usage: w2s sweep --models DIR,DIR,... --data FILE.jsonl --out DIR [w2s run options]\n"
                "  Runs the weak-to-strong protocol (w2s run) for every pair weak <= strong of the models,\n"
                "  ordered by size (parameters from each config.json), a pair of a model with itself\n"
-               "  included, into OUT/<weak>__<strong>/; finished pairs are reused like w2s run's steps.\n"
+               "  included, into OUT/<weak>__<strong>/; finished pairs are reused like w2s run's steps, and\n"
+               "  each weak model, its labels and each ceiling are trained once per seed and reused across\n"
+               "  pairs (the count is printed at the end, with --quiet too).\n"
                "  Then writes OUT/sweep.json (every pair's results_summary) and OUT/sweep.html (test\n"
                "  accuracy against the strong model's size: students per weak model and loss, ceiling).\n"
                "  --models LIST  2 to %d model directories (Hugging Face GPT-2 layout) or w2s checkpoints\n"
@@ -98,6 +100,13 @@ int cmd_sweep(int argc, char **argv) {
 
     sweep_pair pairs[SWEEP_MAX_MODELS * (SWEEP_MAX_MODELS + 1) / 2];
     size_t np = 0, total = nm * (nm + 1) / 2;
+    // Each pair reuses the earlier pairs' steps of the same key: a weak model and a ceiling
+    // are trained once per seed, whatever the pairs they belong to.
+    static char pair_dirs[SWEEP_MAX_MODELS * (SWEEP_MAX_MODELS + 1) / 2][W2S_PATH_MAX];
+    const char *done_dirs[SWEEP_MAX_MODELS * (SWEEP_MAX_MODELS + 1) / 2];
+    protocol_reuse reuse = {0};
+    char hash_cache[W2S_PATH_MAX];
+    if (!rc) rc = w2s_path_format(hash_cache, sizeof hash_cache, "%s/file_hashes.json", out);
     for (size_t i = 0; i < nm && !rc; i++)
         for (size_t j = i; j < nm && !rc; j++) {
             char pair_out[W2S_PATH_MAX], summary[W2S_PATH_MAX];
@@ -114,6 +123,10 @@ int cmd_sweep(int argc, char **argv) {
             pc.weak_dir = models[i].dir;
             pc.strong_dir = models[j].dir;
             pc.out_dir = pair_out;
+            pc.reuse_dirs = done_dirs;
+            pc.n_reuse_dirs = np;
+            pc.reuse = &reuse;
+            pc.hash_cache = hash_cache;
             json_t *record = json_deep_copy(rp.record);
             if (record) {
                 json_object_del(record, "models");
@@ -140,10 +153,16 @@ int cmd_sweep(int argc, char **argv) {
                 rc = W2S_FAIL("%s: %s", summary, jerr.text);
                 break;
             }
+            snprintf(pair_dirs[np], sizeof pair_dirs[np], "%s", pair_out);
+            done_dirs[np] = pair_dirs[np];
             pairs[np++] = (sweep_pair){i, j, s};
         }
     if (!rc && dist_is_root()) rc = sweep_write(out, models, nm, pairs, np);
-    if (!rc && !quiet && dist_is_root()) fprintf(stderr, "sweep: %zu pairs; wrote %s/sweep.json and %s/sweep.html\n", np, out, out);
+    // The sweep's result, printed with --quiet too (which silences progress only).
+    if (!rc && dist_is_root())
+        printf("sweep: %zu pairs; taken from earlier pairs instead of retrained: %zu weak models, %zu ceilings, %zu "
+               "label sets; wrote %s/sweep.json and %s/sweep.html\n", np, reuse.weak, reuse.ceiling, reuse.labels,
+               out, out);
     for (size_t k = 0; k < np; k++) json_decref(pairs[k].summary);
     free(dirs);
     run_parsed_free(&rp);

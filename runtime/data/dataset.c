@@ -172,10 +172,12 @@ static int take_tokens(loader *L, json_t *obj) {
             return bad_line(L, "\"txt\" must be a string, got %s", json_type_name(txt));
         size_t len = json_string_length(txt);
         if (len == 0) return bad_line(L, "\"txt\" is empty");
-        if (!o->tokenize)
-            return W2S_FAIL("%s:%zu: the line has \"txt\" but no tokenizer was given (pass one, "
-                            "or pre-tokenize the file into \"input_ids\")",
-                            L->path, L->line_no);
+        if (!o->tokenize) {
+            L->line_reported = true;  // not a line to skip: no line with text can be read
+            return W2S_FAIL("%s:%zu: the line has \"txt\" but no tokenizer was found (give --tokenizer DIR "
+                            "holding vocab.json + merges.txt, put them beside the model, or pre-tokenize the "
+                            "file into \"input_ids\")", L->path, L->line_no);
+        }
         if (o->tokenize(o->tokenize_ctx, json_string_value(txt), len, &owned, &n)) {
             free(owned);
             return bad_line(L, "tokenizer failed: %s", w2s_error_message());

@@ -6,9 +6,9 @@
 // student trains on the arriving labels (protocol_pipeline.h) when the core split gains over
 // labeling first (or the cores are given); --no-pipeline labels first.
 // The one thing to know: every step's outputs live in OUT/seed<k>/<step>/ with a step.json
-// holding a hash of everything the step depends on (options, seed, the identity — path, size,
-// mtime — of the model and data files, and the hashes of the steps it consumes). A rerun reuses
-// a step whose hash matches and recomputes it otherwise; an interrupted training resumes from
+// holding a hash of everything the step depends on (options, seed, the content of the model,
+// data and tokenizer files — file_hash.h — and the hashes of the steps it consumes). A rerun
+// reuses a step whose hash matches and recomputes it otherwise, saying why; an interrupted training resumes from
 // its checkpoint, giving the same numbers as an uninterrupted run (same thread count).
 #ifndef W2S_RUNTIME_PROTOCOL_H
 #define W2S_RUNTIME_PROTOCOL_H
@@ -22,6 +22,11 @@
 #include <stdint.h>
 
 typedef enum { PROTOCOL_LABEL_INT8 = 0, PROTOCOL_LABEL_BF16, PROTOCOL_LABEL_FP32 } protocol_label_precision;
+typedef enum { PROTOCOL_ADAM = 0, PROTOCOL_ADAMW } protocol_optimizer;
+
+typedef struct protocol_reuse {
+    size_t weak, ceiling, students, labels;  // steps taken from reuse_dirs
+} protocol_reuse;
 
 typedef enum { PROTOCOL_PARALLEL_AUTO, PROTOCOL_PARALLEL_DATA, PROTOCOL_PARALLEL_TASKS } protocol_parallel;
 
@@ -30,8 +35,11 @@ typedef struct {
     const char *data_path;              // JSONL training pool
     const char *test_path;              // JSONL test file, or NULL: test comes from the pool
     const char *out_dir;
+    const char *tokenizer_dir;          // vocab.json + merges.txt; NULL: the strong, then the weak directory's
     size_t n_train;       // 0: the whole pool (minus n_test when there is no test file)
     size_t n_test;        // 0: the whole test file, or 1/5 of the pool without one
+    size_t n_classes;     // K; 0: inferred (largest hard_label + 1), where a class under 1% of the
+                          // pool or an unused label value is an error naming the lines
     loss_kind losses[RESULTS_MAX_LOSSES];
     size_t n_losses;
     uint64_t seeds[RESULTS_MAX_SEEDS];
@@ -41,6 +49,15 @@ typedef struct {
     size_t epochs, batch;  // 2, 32
     size_t minibatch;      // the models' max_batch; 0: trainer_auto_minibatch per model
     float lr;             // 0: by model size (trainer_default_lr), per model
+    // Per stage (the reference's weak_lr / strong_lr / transfer_lr, gt_epochs / transfer_epochs);
+    // 0: lr (or epochs) above. Weak model and ceiling train on ground truth (gt), students on
+    // the weak labels (transfer).
+    float lr_weak, lr_strong, lr_transfer;
+    size_t epochs_gt, epochs_transfer;
+    protocol_optimizer optimizer;  // adam (no weight decay) or adamw
+    float weight_decay;   // adamw's decoupled decay on matrices and embeddings; < 0: 0.01 (PyTorch's)
+    size_t eval_every;    // test accuracy and loss every N steps of each training (0: at the end only)
+    float aux_coef, aux_warmup;  // logconf's aux_coef and warmup_frac; < 0: 0.5 and 0.1 (loss.h)
     size_t max_ctx;       // 0: min(1024, the models' n_positions)
     bool truncate;        // cut long examples instead of dropping them
     bool linear_probe;    // train the heads only
@@ -55,6 +72,13 @@ typedef struct {
     // Under MPI (world.h): DATA trains every model on all ranks (each batch split across them),
     // TASKS runs whole seeds on different ranks; AUTO picks (protocol_parallel_choose).
     protocol_parallel parallel;
+    // Other runs' output directories (a sweep's earlier pairs) whose finished steps and labels
+    // are taken, copied in, when their key is this run's: a weak model or ceiling is trained
+    // once per seed and reused across pairs. reuse (may be NULL) counts what was taken.
+    const char *const *reuse_dirs;
+    size_t n_reuse_dirs;
+    struct protocol_reuse *reuse;
+    const char *hash_cache;  // the content-hash cache file (file_hash.h); NULL: OUT/file_hashes.json
     json_t *config_json;  // borrowed: the options as given, recorded in results.json
     results_seed *seed_results;  // optional (n_seeds): receives each finished seed's figures;
                                  // the caller shows them (no table on stdout)

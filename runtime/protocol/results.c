@@ -49,7 +49,7 @@ json_t *results_world_json(const dist_survey *w, const char *parallel) {
     return o;
 }
 
-static const results_model *model_of(const results_seed *s, size_t row) {
+const results_model *results_model_of(const results_seed *s, size_t row) {
     return row == RESULTS_ROW_WEAK      ? &s->weak
            : row == RESULTS_ROW_CEILING ? &s->ceiling
                                         : &s->students[row - RESULTS_ROW_STUDENT];
@@ -70,8 +70,32 @@ size_t results_stat(const results_run *r, size_t row, bool pgr, double *mean, do
         return 0;
     }
     for (size_t s = 0; s < r->n_done; s++)
-        v[s] = pgr ? r->seeds[s].pgr[row - RESULTS_ROW_STUDENT] : model_of(&r->seeds[s], row)->accuracy;
+        v[s] = pgr ? r->seeds[s].pgr[row - RESULTS_ROW_STUDENT] : results_model_of(&r->seeds[s], row)->accuracy;
     return metrics_mean_std(v, r->n_done, mean, std);
+}
+
+json_t *results_curve_json(const results_model *m) {
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < m->n_curve; i++)
+        json_array_append_new(a, json_pack("{s:I, s:o, s:o}", "step", (json_int_t)m->curve[i].step, "accuracy",
+                                           results_number(m->curve[i].accuracy), "loss",
+                                           results_number(m->curve[i].loss)));
+    return a;
+}
+
+void results_pgr_of(const results_run *r, size_t l, results_pgr *out) {
+    double w, c, st, sd;
+    results_stat(r, RESULTS_ROW_WEAK, false, &w, &sd);
+    results_stat(r, RESULTS_ROW_CEILING, false, &c, &sd);
+    results_stat(r, RESULTS_ROW_STUDENT + l, false, &st, &sd);
+    double mean;
+    out->n_seeds = results_stat(r, RESULTS_ROW_STUDENT + l, true, &mean, &out->seed_std);
+    out->pgr = metrics_pgr(w, st, c, NULL);
+    out->reason[0] = 0;
+    if (!r->n_done) snprintf(out->reason, sizeof out->reason, "PGR undefined: no seed has finished");
+    else if (!isfinite(out->pgr))
+        snprintf(out->reason, sizeof out->reason, "PGR undefined: the mean ceiling accuracy %.4f does not beat the "
+                 "mean weak accuracy %.4f", c, w);
 }
 
 static json_t *model_json(const results_model *m) {
@@ -81,12 +105,14 @@ static json_t *model_json(const results_model *m) {
                           m->eval_s, "reused", m->reused, "resumed_step", (json_int_t)m->resumed_step);
     if (o) json_object_set_new(o, "train_examples_per_s", results_number(m->examples_per_s));
     if (o && !isfinite(m->auroc) && m->auroc_reason[0]) json_object_set_new(o, "auroc_undefined_reason", json_string(m->auroc_reason));
+    if (o && m->n_curve) json_object_set_new(o, "curve", results_curve_json(m));
+    if (o && m->one_class >= 0) json_object_set_new(o, "predicts_one_class", json_integer(m->one_class));
     return o;
 }
 
-static json_t *stat_json(const results_run *r, size_t row, bool pgr) {
+static json_t *stat_json(const results_run *r, size_t row) {
     double mean, std;
-    size_t n = results_stat(r, row, pgr, &mean, &std);
+    size_t n = results_stat(r, row, false, &mean, &std);
     return json_pack("{s:o, s:o, s:I}", "mean", results_number(mean), "std", results_number(std), "n", (json_int_t)n);
 }
 
@@ -121,8 +147,8 @@ static int write_results_json(const results_run *r) {
         json_array_append_new(seeds, o);
     }
     double mean, std;
-    json_object_set_new(stats, "weak_acc", stat_json(r, RESULTS_ROW_WEAK, false));
-    json_object_set_new(stats, "strong_acc", stat_json(r, RESULTS_ROW_CEILING, false));
+    json_object_set_new(stats, "weak_acc", stat_json(r, RESULTS_ROW_WEAK));
+    json_object_set_new(stats, "strong_acc", stat_json(r, RESULTS_ROW_CEILING));
     results_stat(r, RESULTS_ROW_WEAK, false, &mean, &std);
     json_object_set_new(summary, "weak_acc", results_number(mean));
     results_stat(r, RESULTS_ROW_CEILING, false, &mean, &std);
@@ -131,11 +157,25 @@ static int write_results_json(const results_run *r) {
         char key[64];
         const char *name = loss_kind_name(r->losses[l]);
         snprintf(key, sizeof key, "transfer_acc_%s", name);
-        json_object_set_new(stats, key, stat_json(r, RESULTS_ROW_STUDENT + l, false));
+        json_object_set_new(stats, key, stat_json(r, RESULTS_ROW_STUDENT + l));
         results_stat(r, RESULTS_ROW_STUDENT + l, false, &mean, &std);
         json_object_set_new(summary, key, results_number(mean));
+        results_pgr pg;
+        results_pgr_of(r, l, &pg);
+        json_t *ps = json_pack("{s:o, s:o, s:I}", "pgr", results_number(pg.pgr), "seed_std",
+                               results_number(pg.seed_std), "n_seeds", (json_int_t)pg.n_seeds);
+        if (pg.reason[0]) json_object_set_new(ps, "undefined_reason", json_string(pg.reason));
         snprintf(key, sizeof key, "pgr_%s", name);
-        json_object_set_new(stats, key, stat_json(r, RESULTS_ROW_STUDENT + l, true));
+        json_object_set_new(stats, key, ps);
+        json_object_set_new(summary, key, results_number(pg.pgr));
+        snprintf(key, sizeof key, "pgr_%s_std", name);
+        json_object_set_new(summary, key, results_number(pg.seed_std));
+        snprintf(key, sizeof key, "pgr_%s_n_seeds", name);
+        json_object_set_new(summary, key, json_integer((json_int_t)pg.n_seeds));
+        if (pg.reason[0]) {
+            snprintf(key, sizeof key, "pgr_%s_undefined_reason", name);
+            json_object_set_new(summary, key, json_string(pg.reason));
+        }
     }
     json_t *root = json_pack("{s:s, s:O, s:s, s:I, s:I, s:o, s:{s:s, s:i}, s:o, s:o, s:f}", "experiment",
                              "w2s run: the weak-to-strong protocol", "config", r->config, "label_precision", r->label_precision,
@@ -147,6 +187,8 @@ static int write_results_json(const results_run *r) {
     if (!rc) {
         if (r->n_classes > 2) json_object_set_new(root, "logconf_multiclass", json_string("argmax one-hot"));
         if (r->world) json_object_set_new(root, "world", results_world_json(r->world, r->parallel));
+        json_object_set_new(root, "warnings", r->warnings ? json_incref(r->warnings) : json_array());
+        if (r->provenance) json_object_set(root, "provenance", r->provenance);
         snprintf(path, sizeof path, "%s/results.json", r->out_dir);
         rc = results_write_json(path, root);
     }
@@ -159,6 +201,147 @@ static int write_results_json(const results_run *r) {
     return rc;
 }
 
+// The learning curves (--eval-every) of the first seed: test accuracy against optimizer steps,
+// one line per model; nothing when no model has a curve.
+static void write_curves(report_page *pg, const results_run *r, const char *const *names,
+                         size_t nrows, const char *const *colors) {
+    if (!r->n_done) return;
+    const results_seed *sd = &r->seeds[0];
+    double max_step = 0, lo = 1.0;
+    for (size_t i = 0; i < nrows; i++) {
+        const results_model *m = results_model_of(sd, i);
+        for (size_t k = 0; k < m->n_curve; k++) {
+            max_step = fmax(max_step, (double)m->curve[k].step);
+            if (isfinite(m->curve[k].accuracy)) lo = fmin(lo, m->curve[k].accuracy);
+        }
+    }
+    if (max_step == 0) return;
+    char h[96];
+    snprintf(h, sizeof h, "Learning curves (seed %llu): test accuracy during training", (unsigned long long)sd->seed);
+    report_h2(pg, h);
+    report_axis x = {.lo = 0, .hi = max_step, .title = "optimizer step", .format = "%.0f"};
+    report_axis y = {.lo = fmax(0.0, lo - 0.05), .hi = 1.0, .title = "test accuracy", .format = "%.2f"};
+    report_axis_round(&x);
+    report_axis_round(&y);
+    report_plot pl;
+    report_plot_open(&pl, pg, "curve", 720, 360, &x, &y);
+    for (size_t i = 0; i < nrows; i++) {
+        const results_model *m = results_model_of(sd, i);
+        double xs[TRAINER_MAX_CURVE], ys[TRAINER_MAX_CURVE];
+        for (size_t k = 0; k < m->n_curve; k++) {
+            xs[k] = (double)m->curve[k].step;
+            ys[k] = m->curve[k].accuracy;
+        }
+        report_plot_line(&pl, xs, ys, m->n_curve, colors[i % 5], NULL, "curve");
+        if (m->n_curve) report_plot_text(&pl, xs[m->n_curve - 1], ys[m->n_curve - 1], "end", colors[i % 5], names[i]);
+    }
+    report_plot_close(&pl);
+}
+
+// Why each undefined PGR is undefined: the run's, then each seed's.
+static void write_undefined(report_page *pg, const results_run *r) {
+    for (size_t l = 0; l < r->n_losses; l++) {
+        results_pgr p;
+        results_pgr_of(r, l, &p);
+        if (p.reason[0]) {
+            fprintf(pg->f, "<p>%s: ", loss_kind_name(r->losses[l]));
+            report_text(pg->f, p.reason);
+            fprintf(pg->f, "</p>\n");
+        }
+    }
+    for (size_t s = 0; s < r->n_done; s++)
+        for (size_t l = 0; l < r->n_losses; l++)
+            if (!isfinite(r->seeds[s].pgr[l]) && r->seeds[s].pgr_reason[l]) {
+                char msg[256];
+                snprintf(msg, sizeof msg, "Seed %llu: %s (ceiling %.4f, weak %.4f).",
+                         (unsigned long long)r->seeds[s].seed, r->seeds[s].pgr_reason[l], r->seeds[s].ceiling.accuracy,
+                         r->seeds[s].weak.accuracy);
+                fprintf(pg->f, "<p>");
+                report_text(pg->f, msg);
+                fprintf(pg->f, "</p>\n");
+                break;
+            }
+}
+
+// Every seed's figures: accuracy of each model, PGR per loss (or why it is undefined).
+static void write_seeds(report_page *pg, const results_run *r, const char *const *names, size_t nrows) {
+    report_h2(pg, "Per seed");
+    const char *head[2 + 2 * RESULTS_MAX_LOSSES + 2];
+    char hbuf[RESULTS_MAX_LOSSES][48];
+    size_t nh = 0;
+    head[nh++] = "seed";
+    for (size_t i = 0; i < nrows; i++) head[nh++] = names[i];
+    for (size_t l = 0; l < r->n_losses; l++) {
+        snprintf(hbuf[l], sizeof hbuf[l], "PGR %s", loss_kind_name(r->losses[l]));
+        head[nh++] = hbuf[l];
+    }
+    report_table_open(pg, head, nh);
+    for (size_t s = 0; s < r->n_done; s++) {
+        char cells[2 + 2 * RESULTS_MAX_LOSSES + 2][48];
+        const char *row[2 + 2 * RESULTS_MAX_LOSSES + 2];
+        size_t n = 0;
+        snprintf(cells[n++], sizeof cells[0], "%llu", (unsigned long long)r->seeds[s].seed);
+        for (size_t i = 0; i < nrows; i++)
+            snprintf(cells[n++], sizeof cells[0], "%.4f", results_model_of(&r->seeds[s], i)->accuracy);
+        for (size_t l = 0; l < r->n_losses; l++)
+            snprintf(cells[n++], sizeof cells[0], isfinite(r->seeds[s].pgr[l]) ? "%.3f" : "undefined (ceiling <= weak)",
+                     r->seeds[s].pgr[l]);
+        for (size_t k = 0; k < n; k++) row[k] = cells[k];
+        report_table_row(pg, row, n);
+    }
+    report_table_close(pg);
+}
+
+// Where the numbers come from: models and data with sizes and content hashes, every setting
+// (as given and as resolved), versions, ISA and threads.
+static void write_provenance(report_page *pg, const results_run *r) {
+    report_h2(pg, "Provenance");
+    static const char *const head[] = {"input", "path", "size", "content hash"};
+    report_table_open(pg, head, 4);
+    static const char *const keys[] = {"weak", "strong", "data", "test"};
+    for (size_t i = 0; r->provenance && i < 4; i++) {
+        json_t *e = json_object_get(r->provenance, keys[i]);
+        if (!e) continue;
+        char size[64];
+        json_t *params = json_object_get(e, "params");
+        if (params) snprintf(size, sizeof size, "%.4gM parameters", (double)json_integer_value(params) / 1e6);
+        else snprintf(size, sizeof size, "%lld lines, %lld examples", (long long)json_integer_value(json_object_get(e, "lines")),
+                      (long long)json_integer_value(json_object_get(e, "examples")));
+        const char *row[4] = {keys[i], json_string_value(json_object_get(e, "path")), size,
+                              json_string_value(json_object_get(e, "hash"))};
+        report_table_row(pg, row, 4);
+    }
+    json_t *tok = r->provenance ? json_object_get(r->provenance, "tokenizer") : NULL;
+    if (json_is_string(tok)) {
+        const char *row[4] = {"tokenizer", json_string_value(tok), "", ""};
+        report_table_row(pg, row, 4);
+    }
+    report_table_close(pg);
+    json_t *v = versions_json();
+    report_p(pg, "w2s %s (oneDNN %s, hwloc %s, jansson %s); ISA %s, %d threads.",
+             json_string_value(json_object_get(v, "w2s")), json_string_value(json_object_get(v, "onednn")),
+             json_string_value(json_object_get(v, "hwloc")), json_string_value(json_object_get(v, "jansson")),
+             w2s_isa_name(w2s_isa_active()), omp_get_max_threads());
+    json_decref(v);
+    report_h2(pg, "Settings");
+    static const char *const shead[] = {"setting", "value"};
+    report_table_open(pg, shead, 2);
+    json_t *resolved = json_object_get(r->config, "resolved");
+    const char *k;
+    json_t *val;
+    for (int pass = 0; pass < 2; pass++)
+        json_object_foreach(pass ? resolved : r->config, k, val) {
+            if (!pass && !strcmp(k, "resolved")) continue;
+            char *text = json_dumps(val, JSON_ENCODE_ANY | JSON_REAL_PRECISION(9));
+            char key[96];
+            snprintf(key, sizeof key, "%s%s", pass ? "resolved: " : "--", k);
+            const char *row[2] = {key, text ? text : ""};
+            report_table_row(pg, row, 2);
+            free(text);
+        }
+    report_table_close(pg);
+}
+
 // report.html: the table and a bar chart of mean accuracies (± std over seeds).
 static int write_report(const results_run *r) {
     report_page pg;
@@ -167,13 +350,12 @@ static int write_report(const results_run *r) {
     report_p(&pg, "%zu seed(s), %zu classes, weak labels in %s, %.1f s.", r->n_done, r->n_classes,
              r->label_precision, r->total_s);
     size_t nrows = results_row_count(r);
-    char names[RESULTS_ROW_STUDENT + RESULTS_MAX_LOSSES][64], cell[4][48];
-    const char *names_p[RESULTS_ROW_STUDENT + RESULTS_MAX_LOSSES];
-    static const char *const head[] = {"test accuracy", "mean", "std", "PGR mean", "PGR std"};
-    report_table_open(&pg, head, 5);
-    double mean[RESULTS_ROW_STUDENT + RESULTS_MAX_LOSSES], std[RESULTS_ROW_STUDENT + RESULTS_MAX_LOSSES], lo = 1.0;
+    char names[RESULTS_ROW_STUDENT + RESULTS_MAX_LOSSES][64], cell[5][48];
+    const char *names_p[2 + RESULTS_MAX_LOSSES];
+    static const char *const head[] = {"test accuracy", "mean", "std", "AUROC (mean)", "PGR", "per-seed PGR std (seeds)"};
+    report_table_open(&pg, head, 6);
+    double mean[2 + RESULTS_MAX_LOSSES], std[2 + RESULTS_MAX_LOSSES], lo = 1.0;
     for (size_t i = 0; i < nrows; i++) {
-        double pm, ps;
         bool student = i >= RESULTS_ROW_STUDENT;
         snprintf(names[i], sizeof names[i], "%s%s", student ? "student " : "", results_row_name(r, i));
         names_p[i] = names[i];
@@ -182,15 +364,43 @@ static int write_report(const results_run *r) {
         snprintf(cell[0], sizeof cell[0], n ? "%.4f" : "n/a", mean[i]);
         if (n > 1) snprintf(cell[1], sizeof cell[1], "%.4f", std[i]);
         else cell[1][0] = 0;
-        size_t npgr = results_stat(r, i, true, &pm, &ps);
-        if (npgr) snprintf(cell[2], sizeof cell[2], "%.3f (%zu seed%s)", pm, npgr, npgr == 1 ? "" : "s");
+        results_pgr pgr = {.pgr = NAN};
+        if (student) results_pgr_of(r, i - RESULTS_ROW_STUDENT, &pgr);
+        if (isfinite(pgr.pgr)) snprintf(cell[2], sizeof cell[2], r->pgr_noisy ? "%.3f (gap within SE)" : "%.3f", pgr.pgr);
         else snprintf(cell[2], sizeof cell[2], "%s", student ? "undefined" : "");
-        if (npgr > 1) snprintf(cell[3], sizeof cell[3], "%.3f", ps);
+        if (student && pgr.n_seeds > 1) snprintf(cell[3], sizeof cell[3], "%.3f (%zu)", pgr.seed_std, pgr.n_seeds);
+        else if (student) snprintf(cell[3], sizeof cell[3], "(%zu)", pgr.n_seeds);
         else cell[3][0] = 0;
-        const char *row[5] = {names[i], cell[0], cell[1], cell[2], cell[3]};
-        report_table_row(&pg, row, 5);
+        char shown[96];  // a model that answered one class on some seed is flagged
+        snprintf(shown, sizeof shown, "%s", names[i]);
+        for (size_t s = 0; s < r->n_done; s++)
+            if (results_model_of(&r->seeds[s], i)->one_class >= 0) {
+                snprintf(shown, sizeof shown, "%s (one class on seed %llu)", names[i],
+                         (unsigned long long)r->seeds[s].seed);
+                break;
+            }
+        double au[RESULTS_MAX_SEEDS], au_mean, au_std;
+        for (size_t s = 0; s < r->n_done; s++) au[s] = results_model_of(&r->seeds[s], i)->auroc;
+        if (metrics_mean_std(au, r->n_done, &au_mean, &au_std)) snprintf(cell[4], sizeof cell[4], "%.4f", au_mean);
+        else snprintf(cell[4], sizeof cell[4], "n/a");
+        const char *row[6] = {shown, cell[0], cell[1], cell[4], cell[2], cell[3]};
+        report_table_row(&pg, row, 6);
     }
     report_table_close(&pg);
+    report_p(&pg, "PGR (performance gap recovered) = (student &minus; weak) / (ceiling &minus; weak) of the "
+             "test accuracies averaged over the seeds, as <code>w2s sweep</code> computes it; the spread is the "
+             "sample std of the per-seed PGRs, over the seeds where one is defined.");
+    write_undefined(&pg, r);
+    if (r->warnings && json_array_size(r->warnings)) {
+        report_h2(&pg, "Warnings");
+        size_t i;
+        json_t *w;
+        json_array_foreach(r->warnings, i, w) {
+            fprintf(pg.f, "<p class=\"warning\">");
+            report_text(pg.f, json_string_value(w));
+            fprintf(pg.f, "</p>\n");
+        }
+    }
     report_h2(&pg, "Test accuracy (mean ± std over seeds)");
     // The axis starts a round step below the lowest mean, so differences of a few points show.
     report_axis x = {.categories = nrows, .labels = names_p};
@@ -200,7 +410,19 @@ static int write_report(const results_run *r) {
     report_plot_open(&pl, &pg, "plot", 80 + 130.0 * (double)nrows, 340, &x, &y);
     static const char *const colors[] = {"#d62728", "#2ca02c", "#1f77b4", "#9467bd", "#ff7f0e"};
     for (size_t i = 0; i < nrows; i++) report_plot_bar(&pl, i, mean[i], std[i], colors[i % 5], "%.3f");
+    // Each seed's own accuracy as a hollow point over its bar, so the spread is visible.
+    for (size_t i = 0; i < nrows; i++)
+        for (size_t s = 0; s < r->n_done; s++) {
+            char title[96];
+            double a = results_model_of(&r->seeds[s], i)->accuracy;
+            snprintf(title, sizeof title, "%s, seed %llu: %.4f", names[i], (unsigned long long)r->seeds[s].seed, a);
+            if (isfinite(a)) report_plot_point(&pl, (double)i + 0.5, a, 4, "#000", false, "seedpt", title);
+        }
     report_plot_close(&pl);
+    if (y.lo > 0) report_p(&pg, "The accuracy axis starts at %.2f, not 0; hollow points are single seeds.", y.lo);
+    write_curves(&pg, r, names_p, nrows, colors);
+    write_seeds(&pg, r, names_p, nrows);
+    write_provenance(&pg, r);
     return report_page_close(&pg);
 }
 

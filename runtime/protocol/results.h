@@ -1,12 +1,14 @@
 // results.h — the figures of a `w2s run` and the files that show them: results.json
-// (config, versions, machine, every run's accuracy/AUROC/time, PGR per loss with mean ± std
-// over seeds), results_summary.json (the reference's keys: weak_acc, strong_acc,
-// transfer_acc_<loss>, means over seeds) and report.html (table + inline SVG plot, no network).
+// (config, versions, machine, every run's accuracy/AUROC/time, PGR per seed and per loss),
+// results_summary.json (the reference's keys: weak_acc, strong_acc, transfer_acc_<loss>,
+// means over seeds; pgr_<loss> with its spread and seed count) and report.html (tables and
+// inline SVG plots, no network).
 // Not the protocol itself (protocol.h). Undefined numbers (NAN) are written as JSON null.
 #ifndef W2S_RUNTIME_RESULTS_H
 #define W2S_RUNTIME_RESULTS_H
 
 #include "loss.h"
+#include "trainer.h"
 #include "world.h"
 
 #include <jansson.h>
@@ -27,6 +29,9 @@ typedef struct {
     double examples_per_s;    // training throughput: steps · batch / train_s
     bool reused;              // taken from a finished step in OUT (config hash matched)
     size_t resumed_step;      // > 0 when training resumed from a checkpoint
+    int one_class;            // the class it predicts for every test example, or -1 (it varies)
+    trainer_curve_point curve[TRAINER_MAX_CURVE];  // (n_curve) test accuracy and loss during
+    size_t n_curve;                                // training (--eval-every; 0 points without)
 } results_model;
 
 typedef struct {
@@ -42,11 +47,15 @@ typedef struct {
 
 typedef struct {
     json_t *config;           // borrowed: the run's options as JSON (written as "config")
+    json_t *warnings;         // borrowed: array of sanity warnings (strings), shown in every output
+    json_t *provenance;       // borrowed: models and data (path, size, content hash), or NULL
     const char *out_dir;
     const char *label_precision;  // "fp32" / "bf16" / "int8": how weak labels were computed
     loss_kind losses[RESULTS_MAX_LOSSES];
     size_t n_losses;
     size_t n_classes;
+    size_t n_test;            // test examples per seed
+    bool pgr_noisy;           // the mean ceiling–weak gap is within the test set's standard error
     results_seed seeds[RESULTS_MAX_SEEDS];
     size_t n_done;            // seeds finished (the files hold these)
     double total_s;
@@ -64,17 +73,32 @@ size_t results_row_count(const results_run *r);
 // "weak", "ceiling" or the student's loss name.
 const char *results_row_name(const results_run *r, size_t row);
 
-// Mean and sample std over the finished seeds of the accuracy of `row`'s model, or of its PGR
-// when pgr (students only: the weak model and the ceiling have none, and give 0 values).
-// Returns the count of defined values.
+// The model of `row` in a seed.
+const results_model *results_model_of(const results_seed *s, size_t row);
+
+// Mean and sample std over the finished seeds of the accuracy of `row`'s model, or of its
+// per-seed PGRs when pgr (students only: the weak model and the ceiling have none, and give 0
+// values). Returns the count of defined values.
 size_t results_stat(const results_run *r, size_t row, bool pgr, double *mean, double *std);
 
-// Writes OUT/results.json, OUT/results_summary.json and OUT/report.html atomically.
-int results_write(const results_run *r);
+// PGR of student `l` over the finished seeds, the one definition of run, sweep and their
+// reports: PGR of the mean accuracies, (mean student − mean weak) / (mean ceiling − mean weak),
+// so it is what results_summary.json's weak_acc, strong_acc and transfer_acc_<loss> give.
+// seed_std is the sample std of the per-seed PGRs (their spread; NAN under 2 defined seeds)
+// and n_seeds how many seeds had one. reason: why pgr is NAN (into reason, "" otherwise).
+typedef struct {
+    double pgr, seed_std;
+    size_t n_seeds;
+    char reason[160];
+} results_pgr;
+void results_pgr_of(const results_run *r, size_t l, results_pgr *out);
 
 // results.json's "world": {"ranks", "hosts" (distinct, in rank order), "rank_hosts",
 // "threads_per_rank", "launcher", "mpi" (when launched), "parallel" (when not NULL)}.
 json_t *results_world_json(const dist_survey *w, const char *parallel);
+
+// Writes OUT/results.json, OUT/results_summary.json and OUT/report.html atomically.
+int results_write(const results_run *r);
 
 // Writes `root` as indented JSON to `path` atomically, doubles with 17 significant digits
 // (so they read back bit-identical). Returns 0 or -1.
@@ -82,5 +106,8 @@ int results_write_json(const char *path, json_t *root);
 
 // A JSON real, or null for NAN / infinities.
 json_t *results_number(double v);
+
+// m's learning curve: [{"step", "accuracy", "loss"}, ...].
+json_t *results_curve_json(const results_model *m);
 
 #endif

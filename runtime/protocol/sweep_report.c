@@ -107,13 +107,30 @@ static int write_html(const char *path, const sweep_model *m, size_t nm, const s
             snprintf(key, sizeof key, "transfer_acc_%s", losses[l]);
             double t = summary_number(p[i].summary, key);
             snprintf(cells[4 + 2 * l], sizeof cells[0], "%.4f", t);
-            if (sa > wa) snprintf(cells[5 + 2 * l], sizeof cells[0], "%.3f", (t - wa) / (sa - wa));
-            else snprintf(cells[5 + 2 * l], sizeof cells[0], "n/a");
+            // The pair's own PGR (results_pgr_of), never recomputed here: one definition.
+            snprintf(key, sizeof key, "pgr_%s", losses[l]);
+            double pgr = summary_number(p[i].summary, key);
+            snprintf(cells[5 + 2 * l], sizeof cells[0], isfinite(pgr) ? "%.3f" : "undefined", pgr);
         }
         for (size_t c = 0; c < 4 + 2 * nl; c++) row[c] = cells[c];
         report_table_row(&pg, row, 4 + 2 * nl);
     }
     report_table_close(&pg);
+    report_h2(&pg, "Models");
+    static const char *const mhead[] = {"model", "path", "parameters"};
+    report_table_open(&pg, mhead, 3);
+    for (size_t i = 0; i < nm; i++) {
+        char params[32];
+        snprintf(params, sizeof params, "%.4gM", m[i].params / 1e6);
+        const char *row[3] = {m[i].name, m[i].dir, params};
+        report_table_row(&pg, row, 3);
+    }
+    report_table_close(&pg);
+    report_p(&pg, "Each pair's folder holds its own report.html with the data's and models' content hashes, "
+             "every setting, the versions and the machine.");
+    report_p(&pg, "PGR = (student &minus; weak) / (ceiling &minus; weak) of the test accuracies averaged over "
+             "the seeds, exactly as each pair's <code>w2s run</code> reports it (its results_summary.json); "
+             "undefined where the ceiling does not beat the weak model.");
     return report_page_close(&pg);
 }
 

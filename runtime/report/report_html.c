@@ -139,6 +139,11 @@ double report_plot_y(const report_plot *pl, double y) {
 
 static void tick_label(char *buf, size_t cap, const report_axis *a, double v) {
     snprintf(buf, cap, a->format ? a->format : "%g", v);
+    if (!strcmp(buf, "-0") || !strncmp(buf, "-0.", 3)) {  // a tick a rounding step below zero prints as 0
+        bool zero = true;
+        for (const char *p = buf + 1; *p; p++) zero &= *p == '0' || *p == '.';
+        if (zero) memmove(buf, buf + 1, strlen(buf));
+    }
 }
 
 // ---- plots

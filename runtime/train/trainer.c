@@ -95,9 +95,30 @@ static const float *target_of(const trainer_data *d, size_t pos) {
 #define CKPT_META_KEY "w2s_trainer_key"
 #define CKPT_META_STEP "w2s_trainer_step"
 #define CKPT_META_TOTAL "w2s_trainer_total_steps"
+#define CKPT_META_CURVE "w2s_trainer_curve"  // "step accuracy loss;" per point, hex floats (exact)
+
+// The learning curve as checkpoint metadata text: hex floats, so a resumed curve is bit-exact.
+static void curve_format(const trainer_stats *st, char *buf, size_t cap) {
+    size_t len = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < st->n_curve && len < cap; i++)
+        len += (size_t)snprintf(buf + len, cap - len, "%zu %a %a;", st->curve[i].step, st->curve[i].accuracy,
+                                st->curve[i].loss);
+}
+
+static void curve_parse(const char *s, trainer_stats *st) {
+    st->n_curve = 0;
+    while (s && *s && st->n_curve < TRAINER_MAX_CURVE) {
+        trainer_curve_point p;
+        int used = 0;
+        if (sscanf(s, "%zu %la %la;%n", &p.step, &p.accuracy, &p.loss, &used) != 3 || used == 0) break;
+        st->curve[st->n_curve++] = p;
+        s += used;
+    }
+}
 
 static int ckpt_save(const char *path, const gpt2_model *m, const optim_adam *o, uint64_t key, size_t step,
-                     size_t total) {
+                     size_t total, const trainer_stats *st) {
     safetensors_writer *w = safetensors_writer_create();
     if (!w) return W2S_FAIL("trainer: out of memory");
     size_t shape[1] = {m->num_params};
@@ -111,6 +132,13 @@ static int ckpt_save(const char *path, const gpt2_model *m, const optim_adam *o,
     if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_KEY, skey);
     if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_STEP, sstep);
     if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_TOTAL, stotal);
+    if (!rc && st->n_curve) {
+        char *curve = malloc(st->n_curve * 96 + 1);
+        rc = curve ? 0 : W2S_FAIL("trainer: out of memory");
+        if (curve) curve_format(st, curve, st->n_curve * 96 + 1);
+        if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_CURVE, curve);
+        free(curve);
+    }
     if (!rc) rc = safetensors_writer_write(w, path);
     safetensors_writer_destroy(w);
     return rc ? w2s_error_wrap("writing training checkpoint %s", path) : 0;
@@ -119,7 +147,8 @@ static int ckpt_save(const char *path, const gpt2_model *m, const optim_adam *o,
 // Restores params, Adam state and *step from `path` if it is a checkpoint of this run.
 // Returns 1 if resumed, 0 if there is no usable checkpoint (absent or another run's), -1 on
 // a damaged file of this run.
-static int ckpt_load(const char *path, gpt2_model *m, optim_adam *o, uint64_t key, size_t total, size_t *step) {
+static int ckpt_load(const char *path, gpt2_model *m, optim_adam *o, uint64_t key, size_t total, size_t *step,
+                     trainer_stats *st) {
     FILE *probe = fopen(path, "rb");
     if (!probe) return 0;
     fclose(probe);
@@ -142,6 +171,7 @@ static int ckpt_load(const char *path, gpt2_model *m, optim_adam *o, uint64_t ke
         if (!rc) {
             *step = (size_t)sv;
             o->step = (size_t)sv;
+            curve_parse(safetensors_metadata(f, CKPT_META_CURVE), st);
             rc = 1;
         }
     }
@@ -152,8 +182,8 @@ static int ckpt_load(const char *path, gpt2_model *m, optim_adam *o, uint64_t ke
 // ckpt_load on rank 0, its outcome and (when it resumed) the state broadcast to every rank,
 // so ranks agree without a shared file system. Returns 0 or -1.
 static int ckpt_load_shared(const char *path, gpt2_model *m, optim_adam *o, uint64_t key, size_t total,
-                            size_t *step) {
-    int r = dist_is_root() ? ckpt_load(path, m, o, key, total, step) : 0;
+                            size_t *step, trainer_stats *stats) {
+    int r = dist_is_root() ? ckpt_load(path, m, o, key, total, step, stats) : 0;
     if (dist_size() == 1) return r < 0 ? -1 : 0;
     if (dist_agree(r < 0)) return -1;
     uint64_t st[2] = {(uint64_t)r, (uint64_t)*step};
@@ -175,7 +205,7 @@ void trainer_segments_init(trainer_segments *s, const gpt2_model *m, bool head_o
     for (size_t i = 0; i < GPT2_NUM_TENSORS; i++) {
         const gpt2_tensor_info *t = &m->tensors[i];
         if (!t->numel || (head_only && strcmp(t->name, "score.weight"))) continue;
-        s->segs[s->n++] = (optim_segment){t->offset, t->numel, false, gpt2_optim_chunk(m, i)};
+        s->segs[s->n++] = (optim_segment){t->offset, t->numel, t->ndim == 2, gpt2_optim_chunk(m, i)};
     }
 }
 
@@ -199,8 +229,13 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
             return W2S_FAIL("%s:%zu: example has no label to train on", d->ds->path, d->ds->line[example_of(d, i)]);
     const size_t B = c->batch < d->n ? c->batch : d->n, total = trainer_total_steps(d->n, c->epochs, c->batch);
     if (B == 0) return W2S_FAIL("trainer: batch size 0");
+    if (c->eval_every && (total + c->eval_every - 1) / c->eval_every > TRAINER_MAX_CURVE)
+        return W2S_FAIL("trainer: evaluating every %zu of %zu steps gives more than %d curve points (raise the "
+                        "evaluation interval)", c->eval_every, total, TRAINER_MAX_CURVE);
+    if (c->eval_every && !c->eval_data) return W2S_FAIL("trainer: a learning curve needs evaluation data");
     double t0 = progress_now();
-    optim_adam_config ac = {.beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0, .clip_norm = 0};
+    optim_adam_config ac = {.beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = c->weight_decay,
+                            .clip_norm = 0};
     optim_adam *adam = optim_adam_create(&ac, m->num_params);
     float *z = malloc(B * K * sizeof(float)), *y = malloc(B * K * sizeof(float));
     float *dz = malloc(B * K * sizeof(float)), *work = malloc(loss_work_floats(B, K) * sizeof(float));
@@ -211,7 +246,9 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
     trainer_segments segs;
     trainer_segments_init(&segs, m, c->linear_probe);
     size_t step = 0;
-    if (!rc && c->ckpt_path) rc = ckpt_load_shared(c->ckpt_path, m, adam, c->ckpt_key, total, &step);
+    trainer_stats stats_local, *sx = st ? st : &stats_local;
+    memset(sx, 0, sizeof *sx);
+    if (!rc && c->ckpt_path) rc = ckpt_load_shared(c->ckpt_path, m, adam, c->ckpt_key, total, &step, sx);
     // This rank's share [lo, hi) of every batch; its logits land at z + lo·K.
     size_t lo, hi, *zcounts = malloc((size_t)dist_size() * sizeof(size_t));
     dist_shard(B, dist_rank(), dist_size(), &lo, &hi);
@@ -221,7 +258,8 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
         dist_shard(B, r, dist_size(), &a, &b);
         zcounts[r] = (b - a) * K;
     }
-    if (st) *st = (trainer_stats){.steps = total, .resumed_step = step};
+    sx->steps = total;
+    sx->resumed_step = step;
     // Between optimizer steps only this loop's forwards and backwards read the weights: their
     // bf16 packs are made inside the optimizer step (trainer_adam_step), however many
     // minibatches the batch takes.
@@ -257,22 +295,28 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
         float lr = optim_lr_cosine(step, total, 0, c->lr, 0.0f);
         trainer_adam_step(m, adam, &segs, lr);
         loss = lossf;
+        if (c->eval_every && ((step + 1) % c->eval_every == 0 || step + 1 == total)) {
+            // Forwards only, between optimizer steps: the packs stay current and the next
+            // step's forwards start afresh, so the trained weights are the same with or without.
+            trainer_eval_result ev;
+            rc = trainer_evaluate(m, c->eval_data, NULL, &ev);
+            if (rc) break;
+            sx->curve[sx->n_curve++] = (trainer_curve_point){step + 1, ev.accuracy, ev.loss};
+        }
         progress_update(&pr, step + 1, "loss %.4f", lossf);
         double now = progress_now();
         bool due = (c->ckpt_every && (step + 1) % c->ckpt_every == 0) ||
                    (c->ckpt_every_s > 0 && now - last_ckpt >= c->ckpt_every_s);
         if (c->ckpt_path && due && step + 1 < total && dist_is_root()) {
-            rc = ckpt_save(c->ckpt_path, m, adam, c->ckpt_key, step + 1, total);
+            rc = ckpt_save(c->ckpt_path, m, adam, c->ckpt_key, step + 1, total, sx);
             last_ckpt = now;
         }
     }
     progress_finish(&pr);
     gpt2_pack_cache(m, false);
     m->linear_probe = saved_probe;
-    if (st) {
-        st->final_loss = loss;
-        st->seconds = progress_now() - t0;
-    }
+    sx->final_loss = loss;
+    sx->seconds = progress_now() - t0;
     if (rc) w2s_error_wrap("training %s", c->label ? c->label : "");
     optim_adam_destroy(adam);
     free(z); free(y); free(dz); free(work); free(zcounts);
@@ -308,6 +352,22 @@ int trainer_predict(gpt2_model *m, const trainer_data *d, float *logits) {
     return rc;
 }
 
+// Mean −log softmax(z)[label] over the labeled rows (label >= 0); NAN when there are none.
+static double mean_xent(const float *z, const int32_t *lab, size_t n, size_t K) {
+    double sum = 0;
+    size_t cnt = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (lab[i] < 0 || (size_t)lab[i] >= K) continue;
+        const float *row = z + i * K;
+        double mx = row[0], se = 0;
+        for (size_t k = 1; k < K; k++) mx = row[k] > mx ? row[k] : mx;
+        for (size_t k = 0; k < K; k++) se += exp((double)row[k] - mx);
+        sum += mx + log(se) - (double)row[lab[i]];
+        cnt++;
+    }
+    return cnt ? sum / (double)cnt : NAN;
+}
+
 int trainer_evaluate(gpt2_model *m, const trainer_data *d, float *logits, trainer_eval_result *r) {
     const size_t K = m->cfg.n_classes;
     double t0 = progress_now();
@@ -318,6 +378,7 @@ int trainer_evaluate(gpt2_model *m, const trainer_data *d, float *logits, traine
         for (size_t i = 0; i < d->n; i++) lab[i] = d->ds->hard_label[example_of(d, i)];
         r->n = d->n;
         r->accuracy = metrics_accuracy(z, lab, d->n, K);
+        r->loss = mean_xent(z, lab, d->n, K);
         r->auroc = NAN;
         r->auroc_reason = "AUROC is defined for binary tasks only";
         if (K == 2) r->auroc = metrics_auroc_logits(z, lab, d->n, &r->auroc_reason);

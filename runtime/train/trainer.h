@@ -29,10 +29,19 @@ typedef struct {
     const float *targets;
 } trainer_data;
 
+// One point of a learning curve: test accuracy and loss after `step` optimizer steps.
+typedef struct {
+    size_t step;
+    double accuracy, loss;
+} trainer_curve_point;
+
+#define TRAINER_MAX_CURVE 128  // points a curve holds; trainer_train fails on an eval_every giving more
+
 typedef struct {
     size_t epochs;        // passes over the data (2)
     size_t batch;         // examples per optimizer step (32); clamped to n
     float lr;             // peak LR of the cosine schedule (to 0, no warm-up); see trainer_default_lr
+    float weight_decay;   // decoupled (AdamW) on 2-D weights and embeddings; 0: plain Adam (the default)
     loss_config loss;
     bool linear_probe;    // train score.weight only (the body stays as loaded)
     // Checkpoints (NULL path: none). Written atomically after a step when `ckpt_every` steps
@@ -49,6 +58,11 @@ typedef struct {
     // once their rows of d->targets are written, or -1 (error set) to stop. NULL: all there.
     int (*targets_ready)(void *arg, size_t first, size_t count);
     void *targets_ready_arg;
+    // Learning curve: every `eval_every` steps (0: never) and after the last step, eval_data is
+    // evaluated (accuracy, mean cross-entropy against its hard labels) into st->curve. The
+    // points before a resume come back from the checkpoint, so a resumed curve is complete.
+    size_t eval_every;
+    const trainer_data *eval_data;
 } trainer_config;
 
 typedef struct {
@@ -56,6 +70,8 @@ typedef struct {
     size_t resumed_step;   // step a checkpoint resumed from (0: fresh start)
     double final_loss;     // loss of the last step
     double seconds;        // wall time of this call
+    trainer_curve_point curve[TRAINER_MAX_CURVE];  // (n_curve) with c->eval_every
+    size_t n_curve;
 } trainer_stats;
 
 // The reference's defaults (openai/weak-to-strong train_simple.py): 2 epochs, batch 32,
@@ -79,7 +95,7 @@ size_t trainer_auto_minibatch(const gpt2_config *cfg, gpt2_precision precision, 
 // (the reference chains `epochs` copies of the dataset), so the order is fixed: no shuffle.
 size_t trainer_total_steps(size_t n, size_t epochs, size_t batch);
 
-// Fine-tunes m in place: Adam (β 0.9/0.999, ε 1e-8, no weight decay), LR cosine from c->lr to
+// Fine-tunes m in place: Adam (β 0.9/0.999, ε 1e-8; AdamW with c->weight_decay > 0), LR cosine from c->lr to
 // 0 over the run, minibatches of m->opt.max_batch. Resumes from c->ckpt_path when it holds a
 // checkpoint of this run; the result is then bit-identical to an uninterrupted run (same
 // thread count). Examples must fit m (length <= max_seq, ids < V). Returns 0 or -1.
@@ -95,6 +111,7 @@ int trainer_predict(gpt2_model *m, const trainer_data *d, float *logits);
 
 typedef struct {
     double accuracy;        // argmax vs hard_label (unlabeled examples skipped)
+    double loss;            // mean cross-entropy of the logits against hard_label (labeled examples)
     double auroc;           // binary tasks (K == 2) with both classes present; else NAN
     const char *auroc_reason;  // why auroc is NAN (static string), NULL otherwise
     size_t n;
@@ -109,6 +126,7 @@ typedef struct {
     bool body;  // segments include the transformer body (its bf16 packs change)
 } trainer_segments;
 
+// Weight decay, when the optimizer has any, applies to 2-D tensors (matrices, embeddings).
 void trainer_segments_init(trainer_segments *s, const gpt2_model *m, bool head_only);
 
 // One Adam step of every training loop (trainer_train, `w2s bench train`, `w2s profile`):

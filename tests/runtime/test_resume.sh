@@ -1,6 +1,7 @@
 # test_resume.sh — a `w2s run` killed with SIGKILL during student training and rerun with the
 # same command ends with the same numbers as an uninterrupted run (timings excluded): finished
-# steps are reused and the interrupted student resumes from its last checkpoint, bit-exactly.
+# steps are reused and the interrupted student resumes from its last checkpoint, bit-exactly,
+# learning curve (--eval-every) included: the points before the kill come from the checkpoint.
 # W2S_TEST_THREADS (default 1) sets --threads; test_resume_mt.sh runs it with 2.
 set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
@@ -8,7 +9,7 @@ CHECK="/usr/bin/python3 $W2S_SOURCE_DIR/tests/runtime/w2s_results_check.py"
 scratch_dir_bg
 tiny_pair 700 11
 ARGS="--weak weak --strong strong --data data.jsonl --n-train 600 --n-test 100 --seeds 3 --lr 1e-3 --batch 16
-      --minibatch 4 --epochs 3 --losses xent,logconf --ckpt-every 1 --threads ${W2S_TEST_THREADS:-1}"
+      --minibatch 4 --epochs 3 --losses xent,logconf --ckpt-every 1 --eval-every 5 --threads ${W2S_TEST_THREADS:-1}"
 
 "$W2S_BIN" run $ARGS --out a > /dev/null 2> a.err || { cat a.err; fail "uninterrupted run failed"; }
 $CHECK check a

@@ -74,11 +74,23 @@ def check(out):
             fail(f"summary {key} = {s.get(key)} != mean {mean}")
         if abs(r["stats"][key]["mean"] - mean) > PGR_TOL:
             fail(f"stats {key} mean != {mean}")
+    # One PGR definition: of the mean accuracies, what results_summary's keys give.
     for loss in losses:
         vals = [sd["pgr"][loss] for sd in r["seeds"] if sd["pgr"][loss] is not None]
         st = r["stats"]["pgr_" + loss]
-        if st["n"] != len(vals) or (vals and abs(st["mean"] - statistics.fmean(vals)) > PGR_TOL):
-            fail(f"pgr_{loss} stats {st} disagree with {vals}")
+        w, c, a = s["weak_acc"], s["strong_acc"], s["transfer_acc_" + loss]
+        want = (a - w) / (c - w) if c > w else None
+        got = st["pgr"]
+        if (want is None) != (got is None) or (want is not None and abs(got - want) > PGR_TOL):
+            fail(f"pgr_{loss} {got} is not the PGR of the mean accuracies {want}")
+        if want is None and not st.get("undefined_reason"):
+            fail(f"pgr_{loss} undefined without a reason")
+        if s["pgr_" + loss] != got or s["pgr_" + loss + "_n_seeds"] != len(vals):
+            fail(f"results_summary pgr_{loss} disagrees with results.json")
+        sd_want = statistics.stdev(vals) if len(vals) > 1 else None
+        if st["n_seeds"] != len(vals) or (sd_want is None) != (st["seed_std"] is None) or \
+                (sd_want is not None and abs(st["seed_std"] - sd_want) > PGR_TOL):
+            fail(f"pgr_{loss} spread {st} disagrees with the per-seed PGRs {vals}")
     print(f"ok: {out} consistent ({len(r['seeds'])} seeds, losses {losses})")
 
 
