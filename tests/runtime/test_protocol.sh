@@ -77,13 +77,6 @@ grep -q '"label_precision": "fp32"' tout/results.json || fail "label_precision f
 "$PROBE" tokenizer tsmall
 
 # ---- errors: one line on stderr, non-zero exit
-expect_error() {  # pattern, then the command
-    local pat="$1"; shift
-    if "$@" > /dev/null 2> err.txt; then fail "succeeded: $*"; fi
-    [ "$(wc -l < err.txt)" = 1 ] || { cat err.txt; fail "not one line: $*"; }
-    grep -q -- "$pat" err.txt || { cat err.txt; fail "message lacks '$pat': $*"; }
-    echo "error ok: $(cat err.txt)"
-}
 expect_error "weak model nope" "$W2S_BIN" run --weak nope --strong strong --data data.jsonl --out e1
 expect_error "missing.jsonl" "$W2S_BIN" run --weak weak --strong strong --data missing.jsonl --out e1
 grep -v '"hard_label": 1' data.jsonl > oneclass.jsonl

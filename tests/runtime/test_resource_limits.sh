@@ -36,9 +36,9 @@ sha > sums.before
 MEM_KB=80000
 OOM='out of memory\|cannot allocate memory'  # w2s's own words, or mmap's strerror
 
-# expect_error PATTERN CMD...: non-zero exit by the program itself (not a signal), a message
+# expect_failure PATTERN CMD...: non-zero exit by the program itself (not a signal), a message
 # on stderr that contains PATTERN, no sanitizer or abort text.
-expect_error() {
+expect_failure() {
     local pat="$1" rc=0; shift
     "$@" > out.txt 2> err.txt || rc=$?
     [ "$rc" -ne 0 ] || fail "succeeded: $*"
@@ -57,11 +57,11 @@ $CHECK check ref
 if [ "${W2S_SANITIZED:-0}" = 1 ]; then
     echo "memory limits: skipped in the sanitizer build (the Release pass runs them)"
 else
-    expect_error "bigdata.jsonl:[0-9]*: out of memory" limited "$W2S_BIN" eval --model long --data bigdata.jsonl
-    expect_error "$OOM" limited "$W2S_BIN" eval --model big --data data.jsonl
-    expect_error "$OOM" limited "$W2S_BIN" run $ARGS --strong big --out mem
+    expect_failure "bigdata.jsonl:[0-9]*: out of memory" limited "$W2S_BIN" eval --model long --data bigdata.jsonl
+    expect_failure "$OOM" limited "$W2S_BIN" eval --model big --data data.jsonl
+    expect_failure "$OOM" limited "$W2S_BIN" run $ARGS --strong big --out mem
     [ ! -e mem ] || $FILES mem --no-tmp || fail "bad files after running out of memory"
-    expect_error "$OOM" limited "$W2S_BIN" train --model big --data data.jsonl --out m.safetensors --epochs 1
+    expect_failure "$OOM" limited "$W2S_BIN" train --model big --data data.jsonl --out m.safetensors --epochs 1
     [ ! -e m.safetensors ] || fail "train wrote a model without memory"
 fi
 
@@ -69,9 +69,9 @@ fi
 mkdir -p full
 if mount -t tmpfs -o size=200k tmpfs full 2> mount.err; then
     mounts+=("$T/full")
-    expect_error "No space left on device" "$W2S_BIN" run $ARGS --out full/out
+    expect_failure "No space left on device" "$W2S_BIN" run $ARGS --out full/out
     $FILES full/out --no-tmp || fail "bad files after a full disk"
-    expect_error "writing full/pred.jsonl" "$W2S_BIN" eval --model long --data bigdata.jsonl --predictions full/pred.jsonl --max-ctx 4 --truncate
+    expect_failure "writing full/pred.jsonl" "$W2S_BIN" eval --model long --data bigdata.jsonl --predictions full/pred.jsonl --max-ctx 4 --truncate
     [ ! -e full/pred.jsonl ] || fail "partial predictions file after a full disk"
     mount -o remount,size=64m "$T/full"
     "$W2S_BIN" run $ARGS --out full/out > /dev/null 2> full.err || { cat full.err; fail "rerun with room failed"; }
@@ -91,15 +91,15 @@ echo "error ok ($rc): $(cat err.txt)"
 
 # ---- unwritable output
 echo x > afile
-expect_error "afile" "$W2S_BIN" run $ARGS --out afile/out
-expect_error "afile" "$W2S_BIN" eval --model weak --data data.jsonl --predictions afile/pred.jsonl
-expect_error "afile" "$W2S_BIN" train --model weak --data data.jsonl --out afile/m.safetensors --epochs 1
+expect_failure "afile" "$W2S_BIN" run $ARGS --out afile/out
+expect_failure "afile" "$W2S_BIN" eval --model weak --data data.jsonl --predictions afile/pred.jsonl
+expect_failure "afile" "$W2S_BIN" train --model weak --data data.jsonl --out afile/m.safetensors --epochs 1
 mkdir -p ro_src ro
 if mount --bind -o ro ro_src ro 2> mount.err; then
     mounts+=("$T/ro")
-    expect_error "Read-only file system" "$W2S_BIN" run $ARGS --out ro/out
-    expect_error "Read-only file system" "$W2S_BIN" eval --model weak --data data.jsonl --predictions ro/pred.jsonl
-    expect_error "Read-only file system" "$W2S_BIN" train --model weak --data data.jsonl --out ro/m.safetensors --epochs 1
+    expect_failure "Read-only file system" "$W2S_BIN" run $ARGS --out ro/out
+    expect_failure "Read-only file system" "$W2S_BIN" eval --model weak --data data.jsonl --predictions ro/pred.jsonl
+    expect_failure "Read-only file system" "$W2S_BIN" train --model weak --data data.jsonl --out ro/m.safetensors --epochs 1
     [ -z "$(ls -A ro_src)" ] || fail "something was written under the read-only mount"
 else
     echo "SKIPPED read-only mount: $(head -1 mount.err)"
@@ -112,7 +112,7 @@ fi
 mkfifo cut.jsonl
 head -c 3000 data.jsonl > cut.jsonl &
 bg=$!
-expect_error "cut.jsonl:[0-9]*: malformed JSON" "$W2S_BIN" eval --model weak --data cut.jsonl
+expect_failure "cut.jsonl:[0-9]*: malformed JSON" "$W2S_BIN" eval --model weak --data cut.jsonl
 wait "$bg" 2>/dev/null || true
 bg=""
 # A model file modified in place while it loads: each load either succeeds on a consistent file

@@ -8,13 +8,6 @@ scratch_dir
 tiny_pair 400 7
 BASE="--weak weak --strong strong --lr 1e-3 --losses xent --epochs 1"
 
-expect_error() {  # pattern, then the command
-    local pat="$1"; shift
-    if "$@" > /dev/null 2> err.txt; then fail "succeeded: $*"; fi
-    [ "$(wc -l < err.txt)" = 1 ] || { cat err.txt; fail "not one line: $*"; }
-    grep -q -- "$pat" err.txt || { cat err.txt; fail "message lacks '$pat': $*"; }
-    echo "error ok: $(cat err.txt)"
-}
 
 # ---- the clean binary set: the inferred count is printed with the class sizes
 "$W2S_BIN" run $BASE --data data.jsonl --out ok > ok.txt 2> ok.err || { cat ok.err; fail "clean run"; }

@@ -91,12 +91,6 @@ assert st["xent"]["accuracy"] == p["students"]["xent"]["accuracy"]
 PY
 
 # ---- errors: one line
-expect_error() {  # pattern, then the command
-    local pat="$1"; shift
-    if "$@" > /dev/null 2> err.txt; then fail "succeeded: $*"; fi
-    [ "$(wc -l < err.txt)" = 1 ] || { cat err.txt; fail "not one line: $*"; }
-    grep -q -- "$pat" err.txt || { cat err.txt; fail "message lacks '$pat': $*"; }
-}
 expect_error "needs --optimizer adamw" "$W2S_BIN" run $BASE --weight-decay 0.1 --out e1
 expect_error "optimizer" "$W2S_BIN" run $BASE --optimizer sgd --out e1
 expect_error "transfer-lr" "$W2S_BIN" run $BASE --transfer-lr 0 --out e1

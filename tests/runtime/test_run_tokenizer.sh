@@ -14,13 +14,6 @@ mkdir tok && "$PROBE" tokenizer tok
 [ ! -e tstrong/vocab.json ] && [ ! -e tweak/vocab.json ] || fail "fixture: the models carry a tokenizer"
 RUN="--weak tweak --strong tstrong --data text.jsonl --n-train 240 --n-test 60 --lr 1e-3 --losses xent --epochs 1"
 
-expect_error() {  # pattern, then the command
-    local pat="$1"; shift
-    if "$@" > /dev/null 2> err.txt; then fail "succeeded: $*"; fi
-    [ "$(wc -l < err.txt)" = 1 ] || { cat err.txt; fail "not one line: $*"; }
-    grep -q -- "$pat" err.txt || { cat err.txt; fail "message lacks '$pat': $*"; }
-    echo "error ok: $(cat err.txt)"
-}
 
 # ---- text without a tokenizer: one line naming --tokenizer, file:line once
 expect_error "--tokenizer DIR" "$W2S_BIN" run $RUN --out e1

@@ -4,6 +4,16 @@
 fail() { echo "FAIL: $*" >&2; exit 1; }
 PROBE="$W2S_BUILD_DIR/tests/probe_w2s_fixture"
 
+# Runs the command, which must fail with exactly one line on stderr containing the pattern (the
+# CLI's error convention). usage: expect_error PATTERN COMMAND...
+expect_error() {
+    local pat="$1"; shift
+    if "$@" > /dev/null 2> err.txt; then fail "succeeded: $*"; fi
+    [ "$(wc -l < err.txt)" = 1 ] || { cat err.txt; fail "not one line: $*"; }
+    grep -q -- "$pat" err.txt || { cat err.txt; fail "message lacks '$pat': $*"; }
+    echo "error ok: $(cat err.txt)"
+}
+
 # T = a new scratch directory, removed at exit, made the working directory. For tests whose
 # exit trap has nothing else to do (the others set T and their own trap).
 scratch_dir() {
