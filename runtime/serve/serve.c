@@ -222,6 +222,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             pthread_mutex_lock(&sv->lock);
             cs->admitted = !sv->stopping && sv->admitted < sv->o->max_concurrent;
             sv->admitted += cs->admitted;
+            serve_metrics_in_flight(&sv->metrics, sv->admitted);
             pthread_mutex_unlock(&sv->lock);
         }
         return MHD_YES;
@@ -271,6 +272,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     if (cs->admitted) {
         pthread_mutex_lock(&sv->lock);
         sv->admitted--;
+        serve_metrics_in_flight(&sv->metrics, sv->admitted);
         pthread_cond_signal(&sv->work);  // the batcher may be waiting to finish a drain
         pthread_mutex_unlock(&sv->lock);
     }

@@ -59,6 +59,12 @@ void serve_metrics_queue(serve_metrics *m, size_t depth) {
     pthread_mutex_unlock(&m->lock);
 }
 
+void serve_metrics_in_flight(serve_metrics *m, size_t n) {
+    pthread_mutex_lock(&m->lock);
+    m->in_flight = n;
+    pthread_mutex_unlock(&m->lock);
+}
+
 static void histogram(FILE *f, const char *name, const char *help, const double *le, size_t nb,
                       const unsigned long long *bucket, unsigned long long count, double sum) {
     fprintf(f, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
@@ -88,6 +94,8 @@ char *serve_metrics_render(serve_metrics *m) {
     double up = progress_now() - m->t_start;
     fprintf(f, "# HELP w2s_serve_queue_depth Inputs waiting for a batch.\n# TYPE w2s_serve_queue_depth gauge\n"
                "w2s_serve_queue_depth %zu\n", m->queue_depth);
+    fprintf(f, "# HELP w2s_serve_requests_in_flight Requests admitted and not yet answered.\n"
+               "# TYPE w2s_serve_requests_in_flight gauge\nw2s_serve_requests_in_flight %zu\n", m->in_flight);
     fprintf(f, "# HELP w2s_serve_examples_total Inputs labeled.\n# TYPE w2s_serve_examples_total counter\n"
                "w2s_serve_examples_total %llu\n", m->examples);
     fprintf(f, "# HELP w2s_serve_tokens_total Tokens labeled.\n# TYPE w2s_serve_tokens_total counter\n"

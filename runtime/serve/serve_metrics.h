@@ -1,7 +1,7 @@
 // serve_metrics.h — the counters `w2s serve` exposes on GET /metrics, in Prometheus' text
-// format (version 0.0.4): requests by status, request latency and batch histograms, queue depth.
-// Not a metrics library: fixed metric names, one mutex. The one thing to know: every update
-// and the rendering take the same lock, so a scrape sees one consistent snapshot.
+// format (version 0.0.4): requests by status, request latency and batch histograms, queue depth,
+// requests in flight. Not a metrics library: fixed metric names, one mutex. The one thing to
+// know: every update and the rendering take the same lock, so a scrape sees one consistent snapshot.
 #ifndef W2S_SERVE_METRICS_H
 #define W2S_SERVE_METRICS_H
 
@@ -20,6 +20,7 @@ typedef struct {
     double batch_size_sum, batch_tok_sum;
     unsigned long long examples, tokens;
     size_t queue_depth;                              // inputs waiting, set by the batcher
+    size_t in_flight;                                // admitted requests not yet answered
 } serve_metrics;
 
 void serve_metrics_init(serve_metrics *m);
@@ -29,6 +30,8 @@ void serve_metrics_request(serve_metrics *m, int status, double seconds);
 // One forward: `n` inputs of `tokens` tokens in all.
 void serve_metrics_batch(serve_metrics *m, size_t n, size_t tokens);
 void serve_metrics_queue(serve_metrics *m, size_t depth);
+// Requests admitted (at most --max-concurrent) and not yet completed.
+void serve_metrics_in_flight(serve_metrics *m, size_t n);
 // The text of GET /metrics; malloc'd, or NULL.
 char *serve_metrics_render(serve_metrics *m);
 
