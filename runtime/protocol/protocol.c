@@ -1,35 +1,32 @@
-// protocol.c — the W2S run: inputs, per-seed steps with reuse and resume, results (protocol.h).
-// Step records (step.json, labels.safetensors) are written LAST, after the files they vouch
-// for, so a step whose record exists with the right hash is complete.
-#include "protocol.h"
+// protocol.c — the W2S run's orchestration: inputs, per-seed steps with reuse and resume, the
+// results (protocol.h). Its sanity checks live in protocol_checks.c, its records on disk
+// (step.json, labels, provenance) in protocol_steps.c.
+// Step records are written LAST, after the files they vouch for, so a step whose record exists
+// with the right hash is complete.
+#include "protocol_internal.h"
 
 #include "error.h"
 #include "file_hash.h"
 #include "fileio.h"
 #include "gpt2_checkpoint.h"
-#include "hf_config.h"
 #include "labeler.h"
 #include "metrics.h"
 #include "progress.h"
 #include "protocol_pipeline.h"
-#include "safetensors.h"
 #include "tokenizer.h"
 #include "trainer.h"
 #include "world.h"
 
 #include <inttypes.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define PROTOCOL_FORMAT "w2s-protocol-1"  // bump when step outputs change meaning
-#define LABELS_META_KEY "w2s_step_key"
 
 void protocol_config_default(protocol_config *c) {
     memset(c, 0, sizeof *c);
@@ -66,11 +63,6 @@ static uint64_t hashf(uint64_t h, const char *fmt, ...) {
 
 // ---- inputs
 
-static bool is_dir(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 // A file's content (file_hash.h, cached by identity), chained onto h; a missing or
 // unreadable file hashes as such (loading it fails later with the real message).
 static uint64_t hash_file(file_hash_cache *fc, uint64_t h, const char *path) {
@@ -83,112 +75,12 @@ static uint64_t hash_file(file_hash_cache *fc, uint64_t h, const char *path) {
 }
 
 static uint64_t hash_model(file_hash_cache *fc, const char *path) {
-    if (!is_dir(path)) return hash_file(fc, PROTOCOL_HASH_INIT, path);
+    if (!protocol_is_dir(path)) return hash_file(fc, PROTOCOL_HASH_INIT, path);
     char p[4096];
     snprintf(p, sizeof p, "%s/config.json", path);
     uint64_t h = hash_file(fc, PROTOCOL_HASH_INIT, p);
     snprintf(p, sizeof p, "%s/model.safetensors", path);
     return hash_file(fc, h, p);
-}
-
-// Cheap early check (header only, no weights read) that a model's safetensors matches its
-// config: the token embedding is [V, C] and the last layer exists, the one after it does not.
-// Full validation happens at load time; this only makes a mismatched strong model fail
-// before the weak model has been trained, not after.
-static int check_model_file(const char *path, const gpt2_config *cfg, const char *role) {
-    char file[4096], name[128];
-    if (is_dir(path)) snprintf(file, sizeof file, "%s/model.safetensors", path);
-    else snprintf(file, sizeof file, "%s", path);
-    safetensors_file *f = safetensors_open(file);
-    if (!f) return w2s_error_wrap("%s model", role);
-    const char *pre = gpt2_checkpoint_body_prefix(f);
-    snprintf(name, sizeof name, "%swte.weight", pre);
-    const safetensors_tensor *wte = safetensors_find(f, name);
-    int rc = 0;
-    if (!wte || wte->ndim != 2 || wte->shape[0] != cfg->vocab_size || wte->shape[1] != cfg->n_embd)
-        rc = W2S_FAIL("%s model %s: %s is %s, config says [%zu, %zu] (model and config files do not match)", role,
-                      file, name, wte ? "another shape" : "missing", cfg->vocab_size, cfg->n_embd);
-    snprintf(name, sizeof name, "%sh.%zu.ln_1.weight", pre, cfg->n_layer - 1);
-    if (!rc && !safetensors_find(f, name))
-        rc = W2S_FAIL("%s model %s: no %s but config says %zu layers (model and config files do not match)", role,
-                      file, name, cfg->n_layer);
-    snprintf(name, sizeof name, "%sh.%zu.ln_1.weight", pre, cfg->n_layer);
-    if (!rc && safetensors_find(f, name))
-        rc = W2S_FAIL("%s model %s: has %s but config says %zu layers (model and config files do not match)", role,
-                      file, name, cfg->n_layer);
-    safetensors_close(f);
-    return rc;
-}
-
-typedef struct {
-    const protocol_config *c;
-    gpt2_config cw, cs;           // weak and strong shapes (n_classes set to K)
-    tokenizer *tok;
-    dataset pool, test_file;
-    bool separate_test;
-    size_t K, n_train, n_test, max_ctx, max_len;
-    size_t mb_weak, mb_strong;    // minibatches (the models' max_batch)
-    float lr_weak, lr_strong, lr_transfer;  // resolved: per-stage option, --lr, or by model size
-    size_t epochs_gt, epochs_transfer;
-    float weight_decay;                    // 0 with adam
-    const char *label_precision;
-    uint64_t data_hash;           // content of the data, test and tokenizer files
-    uint64_t base_hash, weak_model_hash, strong_model_hash;
-    file_hash_cache hashes;
-    json_t *warnings;             // sanity warnings so far (results.json, report.html, stdout)
-    const char *tok_dir;          // the tokenizer's directory, or NULL (pre-tokenized data only)
-} run_ctx;
-
-// A sanity warning: printed now (stderr) and kept for the results files and the table.
-static void warn(run_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(run_ctx *x, const char *fmt, ...) {
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (!x->c->quiet) fprintf(stderr, "warning: %s\n", msg);
-    json_array_append_new(x->warnings, json_string(msg));
-}
-
-// Without --n-classes, K is inferred from the largest label, so one stray `"hard_label": 2` in
-// a binary set would silently make a 3-class run. A class under 1% of the pool, or a label
-// value nobody uses below the largest, is taken for a mistake: an error naming its lines.
-#define PROTOCOL_RARE_CLASS 0.01
-static int check_inferred_classes(run_ctx *x) {
-    const dataset *ds = &x->pool;
-    size_t *cnt = calloc(x->K, sizeof(size_t));
-    if (!cnt) return W2S_FAIL("out of memory");
-    dataset_class_counts(ds, NULL, ds->n, cnt);
-    int rc = 0, max_label = -1;
-    for (size_t k = 0; k < x->K; k++)
-        if (cnt[k]) max_label = (int)k;
-    for (size_t k = 0; k < x->K && !rc; k++) {
-        if (cnt[k] == 0 && (int)k < max_label) {
-            rc = W2S_FAIL("%s: no example has hard_label %zu but labels go up to %d, so %zu classes would be "
-                          "trained (give --n-classes %zu to mean it, or renumber the labels)", x->c->data_path, k,
-                          max_label, x->K, x->K);
-        } else if (cnt[k] && (double)cnt[k] < PROTOCOL_RARE_CLASS * (double)ds->n) {
-            char lines[160] = "";
-            size_t len = 0, shown = 0;
-            for (size_t i = 0; i < ds->n && shown < 5; i++)
-                if (ds->hard_label[i] == (int32_t)k) {
-                    len += (size_t)snprintf(lines + len, sizeof lines - len, "%s%zu", shown ? ", " : "", ds->line[i]);
-                    shown++;
-                }
-            rc = W2S_FAIL("%s: hard_label %zu on %zu of %zu examples (under 1%%: line%s %s%s), so %zu classes "
-                          "would be trained; a stray label? Fix the line%s, or give --n-classes %zu to mean it",
-                          x->c->data_path, k, cnt[k], ds->n, cnt[k] == 1 ? "" : "s", lines,
-                          cnt[k] > shown ? ", ..." : "", x->K, cnt[k] == 1 ? "" : "s", x->K);
-        }
-    }
-    if (!rc && !x->c->quiet && !x->c->seed_results) {
-        printf("data: %zu examples in %zu classes, inferred from the labels (", ds->n, x->K);
-        for (size_t k = 0; k < x->K; k++) printf("%s%zu: %zu", k ? ", " : "", k, cnt[k]);
-        printf("); --n-classes K sets the count\n");
-    }
-    free(cnt);
-    return rc;
 }
 
 static int load_inputs(run_ctx *x) {
@@ -198,7 +90,7 @@ static int load_inputs(run_ctx *x) {
     if (x->cw.vocab_size != x->cs.vocab_size)
         return W2S_FAIL("weak model %s has vocab_size %zu but strong model %s has %zu (weak and strong "
                         "models must share one tokenizer)", c->weak_dir, x->cw.vocab_size, c->strong_dir, x->cs.vocab_size);
-    if (check_model_file(c->weak_dir, &x->cw, "weak") || check_model_file(c->strong_dir, &x->cs, "strong")) return -1;
+    if (protocol_check_model_file(c->weak_dir, &x->cw, "weak") || protocol_check_model_file(c->strong_dir, &x->cs, "strong")) return -1;
     size_t P = x->cw.n_positions < x->cs.n_positions ? x->cw.n_positions : x->cs.n_positions;
     x->max_ctx = c->max_ctx ? c->max_ctx : (P < 1024 ? P : 1024);
     if (x->max_ctx > P)
@@ -207,8 +99,8 @@ static int load_inputs(run_ctx *x) {
         return W2S_FAIL("--tokenizer %s: not a directory holding vocab.json + merges.txt (or encoder.json + vocab.bpe)",
                         c->tokenizer_dir);
     const char *tdir = c->tokenizer_dir ? c->tokenizer_dir
-                       : is_dir(c->strong_dir) && tokenizer_dir_present(c->strong_dir) ? c->strong_dir
-                       : is_dir(c->weak_dir) && tokenizer_dir_present(c->weak_dir) ? c->weak_dir : NULL;
+                       : protocol_is_dir(c->strong_dir) && tokenizer_dir_present(c->strong_dir) ? c->strong_dir
+                       : protocol_is_dir(c->weak_dir) && tokenizer_dir_present(c->weak_dir) ? c->weak_dir : NULL;
     x->tok_dir = tdir;
     if (tdir) {
         if (!(x->tok = tokenizer_load_dir(tdir))) return w2s_error_wrap("tokenizer of %s", tdir);
@@ -224,7 +116,7 @@ static int load_inputs(run_ctx *x) {
     if (x->pool.n == 0) return W2S_FAIL("%s: no usable examples (%zu lines, %zu longer than %zu tokens)", c->data_path,
                                         x->pool.stats.n_lines, x->pool.stats.n_too_long, x->max_ctx);
     x->K = x->pool.n_classes;
-    if (!c->n_classes && check_inferred_classes(x) != 0) return -1;
+    if (!c->n_classes && protocol_check_inferred_classes(x) != 0) return -1;
     x->separate_test = c->test_path != NULL;
     if (x->separate_test) {
         o.n_classes = x->K;
@@ -293,222 +185,7 @@ static int load_inputs(run_ctx *x) {
     return 0;
 }
 
-// ---- sanity warnings
-
-static uint64_t tokens_hash(const dataset *ds, size_t i) {
-    size_t n;
-    const int32_t *t = dataset_tokens(ds, i, &n);
-    uint64_t h = PROTOCOL_HASH_INIT;
-    for (size_t k = 0; k < n; k++) {
-        h ^= (uint64_t)(uint32_t)t[k];
-        h *= 0x100000001b3ULL;
-    }
-    return h ^ n;
-}
-
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-// Examples whose tokens also occur in the training pool: with a test file, its examples found
-// in the pool; without, pool examples with a twin (a split can put one on each side).
-static size_t overlap_count(const run_ctx *x) {
-    const dataset *p = &x->pool;
-    uint64_t *h = malloc((p->n ? p->n : 1) * sizeof *h);
-    if (!h) return 0;
-    for (size_t i = 0; i < p->n; i++) h[i] = tokens_hash(p, i);
-    qsort(h, p->n, sizeof *h, cmp_u64);
-    size_t n = 0;
-    if (x->separate_test) {
-        for (size_t i = 0; i < x->test_file.n; i++) {
-            uint64_t t = tokens_hash(&x->test_file, i);
-            n += bsearch(&t, h, p->n, sizeof *h, cmp_u64) != NULL;
-        }
-    } else {
-        for (size_t i = 0; i < p->n; i++) n += (i > 0 && h[i] == h[i - 1]) || (i + 1 < p->n && h[i] == h[i + 1]);
-    }
-    free(h);
-    return n;
-}
-
-// Before training: what makes a run's numbers meaningless or suspect.
-static void warn_inputs(run_ctx *x) {
-    const protocol_config *c = x->c;
-    double pw = (double)gpt2_num_params(&x->cw, GPT2_LM_NONE, 0), ps = (double)gpt2_num_params(&x->cs, GPT2_LM_NONE, 0);
-    if (x->weak_model_hash == x->strong_model_hash)
-        warn(x, "weak and strong are the same model (%s): the ceiling and the students start where the weak model "
-             "did, so PGR says nothing about weak-to-strong generalization", c->strong_dir);
-    else if (pw > ps)
-        warn(x, "the weak model (%s, %.3gM parameters) is larger than the strong one (%s, %.3gM)", c->weak_dir,
-             pw / 1e6, c->strong_dir, ps / 1e6);
-    size_t ov = overlap_count(x);
-    if (ov && x->separate_test)
-        warn(x, "%zu of %zu examples of %s also occur in %s (same tokens): the test set overlaps the training data",
-             ov, x->test_file.n, c->test_path, c->data_path);
-    else if (ov)
-        warn(x, "%zu of %zu examples of %s have a twin with the same tokens: a split can put one in training and "
-             "the other in test", ov, x->pool.n, c->data_path);
-    size_t longer = x->pool.stats.n_too_long + x->test_file.stats.n_too_long;
-    size_t cut = x->pool.stats.n_truncated + x->test_file.stats.n_truncated;
-    if (longer)
-        warn(x, "%zu examples are longer than max_ctx %zu tokens and were dropped (--truncate keeps their start; "
-             "--max-ctx up to the models' n_positions)", longer, x->max_ctx);
-    if (cut) warn(x, "%zu examples were cut to max_ctx %zu tokens (--truncate)", cut, x->max_ctx);
-}
-
-// After a training: a model that answers one class, or does no better than the majority
-// class of test, is reported with the learning rate to try instead.
-static void warn_model(run_ctx *x, uint64_t seed, const char *name, const results_model *m, double majority,
-                       float lr, const char *lr_opt, const gpt2_config *cfg) {
-    char hint[160];
-    float rule = trainer_default_lr(cfg);
-    if (lr != rule) snprintf(hint, sizeof hint, "try %s %g, the rule of thumb for its size", lr_opt, (double)rule);
-    else snprintf(hint, sizeof hint, "try %s %g or %g", lr_opt, (double)lr / 3, (double)lr * 3);
-    if (m->one_class >= 0)
-        warn(x, "seed %" PRIu64 " %s predicts class %d for every test example (accuracy %.4f): a constant "
-             "predictor (learning rate %g; %s)", seed, name, m->one_class, m->accuracy, (double)lr, hint);
-    else if (m->accuracy <= majority)
-        warn(x, "seed %" PRIu64 " %s: test accuracy %.4f is no better than always answering the majority class "
-             "(%.4f) (learning rate %g; %s)", seed, name, m->accuracy, majority, (double)lr, hint);
-}
-
-// ---- step records
-
-static void step_dir(char *out, size_t cap, const char *out_dir, uint64_t seed, const char *step) {
-    snprintf(out, cap, "%s/seed%" PRIu64 "/%s", out_dir, seed, step);
-}
-
-static void key_hex(char out[17], uint64_t key) { snprintf(out, 17, "%016" PRIx64, key); }
-
-static double json_num(json_t *o, const char *k) {
-    json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-// Reads dir/step.json into *m when its key matches. Returns true if reused.
-static bool step_load(const char *dir, uint64_t key, results_model *m) {
-    char path[4200], hex[17];
-    snprintf(path, sizeof path, "%s/step.json", dir);
-    json_t *o = json_load_file(path, 0, NULL);
-    if (!o) return false;
-    key_hex(hex, key);
-    json_t *k = json_object_get(o, "key");
-    bool ok = json_is_string(k) && !strcmp(json_string_value(k), hex);
-    if (ok) {
-        m->accuracy = json_num(o, "accuracy");
-        m->auroc = json_num(o, "auroc");
-        json_t *why = json_object_get(o, "auroc_undefined_reason");
-        snprintf(m->auroc_reason, sizeof m->auroc_reason, "%s", json_is_string(why) ? json_string_value(why) : "");
-        m->final_loss = json_num(o, "final_loss");
-        m->steps = (size_t)json_integer_value(json_object_get(o, "steps"));
-        m->n_train = (size_t)json_integer_value(json_object_get(o, "n_train"));
-        m->train_s = json_num(o, "train_s");
-        m->eval_s = json_num(o, "eval_s");
-        m->examples_per_s = json_num(o, "train_examples_per_s");
-        json_t *one = json_object_get(o, "predicts_one_class");
-        m->one_class = json_is_integer(one) ? (int)json_integer_value(one) : -1;
-        json_t *curve = json_object_get(o, "curve"), *pt;
-        size_t i;
-        m->n_curve = 0;
-        json_array_foreach(curve, i, pt) {
-            if (m->n_curve == TRAINER_MAX_CURVE) break;
-            m->curve[m->n_curve++] = (trainer_curve_point){(size_t)json_integer_value(json_object_get(pt, "step")),
-                                                           json_num(pt, "accuracy"), json_num(pt, "loss")};
-        }
-        m->reused = true;
-    }
-    json_decref(o);
-    return ok;
-}
-
-// step_load as rank 0 sees it, on every rank of the scope (data parallelism: all ranks must
-// take the same branch), with want_file (may be NULL) also required to exist there.
-static bool step_load_shared(const char *dir, uint64_t key, results_model *m, const char *want_file) {
-    bool ok = dist_is_root() && step_load(dir, key, m) && (!want_file || w2s_file_exists(want_file));
-    if (dist_size() == 1) return ok;
-    uint8_t flag = ok;
-    if (dist_bcast(&flag, 1, 0) || (flag && dist_bcast(m, sizeof *m, 0))) return false;
-    return flag;
-}
-
-// Puts `to` (made) at `from`'s bytes: a hard link when both are on one file system, else a copy.
-static int copy_file(const char *from, const char *to) {
-    unlink(to);
-    if (link(from, to) == 0) return 0;
-    size_t n;
-    char *buf = w2s_read_file(from, (size_t)1 << 40, &n);
-    int rc = buf ? w2s_write_file_atomic(to, buf, n) : -1;
-    free(buf);
-    return rc;
-}
-
-// Copies another run's finished step directory into `dir`, its record (step.json) last.
-static int copy_step(const char *from, const char *dir) {
-    static const char *const files[] = {"model.safetensors", "config.json", "vocab.json", "merges.txt",
-                                        "encoder.json", "vocab.bpe", "step.json"};
-    char a[4200], b[4200];
-    if (w2s_mkdir_p(dir) != 0) return -1;
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(a, sizeof a, "%s/%s", from, files[i]);
-        snprintf(b, sizeof b, "%s/%s", dir, files[i]);
-        if (w2s_file_exists(a) && copy_file(a, b) != 0) return w2s_error_wrap("reusing %s", from);
-    }
-    return 0;
-}
-
-// Why the record in dir does not match `key` (NULL when there is none, or it matches): its
-// "inputs" tell a data or model change from a changed setting.
-static const char *step_stale_reason(const char *dir, uint64_t key, uint64_t data_hash, uint64_t model_hash) {
-    char path[4200], hex[17], dh[17], mh[17];
-    snprintf(path, sizeof path, "%s/step.json", dir);
-    json_t *o = json_load_file(path, 0, NULL);
-    if (!o) return NULL;
-    key_hex(hex, key);
-    key_hex(dh, data_hash);
-    key_hex(mh, model_hash);
-    json_t *k = json_object_get(o, "key"), *in = json_object_get(o, "inputs");
-    const char *d = json_string_value(json_object_get(in, "data")), *m = json_string_value(json_object_get(in, "model"));
-    const char *why = json_is_string(k) && !strcmp(json_string_value(k), hex) ? NULL
-                      : d && strcmp(d, dh)                                   ? "the data's content changed"
-                      : m && strcmp(m, mh)                                   ? "the model's files changed"
-                      : d && m ? "a setting changed (see config.resolved in results.json)"
-                               : "it was made by another version of w2s";
-    json_decref(o);
-    return why;
-}
-
-static int step_save(const char *dir, uint64_t key, const results_model *m, uint64_t data_hash, uint64_t model_hash) {
-    if (!dist_is_root()) return 0;
-    char path[4200], hex[17];
-    snprintf(path, sizeof path, "%s/step.json", dir);
-    key_hex(hex, key);
-    json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:I, s:I, s:f, s:f, s:o}", "key", hex, "accuracy",
-                          results_number(m->accuracy), "auroc", results_number(m->auroc), "final_loss",
-                          results_number(m->final_loss), "steps", (json_int_t)m->steps, "n_train",
-                          (json_int_t)m->n_train, "train_s", m->train_s, "eval_s", m->eval_s,
-                          "train_examples_per_s", results_number(m->examples_per_s));
-    if (o && m->auroc_reason[0]) json_object_set_new(o, "auroc_undefined_reason", json_string(m->auroc_reason));
-    if (o && m->n_curve) json_object_set_new(o, "curve", results_curve_json(m));
-    if (o && m->one_class >= 0) json_object_set_new(o, "predicts_one_class", json_integer(m->one_class));
-    char dh[17], mh[17];
-    key_hex(dh, data_hash);
-    key_hex(mh, model_hash);
-    if (o) json_object_set_new(o, "inputs", json_pack("{s:s, s:s}", "data", dh, "model", mh));
-    int rc = o ? results_write_json(path, o) : W2S_FAIL("cannot build %s", path);
-    json_decref(o);
-    return rc;
-}
-
 // ---- training steps
-
-// The class every row of logits (n, K) argmaxes to, or -1 when they differ.
-static int one_class(const float *logits, size_t n, size_t K) {
-    size_t first = n ? metrics_argmax(logits, K) : 0;
-    for (size_t i = 1; i < n; i++)
-        if (metrics_argmax(logits + i * K, K) != first) return -1;
-    return n ? (int)first : -1;
-}
 
 static gpt2_model *load_model(const run_ctx *x, const char *path, size_t minibatch, gpt2_precision prec) {
     gpt2_options opt = {.max_batch = minibatch, .max_seq = x->max_len, .lm_mode = GPT2_LM_NONE, .precision = prec};
@@ -532,49 +209,30 @@ typedef struct {
     void *ready_feed;
 } train_step;
 
-// dir/model.safetensors, config.json and the tokenizer's files: a Hugging Face directory that
-// label, eval and serve open with no other argument (and from_pretrained too).
-static int save_model_dir(const run_ctx *x, const gpt2_model *m, const char *dir, const char *model_file) {
-    char p[W2S_PATH_MAX], from[W2S_PATH_MAX];
-    int rc = gpt2_checkpoint_save(m, model_file);
-    if (!rc && !w2s_path_format(p, sizeof p, "%s/config.json", dir)) rc = hf_config_save(p, &m->cfg);
-    for (size_t i = 0; !rc && x->tok_dir && i < TOKENIZER_N_FILES; i++) {
-        if (w2s_path_format(from, sizeof from, "%s/%s", x->tok_dir, tokenizer_file_names[i]) ||
-            w2s_path_format(p, sizeof p, "%s/%s", dir, tokenizer_file_names[i]))
-            return -1;
-        if (!w2s_file_exists(from)) continue;
-        size_t n;
-        char *buf = w2s_read_file(from, (size_t)1 << 30, &n);
-        rc = buf ? w2s_write_file_atomic(p, buf, n) : -1;
-        free(buf);
-    }
-    return rc ? w2s_error_wrap("saving the model in %s", dir) : 0;
-}
-
 // Trains, evaluates and records one model, or reuses its record. *out_model (may be NULL)
 // gets the trained model when it was trained here (caller destroys it).
 static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, results_model *r,
                           gpt2_model **out_model) {
     const protocol_config *c = x->c;
     char dir[4096], ckpt[4200], model_file[4200], label[96];
-    step_dir(dir, sizeof dir, c->out_dir, seed, s->name);
+    protocol_step_dir(dir, sizeof dir, c->out_dir, seed, s->name);
     snprintf(ckpt, sizeof ckpt, "%s/train.ckpt", dir);
     snprintf(model_file, sizeof model_file, "%s/model.safetensors", dir);
     snprintf(label, sizeof label, "seed %" PRIu64 " %s", seed, s->name);
     if (out_model) *out_model = NULL;
     memset(r, 0, sizeof *r);
-    if (step_load_shared(dir, s->key, r, s->keep_model ? model_file : NULL)) {
+    if (protocol_step_load_shared(dir, s->key, r, s->keep_model ? model_file : NULL)) {
         if (!c->quiet) fprintf(stderr, "%s: reused (accuracy %.4f)\n", label, r->accuracy);
         return 0;
     }
     // The same step of another run (a sweep's other pairs): same key, so the same inputs.
     for (size_t i = 0; i < c->n_reuse_dirs; i++) {
         char other[4096], other_model[4200];
-        step_dir(other, sizeof other, c->reuse_dirs[i], seed, s->name);
+        protocol_step_dir(other, sizeof other, c->reuse_dirs[i], seed, s->name);
         snprintf(other_model, sizeof other_model, "%s/model.safetensors", other);
         memset(r, 0, sizeof *r);
-        if (!step_load(other, s->key, r) || (s->keep_model && !w2s_file_exists(other_model))) continue;
-        if (copy_step(other, dir) != 0) return -1;
+        if (!protocol_step_load(other, s->key, r) || (s->keep_model && !w2s_file_exists(other_model))) continue;
+        if (protocol_copy_step(other, dir) != 0) return -1;
         if (c->reuse) {
             if (!strcmp(s->name, "weak")) c->reuse->weak++;
             else if (!strcmp(s->name, "ceiling")) c->reuse->ceiling++;
@@ -584,7 +242,7 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
                                c->reuse_dirs[i], r->accuracy);
         return 0;
     }
-    const char *why = step_stale_reason(dir, s->key, x->data_hash, s->model_hash);
+    const char *why = protocol_step_stale_reason(dir, s->key, x->data_hash, s->model_hash);
     if (why && !c->quiet) fprintf(stderr, "%s: redone: %s\n", label, why);
     memset(r, 0, sizeof *r);
     if (dist_is_root() && w2s_mkdir_p(dir) != 0) return -1;
@@ -613,17 +271,17 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
     float *logits = malloc(s->test.n * x->K * sizeof(float));  // (n_test, K)
     int rc = logits ? trainer_train(m, &tc, &s->train, &st) : W2S_FAIL("out of memory");
     if (!rc) rc = trainer_evaluate(m, &s->test, logits, &ev);
-    if (!rc && (s->keep_model || c->save_models) && dist_is_root()) rc = save_model_dir(x, m, dir, model_file);
+    if (!rc && (s->keep_model || c->save_models) && dist_is_root()) rc = protocol_save_model_dir(x, m, dir, model_file);
     if (!rc) {
         *r = (results_model){.accuracy = ev.accuracy, .auroc = ev.auroc,
                              .final_loss = st.final_loss, .steps = st.steps, .n_train = s->train.n,
                              .train_s = st.seconds, .eval_s = ev.seconds, .resumed_step = st.resumed_step,
-                             .n_curve = st.n_curve, .one_class = one_class(logits, s->test.n, x->K)};
+                             .n_curve = st.n_curve, .one_class = protocol_one_class(logits, s->test.n, x->K)};
         memcpy(r->curve, st.curve, st.n_curve * sizeof st.curve[0]);
         if (!isfinite(ev.auroc) && ev.auroc_reason) snprintf(r->auroc_reason, sizeof r->auroc_reason, "%s", ev.auroc_reason);
         size_t B = c->batch < s->train.n ? c->batch : s->train.n;
         r->examples_per_s = st.seconds > 0 ? (double)((st.steps - st.resumed_step) * B) / st.seconds : NAN;
-        rc = step_save(dir, s->key, r, x->data_hash, s->model_hash);
+        rc = protocol_step_save(dir, s->key, r, x->data_hash, s->model_hash);
     }
     free(logits);
     if (!rc && dist_is_root()) unlink(ckpt);  // the step record supersedes it
@@ -637,102 +295,12 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
 
 // ---- labels
 
-// Soft labels (n, K) and hard labels (n) of train2 by the weak model, reused from
-// OUT/seed<k>/labels.safetensors when its key matches; otherwise computed (loading the weak
-// model from its step if `weak` is NULL) and written with weak_labels.jsonl.
-static void label_paths(const run_ctx *x, uint64_t seed, char rec[4200], char jsonl[4200], char weak_file[4200]) {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/seed%" PRIu64, x->c->out_dir, seed);
-    snprintf(rec, 4200, "%s/labels.safetensors", dir);
-    snprintf(jsonl, 4200, "%s/weak_labels.jsonl", dir);
-    snprintf(weak_file, 4200, "%s/weak/model.safetensors", dir);
-}
-
-// True (soft and hard filled) when rec (a labels.safetensors) holds labels of this key.
-static bool labels_read(const char *rec, size_t n, size_t K, uint64_t key, float *soft, int32_t *hard) {
-    char hex[17];
-    key_hex(hex, key);
-    safetensors_file *f = safetensors_open(rec);
-    const char *k = f ? safetensors_metadata(f, LABELS_META_KEY) : NULL;
-    bool ok = false;
-    if (k && !strcmp(k, hex)) {
-        size_t s2[2] = {n, K};
-        const safetensors_tensor *th = safetensors_find(f, "hard");
-        ok = safetensors_read_f32(f, "soft", 2, s2, soft) == 0 && th && th->dtype == SAFETENSORS_I32 && th->numel == n;
-        if (ok) memcpy(hard, th->data, n * sizeof(int32_t));
-    }
-    safetensors_close(f);
-    w2s_error_clear();
-    return ok;
-}
-
-// True (soft and hard filled) when OUT/seed<k>/labels.safetensors holds labels of this key,
-// or a reuse directory's does (then its two label files are copied in, the record last).
-static bool labels_reuse_local(const run_ctx *x, uint64_t seed, size_t n, uint64_t key, float *soft, int32_t *hard) {
-    const protocol_config *c = x->c;
-    char rec[4200], jsonl[4200], weak_file[4200];
-    label_paths(x, seed, rec, jsonl, weak_file);
-    if (w2s_file_exists(rec) && w2s_file_exists(jsonl) && labels_read(rec, n, x->K, key, soft, hard)) {
-        if (!c->quiet) fprintf(stderr, "seed %" PRIu64 " labels: reused\n", seed);
-        return true;
-    }
-    for (size_t i = 0; i < c->n_reuse_dirs; i++) {
-        char orec[4200], ojsonl[4200], dir[4200];
-        snprintf(orec, sizeof orec, "%s/seed%" PRIu64 "/labels.safetensors", c->reuse_dirs[i], seed);
-        snprintf(ojsonl, sizeof ojsonl, "%s/seed%" PRIu64 "/weak_labels.jsonl", c->reuse_dirs[i], seed);
-        snprintf(dir, sizeof dir, "%s/seed%" PRIu64, c->out_dir, seed);
-        if (!w2s_file_exists(orec) || !w2s_file_exists(ojsonl) || !labels_read(orec, n, x->K, key, soft, hard)) continue;
-        if (w2s_mkdir_p(dir) != 0 || copy_file(ojsonl, jsonl) != 0 || copy_file(orec, rec) != 0) {
-            w2s_error_clear();
-            return false;  // labeled again here instead
-        }
-        if (c->reuse) c->reuse->labels++;
-        if (!c->quiet) fprintf(stderr, "seed %" PRIu64 " labels: reused from %s\n", seed, c->reuse_dirs[i]);
-        return true;
-    }
-    return false;
-}
-
-// labels_reuse_local on rank 0, its labels broadcast to the scope's other ranks.
-static bool labels_reuse(const run_ctx *x, uint64_t seed, size_t n, uint64_t key, float *soft, int32_t *hard) {
-    bool ok = dist_is_root() && labels_reuse_local(x, seed, n, key, soft, hard);
-    if (dist_size() == 1) return ok;
-    uint8_t flag = ok;
-    if (dist_bcast(&flag, 1, 0)) return false;
-    if (flag && (dist_bcast(soft, n * x->K * sizeof(float), 0) || dist_bcast(hard, n * sizeof(int32_t), 0)))
-        return false;
-    return flag;
-}
-
-// weak_labels.jsonl, then the record labels.safetensors (last: it vouches for the labels).
-static int labels_save(const run_ctx *x, uint64_t seed, const dataset_split *sp, uint64_t key, const float *soft,
-                       const int32_t *hard) {
-    const size_t n = sp->n_train2, K = x->K;
-    char rec[4200], jsonl[4200], weak_file[4200], hex[17];
-    if (!dist_is_root()) return 0;
-    label_paths(x, seed, rec, jsonl, weak_file);
-    key_hex(hex, key);
-    int rc = dataset_write_labels(jsonl, &x->pool, sp->train2, n, soft, hard);
-    if (!rc) {
-        safetensors_writer *w = safetensors_writer_create();
-        size_t s2[2] = {n, K}, s1[1] = {n};
-        rc = w ? 0 : W2S_FAIL("out of memory");
-        if (!rc) rc = safetensors_writer_add(w, "soft", SAFETENSORS_F32, 2, s2, soft);
-        if (!rc) rc = safetensors_writer_add(w, "hard", SAFETENSORS_I32, 1, s1, hard);
-        if (!rc) rc = safetensors_writer_set_metadata(w, LABELS_META_KEY, hex);
-        if (!rc) rc = safetensors_writer_set_metadata(w, "label_precision", x->label_precision);
-        if (!rc) rc = safetensors_writer_write(w, rec);
-        safetensors_writer_destroy(w);
-    }
-    return rc;
-}
-
 // The weak model in the labeling precision: `weak` itself when it fits, else loaded from its
 // step (caller destroys it when it differs from `weak`).
 static gpt2_model *labeling_model(const run_ctx *x, uint64_t seed, gpt2_model *weak) {
     const protocol_config *c = x->c;
     char rec[4200], jsonl[4200], weak_file[4200];
-    label_paths(x, seed, rec, jsonl, weak_file);
+    protocol_label_paths(x, seed, rec, jsonl, weak_file);
     // int8 quantizes the trained weak model's fp32 master weights; fp32/bf16 label with a copy
     // in that precision (the trained one may have been created for the other).
     gpt2_precision want = c->label_precision == PROTOCOL_LABEL_BF16 ? GPT2_BF16 : GPT2_FP32;
@@ -741,13 +309,16 @@ static gpt2_model *labeling_model(const run_ctx *x, uint64_t seed, gpt2_model *w
                   : weak;
 }
 
+// Soft labels (n, K) and hard labels (n) of train2 by the weak model, reused from
+// OUT/seed<k>/labels.safetensors when its key matches; otherwise computed (loading the weak
+// model from its step if `weak` is NULL) and written with weak_labels.jsonl.
 static int run_label_step(const run_ctx *x, uint64_t seed, const dataset_split *sp, gpt2_model *weak, uint64_t key,
                           float *soft, int32_t *hard, double *label_s, double *label_rate) {
     const protocol_config *c = x->c;
     const size_t n = sp->n_train2, K = x->K;
     *label_s = 0;
     *label_rate = NAN;
-    if (labels_reuse(x, seed, n, key, soft, hard)) return 0;
+    if (protocol_labels_reuse(x, seed, n, key, soft, hard)) return 0;
     gpt2_model *m = labeling_model(x, seed, weak);
     if (!m) return -1;
     double t0 = progress_now();
@@ -759,7 +330,7 @@ static int run_label_step(const run_ctx *x, uint64_t seed, const dataset_split *
     gpt2_int8_destroy(lm.q);
     if (!rc) {
         trainer_soft_labels(soft, n, K, soft, hard);
-        rc = labels_save(x, seed, sp, key, soft, hard);
+        rc = protocol_labels_save(x, seed, sp, key, soft, hard);
     }
     *label_s = progress_now() - t0;
     *label_rate = *label_s > 0 ? (double)n / *label_s : NAN;
@@ -797,9 +368,9 @@ static int run_pipelined(const run_ctx *x, uint64_t seed, const dataset_split *s
     char dir[4096];
     results_model probe;
     *labels_done = *student_done = false;
-    step_dir(dir, sizeof dir, c->out_dir, seed, s0->name);
-    if (step_load(dir, s0->key, &probe)) return 0;
-    if (labels_reuse(x, seed, n, key, soft, hard)) {
+    protocol_step_dir(dir, sizeof dir, c->out_dir, seed, s0->name);
+    if (protocol_step_load(dir, s0->key, &probe)) return 0;
+    if (protocol_labels_reuse(x, seed, n, key, soft, hard)) {
         *labels_done = true;
         return 0;
     }
@@ -828,7 +399,7 @@ static int run_pipelined(const run_ctx *x, uint64_t seed, const dataset_split *s
     if (!rc) rc = transfer_run_pipelined(&tc, &st);
     gpt2_int8_destroy(lm.q);
     if (m != weak) gpt2_destroy(m);
-    if (!rc) rc = labels_save(x, seed, sp, key, soft, hard);
+    if (!rc) rc = protocol_labels_save(x, seed, sp, key, soft, hard);
     if (!rc) {
         r->label_s = st.label_busy_s;
         r->label_examples_per_s = st.label_busy_s > 0 ? (double)n / st.label_busy_s : NAN;
@@ -868,22 +439,6 @@ static train_step student_step(const run_ctx *x, size_t l, const dataset_split *
     return s;
 }
 
-static int check_classes(const run_ctx *x, const size_t *idx, size_t n, const char *what, uint64_t seed) {
-    size_t *cnt = calloc(x->K, sizeof(size_t));
-    if (!cnt) return W2S_FAIL("out of memory");
-    size_t present = dataset_class_counts(&x->pool, idx, n, cnt);
-    int rc = 0;
-    if (present < 2) {
-        size_t only = 0;
-        for (size_t k = 0; k < x->K; k++)
-            if (cnt[k]) only = k;
-        rc = W2S_FAIL("%s: the %s split of seed %" PRIu64 " (%zu examples) has only one class (hard_label %zu); "
-                      "ground-truth training needs at least two", x->c->data_path, what, seed, n, only);
-    }
-    free(cnt);
-    return rc;
-}
-
 // Ground-truth targets: one-hot hard_label of examples idx[0..n) (n, K), so a "soft_label"
 // field in the input file never leaks into the weak model's or the ceiling's training.
 static float *one_hot(const dataset *ds, const size_t *idx, size_t n) {
@@ -902,8 +457,8 @@ static int run_seed(run_ctx *x, uint64_t seed, results_seed *r) {
     if (rc) return -1;
     memset(r, 0, sizeof *r);
     r->seed = seed;
-    rc = check_classes(x, sp.train1, sp.n_train1, "train1 (weak model's training)", seed);
-    if (!rc) rc = check_classes(x, sp.train2, sp.n_train2, "train2 (ceiling's training)", seed);
+    rc = protocol_check_classes(x, sp.train1, sp.n_train1, "train1 (weak model's training)", seed);
+    if (!rc) rc = protocol_check_classes(x, sp.train2, sp.n_train2, "train2 (ceiling's training)", seed);
     trainer_data test = {.ds = x->separate_test ? &x->test_file : &x->pool, .idx = sp.test, .n = sp.n_test};
     // The optimizer and the curve interval belong to every training step; each stage adds its own settings.
     uint64_t seed_hash = hashf(x->base_hash, "seed %" PRIu64 " wd %a eval %zu", seed, (double)x->weight_decay,
@@ -961,12 +516,12 @@ static int run_seed(run_ctx *x, uint64_t seed, results_seed *r) {
         for (size_t k = 0; cnt && k < K; k++) most = cnt[k] > most ? cnt[k] : most;
         free(cnt);
         double majority = test.n ? (double)most / (double)test.n : NAN;
-        warn_model(x, seed, "weak", &r->weak, majority, x->lr_weak, "--weak-lr", &x->cw);
-        warn_model(x, seed, "ceiling", &r->ceiling, majority, x->lr_strong, "--strong-lr", &x->cs);
+        protocol_warn_model(x, seed, "weak", &r->weak, majority, x->lr_weak, "--weak-lr", &x->cw);
+        protocol_warn_model(x, seed, "ceiling", &r->ceiling, majority, x->lr_strong, "--strong-lr", &x->cs);
         for (size_t l = 0; l < c->n_losses; l++) {
             char name[64];
             snprintf(name, sizeof name, "student %s", loss_kind_name(c->losses[l]));
-            warn_model(x, seed, name, &r->students[l], majority, x->lr_transfer, "--transfer-lr", &x->cs);
+            protocol_warn_model(x, seed, name, &r->students[l], majority, x->lr_transfer, "--transfer-lr", &x->cs);
         }
     }
     r->total_s = progress_now() - t0;
@@ -979,87 +534,6 @@ static int run_seed(run_ctx *x, uint64_t seed, results_seed *r) {
 }
 
 // ---- the run
-
-// What the numbers were computed from, for results.json and the report: each model's path,
-// parameters and content hash, each data file's path, lines, examples and content hash.
-static json_t *provenance_json(run_ctx *x) {
-    const protocol_config *c = x->c;
-    char hex[3][17];
-    uint64_t d, t = 0;
-    key_hex(hex[0], x->weak_model_hash);
-    key_hex(hex[1], x->strong_model_hash);
-    if (file_hash_content(&x->hashes, c->data_path, &d) != 0) d = 0;
-    if (x->separate_test && file_hash_content(&x->hashes, c->test_path, &t) != 0) t = 0;
-    w2s_error_clear();
-    json_t *o = json_pack("{s:{s:s, s:I, s:s}, s:{s:s, s:I, s:s}}", "weak", "path", c->weak_dir, "params",
-                          (json_int_t)gpt2_num_params(&x->cw, GPT2_LM_NONE, 0), "hash", hex[0], "strong", "path",
-                          c->strong_dir, "params", (json_int_t)gpt2_num_params(&x->cs, GPT2_LM_NONE, 0), "hash", hex[1]);
-    key_hex(hex[2], d);
-    json_object_set_new(o, "data", json_pack("{s:s, s:I, s:I, s:s}", "path", c->data_path, "lines",
-                                             (json_int_t)x->pool.stats.n_lines, "examples", (json_int_t)x->pool.n,
-                                             "hash", hex[2]));
-    if (x->separate_test) {
-        key_hex(hex[2], t);
-        json_object_set_new(o, "test", json_pack("{s:s, s:I, s:I, s:s}", "path", c->test_path, "lines",
-                                                 (json_int_t)x->test_file.stats.n_lines, "examples",
-                                                 (json_int_t)x->test_file.n, "hash", hex[2]));
-    }
-    json_object_set_new(o, "tokenizer", x->tok_dir ? json_string(x->tok_dir) : json_null());
-    return o;
-}
-
-// After the last seed: a ceiling–weak gap within the test set's standard error makes every PGR
-// a ratio of noise; the table and the report flag them (results_run.pgr_noisy).
-static void warn_gap(run_ctx *x, results_run *r) {
-    double w, c, sd;
-    results_stat(r, RESULTS_ROW_WEAK, false, &w, &sd);
-    results_stat(r, RESULTS_ROW_CEILING, false, &c, &sd);
-    double n = (double)r->n_test, se = sqrt(w * (1 - w) / n + c * (1 - c) / n);
-    if (c > w && c - w < se) {
-        r->pgr_noisy = true;
-        warn(x, "the ceiling-weak gap %.4f is within the test set's standard error %.4f (%zu test examples): the "
-             "PGRs divide by noise (more test examples, or a larger strong model)", c - w, se, r->n_test);
-    }
-}
-
-// A float option as the JSON number it was written as: the fewest significant digits that
-// read back as the same float (1e-3, not its double expansion 0.0010000000474974513).
-static json_t *float_json(float v) {
-    char buf[32];
-    for (int digits = 1; digits <= 9; digits++) {
-        snprintf(buf, sizeof buf, "%.*g", digits, (double)v);
-        if (strtof(buf, NULL) == v) break;
-    }
-    return json_real(strtod(buf, NULL));
-}
-
-static json_t *resolved_json(const run_ctx *x) {
-    json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "n_pool", (json_int_t)x->pool.n,
-                     "n_train", (json_int_t)x->n_train, "n_test", (json_int_t)x->n_test, "n_classes", (json_int_t)x->K,
-                     "max_ctx", (json_int_t)x->max_ctx,
-                     "dropped_too_long", (json_int_t)(x->pool.stats.n_too_long + x->test_file.stats.n_too_long),
-                     "truncated", (json_int_t)(x->pool.stats.n_truncated + x->test_file.stats.n_truncated),
-                     "weak_n_layers", (json_int_t)x->cw.n_layer, "strong_n_layers", (json_int_t)x->cs.n_layer,
-                     "separate_test_file", x->separate_test);
-    if (o) {
-        json_object_set_new(o, "minibatch_weak", json_integer((json_int_t)x->mb_weak));
-        json_object_set_new(o, "minibatch_strong", json_integer((json_int_t)x->mb_strong));
-        json_object_set_new(o, "max_tokens", json_integer((json_int_t)x->max_len));
-        json_object_set_new(o, "lr_weak", float_json(x->lr_weak));
-        json_object_set_new(o, "lr_strong", float_json(x->lr_strong));
-        json_object_set_new(o, "lr_transfer", float_json(x->lr_transfer));
-        json_object_set_new(o, "epochs_gt", json_integer((json_int_t)x->epochs_gt));
-        json_object_set_new(o, "epochs_transfer", json_integer((json_int_t)x->epochs_transfer));
-        json_object_set_new(o, "optimizer", json_string(x->c->optimizer == PROTOCOL_ADAMW ? "adamw" : "adam"));
-        json_object_set_new(o, "weight_decay", float_json(x->weight_decay));
-        json_object_set_new(o, "eval_every", json_integer((json_int_t)x->c->eval_every));
-        loss_config lc;
-        loss_config_default(&lc, LOSS_LOGCONF);
-        json_object_set_new(o, "aux_coef", float_json(x->c->aux_coef >= 0 ? x->c->aux_coef : lc.aux_coef));
-        json_object_set_new(o, "aux_warmup", float_json(x->c->aux_warmup >= 0 ? x->c->aux_warmup : lc.warmup_frac));
-    }
-    return o;
-}
 
 // The results as a Markdown table (PGR of the mean accuracies, results_pgr_of), then why any
 // PGR is undefined.
@@ -1145,7 +619,7 @@ static int run_seeds_tasks(run_ctx *x, results_run *res, double t0) {
     }
     res->n_done = c->n_seeds;
     res->total_s = progress_now() - t0;
-    if (!rc) warn_gap(x, res);
+    if (!rc) protocol_warn_gap(x, res);
     if (!rc && dist_is_root()) rc = results_write(res);
     return rc;
 }
@@ -1177,7 +651,7 @@ int protocol_run(const protocol_config *c) {
     if (!rc && !c->hash_cache) rc = w2s_path_format(cache, sizeof cache, "%s/file_hashes.json", c->out_dir);
     if (!rc) rc = file_hash_cache_open(&x.hashes, c->hash_cache ? c->hash_cache : cache);
     if (!rc) rc = load_inputs(&x);
-    if (!rc) warn_inputs(&x);
+    if (!rc) protocol_warn_inputs(&x);
     if (!rc) cl.parallel = protocol_parallel_choose(c->parallel, dist_size(), c->n_seeds,
                                                     gpt2_num_params(&x.cs, GPT2_LM_NONE, 0), &why);
     // Data parallelism splits every batch over the ranks: the label→student ring is one
@@ -1195,7 +669,7 @@ int protocol_run(const protocol_config *c) {
     json_t *cfg = c->config_json ? json_deep_copy(c->config_json) : json_object();
     if (!rc && (!res || !cfg)) rc = W2S_FAIL("out of memory");
     if (!rc) {
-        json_object_set_new(cfg, "resolved", resolved_json(&x));
+        json_object_set_new(cfg, "resolved", protocol_resolved_json(&x));
         res->config = cfg;
         res->out_dir = c->out_dir;
         res->label_precision = x.label_precision;
@@ -1205,7 +679,7 @@ int protocol_run(const protocol_config *c) {
         res->world = world;
         res->parallel = dist_size() > 1 ? protocol_parallel_name(c->parallel) : NULL;
         res->warnings = x.warnings;
-        res->provenance = provenance_json(&x);
+        res->provenance = protocol_provenance_json(&x);
         res->n_test = x.n_test;
     }
     if ((rc = dist_agree(rc)) == 0 && dist_size() > 1 && c->parallel == PROTOCOL_PARALLEL_TASKS)
@@ -1217,7 +691,7 @@ int protocol_run(const protocol_config *c) {
                 if (c->seed_results) c->seed_results[s] = res->seeds[s];
                 res->n_done = s + 1;
                 res->total_s = progress_now() - t0;
-                if (res->n_done == c->n_seeds) warn_gap(&x, res);
+                if (res->n_done == c->n_seeds) protocol_warn_gap(&x, res);
                 if (dist_is_root()) rc = results_write(res);
             }
         }
