@@ -4,6 +4,7 @@ Run by tests/api/test_python_api.sh (ctest) against the package installed by `cm
 it sets W2S_BIN (the command) and W2S_FIXTURE (a directory with a tiny byte-level text
 classifier mt/, its data text.jsonl, and tiny weak/strong models + data for the protocol).
 """
+import ctypes
 import json
 import os
 import subprocess
@@ -96,11 +97,16 @@ def test_train_equals_w2s_train(tmp_path):
     assert (tmp_path / "py.safetensors").read_bytes() == (tmp_path / "cli.safetensors").read_bytes()
 
 
-def test_run_equals_w2s_run(tmp_path):
+def test_run_equals_w2s_run(tmp_path, capfd):
     base = {"weak": os.path.join(FIX, "weak"), "strong": os.path.join(FIX, "strong"),
             "data": os.path.join(FIX, "data.jsonl"), "n_train": 120, "n_test": 60, "seeds": [0],
             "losses": ["xent", "logconf"], "lr": 1e-3}
     summary = w2s.run(dict(base, out=str(tmp_path / "py")))
+    # The library prints nothing without progress: neither progress nor `w2s run`'s table
+    # (C's stdout is flushed first, so a buffered table would show).
+    ctypes.CDLL(None).fflush(None)
+    out, err = capfd.readouterr()
+    assert out == "" and err == "", (out, err)
     cfg = tmp_path / "cfg.json"
     cfg.write_text(json.dumps(dict(base, out=str(tmp_path / "cli"), quiet=True)))
     subprocess.run([W2S, "run", "--config", str(cfg)], check=True, stdout=subprocess.DEVNULL)

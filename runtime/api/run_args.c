@@ -1,7 +1,7 @@
 // run_args.c — `w2s run`'s options (run_args.h): the table, the JSON config (a file given by
 // --config, or text from the library's w2s_run), and the run. Not the command (cmd_run.c prints
-// usage and errors) and not the protocol (protocol.c). Never prints: the config's "quiet"
-// silences the protocol's progress lines too.
+// usage and errors) and not the protocol (protocol.c). Never prints itself: the config's
+// "quiet" silences the protocol's progress lines, print_table lets it print the results table.
 #include "run_args.h"
 
 #include "error.h"
@@ -240,12 +240,14 @@ void run_parsed_free(run_parsed *p) {
     p->record = p->keep = NULL;
 }
 
-int run_args_run(int argc, char **argv, const char *config_text, char *out_dir, size_t out_cap, bool *bad_usage) {
+int run_args_run(int argc, char **argv, const char *config_text, bool print_table, char *out_dir, size_t out_cap,
+                 bool *bad_usage) {
     run_parsed p;
     int rc = run_parse(argc, argv, config_text, NULL, 0, &p, bad_usage);
     if (!rc) {
         if (p.a.threads) omp_set_num_threads((int)p.a.threads);
         p.a.c.config_json = p.record;
+        p.a.c.print_table = print_table;
         if (out_dir && out_cap) snprintf(out_dir, out_cap, "%s", p.a.c.out_dir ? p.a.c.out_dir : "");
         rc = protocol_run(&p.a.c);
     }

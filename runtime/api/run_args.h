@@ -47,10 +47,11 @@ void run_parsed_free(run_parsed *p);
 
 // `w2s run`'s whole argument handling and run (argv[0] is ignored): config_text (may be NULL)
 // is a JSON object of options applied first, then each --config file, then the command line.
+// print_table: the results table on stdout (the command; --quiet silences progress only).
 // out_dir (may be NULL) receives the run's output directory. Returns 0, 1 after --help (the
 // caller prints the usage), or -1 with the error set and *bad_usage telling whether the
 // command line itself was at fault. Uses getopt (process-wide state): one run at a time.
-int run_args_run(int argc, char **argv, const char *config_text, char *out_dir, size_t out_cap, bool *bad_usage);
-
+int run_args_run(int argc, char **argv, const char *config_text, bool print_table, char *out_dir, size_t out_cap,
+                 bool *bad_usage);
 
 #endif

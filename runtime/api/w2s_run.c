@@ -1,7 +1,8 @@
 // w2s_run.c — the public API's training and whole-protocol run (w2s.h): `w2s train` with its
 // options as JSON, and `w2s run --config` with the config as JSON text, through the same
 // option tables and code as the commands (train_args.h, run_args.h). Not a second reader. The one thing to know: silence is the context's choice, given
-// to the run as --quiet, which wins over a config's "quiet" like any command-line option.
+// to the run as --quiet (which wins over a config's "quiet" like any command-line option) and
+// as no results table: the library prints nothing unless the context asks for progress.
 #include "w2s_internal.h"
 
 #include "error.h"
@@ -26,7 +27,7 @@ w2s_status w2s_run(w2s_context *ctx, const char *config_json, char *summary, siz
     int argc = ctx->progress ? 1 : 2;
     char out_dir[4096] = "";
     bool bad_usage;
-    int rc = run_args_run(argc, argv, config_json, out_dir, sizeof out_dir, &bad_usage);
+    int rc = run_args_run(argc, argv, config_json, ctx->progress, out_dir, sizeof out_dir, &bad_usage);
     if (rc) return api_end(rc, W2S_ERR_RUNTIME, err, err_cap);
     char path[4200];
     snprintf(path, sizeof path, "%s/results_summary.json", out_dir);

@@ -32,8 +32,9 @@ static void usage(FILE *f) {
         "  --test FILE       separate JSONL test set (default: take the test split from --data)\n"
         "  --n-train N       training examples, halved into train1/train2 (default: all the rest)\n"
         "  --n-test N        test examples (default: the whole --test file, or 1/5 of --data)\n"
-        "  --n-classes K     classes (default: inferred from the largest hard_label, printed; then a class\n"
-        "                    under 1%% of the data or an unused label value is an error naming its lines)\n"
+        "  --n-classes K     classes (default: the models' id2label in config.json, else inferred from the\n"
+        "                    largest hard_label, printed; then a class under 1%% of the data or an unused\n"
+        "                    label value is an error naming its lines)\n"
         "  --losses LIST     student losses among xent,logconf,product (default xent,logconf,product)\n"
         "  --seeds LIST      comma-separated seeds (default 0)\n"
         "  --out DIR         output directory (created)\n"
@@ -47,11 +48,11 @@ static void usage(FILE *f) {
         "  --minibatch b     examples per forward/backward, bounds activation memory (default: the most\n"
         "                    that fit 1 GiB of activations, at most --batch); when smaller than --batch,\n"
         "                    minibatches are forwarded again before their backward\n"
-        "  --lr X            peak learning rate of every stage, cosine to 0 (default by model size:\n"
-        "                    5e-5 for n_embd <= 1024, else 1e-5)\n"
+        "  --lr X            peak learning rate of every stage, cosine to 0 (default by model size, the\n"
+        "                    reference's rule at batch 32: 5e-5 for n_embd <= 1024, else 1e-5)\n"
         "  --weak-lr X       the weak model's (default --lr)\n"
         "  --strong-lr X     the ceiling's (default --lr)\n"
-        "  --transfer-lr X   the students' (default --lr)\n"
+        "  --transfer-lr X   the students' (default: the ceiling's, --strong-lr)\n"
         "  --optimizer O     adam (default; no weight decay) or adamw\n"
         "  --weight-decay W  adamw's decoupled weight decay on matrices and embeddings (default 0.01)\n"
         "  --eval-every N    test accuracy and loss every N optimizer steps of each training: a curve per\n"
@@ -67,7 +68,7 @@ static void usage(FILE *f) {
         "                    is a Hugging Face directory OUT/seed<k>/<step>/ with config.json and the tokenizer\n"
         "  --config FILE     JSON object with the same keys (\"weak\", \"n-train\" or \"n_train\", \"seeds\": [0,1], ...);\n"
         "                    command-line options override it\n"
-        "  --quiet           no progress lines\n"
+        "  --quiet           no progress lines (stderr); the results table is still printed\n"
         "  --no-pipeline     label all of train2, then train the students (default: the first student\n"
         "                    trains on each labeled batch as it arrives, on its own cores; same results\n"
         "                    at the same student thread count)\n"
@@ -84,7 +85,7 @@ static void usage(FILE *f) {
 
 int cmd_run(int argc, char **argv) {
     bool bad_usage;
-    int rc = run_args_run(argc, argv, NULL, NULL, 0, &bad_usage);
+    int rc = run_args_run(argc, argv, NULL, true, NULL, 0, &bad_usage);
     if (rc == 1) usage(stdout);
     if (rc >= 0) return 0;
     return bad_usage ? cli_usage_error("run", "%s", w2s_error_message()) : cli_fail("run", NULL);

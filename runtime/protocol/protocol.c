@@ -108,15 +108,32 @@ static int load_inputs(run_ctx *x) {
             return W2S_FAIL("the tokenizer in %s has %zu tokens but the models' vocab_size is %zu (tokenizer and "
                             "model files do not match)", tdir, tokenizer_vocab_size(x->tok), x->cs.vocab_size);
     }
+    // Without --n-classes, a classification model's own label set (config.json's id2label or
+    // num_labels, the strong model's first) gives K; weak and strong must not disagree.
+    size_t K = c->n_classes;
+    const char *K_from = NULL;
+    if (!K && x->cw.n_classes && x->cs.n_classes && x->cw.n_classes != x->cs.n_classes)
+        return W2S_FAIL("weak model %s has %zu classes (config.json's id2label) but strong model %s has %zu: give "
+                        "--n-classes K", c->weak_dir, x->cw.n_classes, c->strong_dir, x->cs.n_classes);
+    if (!K && (x->cs.n_classes || x->cw.n_classes)) {
+        K_from = x->cs.n_classes ? c->strong_dir : c->weak_dir;
+        K = x->cs.n_classes ? x->cs.n_classes : x->cw.n_classes;
+    }
     dataset_options o = {.require_labels = 1, .keep_raw = 1, .max_ctx = x->max_ctx, .truncate = c->truncate,
-                         .n_classes = c->n_classes,
+                         .n_classes = K,
                          .vocab_size = (int64_t)x->cs.vocab_size, .tokenize = x->tok ? tokenizer_encode_cb : NULL,
                          .tokenize_ctx = x->tok};
-    if (dataset_load(&x->pool, c->data_path, &o) != 0) return -1;
+    if (dataset_load(&x->pool, c->data_path, &o) != 0)
+        return K_from ? w2s_error_wrap("%zu classes from %s/config.json's id2label (--n-classes K overrides it)", K,
+                                       K_from)
+                      : -1;
     if (x->pool.n == 0) return W2S_FAIL("%s: no usable examples (%zu lines, %zu longer than %zu tokens)", c->data_path,
                                         x->pool.stats.n_lines, x->pool.stats.n_too_long, x->max_ctx);
     x->K = x->pool.n_classes;
-    if (!c->n_classes && protocol_check_inferred_classes(x) != 0) return -1;
+    if (!K && protocol_check_inferred_classes(x) != 0) return -1;
+    if (K_from && c->print_table)
+        printf("data: %zu examples in %zu classes, from %s/config.json's id2label; --n-classes K sets the count\n",
+               x->pool.n, x->K, K_from);
     x->separate_test = c->test_path != NULL;
     if (x->separate_test) {
         o.n_classes = x->K;
@@ -154,7 +171,8 @@ static int load_inputs(run_ctx *x) {
     if (x->mb_strong > c->batch) x->mb_strong = c->batch;
     x->lr_weak = c->lr_weak > 0 ? c->lr_weak : c->lr > 0 ? c->lr : trainer_default_lr(&x->cw);
     x->lr_strong = c->lr_strong > 0 ? c->lr_strong : c->lr > 0 ? c->lr : trainer_default_lr(&x->cs);
-    x->lr_transfer = c->lr_transfer > 0 ? c->lr_transfer : c->lr > 0 ? c->lr : trainer_default_lr(&x->cs);
+    // The students default to the ceiling's rate, as the reference's transfer_lr does (they train the same model).
+    x->lr_transfer = c->lr_transfer > 0 ? c->lr_transfer : x->lr_strong;
     x->epochs_gt = c->epochs_gt ? c->epochs_gt : c->epochs;
     x->epochs_transfer = c->epochs_transfer ? c->epochs_transfer : c->epochs;
     if (c->eval_every) {  // the largest training's curve must fit (train2 is the larger half)
@@ -644,6 +662,7 @@ int protocol_run(const protocol_config *c) {
     protocol_config cl = *c;
     const char *why;
     cl.quiet = c->quiet || dist_world_rank() != 0;
+    cl.print_table = c->print_table && !c->seed_results && dist_world_rank() == 0;
     run_ctx x = {.c = &cl, .warnings = json_array()};
     c = &cl;
     char cache[W2S_PATH_MAX];
@@ -695,7 +714,7 @@ int protocol_run(const protocol_config *c) {
                 if (dist_is_root()) rc = results_write(res);
             }
         }
-    if (!rc && !c->quiet && !c->seed_results) {
+    if (!rc && c->print_table) {
         print_table(stdout, res);
         printf("\nwrote %s/results.json, results_summary.json, report.html; weak labels in %s/seed<k>/weak_labels.jsonl\n",
                c->out_dir, c->out_dir);

@@ -48,10 +48,11 @@ typedef struct {
     protocol_label_precision label_precision;  // the weak model labeling train2 (int8)
     size_t epochs, batch;  // 2, 32
     size_t minibatch;      // the models' max_batch; 0: trainer_auto_minibatch per model
-    float lr;             // 0: by model size (trainer_default_lr), per model
+    float lr;             // 0: by model size (trainer_default_lr, the reference's rule for batch 32), per model
     // Per stage (the reference's weak_lr / strong_lr / transfer_lr, gt_epochs / transfer_epochs);
-    // 0: lr (or epochs) above. Weak model and ceiling train on ground truth (gt), students on
-    // the weak labels (transfer).
+    // 0: lr (or epochs) above; lr_transfer 0: the ceiling's (lr_strong as resolved), as the
+    // reference's. Weak model and ceiling train on ground truth (gt), students on the weak
+    // labels (transfer).
     float lr_weak, lr_strong, lr_transfer;
     size_t epochs_gt, epochs_transfer;
     protocol_optimizer optimizer;  // adam (no weight decay) or adamw
@@ -64,7 +65,9 @@ typedef struct {
     size_t ckpt_every;    // checkpoint every N steps (0: by time only)
     double ckpt_every_s;  // checkpoint every S seconds (600)
     bool save_models;     // also keep the ceiling's and students' final weights
-    bool quiet;
+    bool quiet;           // no progress lines (stderr); the results table is print_table's
+    bool print_table;     // the command's results table (and inferred class counts) on stdout;
+                          // false (the default): the library prints nothing there
     // Pipelining (protocol_pipeline.h): the first student trains while train2 is labeled, on
     // cores split by placement_plan; label_cores / train_cores override the split (0 = auto).
     bool no_pipeline;     // label everything first, then train (the reference schedule)
@@ -81,7 +84,7 @@ typedef struct {
     const char *hash_cache;  // the content-hash cache file (file_hash.h); NULL: OUT/file_hashes.json
     json_t *config_json;  // borrowed: the options as given, recorded in results.json
     results_seed *seed_results;  // optional (n_seeds): receives each finished seed's figures;
-                                 // the caller shows them (no table on stdout)
+                                 // the caller shows them (no table on stdout, whatever print_table)
 } protocol_config;
 
 void protocol_config_default(protocol_config *c);

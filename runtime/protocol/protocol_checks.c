@@ -94,7 +94,7 @@ int protocol_check_inferred_classes(run_ctx *x) {
                           cnt[k] > shown ? ", ..." : "", x->K, cnt[k] == 1 ? "" : "s", x->K);
         }
     }
-    if (!rc && !x->c->quiet && !x->c->seed_results) {
+    if (!rc && x->c->print_table) {
         printf("data: %zu examples in %zu classes, inferred from the labels (", ds->n, x->K);
         for (size_t k = 0; k < x->K; k++) printf("%s%zu: %zu", k ? ", " : "", k, cnt[k]);
         printf("); --n-classes K sets the count\n");

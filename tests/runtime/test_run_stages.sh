@@ -3,7 +3,8 @@
 # only the students, with the steps those epochs give; --eval-every records a learning curve
 # whose last point is the model's final accuracy without changing any trained number;
 # --optimizer adamw changes training; --aux-coef 0 makes logconf the xent student; every
-# resolved setting is in results.json; bad combinations give one line.
+# resolved setting is in results.json; bad combinations give one line. Default learning
+# rates: the reference's rule by model size, and the students take the ceiling's (--strong-lr).
 set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
 CHECK="/usr/bin/python3 $W2S_SOURCE_DIR/tests/runtime/w2s_results_check.py"
@@ -88,6 +89,19 @@ st = a["seeds"][0]["students"]
 # aux_coef 0: logconf's target is the weak label itself, so it trains exactly the xent student
 assert st["logconf"]["final_loss"] == st["xent"]["final_loss"] and st["logconf"]["accuracy"] == st["xent"]["accuracy"], st
 assert st["xent"]["accuracy"] == p["students"]["xent"]["accuracy"]
+PY
+
+# ---- default rates: by model size (tiny models: C <= 1024, 5e-5), students follow --strong-lr
+"$W2S_BIN" run --weak weak --strong strong --data data.jsonl --n-train 100 --n-test 50 --epochs 1 --losses xent \
+    --out d1 > /dev/null 2> d1.err || { cat d1.err; fail "default-lr run"; }
+"$W2S_BIN" run --weak weak --strong strong --data data.jsonl --n-train 100 --n-test 50 --epochs 1 --losses xent \
+    --strong-lr 2e-3 --out d2 > /dev/null 2> d2.err || { cat d2.err; fail "--strong-lr run"; }
+/usr/bin/python3 - <<'PY' || fail "default learning rates"
+import json
+d1 = json.load(open("d1/results.json"))["config"]["resolved"]
+assert (d1["lr_weak"], d1["lr_strong"], d1["lr_transfer"]) == (5e-5, 5e-5, 5e-5), d1
+d2 = json.load(open("d2/results.json"))["config"]["resolved"]
+assert (d2["lr_weak"], d2["lr_strong"], d2["lr_transfer"]) == (5e-5, 2e-3, 2e-3), d2
 PY
 
 # ---- errors: one line
