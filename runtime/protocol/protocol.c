@@ -299,7 +299,12 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
         if (!isfinite(ev.auroc) && ev.auroc_reason) snprintf(r->auroc_reason, sizeof r->auroc_reason, "%s", ev.auroc_reason);
         size_t B = c->batch < s->train.n ? c->batch : s->train.n;
         r->examples_per_s = st.seconds > 0 ? (double)((st.steps - st.resumed_step) * B) / st.seconds : NAN;
-        rc = protocol_step_save(dir, s->key, r, x->data_hash, s->model_hash);
+        // Its test predictions (argmax), kept for the student-supervisor agreement.
+        int32_t *pred = malloc((s->test.n ? s->test.n : 1) * sizeof(int32_t));  // (n_test)
+        for (size_t i = 0; pred && i < s->test.n; i++) pred[i] = (int32_t)metrics_argmax(logits + i * x->K, x->K);
+        rc = pred ? protocol_step_save(dir, s->key, r, x->data_hash, s->model_hash, pred, s->test.n)
+                  : W2S_FAIL("out of memory");
+        free(pred);
     }
     free(logits);
     if (!rc && dist_is_root()) unlink(ckpt);  // the step record supersedes it
@@ -465,6 +470,36 @@ static float *one_hot(const dataset *ds, const size_t *idx, size_t n) {
     return t;
 }
 
+// The fraction of n test predictions of step `name` equal to the weak model's (w), read back
+// from its record (a reused step brings its own); NAN when it has none.
+static double step_agreement(const run_ctx *x, uint64_t seed, const char *name, const int32_t *w, int32_t *p,
+                             size_t n) {
+    char dir[4096];
+    protocol_step_dir(dir, sizeof dir, x->c->out_dir, seed, name);
+    if (!w || !p || !n || !protocol_step_predictions(dir, n, p)) return NAN;
+    size_t same = 0;
+    for (size_t i = 0; i < n; i++) same += p[i] == w[i];
+    return (double)same / (double)n;
+}
+
+// Student-supervisor agreement on test (the paper's §5.1.3) of the ceiling and each student;
+// rank 0's figures (it writes the results).
+static void seed_agreement(const run_ctx *x, uint64_t seed, size_t n, results_seed *r) {
+    int32_t *w = malloc((n ? n : 1) * sizeof(int32_t)), *p = malloc((n ? n : 1) * sizeof(int32_t));  // (n_test)
+    char dir[4096];
+    protocol_step_dir(dir, sizeof dir, x->c->out_dir, seed, "weak");
+    bool have = dist_is_root() && w && p && protocol_step_predictions(dir, n, w);
+    r->weak.agreement = NAN;
+    r->ceiling.agreement = have ? step_agreement(x, seed, "ceiling", w, p, n) : NAN;
+    for (size_t l = 0; l < x->c->n_losses; l++) {
+        char name[64];
+        snprintf(name, sizeof name, "student_%s", loss_kind_name(x->c->losses[l]));
+        r->students[l].agreement = have ? step_agreement(x, seed, name, w, p, n) : NAN;
+    }
+    free(w);
+    free(p);
+}
+
 static int run_seed(run_ctx *x, uint64_t seed, results_seed *r) {
     const protocol_config *c = x->c;
     const size_t K = x->K;
@@ -528,6 +563,7 @@ static int run_seed(run_ctx *x, uint64_t seed, results_seed *r) {
         if (!(l == 0 && student0_done)) rc = run_train_step(x, seed, &s, &r->students[l], NULL);
         if (!rc) r->pgr[l] = metrics_pgr(r->weak.accuracy, r->students[l].accuracy, r->ceiling.accuracy, &r->pgr_reason[l]);
     }
+    if (!rc) seed_agreement(x, seed, test.n, r);
     if (!rc) {
         size_t *cnt = calloc(K, sizeof(size_t)), most = 0;
         if (cnt) dataset_class_counts(test.ds, test.idx, test.n, cnt);

@@ -74,8 +74,13 @@ bool protocol_step_load_shared(const char *dir, uint64_t key, results_model *m, 
 int protocol_copy_step(const char *from, const char *dir);
 // Why dir's record does not match key (static string), or NULL when there is none or it matches.
 const char *protocol_step_stale_reason(const char *dir, uint64_t key, uint64_t data_hash, uint64_t model_hash);
-// Writes dir/step.json (rank 0 only). Returns 0 or -1.
-int protocol_step_save(const char *dir, uint64_t key, const results_model *m, uint64_t data_hash, uint64_t model_hash);
+// Writes dir/step.json (rank 0 only) with the model's test predictions pred (n_test; may be
+// NULL). Returns 0 or -1.
+int protocol_step_save(const char *dir, uint64_t key, const results_model *m, uint64_t data_hash, uint64_t model_hash,
+                       const int32_t *pred, size_t n_test);
+// The test predictions (n) recorded in dir/step.json into pred: false when there are none (a
+// record from before they were kept) or not n of them.
+bool protocol_step_predictions(const char *dir, size_t n, int32_t *pred);
 // Saves m as a complete Hugging Face directory (weights, config, tokenizer files). Returns 0 or -1.
 int protocol_save_model_dir(const run_ctx *x, const gpt2_model *m, const char *dir, const char *model_file);
 // OUT/seed<k>/labels.safetensors, weak_labels.jsonl and weak/model.safetensors.

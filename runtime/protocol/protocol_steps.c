@@ -104,6 +104,18 @@ int protocol_copy_step(const char *from, const char *dir) {
     return 0;
 }
 
+bool protocol_step_predictions(const char *dir, size_t n, int32_t *pred) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/step.json", dir);
+    json_t *o = json_load_file(path, 0, NULL);
+    json_t *a = json_object_get(o, "test_predictions"), *v;
+    bool ok = json_is_array(a) && json_array_size(a) == n;
+    size_t i;
+    json_array_foreach(ok ? a : NULL, i, v) pred[i] = (int32_t)json_integer_value(v);
+    json_decref(o);
+    return ok;
+}
+
 // Why the record in dir does not match `key` (NULL when there is none, or it matches): its
 // "inputs" tell a data or model change from a changed setting.
 const char *protocol_step_stale_reason(const char *dir, uint64_t key, uint64_t data_hash, uint64_t model_hash) {
@@ -125,7 +137,8 @@ const char *protocol_step_stale_reason(const char *dir, uint64_t key, uint64_t d
     return why;
 }
 
-int protocol_step_save(const char *dir, uint64_t key, const results_model *m, uint64_t data_hash, uint64_t model_hash) {
+int protocol_step_save(const char *dir, uint64_t key, const results_model *m, uint64_t data_hash, uint64_t model_hash,
+                       const int32_t *pred, size_t n_test) {
     if (!dist_is_root()) return 0;
     char path[4200], hex[17];
     snprintf(path, sizeof path, "%s/step.json", dir);
@@ -142,6 +155,9 @@ int protocol_step_save(const char *dir, uint64_t key, const results_model *m, ui
     protocol_key_hex(dh, data_hash);
     protocol_key_hex(mh, model_hash);
     if (o) json_object_set_new(o, "inputs", json_pack("{s:s, s:s}", "data", dh, "model", mh));
+    json_t *preds = pred && o ? json_array() : NULL;
+    for (size_t i = 0; preds && i < n_test; i++) json_array_append_new(preds, json_integer(pred[i]));
+    if (preds) json_object_set_new(o, "test_predictions", preds);
     int rc = o ? results_write_json(path, o) : W2S_FAIL("cannot build %s", path);
     json_decref(o);
     return rc;

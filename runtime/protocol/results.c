@@ -107,6 +107,7 @@ static json_t *model_json(const results_model *m) {
     if (o && !isfinite(m->auroc) && m->auroc_reason[0]) json_object_set_new(o, "auroc_undefined_reason", json_string(m->auroc_reason));
     if (o && m->n_curve) json_object_set_new(o, "curve", results_curve_json(m));
     if (o && m->one_class >= 0) json_object_set_new(o, "predicts_one_class", json_integer(m->one_class));
+    if (o && isfinite(m->agreement)) json_object_set_new(o, "agreement_with_weak", json_real(m->agreement));
     return o;
 }
 
@@ -350,10 +351,11 @@ static int write_report(const results_run *r) {
     report_p(&pg, "%zu seed(s), %zu classes, weak labels in %s, %.1f s.", r->n_done, r->n_classes,
              r->label_precision, r->total_s);
     size_t nrows = results_row_count(r);
-    char names[RESULTS_ROW_STUDENT + RESULTS_MAX_LOSSES][64], cell[5][48];
+    char names[RESULTS_ROW_STUDENT + RESULTS_MAX_LOSSES][64], cell[6][48];
     const char *names_p[2 + RESULTS_MAX_LOSSES];
-    static const char *const head[] = {"test accuracy", "mean", "std", "AUROC (mean)", "PGR", "per-seed PGR std (seeds)"};
-    report_table_open(&pg, head, 6);
+    static const char *const head[] = {"test accuracy", "mean", "std", "AUROC (mean)", "agreement with weak (mean)",
+                                       "PGR", "per-seed PGR std (seeds)"};
+    report_table_open(&pg, head, 7);
     double mean[2 + RESULTS_MAX_LOSSES], std[2 + RESULTS_MAX_LOSSES], lo = 1.0;
     for (size_t i = 0; i < nrows; i++) {
         bool student = i >= RESULTS_ROW_STUDENT;
@@ -383,8 +385,15 @@ static int write_report(const results_run *r) {
         for (size_t s = 0; s < r->n_done; s++) au[s] = results_model_of(&r->seeds[s], i)->auroc;
         if (metrics_mean_std(au, r->n_done, &au_mean, &au_std)) snprintf(cell[4], sizeof cell[4], "%.4f", au_mean);
         else snprintf(cell[4], sizeof cell[4], "n/a");
-        const char *row[6] = {shown, cell[0], cell[1], cell[4], cell[2], cell[3]};
-        report_table_row(&pg, row, 6);
+        // Student-supervisor agreement on test (the paper's §5.1.3): how far each model departs
+        // from the weak model's predictions; none for the weak model itself.
+        double ag[RESULTS_MAX_SEEDS], ag_mean, ag_std;
+        for (size_t s = 0; s < r->n_done; s++) ag[s] = results_model_of(&r->seeds[s], i)->agreement;
+        if (i == RESULTS_ROW_WEAK) cell[5][0] = 0;
+        else if (metrics_mean_std(ag, r->n_done, &ag_mean, &ag_std)) snprintf(cell[5], sizeof cell[5], "%.4f", ag_mean);
+        else snprintf(cell[5], sizeof cell[5], "n/a");
+        const char *row[7] = {shown, cell[0], cell[1], cell[4], cell[5], cell[2], cell[3]};
+        report_table_row(&pg, row, 7);
     }
     report_table_close(&pg);
     report_p(&pg, "PGR (performance gap recovered) = (student &minus; weak) / (ceiling &minus; weak) of the "

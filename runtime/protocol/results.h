@@ -30,6 +30,9 @@ typedef struct {
     bool reused;              // taken from a finished step in OUT (config hash matched)
     size_t resumed_step;      // > 0 when training resumed from a checkpoint
     int one_class;            // the class it predicts for every test example, or -1 (it varies)
+    double agreement;         // fraction of test examples where it predicts the weak model's class
+                              // (student-supervisor agreement); NAN for the weak model itself or
+                              // when a reused record lacks its predictions
     trainer_curve_point curve[TRAINER_MAX_CURVE];  // (n_curve) test accuracy and loss during
     size_t n_curve;                                // training (--eval-every; 0 points without)
 } results_model;

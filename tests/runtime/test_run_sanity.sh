@@ -3,6 +3,8 @@
 # larger than strong, a test file overlapping the training data, examples longer than max_ctx,
 # a constant predictor (flagged in the table), a stage no better than the majority class with a
 # learning rate to try, and a ceiling-weak gap within the test set's standard error (PGR flagged).
+# Also the student-supervisor agreement of results.json and report.html, against the saved
+# models' own predictions (`w2s label`) on the test file.
 set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
 scratch_dir
@@ -78,5 +80,31 @@ for sd in r["seeds"]:
                       for x in r["warnings"])
         if m["accuracy"] < 0.5:  # below any majority share of a binary test set
             assert flagged and any("try --" in x for x in r["warnings"]), (sd["seed"], name, m["accuracy"])
+PY
+
+# ---- student-supervisor agreement: each saved model's test predictions (w2s label, fp32 as the
+# run's evaluation) against the weak model's, equal to results.json's and shown in report.html
+"$PROBE" data test.jsonl 100 64 8
+"$W2S_BIN" run --weak weak --strong strong --data data.jsonl --test test.jsonl --lr 1e-3 --losses xent,logconf \
+    --precision fp32 --save-models --out agree > /dev/null 2> agree.err || { cat agree.err; fail "agreement run"; }
+for m in weak ceiling student_xent student_logconf; do
+    "$W2S_BIN" label --model "agree/seed0/$m" --data test.jsonl --out "$m.jsonl" --precision fp32 --quiet > /dev/null ||
+        fail "labeling test.jsonl with $m"
+done
+/usr/bin/python3 - <<'PY' || fail "student-supervisor agreement"
+import json
+def preds(p):
+    return [max(range(len(s)), key=s.__getitem__) for s in (json.loads(l)["soft_label"] for l in open(p))]
+r = json.load(open("agree/results.json"))["seeds"][0]
+w = preds("weak.jsonl")
+assert "agreement_with_weak" not in r["weak"], r["weak"]
+html = open("agree/report.html").read()
+assert "agreement with weak" in html
+for name, m in (("ceiling", r["ceiling"]), ("student_xent", r["students"]["xent"]),
+                ("student_logconf", r["students"]["logconf"])):
+    p = preds(name + ".jsonl")
+    want = sum(a == b for a, b in zip(p, w)) / len(w)
+    assert m["agreement_with_weak"] == want, (name, m["agreement_with_weak"], want)
+    assert "<td>%.4f</td>" % want in html, (name, want)
 PY
 echo ok
