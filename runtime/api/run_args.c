@@ -59,6 +59,7 @@ size_t run_options(run_args *a, cli_opt opts[RUN_MAX_OPTS]) {
     const cli_opt table[] = {
         CLI_OPT("weak", CLI_STR, &c->weak_dir),
         CLI_OPT("strong", CLI_STR, &c->strong_dir),
+        CLI_OPT("chain", CLI_STR, &c->chain),
         CLI_OPT("data", CLI_STR, &c->data_path),
         CLI_OPT("test", CLI_STR, &c->test_path),
         CLI_OPT("out", CLI_STR, &c->out_dir),

@@ -16,6 +16,7 @@
 static void usage(FILE *f) {
     fprintf(f,
         "usage: w2s run --weak DIR --strong DIR --data FILE.jsonl --out DIR [options]\n"
+        "       w2s run --chain DIR1,DIR2,...,DIRk --data FILE.jsonl --out DIR [options]\n"
         "  Weak-to-strong protocol (Burns et al. 2023; docs/PROTOCOL.md). For each seed: split the\n"
         "  data (seeded shuffle; n_train halves train1/train2, n_test for test), fine-tune the weak\n"
         "  model on train1 ground truth, label train2 with it (OUT/seed<k>/weak_labels.jsonl), train\n"
@@ -26,6 +27,10 @@ static void usage(FILE *f) {
         "\n"
         "  --weak DIR         weak model: Hugging Face GPT-2 directory (config.json, model.safetensors)\n"
         "  --strong DIR      strong model, same layout (a local directory: download hub models first)\n"
+        "  --chain M1,...,Mk bootstrapping (2 to 6 models, weak first): the run above with weak M1 and\n"
+        "                    strong Mk, plus per loss M2 trained on M1's labels of train2, M3 on M2's labels\n"
+        "                    of the same train2, ..., Mk; reports each hop's accuracy and the PGR of the\n"
+        "                    chain's end beside the direct student's (instead of --weak/--strong)\n"
         "  --tokenizer DIR   vocab.json + merges.txt that tokenize \"txt\" lines (default: those in the strong,\n"
         "                    else the weak directory)\n"
         "  --data FILE       JSONL: {\"txt\": str, \"hard_label\": int} or {\"input_ids\": [...], \"hard_label\": int}\n"

@@ -90,6 +90,7 @@ int cmd_sweep(int argc, char **argv) {
         else models[nm].dir = tok, models[nm].name = model_name(tok), nm++;
     }
     if (!rc && nm < 2) rc = W2S_FAIL("--models needs at least 2 models, got %zu", nm);
+    if (!rc && base->chain) rc = W2S_FAIL("--chain is `w2s run`'s (a sweep pairs --models instead)");
     if (!rc) qsort(models, nm, sizeof models[0], by_size);
     for (size_t i = 0; i + 1 < nm && !rc; i++)
         for (size_t j = i + 1; j < nm; j++)
@@ -127,6 +128,7 @@ int cmd_sweep(int argc, char **argv) {
             pc.n_reuse_dirs = np;
             pc.reuse = &reuse;
             pc.hash_cache = hash_cache;
+            pc.print_table = !quiet;  // each pair's table, as `w2s run` prints it
             json_t *record = json_deep_copy(rp.record);
             if (record) {
                 json_object_del(record, "models");

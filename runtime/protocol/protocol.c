@@ -92,6 +92,19 @@ static int load_inputs(run_ctx *x) {
                         "models must share one tokenizer)", c->weak_dir, x->cw.vocab_size, c->strong_dir, x->cs.vocab_size);
     if (protocol_check_model_file(c->weak_dir, &x->cw, "weak") || protocol_check_model_file(c->strong_dir, &x->cs, "strong")) return -1;
     size_t P = x->cw.n_positions < x->cs.n_positions ? x->cw.n_positions : x->cs.n_positions;
+    // A chain's models between the weak and the strong one: same checks, before any training.
+    for (size_t j = 1; j + 1 < x->n_chain; j++) {
+        char role[32];
+        snprintf(role, sizeof role, "--chain model %zu", j + 1);
+        if (gpt2_checkpoint_config(x->chain_dir[j], &x->chain_cfg[j]) != 0)
+            return w2s_error_wrap("%s %s", role, x->chain_dir[j]);
+        if (x->chain_cfg[j].vocab_size != x->cs.vocab_size)
+            return W2S_FAIL("%s %s has vocab_size %zu but the strong model %s has %zu (a chain's models must share "
+                            "one tokenizer)", role, x->chain_dir[j], x->chain_cfg[j].vocab_size, c->strong_dir,
+                            x->cs.vocab_size);
+        if (protocol_check_model_file(x->chain_dir[j], &x->chain_cfg[j], role)) return -1;
+        if (x->chain_cfg[j].n_positions < P) P = x->chain_cfg[j].n_positions;
+    }
     x->max_ctx = c->max_ctx ? c->max_ctx : (P < 1024 ? P : 1024);
     if (x->max_ctx > P)
         return W2S_FAIL("--max-ctx %zu exceeds the models' n_positions %zu", x->max_ctx, P);
@@ -200,6 +213,23 @@ static int load_inputs(run_ctx *x) {
     x->base_hash = h;
     x->weak_model_hash = hash_model(&x->hashes, c->weak_dir);
     x->strong_model_hash = hash_model(&x->hashes, c->strong_dir);
+    if (x->n_chain) {  // the ends are the weak and strong models; the students' settings on each
+        x->chain_cfg[0] = x->cw;
+        x->chain_cfg[x->n_chain - 1] = x->cs;
+        for (size_t j = 0; j < x->n_chain; j++) {
+            gpt2_config *cj = &x->chain_cfg[j];
+            cj->n_classes = x->K;
+            x->chain_hash[j] = j == 0 ? x->weak_model_hash
+                               : j + 1 == x->n_chain ? x->strong_model_hash : hash_model(&x->hashes, x->chain_dir[j]);
+            size_t mb = c->minibatch ? c->minibatch
+                                     : trainer_auto_minibatch(cj, c->precision, x->max_len, c->batch, TRAINER_ACT_BUDGET);
+            x->chain_mb[j] = j == 0 ? x->mb_weak : j + 1 == x->n_chain ? x->mb_strong : mb > c->batch ? c->batch : mb;
+            // The last hop trains the strong model exactly as the direct students do; a middle
+            // model takes --transfer-lr, else --lr, else the rule for its own size.
+            x->chain_lr[j] = j + 1 == x->n_chain ? x->lr_transfer
+                             : c->lr_transfer > 0 ? c->lr_transfer : c->lr > 0 ? c->lr : trainer_default_lr(cj);
+        }
+    }
     return 0;
 }
 
@@ -318,48 +348,53 @@ static int run_train_step(const run_ctx *x, uint64_t seed, const train_step *s, 
 
 // ---- labels
 
-// The weak model in the labeling precision: `weak` itself when it fits, else loaded from its
-// step (caller destroys it when it differs from `weak`).
-static gpt2_model *labeling_model(const run_ctx *x, uint64_t seed, gpt2_model *weak) {
+// The labeling model (the weak one, or a chain hop's: step) in the labeling precision:
+// `weak` itself when it fits, else loaded from its step (caller destroys it when it differs
+// from `weak`). mb: its minibatch.
+static gpt2_model *labeling_model(const run_ctx *x, uint64_t seed, const char *step, gpt2_model *weak, size_t mb) {
     const protocol_config *c = x->c;
-    char rec[4200], jsonl[4200], weak_file[4200];
-    protocol_label_paths(x, seed, rec, jsonl, weak_file);
+    char rec[4200], jsonl[4200], model_file[4200];
+    protocol_label_paths(x, seed, step, rec, jsonl, model_file);
     // int8 quantizes the trained weak model's fp32 master weights; fp32/bf16 label with a copy
     // in that precision (the trained one may have been created for the other).
     gpt2_precision want = c->label_precision == PROTOCOL_LABEL_BF16 ? GPT2_BF16 : GPT2_FP32;
     bool reload = !weak || (c->label_precision != PROTOCOL_LABEL_INT8 && weak->opt.precision != want);
-    return reload ? load_model(x, weak_file, x->mb_weak, c->label_precision == PROTOCOL_LABEL_INT8 ? c->precision : want)
+    return reload ? load_model(x, model_file, mb, c->label_precision == PROTOCOL_LABEL_INT8 ? c->precision : want)
                   : weak;
 }
 
 // Soft labels (n, K) and hard labels (n) of train2 by the weak model, reused from
 // OUT/seed<k>/labels.safetensors when its key matches; otherwise computed (loading the weak
 // model from its step if `weak` is NULL) and written with weak_labels.jsonl.
-static int run_label_step(const run_ctx *x, uint64_t seed, const dataset_split *sp, gpt2_model *weak, uint64_t key,
-                          float *soft, int32_t *hard, double *label_s, double *label_rate) {
+// step NULL: the weak model's labels; a chain hop's step: its model's (mb: its minibatch).
+static int run_label_step(const run_ctx *x, uint64_t seed, const dataset_split *sp, const char *step,
+                          gpt2_model *weak, size_t mb, uint64_t key, float *soft, int32_t *hard, double *label_s,
+                          double *label_rate) {
     const protocol_config *c = x->c;
     const size_t n = sp->n_train2, K = x->K;
     *label_s = 0;
     *label_rate = NAN;
-    if (protocol_labels_reuse(x, seed, n, key, soft, hard)) return 0;
-    gpt2_model *m = labeling_model(x, seed, weak);
+    if (protocol_labels_reuse(x, seed, step, n, key, soft, hard)) return 0;
+    gpt2_model *m = labeling_model(x, seed, step, weak, mb);
     if (!m) return -1;
     double t0 = progress_now();
     labeler_model lm = {0};
     int rc = 0;
-    if (c->label_precision == PROTOCOL_LABEL_INT8) rc = (lm.q = labeler_int8_create(m, x->mb_weak, x->max_len)) ? 0 : -1;
+    if (c->label_precision == PROTOCOL_LABEL_INT8) rc = (lm.q = labeler_int8_create(m, mb, x->max_len)) ? 0 : -1;
     else lm.m = m;
     if (!rc) rc = labeler_logits_sharded(&lm, &x->pool, sp->train2, n, K, soft, NULL, true);
     gpt2_int8_destroy(lm.q);
     if (!rc) {
         trainer_soft_labels(soft, n, K, soft, hard);
-        rc = protocol_labels_save(x, seed, sp, key, soft, hard);
+        rc = protocol_labels_save(x, seed, step, sp, key, soft, hard);
     }
     *label_s = progress_now() - t0;
     *label_rate = *label_s > 0 ? (double)n / *label_s : NAN;
-    if (!rc && !c->quiet) fprintf(stderr, "seed %" PRIu64 " labels: %zu examples in %.1f s\n", seed, n, *label_s);
+    if (!rc && !c->quiet)
+        fprintf(stderr, "seed %" PRIu64 "%s%s labels: %zu examples in %.1f s\n", seed, step ? " " : "", step ? step : "",
+                n, *label_s);
     if (m != weak) gpt2_destroy(m);
-    return rc ? w2s_error_wrap("labeling train2 (seed %" PRIu64 ")", seed) : 0;
+    return rc ? w2s_error_wrap("labeling train2 (seed %" PRIu64 "%s%s)", seed, step ? ", " : "", step ? step : "") : 0;
 }
 
 // ---- pipelined labels and first student
@@ -393,7 +428,7 @@ static int run_pipelined(const run_ctx *x, uint64_t seed, const dataset_split *s
     *labels_done = *student_done = false;
     protocol_step_dir(dir, sizeof dir, c->out_dir, seed, s0->name);
     if (protocol_step_load(dir, s0->key, &probe)) return 0;
-    if (protocol_labels_reuse(x, seed, n, key, soft, hard)) {
+    if (protocol_labels_reuse(x, seed, NULL, n, key, soft, hard)) {
         *labels_done = true;
         return 0;
     }
@@ -406,7 +441,7 @@ static int run_pipelined(const run_ctx *x, uint64_t seed, const dataset_split *s
         topology_destroy(topo);
         return w2s_error_wrap("--label-cores / --train-cores");
     }
-    gpt2_model *m = labeling_model(x, seed, weak);
+    gpt2_model *m = labeling_model(x, seed, NULL, weak, x->mb_weak);
     const size_t B = c->batch < n ? c->batch : n;
     labeler_model lm = {0};
     int rc = m ? 0 : -1;
@@ -422,7 +457,7 @@ static int run_pipelined(const run_ctx *x, uint64_t seed, const dataset_split *s
     if (!rc) rc = transfer_run_pipelined(&tc, &st);
     gpt2_int8_destroy(lm.q);
     if (m != weak) gpt2_destroy(m);
-    if (!rc) rc = protocol_labels_save(x, seed, sp, key, soft, hard);
+    if (!rc) rc = protocol_labels_save(x, seed, NULL, sp, key, soft, hard);
     if (!rc) {
         r->label_s = st.label_busy_s;
         r->label_examples_per_s = st.label_busy_s > 0 ? (double)n / st.label_busy_s : NAN;
@@ -446,20 +481,80 @@ static int run_pipelined(const run_ctx *x, uint64_t seed, const dataset_split *s
 // ---- one seed
 
 // The student of loss l (its step name goes to name[64]).
-static train_step student_step(const run_ctx *x, size_t l, const dataset_split *sp, const float *soft,
-                               trainer_data test, uint64_t strong_key, uint64_t labels_key, char *name) {
-    snprintf(name, 64, "student_%s", loss_kind_name(x->c->losses[l]));
-    train_step s = {.name = name, .model_path = x->c->strong_dir, .model_hash = x->strong_model_hash,
-                    .lr = x->lr_transfer, .epochs = x->epochs_transfer,
-                    .minibatch = x->mb_strong,
-                    .train = {.ds = &x->pool, .idx = sp->train2, .n = sp->n_train2, .targets = soft}, .test = test};
+// A model trained on train2's labels `targets` (the weak model's, or a chain hop's whose key is
+// labels_key) with loss l: a student, or a chain hop. model_key: the model's content and
+// minibatch in the seed (strong_key for the strong model).
+static train_step transfer_step(const run_ctx *x, size_t l, const char *name, const char *model_path,
+                                uint64_t model_hash, uint64_t model_key, float lr, size_t minibatch,
+                                const dataset_split *sp, const float *targets, trainer_data test, uint64_t labels_key) {
+    train_step s = {.name = name, .model_path = model_path, .model_hash = model_hash, .lr = lr,
+                    .epochs = x->epochs_transfer, .minibatch = minibatch,
+                    .train = {.ds = &x->pool, .idx = sp->train2, .n = sp->n_train2, .targets = targets}, .test = test};
     loss_config_default(&s.loss, x->c->losses[l]);
     if (x->c->aux_coef >= 0) s.loss.aux_coef = x->c->aux_coef;
     if (x->c->aux_warmup >= 0) s.loss.warmup_frac = x->c->aux_warmup;
-    s.key = hashf(strong_key ^ labels_key, "%s lr %a ep %zu aux %a warm %a a %a b %a", name, (double)x->lr_transfer,
+    s.key = hashf(model_key ^ labels_key, "%s lr %a ep %zu aux %a warm %a a %a b %a", name, (double)lr,
                   x->epochs_transfer, (double)s.loss.aux_coef, (double)s.loss.warmup_frac, (double)s.loss.alpha,
                   (double)s.loss.beta);
     return s;
+}
+
+static train_step student_step(const run_ctx *x, size_t l, const dataset_split *sp, const float *soft,
+                               trainer_data test, uint64_t strong_key, uint64_t labels_key, char *name) {
+    snprintf(name, 64, "student_%s", loss_kind_name(x->c->losses[l]));
+    return transfer_step(x, l, name, x->c->strong_dir, x->strong_model_hash, strong_key, x->lr_transfer, x->mb_strong,
+                         sp, soft, test, labels_key);
+}
+
+// ---- bootstrapping (--chain)
+
+// The step of hop h of loss l's chain (into name[64]): chain<h>_<loss>, but student_<loss> for
+// hop 1 of a 2-model chain, which is the student itself.
+static void chain_step_name(const run_ctx *x, size_t l, size_t h, char *name) {
+    if (h == 1 && x->n_chain == 2) snprintf(name, 64, "student_%s", loss_kind_name(x->c->losses[l]));
+    else snprintf(name, 64, "chain%zu_%s", h, loss_kind_name(x->c->losses[l]));
+}
+
+// Hop h (1..k-1) of loss l's chain: M_{h+1} trained on M_h's labels of train2 (targets, key
+// labels_key; the weak model's for hop 1). Hop 1 of a 2-model chain is the student itself:
+// the same name and key, so it is the student's step, reused.
+static train_step chain_step(const run_ctx *x, size_t l, size_t h, const dataset_split *sp, const float *targets,
+                             trainer_data test, uint64_t seed_hash, uint64_t labels_key, char *name) {
+    chain_step_name(x, l, h, name);
+    uint64_t model_key = hashf(seed_hash ^ x->chain_hash[h], "strong mb %zu", x->chain_mb[h]);
+    train_step s = transfer_step(x, l, name, x->chain_dir[h], x->chain_hash[h], model_key, x->chain_lr[h],
+                                 x->chain_mb[h], sp, targets, test, labels_key);
+    s.keep_model = h + 1 < x->n_chain;  // a middle model labels train2 for the next hop
+    return s;
+}
+
+// Loss l's chain, hop by hop; each middle model labels train2 (in its step directory, keyed
+// like the weak labels) for the next. weak_soft (n_train2, K): the weak model's labels.
+static int run_chain(const run_ctx *x, uint64_t seed, const dataset_split *sp, const float *weak_soft,
+                     trainer_data test, uint64_t seed_hash, uint64_t labels_key, size_t l, results_seed *r) {
+    const size_t n = sp->n_train2;
+    float *soft = malloc(n * x->K * sizeof(float));  // (n, K) the latest middle model's labels
+    int32_t *hard = malloc(n * sizeof(int32_t));      // (n)
+    int rc = soft && hard ? 0 : W2S_FAIL("out of memory");
+    const float *targets = weak_soft;
+    for (size_t h = 1; h < x->n_chain && !rc; h++) {
+        char name[64];
+        train_step s = chain_step(x, l, h, sp, targets, test, seed_hash, labels_key, name);
+        gpt2_model *m = NULL;
+        rc = run_train_step(x, seed, &s, &r->chain[l][h - 1], &m);
+        if (!rc && h + 1 < x->n_chain) {
+            double label_s, label_rate;
+            labels_key = hashf(s.key, "labels %s", x->label_precision);
+            rc = run_label_step(x, seed, sp, name, m, x->chain_mb[h], labels_key, soft, hard, &label_s, &label_rate);
+            targets = soft;
+        }
+        gpt2_destroy(m);
+    }
+    if (!rc)
+        r->chain_pgr[l] = metrics_pgr(r->weak.accuracy, r->chain[l][x->n_chain - 2].accuracy, r->ceiling.accuracy, NULL);
+    free(soft);
+    free(hard);
+    return rc;
 }
 
 // Ground-truth targets: one-hot hard_label of examples idx[0..n) (n, K), so a "soft_label"
@@ -495,6 +590,10 @@ static void seed_agreement(const run_ctx *x, uint64_t seed, size_t n, results_se
         char name[64];
         snprintf(name, sizeof name, "student_%s", loss_kind_name(x->c->losses[l]));
         r->students[l].agreement = have ? step_agreement(x, seed, name, w, p, n) : NAN;
+        for (size_t h = 1; h < x->n_chain; h++) {  // a chain's hops (hop 1 of a 2-model chain: the student)
+            chain_step_name(x, l, h, name);
+            r->chain[l][h - 1].agreement = have ? step_agreement(x, seed, name, w, p, n) : NAN;
+        }
     }
     free(w);
     free(p);
@@ -542,7 +641,8 @@ static int run_seed(run_ctx *x, uint64_t seed, results_seed *r) {
     if (!rc && !c->no_pipeline)
         rc = run_pipelined(x, seed, &sp, weak, labels_key, soft, hard, &s0, r, &labels_done, &student0_done);
     if (!rc && !labels_done)
-        rc = run_label_step(x, seed, &sp, weak, labels_key, soft, hard, &r->label_s, &r->label_examples_per_s);
+        rc = run_label_step(x, seed, &sp, NULL, weak, x->mb_weak, labels_key, soft, hard, &r->label_s,
+                            &r->label_examples_per_s);
     gpt2_destroy(weak);
     if (!rc) {
         size_t agree = 0;
@@ -563,6 +663,8 @@ static int run_seed(run_ctx *x, uint64_t seed, results_seed *r) {
         if (!(l == 0 && student0_done)) rc = run_train_step(x, seed, &s, &r->students[l], NULL);
         if (!rc) r->pgr[l] = metrics_pgr(r->weak.accuracy, r->students[l].accuracy, r->ceiling.accuracy, &r->pgr_reason[l]);
     }
+    for (size_t l = 0; l < c->n_losses && !rc && x->n_chain; l++)
+        rc = run_chain(x, seed, &sp, soft, test, seed_hash, labels_key, l, r);
     if (!rc) seed_agreement(x, seed, test.n, r);
     if (!rc) {
         size_t *cnt = calloc(K, sizeof(size_t)), most = 0;
@@ -588,6 +690,35 @@ static int run_seed(run_ctx *x, uint64_t seed, results_seed *r) {
 }
 
 // ---- the run
+
+// Bootstrapping (--chain): each loss's hops (mean test accuracy over seeds) and the PGR of the
+// chain's end beside the direct student's, as a Markdown table.
+static void print_chain(FILE *f, const results_run *r) {
+    fprintf(f, "\nbootstrapping (--chain): M1 = %s (weak)", r->chain_models[0]);
+    for (size_t h = 1; h < r->n_chain; h++) fprintf(f, ", M%zu = %s", h + 1, r->chain_models[h]);
+    fprintf(f, "; hop h trains M(h+1) on M(h)'s labels of train2\n\n| %-21s |", "chain (test accuracy)");
+    for (size_t h = 1; h < r->n_chain; h++) fprintf(f, " hop %zu: M%zu |", h, h + 1);
+    fprintf(f, " PGR chain | PGR direct |\n|:----------------------|");
+    for (size_t h = 1; h < r->n_chain; h++) fprintf(f, "----------:|");
+    fprintf(f, "----------:|-----------:|\n");
+    for (size_t l = 0; l < r->n_losses; l++) {
+        fprintf(f, "| %-21s |", loss_kind_name(r->losses[l]));
+        for (size_t h = 1; h < r->n_chain; h++) {
+            double mean, std;
+            results_chain_stat(r, l, h, &mean, &std);
+            fprintf(f, " %9.4f |", mean);
+        }
+        results_pgr cp, dp;
+        results_chain_pgr_of(r, l, &cp);
+        results_pgr_of(r, l, &dp);
+        char a[16] = "undef", b[16] = "undef";
+        if (isfinite(cp.pgr)) snprintf(a, sizeof a, "%.3f", cp.pgr);
+        if (isfinite(dp.pgr)) snprintf(b, sizeof b, "%.3f", dp.pgr);
+        fprintf(f, " %9s | %10s |\n", a, b);
+    }
+    fprintf(f, "\nPGR chain = (last hop - weak) / (ceiling - weak), PGR direct the same for the student trained on "
+               "the weak labels at once (the table above).\n");
+}
 
 // The results as a Markdown table (PGR of the mean accuracies, results_pgr_of), then why any
 // PGR is undefined.
@@ -628,6 +759,7 @@ static void print_table(FILE *f, const results_run *r) {
         if (!isfinite(r->seeds[s].pgr[0]) && r->seeds[s].pgr_reason[0])
             fprintf(f, "PGR undefined on seed %" PRIu64 ": ceiling %.4f <= weak %.4f\n", r->seeds[s].seed,
                     r->seeds[s].ceiling.accuracy, r->seeds[s].weak.accuracy);
+    if (r->n_chain >= 2) print_chain(f, r);
     size_t i;
     json_t *w;
     json_array_foreach(r->warnings, i, w) fprintf(f, "warning: %s\n", json_string_value(w));
@@ -678,9 +810,37 @@ static int run_seeds_tasks(run_ctx *x, results_run *res, double t0) {
     return rc;
 }
 
+// --chain M1,...,Mk into x (which owns the strings): cl's weak and strong become M1 and Mk.
+static int chain_parse(run_ctx *x, protocol_config *cl) {
+    if (cl->weak_dir || cl->strong_dir)
+        return W2S_FAIL("--chain names the weak and strong models (its first and last): drop --%s",
+                        cl->weak_dir ? "weak" : "strong");
+    if (strlen(cl->chain) >= sizeof x->chain_text) return W2S_FAIL("--chain: the list is too long");
+    snprintf(x->chain_text, sizeof x->chain_text, "%s", cl->chain);
+    for (char *p = x->chain_text, *comma;; p = comma + 1) {
+        comma = strchr(p, ',');
+        if (comma) *comma = 0;
+        if (!*p) return W2S_FAIL("--chain %s: an empty model in the list (give M1,M2,...,Mk, weak first)", cl->chain);
+        if (x->n_chain == RESULTS_MAX_CHAIN) return W2S_FAIL("--chain %s: at most %d models", cl->chain, RESULTS_MAX_CHAIN);
+        if (w2s_path_arg_check(p, "--chain")) return -1;
+        x->chain_dir[x->n_chain++] = p;
+        if (!comma) break;
+    }
+    if (x->n_chain < 2) return W2S_FAIL("--chain %s: give at least two models, M1,M2 (weak first)", cl->chain);
+    cl->weak_dir = x->chain_dir[0];
+    cl->strong_dir = x->chain_dir[x->n_chain - 1];
+    return 0;
+}
+
 int protocol_run(const protocol_config *c) {
+    // Under MPI (the current scope of world.h: the world, or one rank running its own tasks)
+    // only rank 0 writes, and only the world's rank 0 prints.
+    protocol_config cl = *c;
+    run_ctx x = {.c = &cl};
+    if (c->chain && chain_parse(&x, &cl) != 0) return -1;
+    c = &cl;
     if (!c->weak_dir || !c->strong_dir || !c->data_path || !c->out_dir)
-        return W2S_FAIL("--weak, --strong, --data and --out are required");
+        return W2S_FAIL("--weak, --strong (or --chain), --data and --out are required");
     if (c->n_seeds == 0 || c->n_seeds > RESULTS_MAX_SEEDS || c->n_losses == 0 || c->n_losses > RESULTS_MAX_LOSSES)
         return W2S_FAIL("1 to %d seeds and 1 to %d losses", RESULTS_MAX_SEEDS, RESULTS_MAX_LOSSES);
     if (c->epochs == 0 || c->batch == 0) return W2S_FAIL("--epochs and --batch must be > 0");
@@ -693,14 +853,10 @@ int protocol_run(const protocol_config *c) {
         w2s_path_arg_check(c->out_dir, "--out"))
         return -1;
     double t0 = progress_now();
-    // Under MPI (the current scope of world.h: the world, or one rank running its own tasks)
-    // only rank 0 writes, and only the world's rank 0 prints.
-    protocol_config cl = *c;
     const char *why;
     cl.quiet = c->quiet || dist_world_rank() != 0;
     cl.print_table = c->print_table && !c->seed_results && dist_world_rank() == 0;
-    run_ctx x = {.c = &cl, .warnings = json_array()};
-    c = &cl;
+    x.warnings = json_array();
     char cache[W2S_PATH_MAX];
     int rc = x.warnings ? 0 : W2S_FAIL("out of memory");
     if (!rc && !c->hash_cache) rc = w2s_path_format(cache, sizeof cache, "%s/file_hashes.json", c->out_dir);
@@ -736,6 +892,8 @@ int protocol_run(const protocol_config *c) {
         res->warnings = x.warnings;
         res->provenance = protocol_provenance_json(&x);
         res->n_test = x.n_test;
+        res->n_chain = x.n_chain;
+        memcpy(res->chain_models, x.chain_dir, sizeof x.chain_dir);
     }
     if ((rc = dist_agree(rc)) == 0 && dist_size() > 1 && c->parallel == PROTOCOL_PARALLEL_TASKS)
         rc = run_seeds_tasks(&x, res, t0);

@@ -32,6 +32,12 @@ typedef enum { PROTOCOL_PARALLEL_AUTO, PROTOCOL_PARALLEL_DATA, PROTOCOL_PARALLEL
 
 typedef struct {
     const char *weak_dir, *strong_dir;  // Hugging Face GPT-2 directories (or w2s checkpoints)
+    // Bootstrapping (--chain "M1,M2,...,Mk", 2 <= k <= RESULTS_MAX_CHAIN; NULL: none): M1 is the
+    // weak model and Mk the strong one (weak_dir and strong_dir stay NULL). Besides the plain
+    // run (weak M1, ceiling and direct students on Mk), per loss: M2 trained on M1's labels of
+    // train2, M3 on M2's labels of the same train2, ..., Mk; each hop's accuracy and the PGR
+    // of the chain's end are reported (docs/PROTOCOL.md, "Bootstrapping").
+    const char *chain;
     const char *data_path;              // JSONL training pool
     const char *test_path;              // JSONL test file, or NULL: test comes from the pool
     const char *out_dir;

@@ -35,6 +35,16 @@ typedef struct {
     file_hash_cache hashes;
     json_t *warnings;             // sanity warnings so far (results.json, report.html, stdout)
     const char *tok_dir;          // the tokenizer's directory, or NULL (pre-tokenized data only)
+    // --chain M1..Mk (bootstrapping): the models, M1 = weak_dir and Mk = strong_dir, with
+    // their shapes (n_classes K), content hashes, minibatches and the students' learning rate
+    // on each (index 0, the weak model, unused); n_chain 0 without a chain.
+    size_t n_chain;
+    const char *chain_dir[RESULTS_MAX_CHAIN];
+    gpt2_config chain_cfg[RESULTS_MAX_CHAIN];
+    uint64_t chain_hash[RESULTS_MAX_CHAIN];
+    size_t chain_mb[RESULTS_MAX_CHAIN];
+    float chain_lr[RESULTS_MAX_CHAIN];
+    char chain_text[RESULTS_MAX_CHAIN * 4096];  // owns chain_dir's strings
 } run_ctx;
 
 // ---- sanity checks and warnings (protocol_checks.c)
@@ -83,13 +93,18 @@ int protocol_step_save(const char *dir, uint64_t key, const results_model *m, ui
 bool protocol_step_predictions(const char *dir, size_t n, int32_t *pred);
 // Saves m as a complete Hugging Face directory (weights, config, tokenizer files). Returns 0 or -1.
 int protocol_save_model_dir(const run_ctx *x, const gpt2_model *m, const char *dir, const char *model_file);
-// OUT/seed<k>/labels.safetensors, weak_labels.jsonl and weak/model.safetensors.
-void protocol_label_paths(const run_ctx *x, uint64_t seed, char rec[4200], char jsonl[4200], char weak_file[4200]);
-// True (soft (n, K) and hard (n) filled) when this run's or a reuse directory's labels hold this key.
-bool protocol_labels_reuse(const run_ctx *x, uint64_t seed, size_t n, uint64_t key, float *soft, int32_t *hard);
-// Writes weak_labels.jsonl, then the record labels.safetensors (rank 0 only). Returns 0 or -1.
-int protocol_labels_save(const run_ctx *x, uint64_t seed, const dataset_split *sp, uint64_t key, const float *soft,
-                         const int32_t *hard);
+// The files of a labeling of train2 and the model that made it. step NULL, the weak model's:
+// OUT/seed<k>/labels.safetensors, weak_labels.jsonl and weak/model.safetensors; a chain hop's
+// step: OUT/seed<k>/<step>/labels.safetensors, labels.jsonl and model.safetensors.
+void protocol_label_paths(const run_ctx *x, uint64_t seed, const char *step, char rec[4200], char jsonl[4200],
+                          char model_file[4200]);
+// True (soft (n, K) and hard (n) filled) when this run's or a reuse directory's labels (of
+// step, as above) hold this key.
+bool protocol_labels_reuse(const run_ctx *x, uint64_t seed, const char *step, size_t n, uint64_t key, float *soft,
+                           int32_t *hard);
+// Writes the labels' JSONL, then their record labels.safetensors (rank 0 only). Returns 0 or -1.
+int protocol_labels_save(const run_ctx *x, uint64_t seed, const char *step, const dataset_split *sp, uint64_t key,
+                         const float *soft, const int32_t *hard);
 // results.json's "provenance" and config.resolved.
 json_t *protocol_provenance_json(run_ctx *x);
 json_t *protocol_resolved_json(const run_ctx *x);

@@ -182,12 +182,23 @@ int protocol_save_model_dir(const run_ctx *x, const gpt2_model *m, const char *d
     return rc ? w2s_error_wrap("saving the model in %s", dir) : 0;
 }
 
-void protocol_label_paths(const run_ctx *x, uint64_t seed, char rec[4200], char jsonl[4200], char weak_file[4200]) {
+// The directory of a labeling's files under a run's output: seed<k> for the weak model's
+// labels, seed<k>/<step> for those of a chain hop's model (step).
+static void labels_dir(char *out, size_t cap, const char *out_dir, uint64_t seed, const char *step) {
+    if (step) snprintf(out, cap, "%s/seed%" PRIu64 "/%s", out_dir, seed, step);
+    else snprintf(out, cap, "%s/seed%" PRIu64, out_dir, seed);
+}
+
+static const char *labels_jsonl_name(const char *step) { return step ? "labels.jsonl" : "weak_labels.jsonl"; }
+
+void protocol_label_paths(const run_ctx *x, uint64_t seed, const char *step, char rec[4200], char jsonl[4200],
+                          char model_file[4200]) {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/seed%" PRIu64, x->c->out_dir, seed);
+    labels_dir(dir, sizeof dir, x->c->out_dir, seed, step);
     snprintf(rec, 4200, "%s/labels.safetensors", dir);
-    snprintf(jsonl, 4200, "%s/weak_labels.jsonl", dir);
-    snprintf(weak_file, 4200, "%s/weak/model.safetensors", dir);
+    snprintf(jsonl, 4200, "%s/%s", dir, labels_jsonl_name(step));
+    if (step) snprintf(model_file, 4200, "%s/model.safetensors", dir);
+    else snprintf(model_file, 4200, "%s/weak/model.safetensors", dir);
 }
 
 // True (soft and hard filled) when rec (a labels.safetensors) holds labels of this key.
@@ -210,34 +221,38 @@ static bool labels_read(const char *rec, size_t n, size_t K, uint64_t key, float
 
 // True (soft and hard filled) when OUT/seed<k>/labels.safetensors holds labels of this key,
 // or a reuse directory's does (then its two label files are copied in, the record last).
-static bool labels_reuse_local(const run_ctx *x, uint64_t seed, size_t n, uint64_t key, float *soft, int32_t *hard) {
+static bool labels_reuse_local(const run_ctx *x, uint64_t seed, const char *step, size_t n, uint64_t key, float *soft,
+                               int32_t *hard) {
     const protocol_config *c = x->c;
-    char rec[4200], jsonl[4200], weak_file[4200];
-    protocol_label_paths(x, seed, rec, jsonl, weak_file);
+    char rec[4200], jsonl[4200], model_file[4200], what[96];
+    protocol_label_paths(x, seed, step, rec, jsonl, model_file);
+    snprintf(what, sizeof what, "seed %" PRIu64 "%s%s labels", seed, step ? " " : "", step ? step : "");
     if (w2s_file_exists(rec) && w2s_file_exists(jsonl) && labels_read(rec, n, x->K, key, soft, hard)) {
-        if (!c->quiet) fprintf(stderr, "seed %" PRIu64 " labels: reused\n", seed);
+        if (!c->quiet) fprintf(stderr, "%s: reused\n", what);
         return true;
     }
     for (size_t i = 0; i < c->n_reuse_dirs; i++) {
-        char orec[4200], ojsonl[4200], dir[4200];
-        snprintf(orec, sizeof orec, "%s/seed%" PRIu64 "/labels.safetensors", c->reuse_dirs[i], seed);
-        snprintf(ojsonl, sizeof ojsonl, "%s/seed%" PRIu64 "/weak_labels.jsonl", c->reuse_dirs[i], seed);
-        snprintf(dir, sizeof dir, "%s/seed%" PRIu64, c->out_dir, seed);
+        char orec[4200], ojsonl[4200], dir[4200], odir[4096];
+        labels_dir(odir, sizeof odir, c->reuse_dirs[i], seed, step);
+        snprintf(orec, sizeof orec, "%s/labels.safetensors", odir);
+        snprintf(ojsonl, sizeof ojsonl, "%s/%s", odir, labels_jsonl_name(step));
+        labels_dir(dir, sizeof dir, c->out_dir, seed, step);
         if (!w2s_file_exists(orec) || !w2s_file_exists(ojsonl) || !labels_read(orec, n, x->K, key, soft, hard)) continue;
         if (w2s_mkdir_p(dir) != 0 || copy_file(ojsonl, jsonl) != 0 || copy_file(orec, rec) != 0) {
             w2s_error_clear();
             return false;  // labeled again here instead
         }
         if (c->reuse) c->reuse->labels++;
-        if (!c->quiet) fprintf(stderr, "seed %" PRIu64 " labels: reused from %s\n", seed, c->reuse_dirs[i]);
+        if (!c->quiet) fprintf(stderr, "%s: reused from %s\n", what, c->reuse_dirs[i]);
         return true;
     }
     return false;
 }
 
 // labels_reuse_local on rank 0, its labels broadcast to the scope's other ranks.
-bool protocol_labels_reuse(const run_ctx *x, uint64_t seed, size_t n, uint64_t key, float *soft, int32_t *hard) {
-    bool ok = dist_is_root() && labels_reuse_local(x, seed, n, key, soft, hard);
+bool protocol_labels_reuse(const run_ctx *x, uint64_t seed, const char *step, size_t n, uint64_t key, float *soft,
+                           int32_t *hard) {
+    bool ok = dist_is_root() && labels_reuse_local(x, seed, step, n, key, soft, hard);
     if (dist_size() == 1) return ok;
     uint8_t flag = ok;
     if (dist_bcast(&flag, 1, 0)) return false;
@@ -247,12 +262,12 @@ bool protocol_labels_reuse(const run_ctx *x, uint64_t seed, size_t n, uint64_t k
 }
 
 // weak_labels.jsonl, then the record labels.safetensors (last: it vouches for the labels).
-int protocol_labels_save(const run_ctx *x, uint64_t seed, const dataset_split *sp, uint64_t key, const float *soft,
-                       const int32_t *hard) {
+int protocol_labels_save(const run_ctx *x, uint64_t seed, const char *step, const dataset_split *sp, uint64_t key,
+                         const float *soft, const int32_t *hard) {
     const size_t n = sp->n_train2, K = x->K;
-    char rec[4200], jsonl[4200], weak_file[4200], hex[17];
+    char rec[4200], jsonl[4200], model_file[4200], hex[17];
     if (!dist_is_root()) return 0;
-    protocol_label_paths(x, seed, rec, jsonl, weak_file);
+    protocol_label_paths(x, seed, step, rec, jsonl, model_file);
     protocol_key_hex(hex, key);
     int rc = dataset_write_labels(jsonl, &x->pool, sp->train2, n, soft, hard);
     if (!rc) {

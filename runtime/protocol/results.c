@@ -98,6 +98,27 @@ void results_pgr_of(const results_run *r, size_t l, results_pgr *out) {
                  "mean weak accuracy %.4f", c, w);
 }
 
+size_t results_chain_stat(const results_run *r, size_t l, size_t h, double *mean, double *std) {
+    double v[RESULTS_MAX_SEEDS];
+    for (size_t s = 0; s < r->n_done; s++) v[s] = r->seeds[s].chain[l][h - 1].accuracy;
+    return metrics_mean_std(v, r->n_done, mean, std);
+}
+
+void results_chain_pgr_of(const results_run *r, size_t l, results_pgr *out) {
+    double w, c, end, sd, v[RESULTS_MAX_SEEDS], mean;
+    results_stat(r, RESULTS_ROW_WEAK, false, &w, &sd);
+    results_stat(r, RESULTS_ROW_CEILING, false, &c, &sd);
+    results_chain_stat(r, l, r->n_chain - 1, &end, &sd);
+    for (size_t s = 0; s < r->n_done; s++) v[s] = r->seeds[s].chain_pgr[l];
+    out->n_seeds = metrics_mean_std(v, r->n_done, &mean, &out->seed_std);
+    out->pgr = metrics_pgr(w, end, c, NULL);
+    out->reason[0] = 0;
+    if (!r->n_done) snprintf(out->reason, sizeof out->reason, "PGR undefined: no seed has finished");
+    else if (!isfinite(out->pgr))
+        snprintf(out->reason, sizeof out->reason, "PGR undefined: the mean ceiling accuracy %.4f does not beat the "
+                 "mean weak accuracy %.4f", c, w);
+}
+
 static json_t *model_json(const results_model *m) {
     json_t *o = json_pack("{s:o, s:o, s:o, s:I, s:I, s:f, s:f, s:b, s:I}", "accuracy", results_number(m->accuracy),
                           "auroc", results_number(m->auroc), "final_loss", results_number(m->final_loss), "steps",
@@ -143,6 +164,22 @@ static int write_results_json(const results_run *r) {
                               pgr, "label_s", sr->label_s, "weak_label_agreement", results_number(sr->label_agreement),
                               "total_s", sr->total_s);
         json_object_set_new(o, "label_examples_per_s", results_number(sr->label_examples_per_s));
+        if (r->n_chain >= 2) {  // each loss's hops, M2 to Mk, and the PGR of its end
+            json_t *chain = json_object(), *cpgr = json_object();
+            for (size_t l = 0; l < r->n_losses; l++) {
+                json_t *hops = json_array();
+                for (size_t h = 1; h < r->n_chain; h++) {
+                    json_t *m = model_json(&sr->chain[l][h - 1]);
+                    json_object_set_new(m, "hop", json_integer((json_int_t)h));
+                    json_object_set_new(m, "model", json_string(r->chain_models[h]));
+                    json_array_append_new(hops, m);
+                }
+                json_object_set_new(chain, loss_kind_name(r->losses[l]), hops);
+                json_object_set_new(cpgr, loss_kind_name(r->losses[l]), results_number(sr->chain_pgr[l]));
+            }
+            json_object_set_new(o, "chain", chain);
+            json_object_set_new(o, "chain_pgr", cpgr);
+        }
         if (json_object_size(reasons)) json_object_set_new(o, "pgr_undefined_reason", reasons);
         else json_decref(reasons);
         json_array_append_new(seeds, o);
@@ -177,6 +214,32 @@ static int write_results_json(const results_run *r) {
             snprintf(key, sizeof key, "pgr_%s_undefined_reason", name);
             json_object_set_new(summary, key, json_string(pg.reason));
         }
+        if (r->n_chain < 2) continue;
+        // Bootstrapping: each hop's mean accuracy, the chain's end and its PGR, beside the
+        // direct student's above (transfer_acc_<loss>, pgr_<loss>).
+        json_t *hops = json_array();
+        for (size_t h = 1; h < r->n_chain; h++) {
+            results_chain_stat(r, l, h, &mean, &std);
+            json_array_append_new(hops, results_number(mean));
+        }
+        snprintf(key, sizeof key, "chain_hop_acc_%s", name);
+        json_object_set_new(summary, key, hops);
+        results_chain_stat(r, l, r->n_chain - 1, &mean, &std);
+        snprintf(key, sizeof key, "chain_acc_%s", name);
+        json_object_set_new(summary, key, results_number(mean));
+        json_object_set_new(stats, key, json_pack("{s:o, s:o}", "mean", results_number(mean), "std", results_number(std)));
+        results_chain_pgr_of(r, l, &pg);
+        snprintf(key, sizeof key, "pgr_chain_%s", name);
+        json_object_set_new(summary, key, results_number(pg.pgr));
+        ps = json_pack("{s:o, s:o, s:I}", "pgr", results_number(pg.pgr), "seed_std", results_number(pg.seed_std),
+                       "n_seeds", (json_int_t)pg.n_seeds);
+        if (pg.reason[0]) json_object_set_new(ps, "undefined_reason", json_string(pg.reason));
+        json_object_set_new(stats, key, ps);
+    }
+    if (r->n_chain >= 2) {
+        json_t *models = json_array();
+        for (size_t h = 0; h < r->n_chain; h++) json_array_append_new(models, json_string(r->chain_models[h]));
+        json_object_set_new(summary, "chain_models", models);
     }
     json_t *root = json_pack("{s:s, s:O, s:s, s:I, s:I, s:o, s:{s:s, s:i}, s:o, s:o, s:f}", "experiment",
                              "w2s run: the weak-to-strong protocol", "config", r->config, "label_precision", r->label_precision,
@@ -237,6 +300,50 @@ static void write_curves(report_page *pg, const results_run *r, const char *cons
         if (m->n_curve) report_plot_text(&pl, xs[m->n_curve - 1], ys[m->n_curve - 1], "end", colors[i % 5], names[i]);
     }
     report_plot_close(&pl);
+}
+
+// Bootstrapping (--chain): per loss, each hop's mean test accuracy, then the PGR of the chain's
+// end beside the direct student's (weak -> Mk in one hop).
+static void write_chain(report_page *pg, const results_run *r) {
+    if (r->n_chain < 2) return;
+    report_h2(pg, "Bootstrapping (--chain)");
+    fprintf(pg->f, "<p>M1 (weak) = ");
+    report_text(pg->f, r->chain_models[0]);
+    for (size_t h = 1; h < r->n_chain; h++) {
+        fprintf(pg->f, "; M%zu = ", h + 1);
+        report_text(pg->f, r->chain_models[h]);
+    }
+    fprintf(pg->f, ". Hop h trains M(h+1) on M(h)'s labels of train2 with the loss of its row.</p>\n");
+    const char *head[RESULTS_MAX_CHAIN + 3];
+    char hb[RESULTS_MAX_CHAIN][64];
+    size_t nh = 0;
+    head[nh++] = "loss";
+    for (size_t h = 1; h < r->n_chain; h++) {
+        snprintf(hb[h], sizeof hb[h], "hop %zu: M%zu", h, h + 1);
+        head[nh++] = hb[h];
+    }
+    head[nh++] = "PGR chain";
+    head[nh++] = "PGR direct";
+    report_table_open(pg, head, nh);
+    for (size_t l = 0; l < r->n_losses; l++) {
+        char cells[RESULTS_MAX_CHAIN + 3][48];
+        const char *row[RESULTS_MAX_CHAIN + 3];
+        size_t n = 0;
+        snprintf(cells[n++], sizeof cells[0], "%s", loss_kind_name(r->losses[l]));
+        for (size_t h = 1; h < r->n_chain; h++) {
+            double mean, std;
+            results_chain_stat(r, l, h, &mean, &std);
+            snprintf(cells[n++], sizeof cells[0], isfinite(mean) ? "%.4f" : "n/a", mean);
+        }
+        results_pgr cp, dp;
+        results_chain_pgr_of(r, l, &cp);
+        results_pgr_of(r, l, &dp);
+        snprintf(cells[n++], sizeof cells[0], isfinite(cp.pgr) ? "%.3f" : "undefined", cp.pgr);
+        snprintf(cells[n++], sizeof cells[0], isfinite(dp.pgr) ? "%.3f" : "undefined", dp.pgr);
+        for (size_t k = 0; k < n; k++) row[k] = cells[k];
+        report_table_row(pg, row, n);
+    }
+    report_table_close(pg);
 }
 
 // Why each undefined PGR is undefined: the run's, then each seed's.
@@ -429,6 +536,7 @@ static int write_report(const results_run *r) {
         }
     report_plot_close(&pl);
     if (y.lo > 0) report_p(&pg, "The accuracy axis starts at %.2f, not 0; hollow points are single seeds.", y.lo);
+    write_chain(&pg, r);
     write_curves(&pg, r, names_p, nrows, colors);
     write_seeds(&pg, r, names_p, nrows);
     write_provenance(&pg, r);

@@ -18,6 +18,7 @@
 
 #define RESULTS_MAX_SEEDS 16
 #define RESULTS_MAX_LOSSES 3
+#define RESULTS_MAX_CHAIN 6   // models of a --chain (bootstrapping), M1 (weak) to Mk (strong)
 
 // One trained model of one seed (weak, ceiling or a student).
 typedef struct {
@@ -45,6 +46,11 @@ typedef struct {
     double label_agreement;   // fraction of train2 where the weak label equals ground truth
     double pgr[RESULTS_MAX_LOSSES];         // NAN when undefined
     const char *pgr_reason[RESULTS_MAX_LOSSES];
+    // Bootstrapping (--chain M1..Mk): chain[l][h - 1] is hop h, model M_{h+1} trained on M_h's
+    // labels of train2 with losses[l] (hop 1 on the weak model's: with k = 2, the student);
+    // chain_pgr[l] the PGR of the chain's end (hop k - 1, on Mk) against weak and ceiling.
+    results_model chain[RESULTS_MAX_LOSSES][RESULTS_MAX_CHAIN - 1];
+    double chain_pgr[RESULTS_MAX_LOSSES];
     double total_s;
 } results_seed;
 
@@ -64,6 +70,8 @@ typedef struct {
     double total_s;
     const dist_survey *world; // borrowed, may be NULL: the ranks, hosts and threads (results.json "world")
     const char *parallel;     // "data" / "tasks" under MPI, NULL alone
+    size_t n_chain;           // models of --chain (0: no chain; hops are n_chain - 1)
+    const char *chain_models[RESULTS_MAX_CHAIN];  // borrowed: their paths, M1 (weak) first
 } results_run;
 
 // A row of the results table: the weak model, the ceiling, then one per student loss
@@ -95,6 +103,14 @@ typedef struct {
     char reason[160];
 } results_pgr;
 void results_pgr_of(const results_run *r, size_t l, results_pgr *out);
+
+// The same for the chain's end of loss l (r->n_chain >= 2): the PGR of the mean accuracy of
+// its last hop against the mean weak and ceiling accuracies, the seeds' spread and count.
+void results_chain_pgr_of(const results_run *r, size_t l, results_pgr *out);
+
+// Mean and sample std over the finished seeds of the accuracy of hop h (1..n_chain-1) of loss
+// l's chain; returns the count of defined values.
+size_t results_chain_stat(const results_run *r, size_t l, size_t h, double *mean, double *std);
 
 // results.json's "world": {"ranks", "hosts" (distinct, in rank order), "rank_hosts",
 // "threads_per_rank", "launcher", "mpi" (when launched), "parallel" (when not NULL)}.
