@@ -4,7 +4,9 @@
 // the ceiling (strong on train2 ground truth); one student per loss (strong on the weak
 // labels); all evaluated on test; PGR per loss. By default train2 is labeled while the first
 // student trains on the arriving labels (protocol_pipeline.h) when the core split gains over
-// labeling first (or the cores are given); --no-pipeline labels first.
+// labeling first (or the cores are given); --no-pipeline labels first. With a chain
+// (bootstrapping, protocol_config.chain) each loss also gets hops of models, each trained on
+// the previous one's labels of train2.
 // The one thing to know: every step's outputs live in OUT/seed<k>/<step>/ with a step.json
 // holding a hash of everything the step depends on (options, seed, the content of the model,
 // data and tokenizer files — file_hash.h — and the hashes of the steps it consumes). A rerun

@@ -309,6 +309,16 @@ json_t *protocol_provenance_json(run_ctx *x) {
                                                  (json_int_t)x->test_file.n, "hash", hex[2]));
     }
     json_object_set_new(o, "tokenizer", x->tok_dir ? json_string(x->tok_dir) : json_null());
+    if (x->n_chain) {  // --chain: every model, M1 (weak) to Mk (strong)
+        json_t *chain = json_array();
+        for (size_t j = 0; j < x->n_chain; j++) {
+            protocol_key_hex(hex[2], x->chain_hash[j]);
+            json_array_append_new(chain, json_pack("{s:s, s:I, s:s}", "path", x->chain_dir[j], "params",
+                                                   (json_int_t)gpt2_num_params(&x->chain_cfg[j], GPT2_LM_NONE, 0),
+                                                   "hash", hex[2]));
+        }
+        json_object_set_new(o, "chain", chain);
+    }
     return o;
 }
 

@@ -419,6 +419,17 @@ static void write_provenance(report_page *pg, const results_run *r) {
                               json_string_value(json_object_get(e, "hash"))};
         report_table_row(pg, row, 4);
     }
+    json_t *chain = r->provenance ? json_object_get(r->provenance, "chain") : NULL, *e;
+    size_t j;
+    json_array_foreach(chain, j, e) {  // --chain's models (M1 and Mk are weak and strong above)
+        if (j == 0 || j + 1 == json_array_size(chain)) continue;
+        char role[32], size[64];
+        snprintf(role, sizeof role, "chain M%zu", j + 1);
+        snprintf(size, sizeof size, "%.4gM parameters", (double)json_integer_value(json_object_get(e, "params")) / 1e6);
+        const char *row[4] = {role, json_string_value(json_object_get(e, "path")), size,
+                              json_string_value(json_object_get(e, "hash"))};
+        report_table_row(pg, row, 4);
+    }
     json_t *tok = r->provenance ? json_object_get(r->provenance, "tokenizer") : NULL;
     if (json_is_string(tok)) {
         const char *row[4] = {"tokenizer", json_string_value(tok), "", ""};

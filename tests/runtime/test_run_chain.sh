@@ -34,6 +34,9 @@ r = json.load(open("ch/results.json"))
 s = r["seeds"][0]
 sm = json.load(open("ch/results_summary.json"))
 assert sm["chain_models"] == ["weak", "mid", "strong"], sm["chain_models"]
+pv = r["provenance"]["chain"]
+assert [m["path"] for m in pv] == ["weak", "mid", "strong"] and pv[0]["hash"] == r["provenance"]["weak"]["hash"], pv
+assert "<td>chain M2</td><td>mid</td>" in open("ch/report.html").read(), "report.html lacks the middle model"
 # the hops' train2 is the students' train2: M2's labels cover the weak labels' examples
 weak_ids = [json.loads(l)["id"] for l in open("ch/seed0/weak_labels.jsonl")]
 m2 = [json.loads(l) for l in open("ch/seed0/chain1_xent/labels.jsonl")]
