@@ -678,6 +678,11 @@ static int run_seed(run_ctx *x, uint64_t seed, results_seed *r) {
             char name[64];
             snprintf(name, sizeof name, "student %s", loss_kind_name(c->losses[l]));
             protocol_warn_model(x, seed, name, &r->students[l], majority, x->lr_transfer, "--transfer-lr", &x->cs);
+            for (size_t h = 1; x->n_chain > 2 && h < x->n_chain; h++) {  // (a 2-model chain's hop is the student)
+                chain_step_name(x, l, h, name);
+                protocol_warn_model(x, seed, name, &r->chain[l][h - 1], majority, x->chain_lr[h], "--transfer-lr",
+                                    &x->chain_cfg[h]);
+            }
         }
     }
     r->total_s = progress_now() - t0;
