@@ -508,19 +508,12 @@ static train_step student_step(const run_ctx *x, size_t l, const dataset_split *
 
 // ---- bootstrapping (--chain)
 
-// The step of hop h of loss l's chain (into name[64]): chain<h>_<loss>, but student_<loss> for
-// hop 1 of a 2-model chain, which is the student itself.
-static void chain_step_name(const run_ctx *x, size_t l, size_t h, char *name) {
-    if (h == 1 && x->n_chain == 2) snprintf(name, 64, "student_%s", loss_kind_name(x->c->losses[l]));
-    else snprintf(name, 64, "chain%zu_%s", h, loss_kind_name(x->c->losses[l]));
-}
-
 // Hop h (1..k-1) of loss l's chain: M_{h+1} trained on M_h's labels of train2 (targets, key
 // labels_key; the weak model's for hop 1). Hop 1 of a 2-model chain is the student itself:
 // the same name and key, so it is the student's step, reused.
 static train_step chain_step(const run_ctx *x, size_t l, size_t h, const dataset_split *sp, const float *targets,
                              trainer_data test, uint64_t seed_hash, uint64_t labels_key, char *name) {
-    chain_step_name(x, l, h, name);
+    protocol_chain_step_name(x, l, h, name);
     uint64_t model_key = hashf(seed_hash ^ x->chain_hash[h], "strong mb %zu", x->chain_mb[h]);
     train_step s = transfer_step(x, l, name, x->chain_dir[h], x->chain_hash[h], model_key, x->chain_lr[h],
                                  x->chain_mb[h], sp, targets, test, labels_key);
@@ -563,40 +556,6 @@ static float *one_hot(const dataset *ds, const size_t *idx, size_t n) {
     float *t = calloc(n * ds->n_classes, sizeof(float));
     for (size_t i = 0; t && i < n; i++) t[i * ds->n_classes + (size_t)ds->hard_label[idx[i]]] = 1.0f;
     return t;
-}
-
-// The fraction of n test predictions of step `name` equal to the weak model's (w), read back
-// from its record (a reused step brings its own); NAN when it has none.
-static double step_agreement(const run_ctx *x, uint64_t seed, const char *name, const int32_t *w, int32_t *p,
-                             size_t n) {
-    char dir[4096];
-    protocol_step_dir(dir, sizeof dir, x->c->out_dir, seed, name);
-    if (!w || !p || !n || !protocol_step_predictions(dir, n, p)) return NAN;
-    size_t same = 0;
-    for (size_t i = 0; i < n; i++) same += p[i] == w[i];
-    return (double)same / (double)n;
-}
-
-// Student-supervisor agreement on test (the paper's §5.1.3) of the ceiling and each student;
-// rank 0's figures (it writes the results).
-static void seed_agreement(const run_ctx *x, uint64_t seed, size_t n, results_seed *r) {
-    int32_t *w = malloc((n ? n : 1) * sizeof(int32_t)), *p = malloc((n ? n : 1) * sizeof(int32_t));  // (n_test)
-    char dir[4096];
-    protocol_step_dir(dir, sizeof dir, x->c->out_dir, seed, "weak");
-    bool have = dist_is_root() && w && p && protocol_step_predictions(dir, n, w);
-    r->weak.agreement = NAN;
-    r->ceiling.agreement = have ? step_agreement(x, seed, "ceiling", w, p, n) : NAN;
-    for (size_t l = 0; l < x->c->n_losses; l++) {
-        char name[64];
-        snprintf(name, sizeof name, "student_%s", loss_kind_name(x->c->losses[l]));
-        r->students[l].agreement = have ? step_agreement(x, seed, name, w, p, n) : NAN;
-        for (size_t h = 1; h < x->n_chain; h++) {  // a chain's hops (hop 1 of a 2-model chain: the student)
-            chain_step_name(x, l, h, name);
-            r->chain[l][h - 1].agreement = have ? step_agreement(x, seed, name, w, p, n) : NAN;
-        }
-    }
-    free(w);
-    free(p);
 }
 
 static int run_seed(run_ctx *x, uint64_t seed, results_seed *r) {
@@ -665,7 +624,7 @@ static int run_seed(run_ctx *x, uint64_t seed, results_seed *r) {
     }
     for (size_t l = 0; l < c->n_losses && !rc && x->n_chain; l++)
         rc = run_chain(x, seed, &sp, soft, test, seed_hash, labels_key, l, r);
-    if (!rc) seed_agreement(x, seed, test.n, r);
+    if (!rc) protocol_seed_agreement(x, seed, test.n, r);
     if (!rc) {
         size_t *cnt = calloc(K, sizeof(size_t)), most = 0;
         if (cnt) dataset_class_counts(test.ds, test.idx, test.n, cnt);
@@ -679,7 +638,7 @@ static int run_seed(run_ctx *x, uint64_t seed, results_seed *r) {
             snprintf(name, sizeof name, "student %s", loss_kind_name(c->losses[l]));
             protocol_warn_model(x, seed, name, &r->students[l], majority, x->lr_transfer, "--transfer-lr", &x->cs);
             for (size_t h = 1; x->n_chain > 2 && h < x->n_chain; h++) {  // (a 2-model chain's hop is the student)
-                chain_step_name(x, l, h, name);
+                protocol_chain_step_name(x, l, h, name);
                 protocol_warn_model(x, seed, name, &r->chain[l][h - 1], majority, x->chain_lr[h], "--transfer-lr",
                                     &x->chain_cfg[h]);
             }
@@ -695,80 +654,6 @@ static int run_seed(run_ctx *x, uint64_t seed, results_seed *r) {
 }
 
 // ---- the run
-
-// Bootstrapping (--chain): each loss's hops (mean test accuracy over seeds) and the PGR of the
-// chain's end beside the direct student's, as a Markdown table.
-static void print_chain(FILE *f, const results_run *r) {
-    fprintf(f, "\nbootstrapping (--chain): M1 = %s (weak)", r->chain_models[0]);
-    for (size_t h = 1; h < r->n_chain; h++) fprintf(f, ", M%zu = %s", h + 1, r->chain_models[h]);
-    fprintf(f, "; hop h trains M(h+1) on M(h)'s labels of train2\n\n| %-21s |", "chain (test accuracy)");
-    for (size_t h = 1; h < r->n_chain; h++) fprintf(f, " hop %zu: M%zu |", h, h + 1);
-    fprintf(f, " PGR chain | PGR direct |\n|:----------------------|");
-    for (size_t h = 1; h < r->n_chain; h++) fprintf(f, "----------:|");
-    fprintf(f, "----------:|-----------:|\n");
-    for (size_t l = 0; l < r->n_losses; l++) {
-        fprintf(f, "| %-21s |", loss_kind_name(r->losses[l]));
-        for (size_t h = 1; h < r->n_chain; h++) {
-            double mean, std;
-            results_chain_stat(r, l, h, &mean, &std);
-            fprintf(f, " %9.4f |", mean);
-        }
-        results_pgr cp, dp;
-        results_chain_pgr_of(r, l, &cp);
-        results_pgr_of(r, l, &dp);
-        char a[16] = "undef", b[16] = "undef";
-        if (isfinite(cp.pgr)) snprintf(a, sizeof a, "%.3f", cp.pgr);
-        if (isfinite(dp.pgr)) snprintf(b, sizeof b, "%.3f", dp.pgr);
-        fprintf(f, " %9s | %10s |\n", a, b);
-    }
-    fprintf(f, "\nPGR chain = (last hop - weak) / (ceiling - weak), PGR direct the same for the student trained on "
-               "the weak labels at once (the table above).\n");
-}
-
-// The results as a Markdown table (PGR of the mean accuracies, results_pgr_of), then why any
-// PGR is undefined.
-static void print_table(FILE *f, const results_run *r) {
-    fprintf(f, "\nw2s run: %zu seed%s, %zu classes\n\n| %-20s | %8s | %8s | %12s | %14s |\n|%s|---------:|---------:|"
-            "-------------:|---------------:|\n", r->n_done, r->n_done == 1 ? "" : "s", r->n_classes, "test accuracy",
-            "mean", "std", "PGR", "PGR seed std", ":---------------------");
-    for (size_t row = 0; row < results_row_count(r); row++) {
-        double mean, std;
-        char name[64], pgr[16] = "", spread[48] = "";
-        snprintf(name, sizeof name, "%s", results_row_name(r, row));
-        results_stat(r, row, false, &mean, &std);
-        if (row >= RESULTS_ROW_STUDENT) {
-            results_pgr pg;
-            results_pgr_of(r, row - RESULTS_ROW_STUDENT, &pg);
-            snprintf(pgr, sizeof pgr, !isfinite(pg.pgr) ? "undef" : r->pgr_noisy ? "%.3f (!)" : "%.3f", pg.pgr);
-            if (pg.n_seeds > 1) snprintf(spread, sizeof spread, "%.3f (%zu)", pg.seed_std, pg.n_seeds);
-            else snprintf(spread, sizeof spread, "(%zu)", pg.n_seeds);
-        }
-        for (size_t s = 0; s < r->n_done; s++)
-            if (results_model_of(&r->seeds[s], row)->one_class >= 0) {
-                snprintf(name + strlen(name), sizeof name - strlen(name), " (one class!)");
-                break;
-            }
-        fprintf(f, "| %-20s | %8.4f | %8.4f | %12s | %14s |\n", name, mean, isfinite(std) ? std : 0.0, pgr, spread);
-    }
-    fprintf(f, "\nPGR = (student - weak) / (ceiling - weak) of the accuracies averaged over seeds; its seed std is "
-               "the spread of the per-seed PGRs (seeds where one is defined).\n");
-    for (size_t l = 0; l < r->n_losses; l++) {
-        results_pgr pg;
-        results_pgr_of(r, l, &pg);
-        if (pg.reason[0]) {
-            fprintf(f, "%s\n", pg.reason);
-            break;
-        }
-    }
-    for (size_t s = 0; s < r->n_done; s++)
-        if (!isfinite(r->seeds[s].pgr[0]) && r->seeds[s].pgr_reason[0])
-            fprintf(f, "PGR undefined on seed %" PRIu64 ": ceiling %.4f <= weak %.4f\n", r->seeds[s].seed,
-                    r->seeds[s].ceiling.accuracy, r->seeds[s].weak.accuracy);
-    if (r->n_chain >= 2) print_chain(f, r);
-    size_t i;
-    json_t *w;
-    json_array_foreach(r->warnings, i, w) fprintf(f, "warning: %s\n", json_string_value(w));
-}
 
 const char *protocol_parallel_name(protocol_parallel p) {
     return p == PROTOCOL_PARALLEL_TASKS ? "tasks" : p == PROTOCOL_PARALLEL_DATA ? "data" : "auto";
@@ -914,7 +799,7 @@ int protocol_run(const protocol_config *c) {
             }
         }
     if (!rc && c->print_table) {
-        print_table(stdout, res);
+        results_print_table(stdout, res);
         printf("\nwrote %s/results.json, results_summary.json, report.html; weak labels in %s/seed<k>/weak_labels.jsonl\n",
                c->out_dir, c->out_dir);
     }

@@ -105,6 +105,12 @@ bool protocol_labels_reuse(const run_ctx *x, uint64_t seed, const char *step, si
 // Writes the labels' JSONL, then their record labels.safetensors (rank 0 only). Returns 0 or -1.
 int protocol_labels_save(const run_ctx *x, uint64_t seed, const char *step, const dataset_split *sp, uint64_t key,
                          const float *soft, const int32_t *hard);
+// The step of hop h (1..n_chain-1) of loss l's chain, into name[64]: chain<h>_<loss>, or
+// student_<loss> for hop 1 of a 2-model chain (the student itself).
+void protocol_chain_step_name(const run_ctx *x, size_t l, size_t h, char *name);
+// Student-supervisor agreement on the n test examples of seed's ceiling, students and chain
+// hops (results_model.agreement), read back from their records; rank 0's figures.
+void protocol_seed_agreement(const run_ctx *x, uint64_t seed, size_t n, results_seed *r);
 // results.json's "provenance" and config.resolved.
 json_t *protocol_provenance_json(run_ctx *x);
 json_t *protocol_resolved_json(const run_ctx *x);

@@ -1,6 +1,7 @@
 // protocol_steps.c — the run's records on disk (protocol_internal.h): step.json per trained
-// model, the labels (labels.safetensors + weak_labels.jsonl), saved model directories, reuse
-// from other runs' directories, and the provenance/resolved settings for results.json.
+// model (with its test predictions, read back for the student-supervisor agreement), the
+// labels (labels.safetensors + their JSONL), saved model directories, reuse from other runs'
+// directories, and the provenance/resolved settings for results.json.
 // Records are written LAST, after the files they vouch for: a record with the right key means
 // the step is complete. Not the decisions of what to run (protocol.c).
 #include "protocol_internal.h"
@@ -359,4 +360,47 @@ json_t *protocol_resolved_json(const run_ctx *x) {
         json_object_set_new(o, "aux_warmup", float_json(x->c->aux_warmup >= 0 ? x->c->aux_warmup : lc.warmup_frac));
     }
     return o;
+}
+
+// ---- step names, and the agreement read back from the records
+
+// The step of hop h of loss l's chain (into name[64]): chain<h>_<loss>, but student_<loss> for
+// hop 1 of a 2-model chain, which is the student itself.
+void protocol_chain_step_name(const run_ctx *x, size_t l, size_t h, char *name) {
+    if (h == 1 && x->n_chain == 2) snprintf(name, 64, "student_%s", loss_kind_name(x->c->losses[l]));
+    else snprintf(name, 64, "chain%zu_%s", h, loss_kind_name(x->c->losses[l]));
+}
+
+// The fraction of n test predictions of step `name` equal to the weak model's (w), read back
+// from its record (a reused step brings its own); NAN when it has none.
+static double step_agreement(const run_ctx *x, uint64_t seed, const char *name, const int32_t *w, int32_t *p,
+                             size_t n) {
+    char dir[4096];
+    protocol_step_dir(dir, sizeof dir, x->c->out_dir, seed, name);
+    if (!w || !p || !n || !protocol_step_predictions(dir, n, p)) return NAN;
+    size_t same = 0;
+    for (size_t i = 0; i < n; i++) same += p[i] == w[i];
+    return (double)same / (double)n;
+}
+
+// Student-supervisor agreement on test (the paper's §5.1.3) of the ceiling and each student;
+// rank 0's figures (it writes the results).
+void protocol_seed_agreement(const run_ctx *x, uint64_t seed, size_t n, results_seed *r) {
+    int32_t *w = malloc((n ? n : 1) * sizeof(int32_t)), *p = malloc((n ? n : 1) * sizeof(int32_t));  // (n_test)
+    char dir[4096];
+    protocol_step_dir(dir, sizeof dir, x->c->out_dir, seed, "weak");
+    bool have = dist_is_root() && w && p && protocol_step_predictions(dir, n, w);
+    r->weak.agreement = NAN;
+    r->ceiling.agreement = have ? step_agreement(x, seed, "ceiling", w, p, n) : NAN;
+    for (size_t l = 0; l < x->c->n_losses; l++) {
+        char name[64];
+        snprintf(name, sizeof name, "student_%s", loss_kind_name(x->c->losses[l]));
+        r->students[l].agreement = have ? step_agreement(x, seed, name, w, p, n) : NAN;
+        for (size_t h = 1; h < x->n_chain; h++) {  // a chain's hops (hop 1 of a 2-model chain: the student)
+            protocol_chain_step_name(x, l, h, name);
+            r->chain[l][h - 1].agreement = have ? step_agreement(x, seed, name, w, p, n) : NAN;
+        }
+    }
+    free(w);
+    free(p);
 }

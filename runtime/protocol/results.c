@@ -1,4 +1,5 @@
-// results.c — results.json, results_summary.json and report.html of `w2s run` (results.h).
+// results.c — results.json, results_summary.json, report.html and the printed table of `w2s run`
+// (results.h).
 // The one thing to know: results_summary.json is derived from the same results_stat() means
 // that results.json lists, so the two files cannot disagree.
 #include "results.h"
@@ -10,6 +11,7 @@
 #include "report_html.h"
 
 #include <hwloc.h>
+#include <inttypes.h>
 #include <math.h>
 #include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
@@ -552,6 +554,80 @@ static int write_report(const results_run *r) {
     write_seeds(&pg, r, names_p, nrows);
     write_provenance(&pg, r);
     return report_page_close(&pg);
+}
+
+// Bootstrapping (--chain): each loss's hops (mean test accuracy over seeds) and the PGR of the
+// chain's end beside the direct student's, as a Markdown table.
+static void print_chain(FILE *f, const results_run *r) {
+    fprintf(f, "\nbootstrapping (--chain): M1 = %s (weak)", r->chain_models[0]);
+    for (size_t h = 1; h < r->n_chain; h++) fprintf(f, ", M%zu = %s", h + 1, r->chain_models[h]);
+    fprintf(f, "; hop h trains M(h+1) on M(h)'s labels of train2\n\n| %-21s |", "chain (test accuracy)");
+    for (size_t h = 1; h < r->n_chain; h++) fprintf(f, " hop %zu: M%zu |", h, h + 1);
+    fprintf(f, " PGR chain | PGR direct |\n|:----------------------|");
+    for (size_t h = 1; h < r->n_chain; h++) fprintf(f, "----------:|");
+    fprintf(f, "----------:|-----------:|\n");
+    for (size_t l = 0; l < r->n_losses; l++) {
+        fprintf(f, "| %-21s |", loss_kind_name(r->losses[l]));
+        for (size_t h = 1; h < r->n_chain; h++) {
+            double mean, std;
+            results_chain_stat(r, l, h, &mean, &std);
+            fprintf(f, " %9.4f |", mean);
+        }
+        results_pgr cp, dp;
+        results_chain_pgr_of(r, l, &cp);
+        results_pgr_of(r, l, &dp);
+        char a[16] = "undef", b[16] = "undef";
+        if (isfinite(cp.pgr)) snprintf(a, sizeof a, "%.3f", cp.pgr);
+        if (isfinite(dp.pgr)) snprintf(b, sizeof b, "%.3f", dp.pgr);
+        fprintf(f, " %9s | %10s |\n", a, b);
+    }
+    fprintf(f, "\nPGR chain = (last hop - weak) / (ceiling - weak), PGR direct the same for the student trained on "
+               "the weak labels at once (the table above).\n");
+}
+
+// The results as a Markdown table (PGR of the mean accuracies, results_pgr_of), then why any
+// PGR is undefined.
+void results_print_table(FILE *f, const results_run *r) {
+    fprintf(f, "\nw2s run: %zu seed%s, %zu classes\n\n| %-20s | %8s | %8s | %12s | %14s |\n|%s|---------:|---------:|"
+            "-------------:|---------------:|\n", r->n_done, r->n_done == 1 ? "" : "s", r->n_classes, "test accuracy",
+            "mean", "std", "PGR", "PGR seed std", ":---------------------");
+    for (size_t row = 0; row < results_row_count(r); row++) {
+        double mean, std;
+        char name[64], pgr[16] = "", spread[48] = "";
+        snprintf(name, sizeof name, "%s", results_row_name(r, row));
+        results_stat(r, row, false, &mean, &std);
+        if (row >= RESULTS_ROW_STUDENT) {
+            results_pgr pg;
+            results_pgr_of(r, row - RESULTS_ROW_STUDENT, &pg);
+            snprintf(pgr, sizeof pgr, !isfinite(pg.pgr) ? "undef" : r->pgr_noisy ? "%.3f (!)" : "%.3f", pg.pgr);
+            if (pg.n_seeds > 1) snprintf(spread, sizeof spread, "%.3f (%zu)", pg.seed_std, pg.n_seeds);
+            else snprintf(spread, sizeof spread, "(%zu)", pg.n_seeds);
+        }
+        for (size_t s = 0; s < r->n_done; s++)
+            if (results_model_of(&r->seeds[s], row)->one_class >= 0) {
+                snprintf(name + strlen(name), sizeof name - strlen(name), " (one class!)");
+                break;
+            }
+        fprintf(f, "| %-20s | %8.4f | %8.4f | %12s | %14s |\n", name, mean, isfinite(std) ? std : 0.0, pgr, spread);
+    }
+    fprintf(f, "\nPGR = (student - weak) / (ceiling - weak) of the accuracies averaged over seeds; its seed std is "
+               "the spread of the per-seed PGRs (seeds where one is defined).\n");
+    for (size_t l = 0; l < r->n_losses; l++) {
+        results_pgr pg;
+        results_pgr_of(r, l, &pg);
+        if (pg.reason[0]) {
+            fprintf(f, "%s\n", pg.reason);
+            break;
+        }
+    }
+    for (size_t s = 0; s < r->n_done; s++)
+        if (!isfinite(r->seeds[s].pgr[0]) && r->seeds[s].pgr_reason[0])
+            fprintf(f, "PGR undefined on seed %" PRIu64 ": ceiling %.4f <= weak %.4f\n", r->seeds[s].seed,
+                    r->seeds[s].ceiling.accuracy, r->seeds[s].weak.accuracy);
+    if (r->n_chain >= 2) print_chain(f, r);
+    size_t i;
+    json_t *w;
+    json_array_foreach(r->warnings, i, w) fprintf(f, "warning: %s\n", json_string_value(w));
 }
 
 int results_write(const results_run *r) {

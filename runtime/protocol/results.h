@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define RESULTS_MAX_SEEDS 16
 #define RESULTS_MAX_LOSSES 3
@@ -115,6 +116,10 @@ size_t results_chain_stat(const results_run *r, size_t l, size_t h, double *mean
 // results.json's "world": {"ranks", "hosts" (distinct, in rank order), "rank_hosts",
 // "threads_per_rank", "launcher", "mpi" (when launched), "parallel" (when not NULL)}.
 json_t *results_world_json(const dist_survey *w, const char *parallel);
+
+// `w2s run`'s results as Markdown on f: the table (PGR of the mean accuracies), why any PGR
+// is undefined, the chain's hops (--chain), the sanity warnings.
+void results_print_table(FILE *f, const results_run *r);
 
 // Writes OUT/results.json, OUT/results_summary.json and OUT/report.html atomically.
 int results_write(const results_run *r);
