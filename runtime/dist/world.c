@@ -174,6 +174,26 @@ int dist_allreduce_sum_f32(float *buf, size_t n) {
     return rc;
 }
 
+int dist_allreduce_sum_f64(double *buf, size_t n) {
+    if (w.size == 1 || n == 0) return 0;
+    if (n > INT_MAX / (size_t)w.size) return W2S_FAIL("dist: an allreduce of %zu doubles is too large", n);
+    double t0 = now_s();
+    double *all = malloc((size_t)w.size * n * sizeof(double));  // (p, n): row r is rank r's buf
+    int rc = all ? 0 : W2S_FAIL("dist: out of memory");
+    if (!rc) {
+        int e = MPI_Allgather(buf, (int)n, MPI_DOUBLE, all, (int)n, MPI_DOUBLE, w.comm);
+        if (e != MPI_SUCCESS) rc = mpi_fail(e, "all-gather (sum of doubles)");
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        double s = all[i];
+        for (int r = 1; r < w.size; r++) s += all[(size_t)r * n + i];
+        buf[i] = s;
+    }
+    free(all);
+    w.comm_s += now_s() - t0;
+    return rc;
+}
+
 static int counts_to_int(const size_t *counts, size_t unit, int *cnt, int *dsp) {
     size_t off = 0;
     for (int r = 0; r < w.size; r++) {
