@@ -4,6 +4,7 @@
 // all-gather, gather, broadcast); the additions happen here, in rank order.
 #include "world.h"
 
+#include "dist_internal.h"
 #include "error.h"
 
 #include <limits.h>
@@ -51,6 +52,11 @@ static int mpi_fail(int err, const char *what) {
     MPI_Error_string(err, msg, &len);
     return W2S_FAIL("MPI %s failed on rank %d of %d (%s): %s", what, w.world_rank, w.world_size, w.host, msg);
 }
+
+MPI_Comm dist_comm_current(void) { return w.comm; }
+void dist_comm_seconds_add(double s) { w.comm_s += s; }
+double dist_now(void) { return now_s(); }
+int dist_mpi_fail(int err, const char *what) { return mpi_fail(err, what); }
 
 int dist_init(int *argc, char ***argv) {
     if (gethostname(w.host, sizeof w.host) != 0) snprintf(w.host, sizeof w.host, "unknown");
