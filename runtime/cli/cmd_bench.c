@@ -48,9 +48,9 @@ static void usage(FILE *out) {
             "  (6·params·tokens per step over the bf16 or fp32 peak). Defaults: batch 8, seq 128, bf16, threads =\n"
             "  OpenMP max, 5 timed steps after 1 warm-up step.\n"
             "  Under mpirun/srun: data-parallel steps, --batch is the global batch (each rank forwards\n"
-            "  its share, gradients summed in rank order); the JSON adds ranks, allreduce (overlap: buckets\n"
-            "  summed during the backward, or blocking: after it; env W2S_ALLREDUCE), comm_ms (the\n"
-            "  allreduce's time after the backward, what overlap did not hide),\n"
+            "  its share, gradients summed in rank order); the JSON adds ranks, allreduce (blocking: after\n"
+            "  the backward, or overlap: buckets summed during it; env W2S_ALLREDUCE), comm_ms (time\n"
+            "  inside the collectives, the backward's bucket hooks included),\n"
             "  compute_ms, allreduce_bytes and efficiency = compute_ms / ms_per_step (tokens/s over ranks\n"
             "  times one rank's tokens/s at the same per-rank batch, when the allreduce is the only cost).\n");
 }
@@ -123,7 +123,7 @@ static int bench_train(int argc, char **argv) {
     double *t_bwd = malloc(steps * sizeof(double)), *t_opt = malloc(steps * sizeof(double));
     double *t_cpu = malloc(steps * sizeof(double)), *t_comm = malloc(steps * sizeof(double));
     for (int it = 0; it < total && !rc; it++) {
-        double t0 = progress_now(), c0 = progress_cpu_now();
+        double t0 = progress_now(), c0 = progress_cpu_now(), comm0 = dist_comm_seconds();
         gpt2_zero_grad(m);
         rc = gpt2_forward(m, tokens, lengths, B, T, NULL);
         double t1 = progress_now();
@@ -148,7 +148,9 @@ static int bench_train(int argc, char **argv) {
             t_step[k] = t3 - t0;
             t_fwd[k] = t1 - t0;
             t_bwd[k] = tc - t1;
-            t_comm[k] = t2 - tc;
+            // Time inside the collectives: after the backward when blocking, also inside it
+            // (the hooks that start and advance buckets) when overlapped.
+            t_comm[k] = dist_comm_seconds() - comm0;
             t_opt[k] = t3 - t2;
         }
     }

@@ -50,9 +50,9 @@ struct dist_reducer {
 
 int dist_allreduce_mode(bool *overlap) {
     const char *v = getenv("W2S_ALLREDUCE");
-    *overlap = !v || !*v || !strcmp(v, "overlap");
-    if (*overlap || !strcmp(v, "blocking")) return 0;
-    return W2S_FAIL("W2S_ALLREDUCE=%s: expected overlap (the default) or blocking", v);
+    *overlap = v && !strcmp(v, "overlap");
+    if (*overlap || !v || !*v || !strcmp(v, "blocking")) return 0;
+    return W2S_FAIL("W2S_ALLREDUCE=%s: expected blocking (the default) or overlap", v);
 }
 
 dist_reducer *dist_reducer_create(float *buf, size_t n_buckets) {

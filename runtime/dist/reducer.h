@@ -15,9 +15,10 @@
 
 typedef struct dist_reducer dist_reducer;
 
-// W2S_ALLREDUCE selects how the trainers sum gradients over ranks: "overlap" (the default:
-// this reducer) or "blocking" (dist_allreduce_sum_f32 after the backward). *overlap gets the
-// choice; -1 (error set) on another value.
+// W2S_ALLREDUCE selects how the trainers sum gradients over ranks: "blocking" (the default:
+// dist_allreduce_sum_f32 after the backward) or "overlap" (this reducer). Blocking is the
+// default because overlap measured no gain on a 2-core machine, where no core is free to move
+// the bytes (docs/SCALING.md). *overlap gets the choice; -1 (error set) on another value.
 int dist_allreduce_mode(bool *overlap);
 
 // A reducer of buf's gradients in n_buckets buckets, empty until dist_reducer_add fills them,

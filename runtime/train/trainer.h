@@ -130,9 +130,9 @@ typedef struct {
 void trainer_segments_init(trainer_segments *s, const gpt2_model *m, bool head_only);
 
 // The sum of a training loop's gradients over the ranks (nothing in a world of one), chosen by
-// W2S_ALLREDUCE (reducer.h): "overlap", the default, sums in buckets — layer L-1, …, 0, then
-// the rest — started from m's grad_ready hook as the last backward of a step finishes each
-// layer; "blocking" sums every segment after it. Both add in rank order: bit-identical.
+// W2S_ALLREDUCE (reducer.h): "blocking", the default, sums every segment after the backward;
+// "overlap" sums in buckets — layer L-1, …, 0, then the rest — started from m's grad_ready
+// hook as the last backward of a step finishes each layer. Both add in rank order: the same bits.
 typedef struct {
     gpt2_model *m;
     const trainer_segments *segs;
