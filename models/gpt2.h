@@ -138,6 +138,15 @@ typedef struct {
     bool have_targets;
     size_t n_targets;    // LM positions counted in the loss
     float lm_loss;       // mean LM cross-entropy (valid when have_targets)
+    // Told by gpt2_backward as gradients become final, for a data-parallel caller to start
+    // reducing them while the backward goes on (PyTorch DDP's bucket hooks): after layer l's
+    // block with layer = l (L-1 down to 0; its slices of the per-layer tensors are done), then
+    // once with layer = -1 when the rest (embeddings, final LayerNorm, heads) is (in linear-probe
+    // mode only that call: the blocks get no gradients). Called on the
+    // calling thread, between parallel regions; a non-zero return fails the backward. Only
+    // meaningful on the last backward that accumulates into a step's gradients. NULL: none.
+    int (*grad_ready)(void *arg, int layer);
+    void *grad_ready_arg;
 } gpt2_model;
 
 // ---- shape arithmetic: the one place that knows how big a model and its activations are

@@ -146,7 +146,7 @@ static int backward(gpt2_model *m, const float *dlogits, float lm_weight, size_t
     zero_floats(dlnf, BT * C);
     if (m->have_targets && lm_head_backward(m, dlnf, lm_weight, BT)) return -1;
     if (dlogits) cls_head_backward(m, dlnf, dlogits, B, T);
-    if (m->linear_probe) return 0;
+    if (m->linear_probe) return m->grad_ready ? m->grad_ready(m->grad_ready_arg, -1) : 0;
 
     float *dres = a->dres;
     zero_floats(dres, BT * C);
@@ -189,6 +189,7 @@ static int backward(gpt2_model *m, const float *dlogits, float lm_weight, size_t
             return -1;
         layernorm_backward(m, dres, g->ln1w + l * C, g->ln1b + l * C, a->dln, res, p->ln1w + l * C,
                            a->ln1_mean + l * BT, a->ln1_rstd + l * BT, BT, C);
+        if (m->grad_ready && m->grad_ready(m->grad_ready_arg, (int)l)) return -1;
     }
 
     // embeddings: column split, tokens in order (a token id may repeat within the batch)
@@ -205,7 +206,7 @@ static int backward(gpt2_model *m, const float *dlogits, float lm_weight, size_t
         }
     }
     prof_end(PROF_EMBED, pt);
-    return 0;
+    return m->grad_ready ? m->grad_ready(m->grad_ready_arg, -1) : 0;
 }
 
 int gpt2_backward(gpt2_model *m, const float *dlogits, float lm_weight) {

@@ -48,7 +48,9 @@ static void usage(FILE *out) {
             "  (6·params·tokens per step over the bf16 or fp32 peak). Defaults: batch 8, seq 128, bf16, threads =\n"
             "  OpenMP max, 5 timed steps after 1 warm-up step.\n"
             "  Under mpirun/srun: data-parallel steps, --batch is the global batch (each rank forwards\n"
-            "  its share, gradients summed in rank order); the JSON adds ranks, comm_ms (the allreduce),\n"
+            "  its share, gradients summed in rank order); the JSON adds ranks, allreduce (blocking: after\n"
+            "  the backward, or overlap: buckets summed during it; env W2S_ALLREDUCE), comm_ms (time\n"
+            "  inside the collectives, the backward's bucket hooks included),\n"
             "  compute_ms, allreduce_bytes and efficiency = compute_ms / ms_per_step (tokens/s over ranks\n"
             "  times one rank's tokens/s at the same per-rank batch, when the allreduce is the only cost).\n");
 }
@@ -108,13 +110,20 @@ static int bench_train(int argc, char **argv) {
     trainer_segments segs;  // the trainer's optimizer step, bf16 weight repacking included
     trainer_segments_init(&segs, m, false);
     gpt2_pack_cache(m, true);
+    trainer_grad_sync gsync;
+    if (trainer_grad_sync_init(&gsync, m, &segs) != 0) {
+        gpt2_destroy(m);
+        optim_adam_destroy(o);
+        free(tokens); free(lengths); free(dlogits);
+        return cli_fail("bench train", NULL);
+    }
 
     int total = (int)(warmup + steps), rc = 0;
     double *t_step = malloc(steps * sizeof(double)), *t_fwd = malloc(steps * sizeof(double));
     double *t_bwd = malloc(steps * sizeof(double)), *t_opt = malloc(steps * sizeof(double));
     double *t_cpu = malloc(steps * sizeof(double)), *t_comm = malloc(steps * sizeof(double));
     for (int it = 0; it < total && !rc; it++) {
-        double t0 = progress_now(), c0 = progress_cpu_now();
+        double t0 = progress_now(), c0 = progress_cpu_now(), comm0 = dist_comm_seconds();
         gpt2_zero_grad(m);
         rc = gpt2_forward(m, tokens, lengths, B, T, NULL);
         double t1 = progress_now();
@@ -125,11 +134,11 @@ static int bench_train(int argc, char **argv) {
             dlogits[2 * b] = ((1.0f - p1) - (b % 2 == 0)) / (float)batch;
             dlogits[2 * b + 1] = (p1 - (b % 2 == 1)) / (float)batch;
         }
+        trainer_grad_sync_arm(&gsync);
         if (!rc) rc = gpt2_backward(m, dlogits, 0.0f);
         double tc = progress_now();
-        for (size_t i = 0; i < segs.n && !rc && ranks > 1; i++)
-            rc = dist_allreduce_sum_f32(m->grads_memory + segs.segs[i].offset, segs.segs[i].count);
-        rc = dist_agree(rc);
+        int rs = trainer_grad_sync_finish(&gsync);  // the sum's wait left after the backward
+        rc = dist_agree(rc ? rc : rs);
         double t2 = progress_now();
         if (!rc) trainer_adam_step(m, o, &segs, 1e-5f);
         double t3 = progress_now();
@@ -139,7 +148,9 @@ static int bench_train(int argc, char **argv) {
             t_step[k] = t3 - t0;
             t_fwd[k] = t1 - t0;
             t_bwd[k] = tc - t1;
-            t_comm[k] = t2 - tc;
+            // Time inside the collectives: after the backward when blocking, also inside it
+            // (the hooks that start and advance buckets) when overlapped.
+            t_comm[k] = dist_comm_seconds() - comm0;
             t_opt[k] = t3 - t2;
         }
     }
@@ -179,13 +190,15 @@ static int bench_train(int argc, char **argv) {
                "\"tokens_per_s\": %.1f, \"ms_per_step\": %.1f, \"fwd_ms\": %.1f, \"bwd_ms\": %.1f, "
                "\"opt_ms\": %.1f, \"cpu_ms_per_step\": %.1f, \"gflops\": %.1f, \"peak_gflops\": %.0f, "
                "\"mfu\": %.4f, %s, \"isa\": \"%s\", \"ranks\": %d, \"comm_ms\": %.2f, \"compute_ms\": %.1f, "
-               "\"allreduce_bytes\": %zu, \"efficiency\": %.4f}\n",
+               "\"allreduce\": \"%s\", \"allreduce_bytes\": %zu, \"efficiency\": %.4f}\n",
                arch, batch, T, precision, threads, steps, m->num_params, tokens_step / step, 1e3 * step,
                1e3 * fwd, 1e3 * bwd, 1e3 * opt_t, 1e3 * cpu, flops / step * 1e-9, peak,
                flops / step * 1e-9 / peak, measured_json,
-               w2s_isa_name(m->isa), ranks, 1e3 * comm, 1e3 * (step - comm), ranks > 1 ? m->num_params * sizeof(float) : 0,
+               w2s_isa_name(m->isa), ranks, 1e3 * comm, 1e3 * (step - comm),
+               ranks == 1 ? "none" : gsync.red ? "overlap" : "blocking", ranks > 1 ? m->num_params * sizeof(float) : 0,
                (step - comm) / step);
     }
+    trainer_grad_sync_free(&gsync);
     free(t_step); free(t_fwd); free(t_bwd); free(t_opt); free(t_cpu); free(t_comm);
     free(tokens); free(lengths); free(dlogits);
     optim_adam_destroy(o);

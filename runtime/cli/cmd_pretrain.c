@@ -3,6 +3,8 @@
 // or (--demo) one of the demo's bodies, made or reused exactly as `w2s demo` caches it.
 // Sequences follow Hugging Face's labels = input_ids convention: position t predicts token
 // t + 1, the last position predicts nothing; shorter sequences are padded with masked targets.
+// Under mpirun/srun data-parallel (pretrain.h); rank 0 alone writes OUT and its resume
+// checkpoint OUT.ckpt, which a rerun of the same command continues from.
 #include "cli.h"
 #include "cli_data.h"
 #include "cli_opts.h"
@@ -17,8 +19,10 @@
 #include "image_tokens.h"
 #include "pretrain.h"
 #include "progress.h"
+#include "protocol.h"
 #include "safetensors.h"
 #include "trainer.h"
+#include "world.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -27,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define PRETRAIN_DEFAULT_BATCH 8
 #define PRETRAIN_DEFAULT_LR 6e-4f        // GPT-2 small's pretraining LR (nanoGPT, GPT-3 paper Table 2.1)
@@ -44,7 +49,9 @@ static void usage(FILE *f) {
         "  then cosine to a floor; batches drawn without replacement from a reshuffled pool (seeded).\n"
         "  Prints progress on stderr and one JSON line on stdout: train_loss (mean over the targets of\n"
         "  the last 10%% of steps), sequences kept and dropped, tokens_per_s (batch x seq_len positions\n"
-        "  per step, padding included: pad_frac says how much of it is padding).\n"
+        "  per step, padding included: pad_frac says how much of it is padding). A killed run rerun\n"
+        "  with the same command resumes from OUT.ckpt (bit-identical result, same ranks). Under\n"
+        "  mpirun/srun each step's batch is split over the ranks (data parallel).\n"
         "  model (exactly one):\n"
         "  --config FILE     Hugging Face GPT-2 config.json (n_layer, n_head, n_embd, n_positions,\n"
         "                    vocab_size); random GPT-2 init from --seed, LM head tied to wte\n"
@@ -70,6 +77,7 @@ static void usage(FILE *f) {
         "  --weight-decay X  decoupled, on 2-D tensors only (default 0.1)\n"
         "  --clip X          global gradient-norm clip, 0 = none (default 1.0)\n"
         "  --seed S          initialization and batch order (default 0)\n"
+        "  --ckpt-every N    checkpoint OUT.ckpt every N steps (default: every 10 minutes)\n"
         "  --precision P     bf16 (default) or fp32\n"
         "  --threads N       OpenMP threads\n"
         "  --quiet           no progress lines\n"
@@ -86,7 +94,7 @@ static void usage(FILE *f) {
 
 typedef struct {
     const char *data, *out, *config, *arch, *init, *tok_dir;
-    size_t max_ctx, steps, epochs, batch, minibatch, warmup, threads, seed;
+    size_t max_ctx, steps, epochs, batch, minibatch, warmup, threads, seed, ckpt_every;
     bool truncate;
     int have_warmup;
     pretrain_config pc;
@@ -140,6 +148,7 @@ static int parse_args(int argc, char **argv, pretrain_args *a) {
         CLI_OPT("epochs", CLI_SIZE, &a->epochs, .lo = 1, .seen = train),
         CLI_OPT("batch", CLI_SIZE, &a->batch, .lo = 1, .seen = train),
         CLI_OPT("minibatch", CLI_SIZE, &a->minibatch, .lo = 1, .seen = train),
+        CLI_OPT("ckpt-every", CLI_SIZE, &a->ckpt_every, .lo = 1, .seen = train),
         CLI_OPT("warmup", CLI_SIZE, &a->warmup, .seen = &a->have_warmup),
         CLI_OPT("lr", CLI_FLOAT, &a->pc.lr, .min = 1e-12, .max = 10, .seen = train),
         CLI_OPT("lr-floor", CLI_FLOAT, &a->pc.lr_floor_frac, .min = 0, .max = 1, .seen = train),
@@ -155,8 +164,9 @@ static int parse_args(int argc, char **argv, pretrain_args *a) {
     return status;
 }
 
-// Fails in a second, not after the whole run, when `out` cannot be written.
+// Fails in a second, not after the whole run, when `out` cannot be written (rank 0 writes it).
 static int check_out(const char *out) {
+    if (!dist_is_root()) return 0;
     struct stat st;
     if (stat(out, &st) == 0 && S_ISDIR(st.st_mode))
         return W2S_FAIL("--out %s is a directory (it takes the checkpoint's file name)", out);
@@ -283,7 +293,23 @@ static void sequences_free(sequences *s) {
 
 // ---- the run
 
-static int run_pretrain(pretrain_args *a) {
+// The resume checkpoint's key: every option and the inputs' identity (size, time), so a stale
+// OUT.ckpt is ignored.
+static uint64_t ckpt_key(int argc, char **argv, const pretrain_args *a) {
+    uint64_t h = PROTOCOL_HASH_INIT;
+    for (int i = 1; i < argc; i++) h = protocol_hash(h, argv[i]);
+    const char *files[] = {a->data, a->init, a->config};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        struct stat st;
+        char ident[64] = "-";
+        if (files[i] && stat(files[i], &st) == 0)
+            snprintf(ident, sizeof ident, "%lld %lld", (long long)st.st_size, (long long)st.st_mtim.tv_sec);
+        h = protocol_hash(h, ident);
+    }
+    return h;
+}
+
+static int run_pretrain(pretrain_args *a, int argc, char **argv) {
     gpt2_config cfg;
     gpt2_lm_mode mode;
     size_t VO;
@@ -300,7 +326,12 @@ static int run_pretrain(pretrain_args *a) {
     int rc = cli_load_sequences(&ds, a->data, &cfg, a->tok_dir, a->max_ctx, a->truncate, &tok);
     if (!rc) rc = sequences_build(&ds, mode == GPT2_LM_UNTIED && VO ? VO : cfg.vocab_size, &sq);
     if (!rc) rc = check_out(a->out);
-    if (!rc && !a->pc.quiet && ds.stats.n_too_long)
+    rc = dist_agree(rc);
+    char ckpt[W2S_PATH_MAX];
+    if (!rc && w2s_is_stdout(a->out))
+        rc = W2S_FAIL("--out - (standard output): a model needs a file, with its resume checkpoint beside it");
+    if (!rc) rc = w2s_path_format(ckpt, sizeof ckpt, "%s.ckpt", a->out);
+    if (!rc && !a->pc.quiet && ds.stats.n_too_long && dist_is_root())
         fprintf(stderr, "w2s pretrain: %zu sequences longer than %zu tokens dropped (--truncate keeps their start)\n",
                 ds.stats.n_too_long, a->max_ctx ? a->max_ctx : cfg.n_positions);
     pretrain_config *pc = &a->pc;
@@ -311,6 +342,10 @@ static int run_pretrain(pretrain_args *a) {
                      : pc->steps / 10 < PRETRAIN_DEFAULT_WARMUP ? pc->steps / 10 : PRETRAIN_DEFAULT_WARMUP;
         size_t mb = a->minibatch ? a->minibatch : auto_minibatch(&cfg, a->fp32 ? GPT2_FP32 : GPT2_BF16, VO ? VO : cfg.vocab_size, sq.T, pc->batch);
         pc->minibatch = mb < pc->batch ? mb : pc->batch;
+        pc->ckpt_path = ckpt;
+        pc->ckpt_every = a->ckpt_every;
+        pc->ckpt_every_s = a->ckpt_every ? 0 : 600;
+        pc->ckpt_key = ckpt_key(argc, argv, a);
         gpt2_options opt = {.max_batch = pc->minibatch, .max_seq = sq.T, .lm_mode = mode, .lm_vocab = VO,
                             .precision = a->fp32 ? GPT2_FP32 : GPT2_BF16};
         if (a->init) {
@@ -320,22 +355,25 @@ static int run_pretrain(pretrain_args *a) {
         }
         rc = m ? 0 : -1;
     }
-    float train_loss = 0;
+    pretrain_stats ps = {0};
     double t0 = progress_now(), secs = 0;
-    if (!rc) rc = pretrain_run(m, pc, sq.tokens, sq.targets, sq.n, sq.T, &train_loss);
+    if (!rc) rc = pretrain_run(m, pc, sq.tokens, sq.targets, sq.n, sq.T, &ps);
     secs = progress_now() - t0;
-    if (!rc) rc = gpt2_checkpoint_save(m, a->out);
-    if (!rc) {
+    if (!rc && dist_is_root()) rc = gpt2_checkpoint_save(m, a->out);
+    if (!rc && dist_is_root()) unlink(ckpt);  // the model supersedes it
+    if (!rc && dist_is_root()) {
         double positions = (double)pc->steps * (double)pc->batch * (double)sq.T;
-        json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:s}", "out",
+        json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:s, s:i, s:I}",
+                              "out",
                               a->out, "sequences", (json_int_t)sq.n, "dropped_too_long",
                               (json_int_t)ds.stats.n_too_long, "truncated", (json_int_t)ds.stats.n_truncated,
                               "dropped_one_token", (json_int_t)sq.n_short, "seq_len", (json_int_t)sq.T, "steps",
                               (json_int_t)pc->steps, "batch", (json_int_t)pc->batch, "minibatch",
                               (json_int_t)pc->minibatch, "warmup", (json_int_t)pc->warmup, "train_loss",
-                              (double)train_loss, "train_s", secs, "tokens_per_s", secs > 0 ? positions / secs : 0.0,
+                              (double)ps.final_loss, "train_s", secs, "tokens_per_s", secs > 0 ? positions / secs : 0.0,
                               "pad_frac", 1.0 - (double)sq.n_real / ((double)sq.n * (double)sq.T), "precision",
-                              a->fp32 ? "fp32" : "bf16");
+                              a->fp32 ? "fp32" : "bf16", "ranks", dist_size(), "resumed_step",
+                              (json_int_t)ps.resumed_step);
         char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         json_decref(j);
         if (s) printf("%s\n", s);
@@ -353,6 +391,9 @@ int cmd_pretrain(int argc, char **argv) {
     int status = parse_args(argc, argv, &a);
     if (status >= 0) return status;
     if (a.threads) omp_set_num_threads((int)a.threads);
+    if (a.demo >= 0 && dist_size() > 1)
+        return cli_usage_error("pretrain", "--demo makes one cached body: run it without mpirun/srun (w2s demo "
+                                           "shares its seeds over the ranks)");
     if (a.demo >= 0) return run_demo(&a);
     int sources = !!a.config + !!a.arch + !!a.init;
     if (!a.data || !a.out || sources != 1)
@@ -361,5 +402,5 @@ int cmd_pretrain(int argc, char **argv) {
     if (a.steps && a.epochs) return cli_usage_error("pretrain", "--steps and --epochs are alternatives: give one");
     if (a.quick || a.fresh || a.cache_dir || a.fmnist)
         return cli_usage_error("pretrain", "--quick, --fresh, --cache-dir and --fmnist go with --demo");
-    return run_pretrain(&a);
+    return run_pretrain(&a, argc, argv);
 }

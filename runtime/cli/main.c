@@ -24,7 +24,7 @@ static const subcommand subcommands[] = {
     {"eval", cmd_eval, "accuracy/AUROC of a model on a JSONL dataset, optional predictions", false},
     {"info", cmd_info, "ISA chosen and available, topology, threads, library versions", true},
     {"label", cmd_label, "weak labels (soft_label + hard_label) of a JSONL dataset, int8; --stream serves stdin", true},
-    {"pretrain", cmd_pretrain, "autoregressive pretraining of a GPT-2 on JSONL token sequences (or a demo body)", false},
+    {"pretrain", cmd_pretrain, "autoregressive pretraining of a GPT-2 on JSONL token sequences (or a demo body)", true},
     {"profile", cmd_profile, "time per matmul path and operation of a GPT-2 step, roofline report", false},
     {"run", cmd_run, "the weak-to-strong protocol on your models and data (PGR report)", true},
     {"serve", cmd_serve, "the weak labeler as an HTTP service (TEI-style /predict, /label, /health, /metrics)", false},
@@ -74,7 +74,7 @@ int main(int argc, char **argv) {
             if (!subcommands[i].mpi && dist_world_size() > 1) {
                 if (dist_world_rank() == 0)
                     fprintf(stderr, "w2s %s: runs as one process; run it without mpirun/srun (under MPI: bench "
-                                    "train, demo, info, label, run, sweep, train)\n", argv[1]);
+                                    "train, demo, info, label, pretrain, run, sweep, train)\n", argv[1]);
                 dist_finalize();
                 return 2;
             }

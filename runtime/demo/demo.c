@@ -199,11 +199,11 @@ static gpt2_model *demo_body(const demo_model_recipe *r, const demo_config *c, c
     if (!found) {
         gpt2_init_random(m, seed * 2 + (r == &strong_recipe));
         double t0 = progress_now();
-        float train_loss;
-        if (pretrain_run(m, &pc, d->pool_tokens, d->pool_targets, d->n_pool, DEMO_T, &train_loss) != 0) goto fail;
+        pretrain_stats ps;
+        if (pretrain_run(m, &pc, d->pool_tokens, d->pool_targets, d->n_pool, DEMO_T, &ps) != 0) goto fail;
         st->pretrain_s = progress_now() - t0;
         st->steps = pc.steps;
-        st->train_loss = train_loss;
+        st->train_loss = ps.final_loss;
         if (cache_store(m, st->checkpoint, meta, st) != 0) goto fail;
     }
     st->flops = gpt2_train_flops_per_token(m) * (double)(st->steps * DEMO_BATCH * DEMO_T);

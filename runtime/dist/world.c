@@ -4,6 +4,7 @@
 // all-gather, gather, broadcast); the additions happen here, in rank order.
 #include "world.h"
 
+#include "dist_internal.h"
 #include "error.h"
 
 #include <limits.h>
@@ -51,6 +52,11 @@ static int mpi_fail(int err, const char *what) {
     MPI_Error_string(err, msg, &len);
     return W2S_FAIL("MPI %s failed on rank %d of %d (%s): %s", what, w.world_rank, w.world_size, w.host, msg);
 }
+
+MPI_Comm dist_comm_current(void) { return w.comm; }
+void dist_comm_seconds_add(double s) { w.comm_s += s; }
+double dist_now(void) { return now_s(); }
+int dist_mpi_fail(int err, const char *what) { return mpi_fail(err, what); }
 
 int dist_init(int *argc, char ***argv) {
     if (gethostname(w.host, sizeof w.host) != 0) snprintf(w.host, sizeof w.host, "unknown");
@@ -170,6 +176,26 @@ int dist_allreduce_sum_f32(float *buf, size_t n) {
         rc = allreduce_bucket(buf + o, n - o < bucket ? n - o : bucket, scratch, cnt, cnt + 2 * w.size);
     free(scratch);
     free(cnt);
+    w.comm_s += now_s() - t0;
+    return rc;
+}
+
+int dist_allreduce_sum_f64(double *buf, size_t n) {
+    if (w.size == 1 || n == 0) return 0;
+    if (n > INT_MAX / (size_t)w.size) return W2S_FAIL("dist: an allreduce of %zu doubles is too large", n);
+    double t0 = now_s();
+    double *all = malloc((size_t)w.size * n * sizeof(double));  // (p, n): row r is rank r's buf
+    int rc = all ? 0 : W2S_FAIL("dist: out of memory");
+    if (!rc) {
+        int e = MPI_Allgather(buf, (int)n, MPI_DOUBLE, all, (int)n, MPI_DOUBLE, w.comm);
+        if (e != MPI_SUCCESS) rc = mpi_fail(e, "all-gather (sum of doubles)");
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        double s = all[i];
+        for (int r = 1; r < w.size; r++) s += all[(size_t)r * n + i];
+        buf[i] = s;
+    }
+    free(all);
     w.comm_s += now_s() - t0;
     return rc;
 }

@@ -46,6 +46,9 @@ void dist_shard(size_t n, int r, int p, size_t *lo, size_t *hi);
 // chunk (reduce-scatter by all-to-all, then all-gather), in buckets so scratch stays bounded.
 // Collective. Returns 0 or -1 (error set).
 int dist_allreduce_sum_f32(float *buf, size_t n);
+// buf (n doubles, a few: loss sums, counters) becomes the sum over ranks, added in rank order
+// on every rank (all-gather, then the sum). Collective. Returns 0 or -1 (error set).
+int dist_allreduce_sum_f64(double *buf, size_t n);
 // Rank r's `counts[r]` floats, concatenated in rank order, into all (sum of counts) on every
 // rank. mine may be NULL when counts[rank] is 0. Collective.
 int dist_allgather_f32(const float *mine, float *all, const size_t *counts);

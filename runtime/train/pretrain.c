@@ -5,15 +5,21 @@
 // A step thus synchronizes the team a few times instead of at every operation (≈130
 // fork/joins of tiny regions per step, which cost far more than the work on a shared 2-core
 // machine), and the bits do not depend on the thread count: with one thread the workers
-// simply run one after the other.
+// simply run one after the other. Under MPI each rank does this on its share of the batch,
+// then the ranks' gradients are summed in rank order (dist_allreduce_sum_f32).
 #include "pretrain.h"
 
 #include "error.h"
+#include "fileio.h"
 #include "optim.h"
 #include "progress.h"
 #include "rng.h"
+#include "safetensors.h"
+#include "world.h"
 
+#include <inttypes.h>
 #include <omp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,14 +112,129 @@ static int batch_step(gpt2_model *const *rep, const pretrain_batch *pb, double *
     return 0;
 }
 
+// ---- checkpoints: params and AdamW state (raw F32, so a resume is bit-exact), the step and
+// the tail-loss sums in metadata; the batch order is replayed from the seed, not stored.
+
+#define CKPT_META_KEY "w2s_pretrain_key"
+#define CKPT_META_STEP "w2s_pretrain_step"
+#define CKPT_META_TOTAL "w2s_pretrain_total_steps"
+#define CKPT_META_TAIL "w2s_pretrain_tail"  // "loss_sum targets": hex double, count
+
+typedef struct {
+    size_t step;
+    double tail_loss;      // Σ loss over the targets of the tail steps done so far
+    size_t tail_targets;
+} pretrain_progress;
+
+static int ckpt_save(const char *path, const gpt2_model *m, const optim_adam *o, uint64_t key, size_t total,
+                     const pretrain_progress *pp) {
+    safetensors_writer *w = safetensors_writer_create();
+    if (!w) return W2S_FAIL("pretrain: out of memory");
+    size_t shape[1] = {m->num_params};
+    char skey[32], sstep[32], stotal[32], stail[64];
+    snprintf(skey, sizeof skey, "%016" PRIx64, key);
+    snprintf(sstep, sizeof sstep, "%zu", pp->step);
+    snprintf(stotal, sizeof stotal, "%zu", total);
+    snprintf(stail, sizeof stail, "%a %zu", pp->tail_loss, pp->tail_targets);
+    int rc = safetensors_writer_add(w, "params", SAFETENSORS_F32, 1, shape, m->params_memory);
+    if (!rc) rc = safetensors_writer_add(w, "adam.m", SAFETENSORS_F32, 1, shape, o->m);
+    if (!rc) rc = safetensors_writer_add(w, "adam.v", SAFETENSORS_F32, 1, shape, o->v);
+    if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_KEY, skey);
+    if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_STEP, sstep);
+    if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_TOTAL, stotal);
+    if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_TAIL, stail);
+    if (!rc) rc = safetensors_writer_write(w, path);
+    safetensors_writer_destroy(w);
+    return rc ? w2s_error_wrap("writing pretraining checkpoint %s", path) : 0;
+}
+
+// Restores params, AdamW state and *pp from `path` if it is a checkpoint of this run.
+// Returns 1 if resumed, 0 without a usable checkpoint (absent or another run's), -1 on a
+// damaged file of this run.
+static int ckpt_load(const char *path, gpt2_model *m, optim_adam *o, uint64_t key, size_t total,
+                     pretrain_progress *pp) {
+    if (!w2s_file_exists(path)) return 0;
+    safetensors_file *f = safetensors_open(path);
+    if (!f) return w2s_error_wrap("reading pretraining checkpoint (delete it to start over)");
+    char skey[32], stotal[32];
+    snprintf(skey, sizeof skey, "%016" PRIx64, key);
+    snprintf(stotal, sizeof stotal, "%zu", total);
+    const char *k = safetensors_metadata(f, CKPT_META_KEY), *s = safetensors_metadata(f, CKPT_META_STEP),
+               *t = safetensors_metadata(f, CKPT_META_TOTAL), *tail = safetensors_metadata(f, CKPT_META_TAIL);
+    int rc = 0;
+    if (k && s && t && !strcmp(k, skey) && !strcmp(t, stotal)) {
+        size_t shape[1] = {m->num_params};
+        char *end;
+        unsigned long long sv = strtoull(s, &end, 10);
+        pretrain_progress got = {.step = (size_t)sv};
+        rc = *end || sv > total ? W2S_FAIL("%s: bad step '%s'", path, s) : 0;
+        if (!rc && (!tail || sscanf(tail, "%la %zu", &got.tail_loss, &got.tail_targets) != 2))
+            rc = W2S_FAIL("%s: bad or missing %s", path, CKPT_META_TAIL);
+        if (!rc) rc = safetensors_read_f32(f, "params", 1, shape, m->params_memory);
+        if (!rc) rc = safetensors_read_f32(f, "adam.m", 1, shape, o->m);
+        if (!rc) rc = safetensors_read_f32(f, "adam.v", 1, shape, o->v);
+        if (!rc) {
+            *pp = got;
+            o->step = got.step;
+            rc = 1;
+        }
+    }
+    safetensors_close(f);
+    return rc;
+}
+
+// ckpt_load on rank 0, its outcome and (when it resumed) the state broadcast to every rank, so
+// the ranks need no shared file system for it. Returns 0 or -1.
+static int ckpt_load_shared(const char *path, gpt2_model *m, optim_adam *o, uint64_t key, size_t total,
+                            pretrain_progress *pp) {
+    int r = dist_is_root() ? ckpt_load(path, m, o, key, total, pp) : 0;
+    if (dist_size() == 1) return r < 0 ? -1 : 0;
+    if (dist_agree(r < 0)) return -1;
+    int rc = dist_bcast(&r, sizeof r, 0);
+    if (rc || r != 1) return rc;
+    rc = dist_bcast(pp, sizeof *pp, 0);
+    o->step = pp->step;
+    if (!rc) rc = dist_bcast(m->params_memory, m->num_params * sizeof(float), 0);
+    if (!rc) rc = dist_bcast(o->m, m->num_params * sizeof(float), 0);
+    if (!rc) rc = dist_bcast(o->v, m->num_params * sizeof(float), 0);
+    return rc;
+}
+
+// ---- the loop
+
+// The next batch of B sequences from the pool, drawn without replacement and reshuffled at
+// each new pass: into bt/by (B, T) when they are not NULL (a resume replays the draws of the
+// steps already done without copying). Returns the batch's target count (0 when not copied).
+static size_t draw_batch(rng *r, size_t *order, size_t n, size_t *cursor, size_t B, size_t T,
+                         const int32_t *tokens, const int32_t *targets, int32_t *bt, int32_t *by) {
+    size_t n_targets = 0;
+    for (size_t b = 0; b < B; b++) {
+        if (*cursor == n) {
+            rng_shuffle_indices(r, order, n);
+            *cursor = 0;
+        }
+        size_t i = order[(*cursor)++];
+        if (!bt) continue;
+        memcpy(bt + b * T, tokens + i * T, T * sizeof(int32_t));
+        memcpy(by + b * T, targets + i * T, T * sizeof(int32_t));
+        for (size_t t = 0; t < T; t++) n_targets += by[b * T + t] >= 0;
+    }
+    return n_targets;
+}
+
 int pretrain_run(gpt2_model *m, const pretrain_config *c, const int32_t *tokens, const int32_t *targets,
-                 size_t n, size_t T, float *final_loss) {
+                 size_t n, size_t T, pretrain_stats *st) {
     const size_t B = c->batch, mb = c->minibatch ? c->minibatch : B;
     if (B == 0 || B > n || mb > B || mb > m->opt.max_batch || T > m->opt.max_seq)
         return W2S_FAIL("pretrain: batch %zu (minibatch %zu) of %zu sequences of %zu tokens does not fit the "
                         "model (max %zu x %zu)", B, mb, n, T, m->opt.max_batch, m->opt.max_seq);
-    pretrain_batch pb = {.B = B, .T = T, .pieces = (B + mb - 1) / mb};
-    if (pb.pieces < PRETRAIN_WORKERS) pb.pieces = B < PRETRAIN_WORKERS ? B : PRETRAIN_WORKERS;
+    // This rank's share [lo, hi) of every batch (all of it alone); every rank draws the whole
+    // batch, so the batch order and its target count (the loss's denominator) are global.
+    size_t lo, hi;
+    dist_shard(B, dist_rank(), dist_size(), &lo, &hi);
+    const size_t nl = hi - lo;
+    pretrain_batch pb = {.B = nl, .T = T, .pieces = (nl + mb - 1) / mb};
+    if (pb.pieces < PRETRAIN_WORKERS) pb.pieces = nl < PRETRAIN_WORKERS ? nl : PRETRAIN_WORKERS;
     pb.workers = pb.pieces < PRETRAIN_WORKERS ? pb.pieces : PRETRAIN_WORKERS;
     optim_adam_config ac = {.beta1 = c->beta1, .beta2 = c->beta2, .eps = c->eps,
                             .weight_decay = c->weight_decay, .clip_norm = c->clip_norm};
@@ -124,15 +245,15 @@ int pretrain_run(gpt2_model *m, const pretrain_config *c, const int32_t *tokens,
     gpt2_model *rep[PRETRAIN_WORKERS] = {m};
     int rc = 0;
     for (size_t w = 1; w < pb.workers && !rc; w++)
-        if (!(rep[w] = gpt2_create_replica(m, (B + pb.pieces - 1) / pb.pieces))) rc = -1;
+        if (!(rep[w] = gpt2_create_replica(m, (nl + pb.pieces - 1) / pb.pieces))) rc = -1;
     if (rc || !adam || !order || !bt || !by || !len) {
         if (!rc) W2S_FAIL("pretrain: out of memory");
         w2s_error_wrap("pretrain");
         rc = -1;
         goto done;
     }
-    pb.bt = bt;
-    pb.by = by;
+    pb.bt = bt + lo * T;
+    pb.by = by + lo * T;
     pb.len = len;
     optim_segment segs[GPT2_NUM_TENSORS];
     size_t nseg = decay_segments(m, segs);
@@ -140,37 +261,52 @@ int pretrain_run(gpt2_model *m, const pretrain_config *c, const int32_t *tokens,
     for (size_t i = 0; i < n; i++) order[i] = i;
     rng batch_rng;
     rng_seed(&batch_rng, c->seed);
+    size_t cursor = n;  // forces a shuffle before the first batch
+    pretrain_progress pp = {0};  // tail: Σ loss over the targets of the last 10% of steps (at least one)
+    const size_t tail_from = c->steps - (c->steps / 10 ? c->steps / 10 : 1);
+    if (c->ckpt_path && ckpt_load_shared(c->ckpt_path, m, adam, c->ckpt_key, c->steps, &pp) != 0) {
+        w2s_error_wrap("pretraining %s", c->label ? c->label : "");
+        rc = -1;
+        goto done;
+    }
+    for (size_t s = 0; s < pp.step; s++) draw_batch(&batch_rng, order, n, &cursor, B, T, NULL, NULL, NULL, NULL);
+    if (st) st->resumed_step = pp.step;
 
     progress pr;
-    progress_start(&pr, c->label ? c->label : "pretrain", c->steps, "steps", c->quiet);
-    size_t cursor = n;  // forces a shuffle before the first batch
-    double tail_loss = 0;  // Σ loss over the targets of the last 10% of steps (at least one)
-    size_t tail_targets = 0, tail_from = c->steps - (c->steps / 10 ? c->steps / 10 : 1);
-    for (size_t step = 0; step < c->steps; step++) {
-        pb.n_targets = 0;
-        for (size_t b = 0; b < B; b++) {
-            if (cursor == n) {  // a new pass: reshuffle, then draw without replacement
-                rng_shuffle_indices(&batch_rng, order, n);
-                cursor = 0;
-            }
-            size_t i = order[cursor++];
-            memcpy(bt + b * T, tokens + i * T, T * sizeof(int32_t));
-            memcpy(by + b * T, targets + i * T, T * sizeof(int32_t));
-            for (size_t t = 0; t < T; t++) pb.n_targets += by[b * T + t] >= 0;
-        }
+    progress_start(&pr, c->label ? c->label : "pretrain", c->steps, "steps", c->quiet || !dist_is_root());
+    if (pp.step) progress_update(&pr, pp.step, "resumed");
+    double last_ckpt = progress_now();
+    // Every rank takes the same branch at each dist_agree, so one failing rank stops all.
+    for (; pp.step < c->steps && !(rc = dist_agree(rc)); pp.step++) {
+        pb.n_targets = draw_batch(&batch_rng, order, n, &cursor, B, T, tokens, targets, bt, by);
         double loss_sum = 0;
-        if ((rc = batch_step(rep, &pb, &loss_sum)) != 0) break;
-        float lr = optim_lr_cosine(step, c->steps, c->warmup, c->lr, c->lr * c->lr_floor_frac);
+        if (nl == 0)  // more ranks than sequences in a batch: this one adds nothing
+            gpt2_zero_grad(m);
+        else
+            rc = batch_step(rep, &pb, &loss_sum);
+        if ((rc = dist_agree(rc)) != 0) break;
+        if ((rc = dist_allreduce_sum_f32(m->grads_memory, m->num_params)) != 0) break;
+        if ((rc = dist_allreduce_sum_f64(&loss_sum, 1)) != 0) break;
+        float lr = optim_lr_cosine(pp.step, c->steps, c->warmup, c->lr, c->lr * c->lr_floor_frac);
         optim_adam_step(adam, m->params_memory, m->grads_memory, segs, nseg, lr);
-        if (step >= tail_from) {
-            tail_loss += loss_sum;
-            tail_targets += pb.n_targets;
+        if (pp.step >= tail_from) {
+            pp.tail_loss += loss_sum;
+            pp.tail_targets += pb.n_targets;
         }
-        progress_update(&pr, step + 1, "loss %.3f", pb.n_targets ? loss_sum / (double)pb.n_targets : 0.0);
+        progress_update(&pr, pp.step + 1, "loss %.3f", pb.n_targets ? loss_sum / (double)pb.n_targets : 0.0);
+        double now = progress_now();
+        bool due = (c->ckpt_every && (pp.step + 1) % c->ckpt_every == 0) ||
+                   (c->ckpt_every_s > 0 && now - last_ckpt >= c->ckpt_every_s);
+        if (c->ckpt_path && due && pp.step + 1 < c->steps && dist_is_root()) {
+            pretrain_progress next = pp;
+            next.step++;
+            rc = ckpt_save(c->ckpt_path, m, adam, c->ckpt_key, c->steps, &next);
+            last_ckpt = now;
+        }
     }
     progress_finish(&pr);
     if (rc != 0) w2s_error_wrap("pretraining %s", c->label ? c->label : "");
-    else if (final_loss) *final_loss = (float)(tail_loss / (double)(tail_targets ? tail_targets : 1));
+    else if (st) st->final_loss = (float)(pp.tail_loss / (double)(pp.tail_targets ? pp.tail_targets : 1));
 done:
     for (size_t w = 1; w < pb.workers; w++) gpt2_destroy(rep[w]);
     optim_adam_destroy(adam);

@@ -10,6 +10,7 @@
 #include "metrics.h"
 #include "optim.h"
 #include "progress.h"
+#include "reducer.h"
 #include "safetensors.h"
 #include "world.h"
 
@@ -209,6 +210,59 @@ void trainer_segments_init(trainer_segments *s, const gpt2_model *m, bool head_o
     }
 }
 
+// Bucket of layer l's gradients (the last layer's come first in the backward), or of the rest.
+static size_t grad_bucket(const gpt2_model *m, int layer) {
+    return layer >= 0 ? m->cfg.n_layer - 1 - (size_t)layer : m->cfg.n_layer;
+}
+
+static int grad_ready(void *arg, int layer) {
+    trainer_grad_sync *g = arg;
+    return dist_reducer_start(g->red, grad_bucket(g->m, layer));
+}
+
+int trainer_grad_sync_init(trainer_grad_sync *g, gpt2_model *m, const trainer_segments *segs) {
+    *g = (trainer_grad_sync){.m = m, .segs = segs};
+    bool overlap;
+    if (dist_allreduce_mode(&overlap)) return -1;
+    // The head alone (linear probe) is one small tensor: nothing to overlap it with.
+    if (dist_size() == 1 || !overlap || !segs->body) return 0;
+    const size_t L = m->cfg.n_layer;
+    if (!(g->red = dist_reducer_create(m->grads_memory, L + 1))) return -1;
+    int rc = 0;
+    for (size_t i = 0; i < GPT2_NUM_TENSORS && !rc; i++) {
+        const gpt2_tensor_info *t = &m->tensors[i];
+        if (!t->numel) continue;
+        if (!t->per_layer) {
+            rc = dist_reducer_add(g->red, grad_bucket(m, -1), t->offset, t->numel);
+            continue;
+        }
+        const size_t per = t->numel / L;  // (L, ...): layer l's slice is contiguous
+        for (size_t l = 0; l < L && !rc; l++) rc = dist_reducer_add(g->red, grad_bucket(m, (int)l), t->offset + l * per, per);
+    }
+    return rc;
+}
+
+void trainer_grad_sync_arm(trainer_grad_sync *g) {
+    if (!g->red) return;
+    g->m->grad_ready = grad_ready;
+    g->m->grad_ready_arg = g;
+}
+
+int trainer_grad_sync_finish(trainer_grad_sync *g) {
+    g->m->grad_ready = NULL;
+    g->m->grad_ready_arg = NULL;
+    if (g->red) return dist_reducer_finish(g->red);
+    int rc = 0;
+    for (size_t i = 0; i < g->segs->n && !rc && dist_size() > 1; i++)
+        rc = dist_allreduce_sum_f32(g->m->grads_memory + g->segs->segs[i].offset, g->segs->segs[i].count);
+    return rc;
+}
+
+void trainer_grad_sync_free(trainer_grad_sync *g) {
+    dist_reducer_destroy(g->red);
+    g->red = NULL;
+}
+
 void trainer_adam_step(gpt2_model *m, optim_adam *o, const trainer_segments *s, float lr) {
     if (!s->body) {  // the head is not packed: the body's packs stay current
         optim_adam_step(o, m->params_memory, m->grads_memory, s->segs, s->n, lr);
@@ -264,6 +318,8 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
     // bf16 packs are made inside the optimizer step (trainer_adam_step), however many
     // minibatches the batch takes.
     gpt2_pack_cache(m, true);
+    trainer_grad_sync gsync = {0};
+    if (!(rc = dist_agree(rc))) rc = trainer_grad_sync_init(&gsync, m, &segs);
     progress pr;
     progress_start(&pr, c->label ? c->label : "train", total, "steps", c->quiet || !dist_is_root());
     double last_ckpt = progress_now(), loss = NAN;
@@ -282,16 +338,20 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
         float lossf = 0;
         rc = loss_compute(&c->loss, z, y, B, K, (float)step / (float)total, work, &lossf, dz);
         if (!rc) gpt2_zero_grad(m);
-        // Backward from the last minibatch down: its activations are still live.
-        for (size_t mb = nmb; mb-- > 0 && !rc;) {
+        // Backward from the last minibatch down (its activations are still live) to minibatch
+        // 1; minibatch 0's backward makes the gradients final, and with overlap their sum
+        // over the ranks starts inside it, layer by layer (trainer_grad_sync).
+        for (size_t mb = nmb; mb-- > 1 && !rc;) {
             size_t o = lo + mb * MB, nb = hi - o < MB ? hi - o : MB;
             if (mb != nmb - 1) rc = forward_examples(m, d, first + o, nb, &bb);
             if (!rc) rc = gpt2_backward(m, dz + o * K, 0.0f);
         }
+        if (!rc && nmb > 1) rc = forward_examples(m, d, first + lo, MB, &bb);
         if ((rc = dist_agree(rc))) break;
-        for (size_t i = 0; i < segs.n && !rc && dist_size() > 1; i++)
-            rc = dist_allreduce_sum_f32(m->grads_memory + segs.segs[i].offset, segs.segs[i].count);
-        if (rc) break;
+        trainer_grad_sync_arm(&gsync);
+        if (nmb) rc = gpt2_backward(m, dz + lo * K, 0.0f);
+        int rs = trainer_grad_sync_finish(&gsync);  // every rank, so the collectives match
+        if ((rc = dist_agree(rc ? rc : rs))) break;
         float lr = optim_lr_cosine(step, total, 0, c->lr, 0.0f);
         trainer_adam_step(m, adam, &segs, lr);
         loss = lossf;
@@ -313,6 +373,7 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
         }
     }
     progress_finish(&pr);
+    trainer_grad_sync_free(&gsync);
     gpt2_pack_cache(m, false);
     m->linear_probe = saved_probe;
     sx->final_loss = loss;

@@ -129,6 +129,24 @@ typedef struct {
 // Weight decay, when the optimizer has any, applies to 2-D tensors (matrices, embeddings).
 void trainer_segments_init(trainer_segments *s, const gpt2_model *m, bool head_only);
 
+// The sum of a training loop's gradients over the ranks (nothing in a world of one), chosen by
+// W2S_ALLREDUCE (reducer.h): "blocking", the default, sums every segment after the backward;
+// "overlap" sums in buckets — layer L-1, …, 0, then the rest — started from m's grad_ready
+// hook as the last backward of a step finishes each layer. Both add in rank order: the same bits.
+typedef struct {
+    gpt2_model *m;
+    const trainer_segments *segs;
+    struct dist_reducer *red;  // NULL: blocking (or a world of one, or the head only)
+} trainer_grad_sync;
+
+// Collective (the reducer duplicates communicators). Returns 0 or -1 (error set).
+int trainer_grad_sync_init(trainer_grad_sync *g, gpt2_model *m, const trainer_segments *segs);
+// Around the backward that makes a step's gradients final (every rank calls both, even one
+// with nothing to backpropagate): arm sets m's hook; finish clears it and completes the sum.
+void trainer_grad_sync_arm(trainer_grad_sync *g);
+int trainer_grad_sync_finish(trainer_grad_sync *g);
+void trainer_grad_sync_free(trainer_grad_sync *g);  // collective when it holds a reducer
+
 // One Adam step of every training loop (trainer_train, `w2s bench train`, `w2s profile`):
 // with bf16 weight packs, the body's packs are remade strip by strip inside the update
 // (gpt2_params_written), so the next forward and backward pack nothing; call

@@ -2,8 +2,9 @@
 # labels sharded over 2 and 3 ranks are byte-identical to one process (int8 labels are
 # batch-independent); data-parallel training with logconf (whose threshold is a quantile of
 # the global batch) over 2 ranks is bit-identical between two runs and within TRAIN_LOSS_RTOL
-# and PARAM_RTOL of one process, and so is 3 ranks with a batch of 10 (shares 4, 3, 3); a rank
-# that cannot read its input names its rank and host.
+# and PARAM_RTOL of one process, and so is 3 ranks with a batch of 10 (shares 4, 3, 3); the
+# overlapped and blocking gradient sums give the same bytes; a rank that cannot read its input
+# names its rank and host.
 set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
 . "$W2S_SOURCE_DIR/tests/support/mpi.sh"
@@ -35,6 +36,22 @@ cmp -s two_a.safetensors two_b.safetensors || fail "two 2-rank trainings are not
 # batch 10 over 3 ranks: shares of 4, 3 and 3 examples
 "$W2S_BIN" train --model m $TRAIN --batch 10 --out one10.safetensors > one10.json
 $MPIRUN -np 3 "$W2S_BIN" train --model m $TRAIN --batch 10 --out three10.safetensors > three10.json || fail "train on 3 ranks"
+# The gradient sum overlapped with the backward (W2S_ALLREDUCE=overlap: buckets per layer
+# started from the backward's hook) adds in the same rank order as the blocking sum after it
+# (the default): same bytes, also on 3 ranks and when a rank has no example (batch 2: shares
+# 1, 1, 0).
+W2S_ALLREDUCE=overlap $MPIRUN -np 2 "$W2S_BIN" train --model m $TRAIN --out two_ovl.safetensors > /dev/null \
+    || fail "overlapped allreduce on 2 ranks"
+cmp -s two_a.safetensors two_ovl.safetensors || fail "overlapped and blocking allreduce differ on 2 ranks"
+W2S_ALLREDUCE=overlap $MPIRUN -np 3 "$W2S_BIN" train --model m $TRAIN --batch 10 --out three10_ovl.safetensors \
+    > /dev/null || fail "overlapped allreduce on 3 ranks"
+cmp -s three10.safetensors three10_ovl.safetensors || fail "overlapped and blocking allreduce differ on 3 ranks"
+for mode in overlap blocking; do
+    W2S_ALLREDUCE=$mode $MPIRUN -np 3 "$W2S_BIN" train --model m $TRAIN --epochs 1 --batch 2 --out b2_$mode.safetensors \
+        > /dev/null || fail "$mode allreduce on 3 ranks, batch 2"
+done
+cmp -s b2_overlap.safetensors b2_blocking.safetensors || fail "overlapped and blocking allreduce differ with an idle rank"
+expect_error "W2S_ALLREDUCE=bogus: expected blocking" env W2S_ALLREDUCE=bogus "$W2S_BIN" train --model m $TRAIN --out x.safetensors
 # The only difference from one process is the order the ranks' gradient shares are added in
 # (fp32, 18-60 steps of Adam): the final loss agrees to TRAIN_LOSS_RTOL relative and the weights
 # to PARAM_RTOL of the distance training moved them (measured: 1.2e-5 on 2 ranks, 2.0e-3 on 3).
