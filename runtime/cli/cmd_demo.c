@@ -10,6 +10,8 @@
 static void usage(FILE *f) {
     fprintf(f, "usage: w2s demo [--out DIR] [--seeds 0,1,2] [--task upper-body|classes] [--quick] [--fresh]\n"
                "                [--finetune] [--no-pipeline] [--data DIR] [--cache-dir DIR] [--quiet]\n"
+               "                [--weak-n N] [--transfer-n N] [--aux-coef A] [--aux-warmup F]\n"
+               "                [--threshold batch|running|argmax] [--threshold-buffer N]\n"
                "  Reproduces weak-to-strong generalization on Fashion-MNIST with no downloads (docs/DEMO.md):\n"
                "  pretrains a weak (1 layer, d=32) and a strong (4 layers, d=128) GPT-2 body on captioned\n"
                "  image tokens, then trains linear probes: weak on ground truth, strong students on the\n"
@@ -30,6 +32,16 @@ static void usage(FILE *f) {
                "  --data DIR    Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)\n"
                "  --cache-dir DIR  pretrained bodies (default $XDG_CACHE_HOME/w2s or ~/.cache/w2s)\n"
                "  --quiet       no progress lines\n"
+               "  The probes' recipe (docs/DEMO.md; not with --finetune):\n"
+               "  --weak-n N        ground-truth examples of the weak probe (split A; default half the pool)\n"
+               "  --transfer-n N    weak-labeled examples of the students and the ceiling (split B;\n"
+               "                    default half the pool); A and B together at most the pool\n"
+               "  --aux-coef A      the confidence loss's final weight of the student's own predictions\n"
+               "                    (default 0.75)\n"
+               "  --aux-warmup F    fraction of the steps over which that weight ramps up (default 0.2)\n"
+               "  --threshold R     how the confidence loss hardens the binary task's predictions: batch\n"
+               "                    (the quantile of each batch, default), running (the same quantile over\n"
+               "                    the last --threshold-buffer predictions, default 1024), argmax (0.5)\n"
                "  Under mpirun/srun the seeds are shared out over the ranks (seed k on rank k mod ranks);\n"
                "  rank 0 prints and writes the one results set.\n");
 }
@@ -37,7 +49,7 @@ static void usage(FILE *f) {
 int cmd_demo(int argc, char **argv) {
     demo_config c;
     demo_config_default(&c);
-    int seeds_given = 0, task = DEMO_TASK_UPPER_BODY;
+    int seeds_given = 0, task = DEMO_TASK_UPPER_BODY, threshold = PROBE_THRESHOLD_BATCH;
     bool no_pipeline = false;
     const char *const tasks[] = {demo_task_name(DEMO_TASK_UPPER_BODY), demo_task_name(DEMO_TASK_CLASSES), NULL};
     cli_opt opts[] = {
@@ -51,11 +63,18 @@ int cmd_demo(int argc, char **argv) {
         CLI_OPT("finetune", CLI_FLAG, &c.finetune),
         CLI_OPT("no-pipeline", CLI_FLAG, &no_pipeline),
         CLI_OPT("quiet", CLI_FLAG, &c.quiet),
+        CLI_OPT("weak-n", CLI_SIZE, &c.weak_n, .lo = 1),
+        CLI_OPT("transfer-n", CLI_SIZE, &c.transfer_n, .lo = 1),
+        CLI_OPT("aux-coef", CLI_FLOAT, &c.aux_coef, .min = 0, .max = 1),
+        CLI_OPT("aux-warmup", CLI_FLOAT, &c.aux_warmup, .min = 0, .max = 1),
+        CLI_OPT("threshold", CLI_CHOICE, &threshold, .choices = CLI_CHOICES("batch", "running", "argmax")),
+        CLI_OPT("threshold-buffer", CLI_SIZE, &c.threshold_buffer, .lo = 1),
     };
     int status = cli_opts_parse("demo", argc, argv, opts, CLI_N(opts), usage);
     if (status >= 0) return status;
     if (no_pipeline) c.pipelined = false;
     c.task = (demo_task)task;
+    c.threshold = (probe_threshold)threshold;
     if (c.quick && !seeds_given) c.n_seeds = 1;
     if (demo_run(&c) != 0) return cli_fail("demo", NULL);
     return 0;

@@ -263,11 +263,11 @@ static int plan_transfer(const demo_config *c, const demo_data *d, const gpt2_in
 
 // The weak-label transfer of one seed: int8 labels of B streamed into the two students.
 static int transfer_students(const demo_config *c, const demo_data *d, gpt2_int8 *weak, const probe_head *weak_head,
-                             const size_t *rows, const float *xbs, size_t half, uint64_t seed, size_t epochs,
+                             const size_t *rows, const float *xbs, size_t nb, uint64_t seed, size_t epochs,
                              probe_head students[DEMO_STUDENTS], float *weak_soft, demo_seed_result *res) {
     placement plan;
     if (plan_transfer(c, d, weak, &plan) != 0) return w2s_error_wrap("planning the weak-label transfer");
-    demo_transfer t = {.weak = weak, .weak_head = weak_head, .tokens = d->probe_tokens, .rows = rows, .n = half,
+    demo_transfer t = {.weak = weak, .weak_head = weak_head, .tokens = d->probe_tokens, .rows = rows, .n = nb,
                        .T = DEMO_T, .x_strong = xbs, .weak_soft = weak_soft, .pipelined = !plan.sequential,
                        .topo = d->topo, .plan = &plan};
     const loss_kind losses[DEMO_STUDENTS] = {LOSS_XENT, LOSS_LOGCONF};
@@ -276,6 +276,12 @@ static int transfer_students(const demo_config *c, const demo_data *d, gpt2_int8
         t.student_cfg[k].seed = seed;
         t.student_cfg[k].epochs = epochs;
         t.student_cfg[k].first_epoch_in_order = true;
+        if (losses[k] == LOSS_LOGCONF) {
+            t.student_cfg[k].loss.aux_coef = c->aux_coef;
+            t.student_cfg[k].loss.warmup_frac = c->aux_warmup;
+            t.student_cfg[k].threshold = c->threshold;
+            t.student_cfg[k].threshold_buffer = c->threshold_buffer;
+        }
         t.students[k] = &students[k];
     }
     demo_transfer_stats st;
@@ -353,14 +359,15 @@ static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *pr
         free(wp); free(wt); free(sp); free(st);
         return -1;
     }
-    const size_t half = d->n_probe / 2, Dw = weak_recipe.cfg.n_embd, Ds = strong_recipe.cfg.n_embd;
+    const size_t na = demo_weak_n(c, d->n_probe), nb = demo_transfer_n(c, d->n_probe);
+    const size_t Dw = weak_recipe.cfg.n_embd, Ds = strong_recipe.cfg.n_embd;
     const size_t K = demo_task_classes(c->task);
     const size_t epochs = c->quick ? 5 : 20;
     size_t *perm = malloc(d->n_probe * sizeof(size_t));
-    float *xa = malloc(half * Dw * sizeof(float)), *xbw = malloc(half * Dw * sizeof(float));
-    float *xbs = malloc(half * Ds * sizeof(float));
-    float *ya = malloc(half * K * sizeof(float)), *yb = malloc(half * K * sizeof(float));  // (half, K) one-hot
-    float *weak_soft = malloc(half * K * sizeof(float)), *weak_soft_bf16 = malloc(half * K * sizeof(float));
+    float *xa = malloc(na * Dw * sizeof(float)), *xbw = malloc(nb * Dw * sizeof(float));
+    float *xbs = malloc(nb * Ds * sizeof(float));
+    float *ya = malloc(na * K * sizeof(float)), *yb = malloc(nb * K * sizeof(float));  // one-hot
+    float *weak_soft = malloc(nb * K * sizeof(float)), *weak_soft_bf16 = malloc(nb * K * sizeof(float));
     probe_head weak_head = {0}, ceiling = {0}, students[DEMO_STUDENTS] = {{0}};
     int rc = perm && xa && xbw && xbs && ya && yb && weak_soft && weak_soft_bf16 ? 0 : W2S_FAIL("out of memory");
     if (rc == 0) rc = probe_head_init(&weak_head, Dw, K);
@@ -371,27 +378,27 @@ static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *pr
         rng_seed_stream(&split_rng, seed, 1);
         for (size_t i = 0; i < d->n_probe; i++) perm[i] = i;
         rng_shuffle_indices(&split_rng, perm, d->n_probe);
-        // A = perm[0, half): weak, ground truth. B = perm[half, 2·half): students and ceiling.
-        gather_rows(wp, Dw, perm, half, xa);
-        gather_rows(wp, Dw, perm + half, half, xbw);
-        gather_rows(sp, Ds, perm + half, half, xbs);
-        for (size_t i = 0; i < half; i++)
-            for (size_t k = 0; k < K; k++) {
-                ya[K * i + k] = (float)(probe_labels[perm[i]] == (int32_t)k);
-                yb[K * i + k] = (float)(probe_labels[perm[half + i]] == (int32_t)k);
-            }
+        // A = perm[0, na): weak, ground truth. B = the last nb of perm: students and ceiling
+        // (with the default halves, A and B are the two halves of the shuffled pool).
+        const size_t *pa = perm, *pb = perm + (d->n_probe - nb);
+        gather_rows(wp, Dw, pa, na, xa);
+        gather_rows(wp, Dw, pb, nb, xbw);
+        gather_rows(sp, Ds, pb, nb, xbs);
+        for (size_t k = 0; k < K; k++) {
+            for (size_t i = 0; i < na; i++) ya[K * i + k] = (float)(probe_labels[pa[i]] == (int32_t)k);
+            for (size_t i = 0; i < nb; i++) yb[K * i + k] = (float)(probe_labels[pb[i]] == (int32_t)k);
+        }
         double t0 = progress_now();
-        rc = train_probe(&weak_head, LOSS_XENT, seed, epochs, xa, ya, half, wt, test_labels, d->n_test, &res->acc_weak);
-        if (rc == 0) rc = probe_predict(&weak_head, xbw, half, weak_soft_bf16);
+        rc = train_probe(&weak_head, LOSS_XENT, seed, epochs, xa, ya, na, wt, test_labels, d->n_test, &res->acc_weak);
+        if (rc == 0) rc = probe_predict(&weak_head, xbw, nb, weak_soft_bf16);
         if (rc == 0)
-            rc = train_probe(&ceiling, LOSS_XENT, seed, epochs, xbs, yb, half, st, test_labels, d->n_test,
+            rc = train_probe(&ceiling, LOSS_XENT, seed, epochs, xbs, yb, nb, st, test_labels, d->n_test,
                              &res->acc_ceiling);
         if (rc == 0)
-            rc = transfer_students(c, d, weak8, &weak_head, perm + half, xbs, half, seed, epochs, students, weak_soft,
-                                   res);
+            rc = transfer_students(c, d, weak8, &weak_head, pb, xbs, nb, seed, epochs, students, weak_soft, res);
         if (rc == 0) rc = probe_accuracy(&students[0], st, test_labels, d->n_test, &res->acc_xent);
         if (rc == 0) rc = probe_accuracy(&students[1], st, test_labels, d->n_test, &res->acc_logconf);
-        if (rc == 0) label_agreement(weak_soft, weak_soft_bf16, half, K, res);
+        if (rc == 0) label_agreement(weak_soft, weak_soft_bf16, nb, K, res);
         res->probes_s = progress_now() - t0;
         res->pgr_xent = metrics_pgr(res->acc_weak, res->acc_xent, res->acc_ceiling, &res->pgr_reason);
         res->pgr_logconf = metrics_pgr(res->acc_weak, res->acc_logconf, res->acc_ceiling, &res->pgr_reason);
@@ -539,6 +546,14 @@ int demo_run(const demo_config *c) {
     if (rc != 0) {
         if (loaded == 0) demo_inputs_free(&in);
         return -1;
+    }
+    const size_t na = demo_weak_n(c, in.d.n_probe), nb = demo_transfer_n(c, in.d.n_probe);
+    if (na + nb > in.d.n_probe || (c->finetune && (c->weak_n || c->transfer_n))) {
+        demo_inputs_free(&in);
+        return W2S_FAIL(c->finetune ? "demo: --weak-n and --transfer-n set the probes' splits; --finetune uses the "
+                                      "whole probe pool"
+                                    : "demo: --weak-n %zu + --transfer-n %zu exceed the probe pool of %zu images",
+                        na, nb, in.d.n_probe);
     }
     demo_results results = {.config = c, .seeds = calloc(c->n_seeds, sizeof(demo_seed_result))};
     topology *topo = topology_load_this_system();

@@ -11,6 +11,10 @@ void demo_config_default(demo_config *c) {
     c->out_dir = "w2s-demo";
     c->n_seeds = 3;
     c->pipelined = true;
+    c->aux_coef = 0.75f;
+    c->aux_warmup = 0.2f;
+    c->threshold = PROBE_THRESHOLD_BATCH;
+    c->threshold_buffer = 1024;
     for (size_t i = 0; i < c->n_seeds; i++) c->seeds[i] = i;
 }
 
@@ -19,3 +23,6 @@ const char *demo_task_name(demo_task task) { return task == DEMO_TASK_CLASSES ? 
 const char *demo_task_text(demo_task task) {
     return task == DEMO_TASK_CLASSES ? "Fashion-MNIST, 10 classes" : "Fashion-MNIST \"upper-body garment\"";
 }
+
+size_t demo_weak_n(const demo_config *c, size_t n_probe) { return c->weak_n ? c->weak_n : n_probe / 2; }
+size_t demo_transfer_n(const demo_config *c, size_t n_probe) { return c->transfer_n ? c->transfer_n : n_probe / 2; }

@@ -4,6 +4,8 @@
 #ifndef W2S_RUNTIME_DEMO_CONFIG_H
 #define W2S_RUNTIME_DEMO_CONFIG_H
 
+#include "probe.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,9 +31,19 @@ typedef struct {
     bool pipelined;          // weak labels stream into the students (false: label, then train)
     bool finetune;           // fine-tune the whole bodies with `w2s run`'s protocol instead of probes
     demo_task task;          // DEMO_TASK_UPPER_BODY
+    // The probes' recipe (docs/DEMO.md): split sizes and the confidence-loss student's settings.
+    size_t weak_n;           // A: the weak probe's ground-truth examples (0: half the probe pool)
+    size_t transfer_n;       // B: weak-labeled examples of the students and the ceiling (0: half)
+    float aux_coef;          // logconf's final α (0.75)
+    float aux_warmup;        // fraction of the steps over which α ramps up (0.2)
+    probe_threshold threshold;  // how logconf hardens (PROBE_THRESHOLD_BATCH)
+    size_t threshold_buffer;    // predictions in the running threshold's buffer (1024)
     bool quiet;
 } demo_config;
 
 void demo_config_default(demo_config *c);
+// The sizes of A and B out of a probe pool of n_probe images (the defaults: half each).
+size_t demo_weak_n(const demo_config *c, size_t n_probe);
+size_t demo_transfer_n(const demo_config *c, size_t n_probe);
 
 #endif
