@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: w2s demo [--out DIR] [--seeds 0,1,2] [--task upper-body|classes] [--quick] [--fresh]\n"
+    fprintf(f, "usage: w2s demo [--out DIR] [--seeds 0,1,2] [--task pullover-coat|upper-body|classes] [--quick] [--fresh]\n"
                "                [--finetune] [--no-pipeline] [--data DIR] [--cache-dir DIR] [--quiet]\n"
                "                [--weak-n N] [--transfer-n N] [--aux-coef A] [--aux-warmup F]\n"
                "                [--threshold batch|running|argmax] [--threshold-buffer N]\n"
@@ -19,8 +19,9 @@ static void usage(FILE *f) {
                "  accuracies and PGR, and writes results.json, results_summary.json, report.html.\n"
                "  --out DIR     output directory (default ./w2s-demo)\n"
                "  --seeds LIST  comma-separated seeds (default 0,1,2)\n"
-               "  --task T      upper-body: docs/DEMO.md's binary task (default); classes: its secondary\n"
-               "                10-class task (logconf hardens by argmax there, and is unstable)\n"
+               "  --task T      pullover-coat: is the garment a pullover or a coat (default); upper-body:\n"
+               "                a T-shirt/top, pullover, coat or shirt (the first recipe's task);\n"
+               "                classes: the 10 classes (logconf hardens by argmax there)\n"
                "  --quick       a smaller version for smoke tests: 1/5 of the steps and data, one seed\n"
                "                unless --seeds is given\n"
                "  --fresh       pretrain again even if the bodies are cached\n"
@@ -49,9 +50,10 @@ static void usage(FILE *f) {
 int cmd_demo(int argc, char **argv) {
     demo_config c;
     demo_config_default(&c);
-    int seeds_given = 0, task = DEMO_TASK_UPPER_BODY, threshold = PROBE_THRESHOLD_BATCH;
+    int seeds_given = 0, task = DEMO_TASK_PULLOVER_COAT, threshold = PROBE_THRESHOLD_BATCH;
     bool no_pipeline = false;
-    const char *const tasks[] = {demo_task_name(DEMO_TASK_UPPER_BODY), demo_task_name(DEMO_TASK_CLASSES), NULL};
+    const char *const tasks[] = {demo_task_name(DEMO_TASK_PULLOVER_COAT), demo_task_name(DEMO_TASK_UPPER_BODY),
+                                 demo_task_name(DEMO_TASK_CLASSES), NULL};
     cli_opt opts[] = {
         CLI_OPT("out", CLI_STR, &c.out_dir),
         CLI_OPT("seeds", CLI_U64_LIST, c.seeds, .n = &c.n_seeds, .max_items = DEMO_MAX_SEEDS, .seen = &seeds_given),

@@ -54,11 +54,6 @@ static const demo_model_recipe strong_recipe = {
     "strong", {.n_layer = 4, .n_head = 4, .n_embd = 128, .vocab_size = IMAGE_TOKEN_VOCAB_IN,
                .n_positions = DEMO_T, .n_classes = 0, .ln_eps = 1e-5f}, 500, 2e-3f};
 
-// The binary task: "upper-body garment" = T-shirt/top, Pullover, Coat, Shirt; else the class.
-static int32_t task_label(demo_task task, uint8_t cls) {
-    return task == DEMO_TASK_CLASSES ? cls : cls == 0 || cls == 2 || cls == 4 || cls == 6;
-}
-
 // tokens/targets (n, T) for the images idx[0..n) of split: [BOS, t1..t49] → [t1..t49, caption].
 static void encode_sequences(const fmnist_split *s, const size_t *idx, size_t n, int32_t *tokens,
                              int32_t *targets) {
@@ -464,8 +459,8 @@ static int demo_inputs_read(const demo_config *c, demo_inputs *in) {
     encode_sequences(&in->train, perm + DEMO_POOL, d->n_probe, probe_tokens, scratch);
     encode_sequences(&in->test, NULL, d->n_test, test_tokens, test_targets);
     for (size_t i = 0; i < d->n_probe; i++)
-        in->probe_labels[i] = task_label(c->task, in->train.labels[perm[DEMO_POOL + i]]);
-    for (size_t i = 0; i < d->n_test; i++) in->test_labels[i] = task_label(c->task, in->test.labels[i]);
+        in->probe_labels[i] = demo_task_label(c->task, in->train.labels[perm[DEMO_POOL + i]]);
+    for (size_t i = 0; i < d->n_test; i++) in->test_labels[i] = demo_task_label(c->task, in->test.labels[i]);
     d->pool_tokens = pool_tokens, d->pool_targets = pool_targets;
     d->probe_tokens = probe_tokens, d->test_tokens = test_tokens, d->test_targets = test_targets;
     free(perm); free(scratch);

@@ -11,6 +11,7 @@ void demo_config_default(demo_config *c) {
     c->out_dir = "w2s-demo";
     c->n_seeds = 3;
     c->pipelined = true;
+    c->task = DEMO_TASK_PULLOVER_COAT;
     c->aux_coef = 0.75f;
     c->aux_warmup = 0.2f;
     c->threshold = PROBE_THRESHOLD_BATCH;
@@ -18,10 +19,23 @@ void demo_config_default(demo_config *c) {
     for (size_t i = 0; i < c->n_seeds; i++) c->seeds[i] = i;
 }
 
-size_t demo_task_classes(demo_task task) { return task == DEMO_TASK_CLASSES ? FMNIST_CLASSES : 2; }
-const char *demo_task_name(demo_task task) { return task == DEMO_TASK_CLASSES ? "classes" : "upper-body"; }
-const char *demo_task_text(demo_task task) {
-    return task == DEMO_TASK_CLASSES ? "Fashion-MNIST, 10 classes" : "Fashion-MNIST \"upper-body garment\"";
+// Each binary task is a set of classes: bit c of `group` set = class c is in it.
+static const struct {
+    const char *name, *text;
+    unsigned group;  // 0: the 10 classes
+} demo_tasks[DEMO_TASK_COUNT] = {
+    [DEMO_TASK_PULLOVER_COAT] = {"pullover-coat", "Fashion-MNIST \"pullover or coat\"", 1u << 2 | 1u << 4},
+    [DEMO_TASK_UPPER_BODY] = {"upper-body", "Fashion-MNIST \"upper-body garment\"",
+                              1u << 0 | 1u << 2 | 1u << 4 | 1u << 6},  // T-shirt/top, Pullover, Coat, Shirt
+    [DEMO_TASK_CLASSES] = {"classes", "Fashion-MNIST, 10 classes", 0},
+};
+
+size_t demo_task_classes(demo_task task) { return demo_tasks[task].group ? 2 : FMNIST_CLASSES; }
+const char *demo_task_name(demo_task task) { return demo_tasks[task].name; }
+const char *demo_task_text(demo_task task) { return demo_tasks[task].text; }
+int32_t demo_task_label(demo_task task, uint8_t fmnist_class) {
+    unsigned g = demo_tasks[task].group;
+    return g ? (int32_t)(g >> fmnist_class & 1u) : fmnist_class;
 }
 
 size_t demo_weak_n(const demo_config *c, size_t n_probe) { return c->weak_n ? c->weak_n : n_probe / 2; }

@@ -12,12 +12,16 @@
 
 #define DEMO_MAX_SEEDS 64  // --seeds is parsed into a fixed array; 64 is plenty for a seed study
 
-// docs/DEMO.md "Data and splits": the binary "upper-body garment" task, or the secondary 10-class
-// task (the garment class itself; logconf then hardens by argmax, docs/PROTOCOL.md).
-typedef enum { DEMO_TASK_UPPER_BODY, DEMO_TASK_CLASSES } demo_task;
+// docs/DEMO.md "Data and splits": binary tasks that group Fashion-MNIST's classes ("pullover or
+// coat", the default; "upper-body garment", the first recipe's), or the 10 classes themselves
+// (logconf then hardens by argmax, docs/PROTOCOL.md).
+typedef enum { DEMO_TASK_PULLOVER_COAT, DEMO_TASK_UPPER_BODY, DEMO_TASK_CLASSES, DEMO_TASK_COUNT } demo_task;
 
 size_t demo_task_classes(demo_task task);    // 2 or 10
-const char *demo_task_name(demo_task task);  // "upper-body" or "classes" (the --task values)
+const char *demo_task_name(demo_task task);  // the --task value: "pullover-coat", "upper-body", "classes"
+// The task's label of a Fashion-MNIST class (0..9): 1 in the group, else 0; the class itself
+// for DEMO_TASK_CLASSES.
+int32_t demo_task_label(demo_task task, uint8_t fmnist_class);
 const char *demo_task_text(demo_task task);  // for titles
 
 typedef struct {
@@ -30,7 +34,7 @@ typedef struct {
     bool quick;              // a smaller, faster version for smoke tests
     bool pipelined;          // weak labels stream into the students (false: label, then train)
     bool finetune;           // fine-tune the whole bodies with `w2s run`'s protocol instead of probes
-    demo_task task;          // DEMO_TASK_UPPER_BODY
+    demo_task task;          // DEMO_TASK_PULLOVER_COAT
     // The probes' recipe (docs/DEMO.md): split sizes and the confidence-loss student's settings.
     size_t weak_n;           // A: the weak probe's ground-truth examples (0: half the probe pool)
     size_t transfer_n;       // B: weak-labeled examples of the students and the ceiling (0: half)

@@ -84,7 +84,7 @@ grep -q "10 classes" "$tmp/k.txt" || fail "the 10-class table does not name its 
 import json, sys
 tmp = sys.argv[1]
 k, k2, a = (json.load(open(f"{tmp}/{run}/results.json")) for run in ("k", "k2", "a"))
-assert k["config"]["task"] == "classes" and a["config"]["task"] == "upper-body", (k["config"], a["config"])
+assert k["config"]["task"] == "classes" and a["config"]["task"] == "pullover-coat", (k["config"], a["config"])
 seed, seed2 = k["seeds"][0], k2["seeds"][0]
 assert seed["weak_body"]["cached"] and seed["strong_body"]["cached"], "the task changed the bodies' cache key"
 assert seed["ceiling"] > seed["weak"], f"10-class ceiling {seed['ceiling']} does not beat weak {seed['weak']}"
