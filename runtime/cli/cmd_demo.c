@@ -10,7 +10,7 @@
 static void usage(FILE *f) {
     fprintf(f, "usage: w2s demo [--out DIR] [--seeds 0,1,2] [--task pullover-coat|upper-body|classes] [--quick] [--fresh]\n"
                "                [--finetune] [--no-pipeline] [--data DIR] [--cache-dir DIR] [--quiet]\n"
-               "                [--weak-n N] [--transfer-n N] [--aux-coef A] [--aux-warmup F]\n"
+               "                [--bootstrap] [--weak-n N] [--transfer-n N] [--aux-coef A] [--aux-warmup F]\n"
                "                [--threshold batch|running|argmax] [--threshold-buffer N]\n"
                "  Reproduces weak-to-strong generalization on Fashion-MNIST with no downloads (docs/DEMO.md):\n"
                "  pretrains a weak (1 layer, d=32) and a strong (4 layers, d=128) GPT-2 body on captioned\n"
@@ -28,6 +28,9 @@ static void usage(FILE *f) {
                "  --finetune    fine-tune the whole bodies instead of training probes, with w2s run's\n"
                "                protocol (docs/PROTOCOL.md; LR 3e-4, 2 epochs); its per-seed outputs go\n"
                "                to OUT/finetune/seed<k>/ and finished steps are reused when rerun\n"
+               "  --bootstrap   also bootstrapping: the weak labels train a probe on an intermediate body\n"
+               "                (2 layers, d=64, pretrained and cached like the others), whose labels\n"
+               "                train a third strong student (xent at each hop)\n"
                "  --no-pipeline label split B completely before the students train (default: the\n"
                "                int8 weak labels stream into the students on their own cores)\n"
                "  --data DIR    Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)\n"
@@ -63,6 +66,7 @@ int cmd_demo(int argc, char **argv) {
         CLI_OPT("quick", CLI_FLAG, &c.quick),
         CLI_OPT("fresh", CLI_FLAG, &c.fresh),
         CLI_OPT("finetune", CLI_FLAG, &c.finetune),
+        CLI_OPT("bootstrap", CLI_FLAG, &c.bootstrap),
         CLI_OPT("no-pipeline", CLI_FLAG, &no_pipeline),
         CLI_OPT("quiet", CLI_FLAG, &c.quiet),
         CLI_OPT("weak-n", CLI_SIZE, &c.weak_n, .lo = 1),

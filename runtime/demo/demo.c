@@ -44,15 +44,21 @@ typedef struct {
     gpt2_config cfg;
     size_t steps;
     float lr;
+    uint64_t init_stream;  // initial weights from seed·2 + init_stream
 } demo_model_recipe;
 
 // docs/DEMO.md "Models" and "Pretraining".
 static const demo_model_recipe weak_recipe = {
     "weak", {.n_layer = 1, .n_head = 2, .n_embd = 32, .vocab_size = IMAGE_TOKEN_VOCAB_IN,
-             .n_positions = DEMO_T, .n_classes = 0, .ln_eps = 1e-5f}, 300, 3e-3f};
+             .n_positions = DEMO_T, .n_classes = 0, .ln_eps = 1e-5f}, 300, 3e-3f, 0};
 static const demo_model_recipe strong_recipe = {
     "strong", {.n_layer = 4, .n_head = 4, .n_embd = 128, .vocab_size = IMAGE_TOKEN_VOCAB_IN,
-               .n_positions = DEMO_T, .n_classes = 0, .ln_eps = 1e-5f}, 500, 2e-3f};
+               .n_positions = DEMO_T, .n_classes = 0, .ln_eps = 1e-5f}, 500, 2e-3f, 1};
+// --bootstrap's intermediate body, between the two in width, depth and pretraining (its own
+// initialization stream, far from every seed·2 + {0, 1} of the others).
+static const demo_model_recipe mid_recipe = {
+    "mid", {.n_layer = 2, .n_head = 2, .n_embd = 64, .vocab_size = IMAGE_TOKEN_VOCAB_IN,
+            .n_positions = DEMO_T, .n_classes = 0, .ln_eps = 1e-5f}, 400, 2.5e-3f, 1ULL << 40};
 
 // tokens/targets (n, T) for the images idx[0..n) of split: [BOS, t1..t49] → [t1..t49, caption].
 static void encode_sequences(const fmnist_split *s, const size_t *idx, size_t n, int32_t *tokens,
@@ -192,7 +198,7 @@ static gpt2_model *demo_body(const demo_model_recipe *r, const demo_config *c, c
     if (cache_paths(c, r, &pc, d->n_pool, seed, st->checkpoint, meta, sizeof meta) != 0) goto fail;
     if (!c->fresh && (found = cache_load(m, st->checkpoint, meta, st)) < 0) goto fail;
     if (!found) {
-        gpt2_init_random(m, seed * 2 + (r == &strong_recipe));
+        gpt2_init_random(m, seed * 2 + r->init_stream);
         double t0 = progress_now();
         float train_loss;
         if (pretrain_run(m, &pc, d->pool_tokens, d->pool_targets, d->n_pool, DEMO_T, &train_loss) != 0) goto fail;
@@ -335,27 +341,61 @@ static int finetune_seed(const demo_config *c, const demo_data *d, uint64_t seed
     return rc;
 }
 
+// --bootstrap (the paper's bootstrapping): the weak labels of B train a probe on the
+// intermediate body's features (xent), its predictions on B train a strong probe (xent). Both
+// hops use the same split B as the direct students, so only the supervisor in between differs.
+// xbm (nb, Dm), xm_test (n_test, Dm): the intermediate body's features; xbs, xs_test: the strong's.
+static int bootstrap_students(const demo_data *d, const float *weak_soft, const float *xbm, const float *xm_test,
+                              const float *xbs, const float *xs_test, size_t nb, size_t K, uint64_t seed,
+                              size_t epochs, const int32_t *test_labels, demo_seed_result *res) {
+    const size_t Dm = mid_recipe.cfg.n_embd, Ds = strong_recipe.cfg.n_embd;
+    probe_head mid = {0}, strong = {0};
+    float *mid_soft = malloc(nb * K * sizeof(float));  // (nb, K)
+    int rc = mid_soft ? 0 : W2S_FAIL("out of memory");
+    if (rc == 0) rc = probe_head_init(&mid, Dm, K);
+    if (rc == 0) rc = probe_head_init(&strong, Ds, K);
+    if (rc == 0)
+        rc = train_probe(&mid, LOSS_XENT, seed, epochs, xbm, weak_soft, nb, xm_test, test_labels, d->n_test,
+                         &res->acc_mid);
+    if (rc == 0) rc = probe_predict(&mid, xbm, nb, mid_soft);
+    if (rc == 0)
+        rc = train_probe(&strong, LOSS_XENT, seed, epochs, xbs, mid_soft, nb, xs_test, test_labels, d->n_test,
+                         &res->acc_bootstrap);
+    probe_head_free(&mid);
+    probe_head_free(&strong);
+    free(mid_soft);
+    return rc;
+}
+
 static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *probe_labels,
                      const int32_t *test_labels, uint64_t seed, demo_seed_result *res) {
-    float *wp = NULL, *wt = NULL, *sp = NULL, *st = NULL;
+    float *wp = NULL, *wt = NULL, *sp = NULL, *st = NULL, *mp = NULL, *mt = NULL;
     gpt2_model *weak = demo_body(&weak_recipe, c, d, seed, &res->weak_body, &wp, &wt);
     gpt2_model *strong = weak ? demo_body(&strong_recipe, c, d, seed, &res->strong_body, &sp, &st) : NULL;
+    if (strong && c->bootstrap) {
+        gpt2_model *mid = demo_body(&mid_recipe, c, d, seed, &res->mid_body, &mp, &mt);
+        if (!mid) {
+            gpt2_destroy(strong);
+            strong = NULL;
+        }
+        gpt2_destroy(mid);  // only its features are needed
+    }
     if (c->finetune) {
         int rc = strong ? finetune_seed(c, d, seed, res) : -1;
         gpt2_destroy(weak);
         gpt2_destroy(strong);
-        free(wp); free(wt); free(sp); free(st);
+        free(wp); free(wt); free(sp); free(st); free(mp); free(mt);
         return rc;
     }
     gpt2_int8 *weak8 = strong ? gpt2_int8_create(weak, DEMO_BATCH, DEMO_T, DEMO_BATCH * DEMO_T) : NULL;
     gpt2_destroy(weak);
     gpt2_destroy(strong);
     if (!weak8) {
-        free(wp); free(wt); free(sp); free(st);
+        free(wp); free(wt); free(sp); free(st); free(mp); free(mt);
         return -1;
     }
     const size_t na = demo_weak_n(c, d->n_probe), nb = demo_transfer_n(c, d->n_probe);
-    const size_t Dw = weak_recipe.cfg.n_embd, Ds = strong_recipe.cfg.n_embd;
+    const size_t Dw = weak_recipe.cfg.n_embd, Ds = strong_recipe.cfg.n_embd, Dm = mid_recipe.cfg.n_embd;
     const size_t K = demo_task_classes(c->task);
     const size_t epochs = c->quick ? 5 : 20;
     size_t *perm = malloc(d->n_probe * sizeof(size_t));
@@ -363,8 +403,10 @@ static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *pr
     float *xbs = malloc(nb * Ds * sizeof(float));
     float *ya = malloc(na * K * sizeof(float)), *yb = malloc(nb * K * sizeof(float));  // one-hot
     float *weak_soft = malloc(nb * K * sizeof(float)), *weak_soft_bf16 = malloc(nb * K * sizeof(float));
+    float *xbm = c->bootstrap ? malloc(nb * Dm * sizeof(float)) : NULL;
     probe_head weak_head = {0}, ceiling = {0}, students[DEMO_STUDENTS] = {{0}};
-    int rc = perm && xa && xbw && xbs && ya && yb && weak_soft && weak_soft_bf16 ? 0 : W2S_FAIL("out of memory");
+    int rc = perm && xa && xbw && xbs && ya && yb && weak_soft && weak_soft_bf16 && (xbm || !c->bootstrap)
+                 ? 0 : W2S_FAIL("out of memory");
     if (rc == 0) rc = probe_head_init(&weak_head, Dw, K);
     if (rc == 0) rc = probe_head_init(&ceiling, Ds, K);
     for (int k = 0; k < DEMO_STUDENTS && rc == 0; k++) rc = probe_head_init(&students[k], Ds, K);
@@ -379,6 +421,7 @@ static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *pr
         gather_rows(wp, Dw, pa, na, xa);
         gather_rows(wp, Dw, pb, nb, xbw);
         gather_rows(sp, Ds, pb, nb, xbs);
+        if (xbm) gather_rows(mp, Dm, pb, nb, xbm);
         for (size_t k = 0; k < K; k++) {
             for (size_t i = 0; i < na; i++) ya[K * i + k] = (float)(probe_labels[pa[i]] == (int32_t)k);
             for (size_t i = 0; i < nb; i++) yb[K * i + k] = (float)(probe_labels[pb[i]] == (int32_t)k);
@@ -394,16 +437,17 @@ static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *pr
         if (rc == 0) rc = probe_accuracy(&students[0], st, test_labels, d->n_test, &res->acc_xent);
         if (rc == 0) rc = probe_accuracy(&students[1], st, test_labels, d->n_test, &res->acc_logconf);
         if (rc == 0) label_agreement(weak_soft, weak_soft_bf16, nb, K, res);
+        if (rc == 0 && c->bootstrap)
+            rc = bootstrap_students(d, weak_soft, xbm, mt, xbs, st, nb, K, seed, epochs, test_labels, res);
         res->probes_s = progress_now() - t0;
-        res->pgr_xent = metrics_pgr(res->acc_weak, res->acc_xent, res->acc_ceiling, &res->pgr_reason);
-        res->pgr_logconf = metrics_pgr(res->acc_weak, res->acc_logconf, res->acc_ceiling, &res->pgr_reason);
+        demo_seed_pgrs(res);
     }
     probe_head_free(&weak_head);
     probe_head_free(&ceiling);
     for (int k = 0; k < DEMO_STUDENTS; k++) probe_head_free(&students[k]);
     gpt2_int8_destroy(weak8);
-    free(perm); free(xa); free(xbw); free(xbs); free(ya); free(yb); free(weak_soft); free(weak_soft_bf16);
-    free(wp); free(wt); free(sp); free(st);
+    free(perm); free(xa); free(xbw); free(xbs); free(ya); free(yb); free(weak_soft); free(weak_soft_bf16); free(xbm);
+    free(wp); free(wt); free(sp); free(st); free(mp); free(mt);
     return rc;
 }
 
@@ -506,7 +550,7 @@ static int run_seeds(const demo_config *c, demo_inputs *in, demo_results *result
         results->seeds[s].seed = c->seeds[s];
         rc = demo_seed(c, &in->d, in->probe_labels, in->test_labels, c->seeds[s], &results->seeds[s]);
         results->seeds[s].total_s = progress_now() - t0;
-        if (rc == 0 && !c->quiet) demo_print_seed(stderr, &results->seeds[s]);
+        if (rc == 0 && !c->quiet) demo_print_seed(stderr, &results->seeds[s], c->bootstrap);
     }
     dist_scope_self(false);
     if (p == 1 || (rc = dist_agree(rc)) != 0) return rc;
@@ -514,10 +558,8 @@ static int run_seeds(const demo_config *c, demo_inputs *in, demo_results *result
         const int owner = (int)(s % (size_t)p);
         demo_seed_result *r = &results->seeds[s];
         rc = dist_bcast(r, sizeof *r, owner);
-        // pgr_reason is a pointer into the owner's memory: made again here.
-        r->pgr_xent = metrics_pgr(r->acc_weak, r->acc_xent, r->acc_ceiling, &r->pgr_reason);
-        r->pgr_logconf = metrics_pgr(r->acc_weak, r->acc_logconf, r->acc_ceiling, &r->pgr_reason);
-        if (rc == 0 && owner != me && !c->quiet) demo_print_seed(stderr, r);
+        demo_seed_pgrs(r);  // pgr_reason is a pointer into the owner's memory: made again here
+        if (rc == 0 && owner != me && !c->quiet) demo_print_seed(stderr, r, c->bootstrap);
     }
     return rc;
 }
@@ -543,14 +585,18 @@ int demo_run(const demo_config *c) {
         return -1;
     }
     const size_t na = demo_weak_n(c, in.d.n_probe), nb = demo_transfer_n(c, in.d.n_probe);
-    if (na + nb > in.d.n_probe || (c->finetune && (c->weak_n || c->transfer_n))) {
+    const char *refused = c->finetune && (c->weak_n || c->transfer_n)
+                              ? "--weak-n and --transfer-n set the probes' splits; --finetune uses the whole probe pool"
+                          : c->finetune && c->bootstrap ? "--bootstrap chains probes; for fine-tuned chains use w2s run --chain"
+                                                        : NULL;
+    if (refused || na + nb > in.d.n_probe) {
         demo_inputs_free(&in);
-        return W2S_FAIL(c->finetune ? "demo: --weak-n and --transfer-n set the probes' splits; --finetune uses the "
-                                      "whole probe pool"
-                                    : "demo: --weak-n %zu + --transfer-n %zu exceed the probe pool of %zu images",
-                        na, nb, in.d.n_probe);
+        return refused ? W2S_FAIL("demo: %s", refused)
+                       : W2S_FAIL("demo: --weak-n %zu + --transfer-n %zu exceed the probe pool of %zu images", na, nb,
+                                  in.d.n_probe);
     }
-    demo_results results = {.config = c, .seeds = calloc(c->n_seeds, sizeof(demo_seed_result))};
+    demo_results results = {.config = c, .seeds = calloc(c->n_seeds, sizeof(demo_seed_result)), .weak_n = na,
+                            .transfer_n = nb};
     topology *topo = topology_load_this_system();
     in.d.topo = topo;
     rc = !results.seeds ? W2S_FAIL("demo: out of memory") : topo ? 0 : -1;

@@ -34,6 +34,7 @@ typedef struct {
     bool quick;              // a smaller, faster version for smoke tests
     bool pipelined;          // weak labels stream into the students (false: label, then train)
     bool finetune;           // fine-tune the whole bodies with `w2s run`'s protocol instead of probes
+    bool bootstrap;          // also weak → intermediate body → strong (probes, xent at each hop)
     demo_task task;          // DEMO_TASK_PULLOVER_COAT
     // The probes' recipe (docs/DEMO.md): split sizes and the confidence-loss student's settings.
     size_t weak_n;           // A: the weak probe's ground-truth examples (0: half the probe pool)
