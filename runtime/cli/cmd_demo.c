@@ -4,11 +4,12 @@
 #include "cli_usage.h"
 
 #include "demo.h"
+#include "image_tokens.h"
 
 #include <stdio.h>
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: w2s demo [--out DIR] [--seeds 0,1,2] [--task pullover-coat|upper-body|classes] [--quick] [--fresh]\n"
+    fprintf(f, "usage: w2s demo [--out DIR] [--seeds 0,1,2] [--task pullover-coat|upper-body|classes] [--group LIST] [--quick] [--fresh]\n"
                "                [--finetune] [--no-pipeline] [--data DIR] [--cache-dir DIR] [--quiet]\n"
                "                [--bootstrap] [--weak-n N] [--transfer-n N] [--aux-coef A] [--aux-warmup F]\n"
                "                [--threshold batch|running|argmax] [--threshold-buffer N]\n"
@@ -22,6 +23,8 @@ static void usage(FILE *f) {
                "  --task T      pullover-coat: is the garment a pullover or a coat (default); upper-body:\n"
                "                a T-shirt/top, pullover, coat or shirt (the first recipe's task);\n"
                "                classes: the 10 classes (logconf hardens by argmax there)\n"
+               "  --group LIST  a binary task of its own: these Fashion-MNIST classes (0..9, comma-separated)\n"
+               "                against the rest, e.g. 2,4 is pullover-coat\n"
                "  --quick       a smaller version for smoke tests: 1/5 of the steps and data, one seed\n"
                "                unless --seeds is given\n"
                "  --fresh       pretrain again even if the bodies are cached\n"
@@ -57,10 +60,13 @@ int cmd_demo(int argc, char **argv) {
     bool no_pipeline = false;
     const char *const tasks[] = {demo_task_name(DEMO_TASK_PULLOVER_COAT), demo_task_name(DEMO_TASK_UPPER_BODY),
                                  demo_task_name(DEMO_TASK_CLASSES), NULL};
+    uint64_t group[FMNIST_CLASSES];
+    size_t n_group = 0;
     cli_opt opts[] = {
         CLI_OPT("out", CLI_STR, &c.out_dir),
         CLI_OPT("seeds", CLI_U64_LIST, c.seeds, .n = &c.n_seeds, .max_items = DEMO_MAX_SEEDS, .seen = &seeds_given),
         CLI_OPT("task", CLI_CHOICE, &task, .choices = tasks),
+        CLI_OPT("group", CLI_U64_LIST, group, .n = &n_group, .max_items = FMNIST_CLASSES - 1),
         CLI_OPT("data", CLI_STR, &c.data_dir),
         CLI_OPT("cache-dir", CLI_STR, &c.cache_dir),
         CLI_OPT("quick", CLI_FLAG, &c.quick),
@@ -80,6 +86,15 @@ int cmd_demo(int argc, char **argv) {
     if (status >= 0) return status;
     if (no_pipeline) c.pipelined = false;
     c.task = (demo_task)task;
+    if (n_group) {  // a binary task of its own: these classes against the rest
+        c.task = DEMO_TASK_GROUP;
+        for (size_t i = 0; i < n_group; i++) {
+            if (group[i] >= FMNIST_CLASSES || c.group >> group[i] & 1u)
+                return cli_usage_error("demo", "--group takes distinct Fashion-MNIST classes 0..9, got %llu twice or "
+                                       "out of range", (unsigned long long)group[i]);
+            c.group |= 1u << group[i];
+        }
+    }
     c.threshold = (probe_threshold)threshold;
     if (c.quick && !seeds_given) c.n_seeds = 1;
     if (demo_run(&c) != 0) return cli_fail("demo", NULL);

@@ -396,7 +396,7 @@ static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *pr
     }
     const size_t na = demo_weak_n(c, d->n_probe), nb = demo_transfer_n(c, d->n_probe);
     const size_t Dw = weak_recipe.cfg.n_embd, Ds = strong_recipe.cfg.n_embd, Dm = mid_recipe.cfg.n_embd;
-    const size_t K = demo_task_classes(c->task);
+    const size_t K = demo_classes(c);
     const size_t epochs = c->quick ? 5 : 20;
     size_t *perm = malloc(d->n_probe * sizeof(size_t));
     float *xa = malloc(na * Dw * sizeof(float)), *xbw = malloc(nb * Dw * sizeof(float));
@@ -503,8 +503,8 @@ static int demo_inputs_read(const demo_config *c, demo_inputs *in) {
     encode_sequences(&in->train, perm + DEMO_POOL, d->n_probe, probe_tokens, scratch);
     encode_sequences(&in->test, NULL, d->n_test, test_tokens, test_targets);
     for (size_t i = 0; i < d->n_probe; i++)
-        in->probe_labels[i] = demo_task_label(c->task, in->train.labels[perm[DEMO_POOL + i]]);
-    for (size_t i = 0; i < d->n_test; i++) in->test_labels[i] = demo_task_label(c->task, in->test.labels[i]);
+        in->probe_labels[i] = demo_label(c, in->train.labels[perm[DEMO_POOL + i]]);
+    for (size_t i = 0; i < d->n_test; i++) in->test_labels[i] = demo_label(c, in->test.labels[i]);
     d->pool_tokens = pool_tokens, d->pool_targets = pool_targets;
     d->probe_tokens = probe_tokens, d->test_tokens = test_tokens, d->test_targets = test_targets;
     free(perm); free(scratch);

@@ -13,16 +13,17 @@
 #define DEMO_MAX_SEEDS 64  // --seeds is parsed into a fixed array; 64 is plenty for a seed study
 
 // docs/DEMO.md "Data and splits": binary tasks that group Fashion-MNIST's classes ("pullover or
-// coat", the default; "upper-body garment", the first recipe's), or the 10 classes themselves
-// (logconf then hardens by argmax, docs/PROTOCOL.md).
-typedef enum { DEMO_TASK_PULLOVER_COAT, DEMO_TASK_UPPER_BODY, DEMO_TASK_CLASSES, DEMO_TASK_COUNT } demo_task;
+// coat", the default; "upper-body garment", the first recipe's; any group given by --group),
+// or the 10 classes themselves (logconf then hardens by argmax, docs/PROTOCOL.md).
+typedef enum {
+    DEMO_TASK_PULLOVER_COAT,
+    DEMO_TASK_UPPER_BODY,
+    DEMO_TASK_CLASSES,
+    DEMO_TASK_NAMED,  // the tasks above have names (--task); the one below is a class group
+    DEMO_TASK_GROUP = DEMO_TASK_NAMED,
+} demo_task;
 
-size_t demo_task_classes(demo_task task);    // 2 or 10
-const char *demo_task_name(demo_task task);  // the --task value: "pullover-coat", "upper-body", "classes"
-// The task's label of a Fashion-MNIST class (0..9): 1 in the group, else 0; the class itself
-// for DEMO_TASK_CLASSES.
-int32_t demo_task_label(demo_task task, uint8_t fmnist_class);
-const char *demo_task_text(demo_task task);  // for titles
+const char *demo_task_name(demo_task task);  // the --task value of a named task
 
 typedef struct {
     const char *data_dir;    // Fashion-MNIST IDX files (FMNIST_DIR_DEFAULT)
@@ -36,6 +37,7 @@ typedef struct {
     bool finetune;           // fine-tune the whole bodies with `w2s run`'s protocol instead of probes
     bool bootstrap;          // also weak → intermediate body → strong (probes, xent at each hop)
     demo_task task;          // DEMO_TASK_PULLOVER_COAT
+    unsigned group;          // DEMO_TASK_GROUP: bit k set = Fashion-MNIST class k is class 1
     // The probes' recipe (docs/DEMO.md): split sizes and the confidence-loss student's settings.
     size_t weak_n;           // A: the weak probe's ground-truth examples (0: half the probe pool)
     size_t transfer_n;       // B: weak-labeled examples of the students and the ceiling (0: half)
@@ -47,6 +49,13 @@ typedef struct {
 } demo_config;
 
 void demo_config_default(demo_config *c);
+// The task's class count (2 or 10), its label of a Fashion-MNIST class (0..9: 1 in the group,
+// else 0; the class itself for the 10-class task), its name in results ("pullover-coat",
+// "group:2,4") and its title.
+size_t demo_classes(const demo_config *c);
+int32_t demo_label(const demo_config *c, uint8_t fmnist_class);
+void demo_task_id(const demo_config *c, char out[32]);
+void demo_task_title(const demo_config *c, char out[96]);
 // The sizes of A and B out of a probe pool of n_probe images (the defaults: half each).
 size_t demo_weak_n(const demo_config *c, size_t n_probe);
 size_t demo_transfer_n(const demo_config *c, size_t n_probe);

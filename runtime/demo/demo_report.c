@@ -91,8 +91,9 @@ void demo_print_seed(FILE *f, const demo_seed_result *r, bool bootstrap) {
 }
 
 void demo_print_table(FILE *f, const demo_results *r) {
-    fprintf(f, "\nw2s demo: %s, %s, %zu seed%s\n\n", demo_task_text(r->config->task), mode_text(r), r->n_done,
-            r->n_done == 1 ? "" : "s");
+    char title[96];
+    demo_task_title(r->config, title);
+    fprintf(f, "\nw2s demo: %s, %s, %zu seed%s\n\n", title, mode_text(r), r->n_done, r->n_done == 1 ? "" : "s");
     fprintf(f, "| %-46s | %6s | %6s | %-16s |\n|%s|%s|%s|%s|\n", "test accuracy", "mean", "std", "95% interval",
             "------------------------------------------------", "-------:", "-------:", "------------------");
     for (size_t i = 0; i < N_METRICS; i++) {
@@ -172,6 +173,8 @@ static int write_results(const demo_results *r) {
         json_object_set_new(summary, keys[i], results_number(mean));
     }
     static const char *const thresholds[] = {"batch", "running", "argmax"};
+    char task[32];
+    demo_task_id(c, task);
     json_t *recipe = c->finetune ? json_null()
                                  : json_pack("{s:I, s:I, s:f, s:f, s:s, s:I, s:b}", "weak_n", (json_int_t)r->weak_n,
                                              "transfer_n", (json_int_t)r->transfer_n, "aux_coef", c->aux_coef,
@@ -180,7 +183,7 @@ static int write_results(const demo_results *r) {
                                              c->bootstrap);
     json_t *root = json_pack(
         "{s:s, s:{s:s, s:s, s:s, s:b, s:o, s:I}, s:o, s:o, s:{s:s, s:s, s:i}, s:f}", "experiment",
-        "w2s demo: Fashion-MNIST probes", "config", "data_dir", c->data_dir, "task", demo_task_name(c->task), "mode",
+        "w2s demo: Fashion-MNIST probes", "config", "data_dir", c->data_dir, "task", task, "mode",
         c->finetune ? "finetune" : "probes", "quick", c->quick, "probes", recipe,
         "n_seeds", (json_int_t)r->n_done, "seeds", seeds, "stats", stats, "machine", "isa",
         w2s_isa_name(w2s_isa_active()), "w2s_version", W2S_VERSION_STRING, "threads", omp_get_max_threads(), "total_s",
@@ -243,9 +246,12 @@ static int write_report(const demo_results *r) {
     report_page pg;
     if (report_page_open_in(&pg, r->config->out_dir, "report.html", "w2s demo", "Weak-to-strong generalization: w2s demo"))
         return -1;
-    report_p(&pg, "%s; %s: GPT-2-architecture models pretrained on captioned image tokens "
-             "(recipe in the repository's docs/DEMO.md). %zu seed(s), %.1f s.",
-             demo_task_text(r->config->task), mode_text(r), r->n_done, r->total_s);
+    char title[96];
+    demo_task_title(r->config, title);
+    fputs("<p>", pg.f);
+    report_text(pg.f, title);
+    fprintf(pg.f, "; %s: GPT-2-architecture models pretrained on captioned image tokens (recipe in the repository's "
+            "docs/DEMO.md). %zu seed(s), %.1f s.</p>\n", mode_text(r), r->n_done, r->total_s);
     static const char *const head[] = {"test accuracy", "mean", "std", "95% interval"};
     report_table_open(&pg, head, 4);
     for (size_t i = 0; i < N_METRICS; i++) {
