@@ -518,12 +518,15 @@ static int demo_inputs_load(const demo_config *c, demo_inputs *in) {
     return rc;
 }
 
-gpt2_model *demo_pretrain_body(const demo_config *c, bool strong, uint64_t seed, demo_body_stats *st) {
+gpt2_model *demo_pretrain_body(const demo_config *c, demo_body_kind body, uint64_t seed, demo_body_stats *st) {
+    static const demo_model_recipe *const recipes[] = {[DEMO_BODY_WEAK] = &weak_recipe,
+                                                       [DEMO_BODY_STRONG] = &strong_recipe,
+                                                       [DEMO_BODY_MID] = &mid_recipe};
     demo_inputs in;
     if (demo_inputs_load(c, &in) != 0) return NULL;
     float *probe_feat = NULL, *test_feat = NULL;
     memset(st, 0, sizeof *st);
-    gpt2_model *m = demo_body(strong ? &strong_recipe : &weak_recipe, c, &in.d, seed, st, &probe_feat, &test_feat);
+    gpt2_model *m = demo_body(recipes[body], c, &in.d, seed, st, &probe_feat, &test_feat);
     free(probe_feat);
     free(test_feat);
     demo_inputs_free(&in);
