@@ -235,9 +235,10 @@ static void plot_pgr_per_seed(report_page *pg, const demo_results *r) {
                               methods[m].color, true, "pgr", title);
         }
     report_plot_close(&pl);
-    report_p(pg, "Points, left to right in each seed:");
+    fputs("<p>Points, left to right in each seed:", pg->f);
     for (size_t m = 0; m < n_methods; m++)
-        report_p(pg, "<span style=\"color:%s\">&#9679;</span> %s", methods[m].color, methods[m].name);
+        fprintf(pg->f, " <span style=\"color:%s\">&#9679;</span> %s", methods[m].color, methods[m].name);
+    fputs("</p>\n", pg->f);
 }
 
 // report.html: the table, a bar chart of the mean accuracies (± std over seeds) and each
@@ -250,7 +251,7 @@ static int write_report(const demo_results *r) {
     demo_task_title(r->config, title);
     fputs("<p>", pg.f);
     report_text(pg.f, title);
-    fprintf(pg.f, "; %s: GPT-2-architecture models pretrained on captioned image tokens (recipe in the repository's "
+    fprintf(pg.f, "; %s (the bodies pretrained here on captioned image tokens; recipe in the repository's "
             "docs/DEMO.md). %zu seed(s), %.1f s.</p>\n", mode_text(r), r->n_done, r->total_s);
     static const char *const head[] = {"test accuracy", "mean", "std", "95% interval"};
     report_table_open(&pg, head, 4);
