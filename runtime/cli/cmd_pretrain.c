@@ -41,7 +41,7 @@ static void usage(FILE *f) {
     fprintf(f,
         "usage: w2s pretrain --data FILE.jsonl --out FILE.safetensors (--config config.json | --arch NAME | --init PATH)\n"
         "                    [options]\n"
-        "       w2s pretrain --demo weak|strong [--seed S] [--quick] [--cache-dir DIR] [--fresh] [--out FILE]\n"
+        "       w2s pretrain --demo weak|strong|mid [--seed S] [--quick] [--cache-dir DIR] [--fresh] [--out FILE]\n"
         "  Autoregressive pretraining (next-token cross-entropy) on the token sequences of FILE, one\n"
         "  JSON object per line: {\"input_ids\": [int...]} or {\"txt\": str} with --tokenizer; other\n"
         "  fields are ignored. Position t predicts token t+1; shorter sequences are padded, their pad\n"
@@ -82,8 +82,9 @@ static void usage(FILE *f) {
         "  --threads N       OpenMP threads\n"
         "  --quiet           no progress lines\n"
         "  demo bodies (--demo; the recipe of docs/DEMO.md, no training options):\n"
-        "  --demo weak|strong  make or reuse the demo's cached body for --seed, to warm the cache of\n"
-        "                    `w2s demo` (same --cache-dir, --quick and seed give the same files)\n"
+        "  --demo weak|strong|mid  make or reuse the demo's cached body for --seed, to warm the cache\n"
+        "                    of `w2s demo` (same --cache-dir, --quick and seed give the same files;\n"
+        "                    mid: the intermediate body of `w2s demo --bootstrap`)\n"
         "  --quick           the body of `w2s demo --quick`\n"
         "  --cache-dir DIR   (default $XDG_CACHE_HOME/w2s or ~/.cache/w2s)\n"
         "  --fresh           pretrain again even if cached (and overwrite)\n"
@@ -100,7 +101,7 @@ typedef struct {
     pretrain_config pc;
     int fp32;              // --precision: 0 bf16, 1 fp32
     // --demo
-    int demo;              // -1: none, 0 weak, 1 strong
+    int demo;              // -1: none, else a demo_body_kind
     const char *cache_dir, *fmnist;
     bool quick, fresh;
     int training_options;  // options that --demo refuses (its recipe is fixed)
@@ -119,7 +120,8 @@ static int parse_betas(const char *v, void *dst) {
     return 0;
 }
 
-static const char *const demo_bodies[] = {"weak", "strong", NULL};
+static const char *const demo_bodies[] = {[DEMO_BODY_WEAK] = "weak", [DEMO_BODY_STRONG] = "strong",
+                                          [DEMO_BODY_MID] = "mid", NULL};
 
 // Returns -1 to go on, else the exit status (0 after --help).
 static int parse_args(int argc, char **argv, pretrain_args *a) {
@@ -188,7 +190,7 @@ static int run_demo(const pretrain_args *a) {
     if (a->fmnist) c.data_dir = a->fmnist;
     if (a->out && check_out(a->out) != 0) return cli_fail("pretrain", NULL);
     demo_body_stats st;
-    gpt2_model *m = demo_pretrain_body(&c, a->demo == 1, a->pc.seed, &st);
+    gpt2_model *m = demo_pretrain_body(&c, (demo_body_kind)a->demo, a->pc.seed, &st);
     int rc = m ? 0 : -1;
     if (!rc && a->out) rc = gpt2_checkpoint_save(m, a->out);
     if (!rc) {

@@ -44,20 +44,21 @@ typedef struct {
     gpt2_config cfg;
     size_t steps;
     float lr;
+    uint64_t init_stream;  // initial weights from seed·2 + init_stream
 } demo_model_recipe;
 
 // docs/DEMO.md "Models" and "Pretraining".
 static const demo_model_recipe weak_recipe = {
     "weak", {.n_layer = 1, .n_head = 2, .n_embd = 32, .vocab_size = IMAGE_TOKEN_VOCAB_IN,
-             .n_positions = DEMO_T, .n_classes = 0, .ln_eps = 1e-5f}, 300, 3e-3f};
+             .n_positions = DEMO_T, .n_classes = 0, .ln_eps = 1e-5f}, 300, 3e-3f, 0};
 static const demo_model_recipe strong_recipe = {
     "strong", {.n_layer = 4, .n_head = 4, .n_embd = 128, .vocab_size = IMAGE_TOKEN_VOCAB_IN,
-               .n_positions = DEMO_T, .n_classes = 0, .ln_eps = 1e-5f}, 500, 2e-3f};
-
-// The binary task: "upper-body garment" = T-shirt/top, Pullover, Coat, Shirt; else the class.
-static int32_t task_label(demo_task task, uint8_t cls) {
-    return task == DEMO_TASK_CLASSES ? cls : cls == 0 || cls == 2 || cls == 4 || cls == 6;
-}
+               .n_positions = DEMO_T, .n_classes = 0, .ln_eps = 1e-5f}, 500, 2e-3f, 1};
+// --bootstrap's intermediate body, between the two in width, depth and pretraining (its own
+// initialization stream, far from every seed·2 + {0, 1} of the others).
+static const demo_model_recipe mid_recipe = {
+    "mid", {.n_layer = 2, .n_head = 2, .n_embd = 64, .vocab_size = IMAGE_TOKEN_VOCAB_IN,
+            .n_positions = DEMO_T, .n_classes = 0, .ln_eps = 1e-5f}, 400, 2.5e-3f, 1ULL << 40};
 
 // tokens/targets (n, T) for the images idx[0..n) of split: [BOS, t1..t49] → [t1..t49, caption].
 static void encode_sequences(const fmnist_split *s, const size_t *idx, size_t n, int32_t *tokens,
@@ -197,7 +198,7 @@ static gpt2_model *demo_body(const demo_model_recipe *r, const demo_config *c, c
     if (cache_paths(c, r, &pc, d->n_pool, seed, st->checkpoint, meta, sizeof meta) != 0) goto fail;
     if (!c->fresh && (found = cache_load(m, st->checkpoint, meta, st)) < 0) goto fail;
     if (!found) {
-        gpt2_init_random(m, seed * 2 + (r == &strong_recipe));
+        gpt2_init_random(m, seed * 2 + r->init_stream);
         double t0 = progress_now();
         pretrain_stats ps;
         if (pretrain_run(m, &pc, d->pool_tokens, d->pool_targets, d->n_pool, DEMO_T, &ps) != 0) goto fail;
@@ -263,11 +264,11 @@ static int plan_transfer(const demo_config *c, const demo_data *d, const gpt2_in
 
 // The weak-label transfer of one seed: int8 labels of B streamed into the two students.
 static int transfer_students(const demo_config *c, const demo_data *d, gpt2_int8 *weak, const probe_head *weak_head,
-                             const size_t *rows, const float *xbs, size_t half, uint64_t seed, size_t epochs,
+                             const size_t *rows, const float *xbs, size_t nb, uint64_t seed, size_t epochs,
                              probe_head students[DEMO_STUDENTS], float *weak_soft, demo_seed_result *res) {
     placement plan;
     if (plan_transfer(c, d, weak, &plan) != 0) return w2s_error_wrap("planning the weak-label transfer");
-    demo_transfer t = {.weak = weak, .weak_head = weak_head, .tokens = d->probe_tokens, .rows = rows, .n = half,
+    demo_transfer t = {.weak = weak, .weak_head = weak_head, .tokens = d->probe_tokens, .rows = rows, .n = nb,
                        .T = DEMO_T, .x_strong = xbs, .weak_soft = weak_soft, .pipelined = !plan.sequential,
                        .topo = d->topo, .plan = &plan};
     const loss_kind losses[DEMO_STUDENTS] = {LOSS_XENT, LOSS_LOGCONF};
@@ -276,6 +277,12 @@ static int transfer_students(const demo_config *c, const demo_data *d, gpt2_int8
         t.student_cfg[k].seed = seed;
         t.student_cfg[k].epochs = epochs;
         t.student_cfg[k].first_epoch_in_order = true;
+        if (losses[k] == LOSS_LOGCONF) {
+            t.student_cfg[k].loss.aux_coef = c->aux_coef;
+            t.student_cfg[k].loss.warmup_frac = c->aux_warmup;
+            t.student_cfg[k].threshold = c->threshold;
+            t.student_cfg[k].threshold_buffer = c->threshold_buffer;
+        }
         t.students[k] = &students[k];
     }
     demo_transfer_stats st;
@@ -334,35 +341,72 @@ static int finetune_seed(const demo_config *c, const demo_data *d, uint64_t seed
     return rc;
 }
 
+// --bootstrap (the paper's bootstrapping): the weak labels of B train a probe on the
+// intermediate body's features (xent), its predictions on B train a strong probe (xent). Both
+// hops use the same split B as the direct students, so only the supervisor in between differs.
+// xbm (nb, Dm), xm_test (n_test, Dm): the intermediate body's features; xbs, xs_test: the strong's.
+static int bootstrap_students(const demo_data *d, const float *weak_soft, const float *xbm, const float *xm_test,
+                              const float *xbs, const float *xs_test, size_t nb, size_t K, uint64_t seed,
+                              size_t epochs, const int32_t *test_labels, demo_seed_result *res) {
+    const size_t Dm = mid_recipe.cfg.n_embd, Ds = strong_recipe.cfg.n_embd;
+    probe_head mid = {0}, strong = {0};
+    float *mid_soft = malloc(nb * K * sizeof(float));  // (nb, K)
+    int rc = mid_soft ? 0 : W2S_FAIL("out of memory");
+    if (rc == 0) rc = probe_head_init(&mid, Dm, K);
+    if (rc == 0) rc = probe_head_init(&strong, Ds, K);
+    if (rc == 0)
+        rc = train_probe(&mid, LOSS_XENT, seed, epochs, xbm, weak_soft, nb, xm_test, test_labels, d->n_test,
+                         &res->acc_mid);
+    if (rc == 0) rc = probe_predict(&mid, xbm, nb, mid_soft);
+    if (rc == 0)
+        rc = train_probe(&strong, LOSS_XENT, seed, epochs, xbs, mid_soft, nb, xs_test, test_labels, d->n_test,
+                         &res->acc_bootstrap);
+    probe_head_free(&mid);
+    probe_head_free(&strong);
+    free(mid_soft);
+    return rc;
+}
+
 static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *probe_labels,
                      const int32_t *test_labels, uint64_t seed, demo_seed_result *res) {
-    float *wp = NULL, *wt = NULL, *sp = NULL, *st = NULL;
+    float *wp = NULL, *wt = NULL, *sp = NULL, *st = NULL, *mp = NULL, *mt = NULL;
     gpt2_model *weak = demo_body(&weak_recipe, c, d, seed, &res->weak_body, &wp, &wt);
     gpt2_model *strong = weak ? demo_body(&strong_recipe, c, d, seed, &res->strong_body, &sp, &st) : NULL;
+    if (strong && c->bootstrap) {
+        gpt2_model *mid = demo_body(&mid_recipe, c, d, seed, &res->mid_body, &mp, &mt);
+        if (!mid) {
+            gpt2_destroy(strong);
+            strong = NULL;
+        }
+        gpt2_destroy(mid);  // only its features are needed
+    }
     if (c->finetune) {
         int rc = strong ? finetune_seed(c, d, seed, res) : -1;
         gpt2_destroy(weak);
         gpt2_destroy(strong);
-        free(wp); free(wt); free(sp); free(st);
+        free(wp); free(wt); free(sp); free(st); free(mp); free(mt);
         return rc;
     }
     gpt2_int8 *weak8 = strong ? gpt2_int8_create(weak, DEMO_BATCH, DEMO_T, DEMO_BATCH * DEMO_T) : NULL;
     gpt2_destroy(weak);
     gpt2_destroy(strong);
     if (!weak8) {
-        free(wp); free(wt); free(sp); free(st);
+        free(wp); free(wt); free(sp); free(st); free(mp); free(mt);
         return -1;
     }
-    const size_t half = d->n_probe / 2, Dw = weak_recipe.cfg.n_embd, Ds = strong_recipe.cfg.n_embd;
-    const size_t K = demo_task_classes(c->task);
+    const size_t na = demo_weak_n(c, d->n_probe), nb = demo_transfer_n(c, d->n_probe);
+    const size_t Dw = weak_recipe.cfg.n_embd, Ds = strong_recipe.cfg.n_embd, Dm = mid_recipe.cfg.n_embd;
+    const size_t K = demo_classes(c);
     const size_t epochs = c->quick ? 5 : 20;
     size_t *perm = malloc(d->n_probe * sizeof(size_t));
-    float *xa = malloc(half * Dw * sizeof(float)), *xbw = malloc(half * Dw * sizeof(float));
-    float *xbs = malloc(half * Ds * sizeof(float));
-    float *ya = malloc(half * K * sizeof(float)), *yb = malloc(half * K * sizeof(float));  // (half, K) one-hot
-    float *weak_soft = malloc(half * K * sizeof(float)), *weak_soft_bf16 = malloc(half * K * sizeof(float));
+    float *xa = malloc(na * Dw * sizeof(float)), *xbw = malloc(nb * Dw * sizeof(float));
+    float *xbs = malloc(nb * Ds * sizeof(float));
+    float *ya = malloc(na * K * sizeof(float)), *yb = malloc(nb * K * sizeof(float));  // one-hot
+    float *weak_soft = malloc(nb * K * sizeof(float)), *weak_soft_bf16 = malloc(nb * K * sizeof(float));
+    float *xbm = c->bootstrap ? malloc(nb * Dm * sizeof(float)) : NULL;
     probe_head weak_head = {0}, ceiling = {0}, students[DEMO_STUDENTS] = {{0}};
-    int rc = perm && xa && xbw && xbs && ya && yb && weak_soft && weak_soft_bf16 ? 0 : W2S_FAIL("out of memory");
+    int rc = perm && xa && xbw && xbs && ya && yb && weak_soft && weak_soft_bf16 && (xbm || !c->bootstrap)
+                 ? 0 : W2S_FAIL("out of memory");
     if (rc == 0) rc = probe_head_init(&weak_head, Dw, K);
     if (rc == 0) rc = probe_head_init(&ceiling, Ds, K);
     for (int k = 0; k < DEMO_STUDENTS && rc == 0; k++) rc = probe_head_init(&students[k], Ds, K);
@@ -371,37 +415,39 @@ static int demo_seed(const demo_config *c, const demo_data *d, const int32_t *pr
         rng_seed_stream(&split_rng, seed, 1);
         for (size_t i = 0; i < d->n_probe; i++) perm[i] = i;
         rng_shuffle_indices(&split_rng, perm, d->n_probe);
-        // A = perm[0, half): weak, ground truth. B = perm[half, 2·half): students and ceiling.
-        gather_rows(wp, Dw, perm, half, xa);
-        gather_rows(wp, Dw, perm + half, half, xbw);
-        gather_rows(sp, Ds, perm + half, half, xbs);
-        for (size_t i = 0; i < half; i++)
-            for (size_t k = 0; k < K; k++) {
-                ya[K * i + k] = (float)(probe_labels[perm[i]] == (int32_t)k);
-                yb[K * i + k] = (float)(probe_labels[perm[half + i]] == (int32_t)k);
-            }
+        // A = perm[0, na): weak, ground truth. B = the last nb of perm: students and ceiling
+        // (with the default halves, A and B are the two halves of the shuffled pool).
+        const size_t *pa = perm, *pb = perm + (d->n_probe - nb);
+        gather_rows(wp, Dw, pa, na, xa);
+        gather_rows(wp, Dw, pb, nb, xbw);
+        gather_rows(sp, Ds, pb, nb, xbs);
+        if (xbm) gather_rows(mp, Dm, pb, nb, xbm);
+        for (size_t k = 0; k < K; k++) {
+            for (size_t i = 0; i < na; i++) ya[K * i + k] = (float)(probe_labels[pa[i]] == (int32_t)k);
+            for (size_t i = 0; i < nb; i++) yb[K * i + k] = (float)(probe_labels[pb[i]] == (int32_t)k);
+        }
         double t0 = progress_now();
-        rc = train_probe(&weak_head, LOSS_XENT, seed, epochs, xa, ya, half, wt, test_labels, d->n_test, &res->acc_weak);
-        if (rc == 0) rc = probe_predict(&weak_head, xbw, half, weak_soft_bf16);
+        rc = train_probe(&weak_head, LOSS_XENT, seed, epochs, xa, ya, na, wt, test_labels, d->n_test, &res->acc_weak);
+        if (rc == 0) rc = probe_predict(&weak_head, xbw, nb, weak_soft_bf16);
         if (rc == 0)
-            rc = train_probe(&ceiling, LOSS_XENT, seed, epochs, xbs, yb, half, st, test_labels, d->n_test,
+            rc = train_probe(&ceiling, LOSS_XENT, seed, epochs, xbs, yb, nb, st, test_labels, d->n_test,
                              &res->acc_ceiling);
         if (rc == 0)
-            rc = transfer_students(c, d, weak8, &weak_head, perm + half, xbs, half, seed, epochs, students, weak_soft,
-                                   res);
+            rc = transfer_students(c, d, weak8, &weak_head, pb, xbs, nb, seed, epochs, students, weak_soft, res);
         if (rc == 0) rc = probe_accuracy(&students[0], st, test_labels, d->n_test, &res->acc_xent);
         if (rc == 0) rc = probe_accuracy(&students[1], st, test_labels, d->n_test, &res->acc_logconf);
-        if (rc == 0) label_agreement(weak_soft, weak_soft_bf16, half, K, res);
+        if (rc == 0) label_agreement(weak_soft, weak_soft_bf16, nb, K, res);
+        if (rc == 0 && c->bootstrap)
+            rc = bootstrap_students(d, weak_soft, xbm, mt, xbs, st, nb, K, seed, epochs, test_labels, res);
         res->probes_s = progress_now() - t0;
-        res->pgr_xent = metrics_pgr(res->acc_weak, res->acc_xent, res->acc_ceiling, &res->pgr_reason);
-        res->pgr_logconf = metrics_pgr(res->acc_weak, res->acc_logconf, res->acc_ceiling, &res->pgr_reason);
+        demo_seed_pgrs(res);
     }
     probe_head_free(&weak_head);
     probe_head_free(&ceiling);
     for (int k = 0; k < DEMO_STUDENTS; k++) probe_head_free(&students[k]);
     gpt2_int8_destroy(weak8);
-    free(perm); free(xa); free(xbw); free(xbs); free(ya); free(yb); free(weak_soft); free(weak_soft_bf16);
-    free(wp); free(wt); free(sp); free(st);
+    free(perm); free(xa); free(xbw); free(xbs); free(ya); free(yb); free(weak_soft); free(weak_soft_bf16); free(xbm);
+    free(wp); free(wt); free(sp); free(st); free(mp); free(mt);
     return rc;
 }
 
@@ -457,8 +503,8 @@ static int demo_inputs_read(const demo_config *c, demo_inputs *in) {
     encode_sequences(&in->train, perm + DEMO_POOL, d->n_probe, probe_tokens, scratch);
     encode_sequences(&in->test, NULL, d->n_test, test_tokens, test_targets);
     for (size_t i = 0; i < d->n_probe; i++)
-        in->probe_labels[i] = task_label(c->task, in->train.labels[perm[DEMO_POOL + i]]);
-    for (size_t i = 0; i < d->n_test; i++) in->test_labels[i] = task_label(c->task, in->test.labels[i]);
+        in->probe_labels[i] = demo_label(c, in->train.labels[perm[DEMO_POOL + i]]);
+    for (size_t i = 0; i < d->n_test; i++) in->test_labels[i] = demo_label(c, in->test.labels[i]);
     d->pool_tokens = pool_tokens, d->pool_targets = pool_targets;
     d->probe_tokens = probe_tokens, d->test_tokens = test_tokens, d->test_targets = test_targets;
     free(perm); free(scratch);
@@ -472,12 +518,15 @@ static int demo_inputs_load(const demo_config *c, demo_inputs *in) {
     return rc;
 }
 
-gpt2_model *demo_pretrain_body(const demo_config *c, bool strong, uint64_t seed, demo_body_stats *st) {
+gpt2_model *demo_pretrain_body(const demo_config *c, demo_body_kind body, uint64_t seed, demo_body_stats *st) {
+    static const demo_model_recipe *const recipes[] = {[DEMO_BODY_WEAK] = &weak_recipe,
+                                                       [DEMO_BODY_STRONG] = &strong_recipe,
+                                                       [DEMO_BODY_MID] = &mid_recipe};
     demo_inputs in;
     if (demo_inputs_load(c, &in) != 0) return NULL;
     float *probe_feat = NULL, *test_feat = NULL;
     memset(st, 0, sizeof *st);
-    gpt2_model *m = demo_body(strong ? &strong_recipe : &weak_recipe, c, &in.d, seed, st, &probe_feat, &test_feat);
+    gpt2_model *m = demo_body(recipes[body], c, &in.d, seed, st, &probe_feat, &test_feat);
     free(probe_feat);
     free(test_feat);
     demo_inputs_free(&in);
@@ -504,7 +553,7 @@ static int run_seeds(const demo_config *c, demo_inputs *in, demo_results *result
         results->seeds[s].seed = c->seeds[s];
         rc = demo_seed(c, &in->d, in->probe_labels, in->test_labels, c->seeds[s], &results->seeds[s]);
         results->seeds[s].total_s = progress_now() - t0;
-        if (rc == 0 && !c->quiet) demo_print_seed(stderr, &results->seeds[s]);
+        if (rc == 0 && !c->quiet) demo_print_seed(stderr, &results->seeds[s], c->bootstrap);
     }
     dist_scope_self(false);
     if (p == 1 || (rc = dist_agree(rc)) != 0) return rc;
@@ -512,10 +561,8 @@ static int run_seeds(const demo_config *c, demo_inputs *in, demo_results *result
         const int owner = (int)(s % (size_t)p);
         demo_seed_result *r = &results->seeds[s];
         rc = dist_bcast(r, sizeof *r, owner);
-        // pgr_reason is a pointer into the owner's memory: made again here.
-        r->pgr_xent = metrics_pgr(r->acc_weak, r->acc_xent, r->acc_ceiling, &r->pgr_reason);
-        r->pgr_logconf = metrics_pgr(r->acc_weak, r->acc_logconf, r->acc_ceiling, &r->pgr_reason);
-        if (rc == 0 && owner != me && !c->quiet) demo_print_seed(stderr, r);
+        demo_seed_pgrs(r);  // pgr_reason is a pointer into the owner's memory: made again here
+        if (rc == 0 && owner != me && !c->quiet) demo_print_seed(stderr, r, c->bootstrap);
     }
     return rc;
 }
@@ -540,7 +587,19 @@ int demo_run(const demo_config *c) {
         if (loaded == 0) demo_inputs_free(&in);
         return -1;
     }
-    demo_results results = {.config = c, .seeds = calloc(c->n_seeds, sizeof(demo_seed_result))};
+    const size_t na = demo_weak_n(c, in.d.n_probe), nb = demo_transfer_n(c, in.d.n_probe);
+    const char *refused = c->finetune && (c->weak_n || c->transfer_n)
+                              ? "--weak-n and --transfer-n set the probes' splits; --finetune uses the whole probe pool"
+                          : c->finetune && c->bootstrap ? "--bootstrap chains probes; for fine-tuned chains use w2s run --chain"
+                                                        : NULL;
+    if (refused || na + nb > in.d.n_probe) {
+        demo_inputs_free(&in);
+        return refused ? W2S_FAIL("demo: %s", refused)
+                       : W2S_FAIL("demo: --weak-n %zu + --transfer-n %zu exceed the probe pool of %zu images", na, nb,
+                                  in.d.n_probe);
+    }
+    demo_results results = {.config = c, .seeds = calloc(c->n_seeds, sizeof(demo_seed_result)), .weak_n = na,
+                            .transfer_n = nb};
     topology *topo = topology_load_this_system();
     in.d.topo = topo;
     rc = !results.seeds ? W2S_FAIL("demo: out of memory") : topo ? 0 : -1;

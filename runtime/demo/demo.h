@@ -20,11 +20,13 @@ int demo_run(const demo_config *c);
 
 typedef struct demo_body_stats demo_body_stats;  // demo_report.h
 
+// The demo's bodies: the weak and strong ones, and --bootstrap's intermediate one.
+typedef enum { DEMO_BODY_WEAK, DEMO_BODY_STRONG, DEMO_BODY_MID } demo_body_kind;
+
 // One pretrained body exactly as demo_run makes and caches it (`w2s pretrain --demo`, to warm
-// the cache): the weak (strong = false) or strong body of `seed`, loaded from c->cache_dir or
-// pretrained there (c->fresh: always), with its probe/test features cached beside it. Uses
-// c->data_dir, cache_dir, fresh, quick and quiet. Returns the model (caller destroys) and its
-// figures in *st, or NULL with a message.
-gpt2_model *demo_pretrain_body(const demo_config *c, bool strong, uint64_t seed, demo_body_stats *st);
+// the cache) for `seed`, loaded from c->cache_dir or pretrained there (c->fresh: always), with
+// its probe/test features cached beside it. Uses c->data_dir, cache_dir, fresh, quick and
+// quiet. Returns the model (caller destroys) and its figures in *st, or NULL with a message.
+gpt2_model *demo_pretrain_body(const demo_config *c, demo_body_kind body, uint64_t seed, demo_body_stats *st);
 
 #endif

@@ -24,9 +24,10 @@ typedef struct demo_body_stats {
 
 typedef struct {
     uint64_t seed;
-    demo_body_stats weak_body, strong_body;
+    demo_body_stats weak_body, strong_body, mid_body;   // mid_body: --bootstrap only
     double acc_weak, acc_ceiling, acc_xent, acc_logconf;
-    double pgr_xent, pgr_logconf;   // NAN when undefined (pgr_reason says why)
+    double acc_mid, acc_bootstrap;  // --bootstrap: the intermediate student, the strong one it taught
+    double pgr_xent, pgr_logconf, pgr_bootstrap;  // NAN when undefined (pgr_reason says why)
     // The weak-label transfer (int8 weak body → students).
     bool pipelined;
     double transfer_wall_s, label_busy_s, train_busy_s, first_step_s;
@@ -40,11 +41,14 @@ typedef struct {
     const demo_config *config;
     demo_seed_result *seeds;        // (n_seeds of the config), owned by demo_run
     size_t n_done;
+    size_t weak_n, transfer_n;      // the sizes of splits A and B this run used
     double total_s;
     const dist_survey *world;       // borrowed, may be NULL: results.json's "world"
 } demo_results;
 
-void demo_print_seed(FILE *f, const demo_seed_result *r);
+// Sets the seed's PGRs (and pgr_reason) from its accuracies.
+void demo_seed_pgrs(demo_seed_result *r);
+void demo_print_seed(FILE *f, const demo_seed_result *r, bool bootstrap);
 void demo_print_table(FILE *f, const demo_results *r);
 int demo_write_outputs(const demo_results *r);
 

@@ -127,30 +127,17 @@ float loss_quantile_linear(const float *v, size_t n, float q, float *work) {
     return quantile_sort_inplace(work, n, q);
 }
 
-int loss_logconf(const float *z, const float *y, size_t B, size_t K, float step_frac,
-                 float aux_coef, float warmup_frac, float *work, float *loss, float *dz) {
-    if (check_batch(z, B, K)) return -1;
-    if (K < 2) return W2S_FAIL("logconf needs at least 2 classes (K = %zu)", K);
-    // Linear ramp (docs/PROTOCOL.md). The reference uses step_frac·aux_coef during warm-up and
-    // then jumps to aux_coef (0.05 → 0.5 with the defaults); its PR #33 makes it this ramp.
+// α = aux_coef·min(1, step_frac / warmup_frac): a linear ramp (docs/PROTOCOL.md). The reference
+// uses step_frac·aux_coef during warm-up and then jumps to aux_coef (0.05 → 0.5 with the
+// defaults); its PR #33 makes it this ramp.
+static float logconf_alpha(float step_frac, float aux_coef, float warmup_frac) {
     float ramp = warmup_frac > 0.0f ? step_frac / warmup_frac : 1.0f;
-    float a = aux_coef * (ramp < 1.0f ? ramp : 1.0f);
+    return aux_coef * (ramp < 1.0f ? ramp : 1.0f);
+}
 
-    float t = 0.0f;  // K == 2: threshold on p[:, 0]
-    if (K == 2) {
-        double ysum = 0.0;
-        for (size_t b = 0; b < B; b++) {
-            float m, lse;
-            row_lse(z + b * K, K, &m, &lse);
-            work[b] = expf((z[b * K] - m) - lse);  // p[b, 0]
-            ysum += y[b * K + 1];
-        }
-        // q = fraction of the batch the weak labels put in class 1; the threshold puts that
-        // fraction of the batch's p[:,0] below it, i.e. predicted class 1.
-        float q = (float)(ysum / (double)B);
-        q = q < 0.0f ? 0.0f : q > 1.0f ? 1.0f : q;
-        t = quantile_sort_inplace(work, B, q);  // p[b, 0] is recomputed below, identically
-    }
+// logconf with α and, for K == 2, the threshold t on p[:, 0] given.
+static int logconf_with(const float *z, const float *y, size_t B, size_t K, float a, float t, float *loss,
+                        float *dz) {
     float inv_b = 1.0f / (float)B;
     double sum = 0.0;
     for (size_t b = 0; b < B; b++) {
@@ -173,6 +160,38 @@ int loss_logconf(const float *z, const float *y, size_t B, size_t K, float step_
         sum += xent_row(zb, y + b * K, K, a, cls, inv_b, dz ? dz + b * K : NULL);
     }
     return finish(sum, B, loss);
+}
+
+float loss_p0(const float *z) {
+    float m, lse;
+    row_lse(z, 2, &m, &lse);
+    return expf((z[0] - m) - lse);
+}
+
+int loss_logconf(const float *z, const float *y, size_t B, size_t K, float step_frac,
+                 float aux_coef, float warmup_frac, float *work, float *loss, float *dz) {
+    if (check_batch(z, B, K)) return -1;
+    if (K < 2) return W2S_FAIL("logconf needs at least 2 classes (K = %zu)", K);
+    float t = 0.0f;  // K == 2: threshold on p[:, 0]
+    if (K == 2) {
+        double ysum = 0.0;
+        for (size_t b = 0; b < B; b++) {
+            work[b] = loss_p0(z + b * K);
+            ysum += y[b * K + 1];
+        }
+        // q = fraction of the batch the weak labels put in class 1; the threshold puts that
+        // fraction of the batch's p[:,0] below it, i.e. predicted class 1.
+        float q = (float)(ysum / (double)B);
+        q = q < 0.0f ? 0.0f : q > 1.0f ? 1.0f : q;
+        t = quantile_sort_inplace(work, B, q);  // p[b, 0] is recomputed below, identically
+    }
+    return logconf_with(z, y, B, K, logconf_alpha(step_frac, aux_coef, warmup_frac), t, loss, dz);
+}
+
+int loss_logconf_threshold(const float *z, const float *y, size_t B, float step_frac, float aux_coef,
+                           float warmup_frac, float t, float *loss, float *dz) {
+    if (check_batch(z, B, 2)) return -1;
+    return logconf_with(z, y, B, 2, logconf_alpha(step_frac, aux_coef, warmup_frac), t, loss, dz);
 }
 
 // ---- product

@@ -48,6 +48,13 @@ int loss_xent(const float *z, const float *y, size_t B, size_t K, float *loss, f
 int loss_logconf(const float *z, const float *y, size_t B, size_t K, float step_frac,
                  float aux_coef, float warmup_frac, float *work, float *loss, float *dz);
 
+// loss_logconf for K == 2 with the threshold t on p[:, 0] given instead of the batch quantile:
+// a quantile over a running buffer of predictions (probe.h), or 0.5 for argmax hardening.
+int loss_logconf_threshold(const float *z, const float *y, size_t B, float step_frac, float aux_coef,
+                           float warmup_frac, float t, float *loss, float *dz);
+// softmax(z)[0] of one K == 2 logit row, exactly as logconf computes it.
+float loss_p0(const float *z);
+
 // target_b ∝ p_b^β · y_b^α, renormalized per row (computed in the log domain, so it does not
 // underflow where p does); loss = xent(z, target). A row whose y is all zero has no product
 // to renormalize: its target falls back to y itself (contributing 0 loss and 0 gradient),

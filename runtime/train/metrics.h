@@ -36,4 +36,10 @@ double metrics_pgr(double acc_weak, double acc_w2s, double acc_ceiling, const ch
 // *mean = NAN when it is 0, *std = NAN when it is < 2.
 size_t metrics_mean_std(const double *x, size_t n, double *mean, double *std);
 
+// Student's t quantile t_{0.975, df} (df ≥ 1): the half-width of a two-sided 95% interval for a
+// mean of n = df + 1 values is t · std / √n. Tabulated to df 30, then its Cornish–Fisher series.
+double metrics_t975(size_t df);
+// The 95% t interval's half-width for a mean of m values with sample std `std` (NAN for m < 2).
+double metrics_ci95_half(size_t m, double std);
+
 #endif

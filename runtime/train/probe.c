@@ -20,6 +20,8 @@ void probe_config_default(probe_config *c, loss_kind loss) {
     c->beta2 = 0.999f;
     c->eps = 1e-8f;
     c->weight_decay = 0.0f;
+    c->threshold = PROBE_THRESHOLD_BATCH;
+    c->threshold_buffer = 1024;
     loss_config_default(&c->loss, loss);
     if (loss == LOSS_LOGCONF) {
         // docs/DEMO.md: α = 0.75·min(1, s/0.2) for the probes (stronger than the fine-tuning 0.5/0.1).
@@ -95,6 +97,9 @@ struct probe_trainer {
     float *xb;                  // (Bm, D) standardized batch
     float *zb, *yb, *dz;        // (Bm, K) logits, targets, d(loss)/d(logits)
     float *work;                // loss scratch
+    float *ring_p, *ring_y;     // (threshold_buffer) running threshold: p[:,0] and y[:,1] seen last
+    float *ring_sorted;         // (threshold_buffer) scratch
+    size_t ring_n, ring_pos;    // entries filled, next slot
 };
 
 probe_trainer *probe_trainer_create(probe_head *h, const probe_config *c, size_t n) {
@@ -110,8 +115,15 @@ probe_trainer *probe_trainer_create(probe_head *h, const probe_config *c, size_t
         t->mem = calloc(np + Bm * D + 3 * Bm * K + work_n, sizeof(float));
         t->order = malloc(n * sizeof(size_t));
         t->adam = optim_adam_create(&ac, np);
+        if (c->threshold == PROBE_THRESHOLD_RUNNING && c->threshold_buffer > 0)
+            t->ring_p = malloc(3 * c->threshold_buffer * sizeof(float));
     }
-    if (!t || !t->mem || !t->order || !t->adam) {
+    if (t && c->threshold == PROBE_THRESHOLD_RUNNING && c->threshold_buffer == 0) {
+        probe_trainer_destroy(t);
+        W2S_FAIL("probe: a running threshold needs a buffer of at least 1 prediction");
+        return NULL;
+    }
+    if (!t || !t->mem || !t->order || !t->adam || (c->threshold == PROBE_THRESHOLD_RUNNING && !t->ring_p)) {
         probe_trainer_destroy(t);
         W2S_FAIL("probe: out of memory");
         return NULL;
@@ -126,6 +138,10 @@ probe_trainer *probe_trainer_create(probe_head *h, const probe_config *c, size_t
     t->yb = t->zb + Bm * K;
     t->dz = t->yb + Bm * K;
     t->work = t->dz + Bm * K;
+    if (t->ring_p) {
+        t->ring_y = t->ring_p + c->threshold_buffer;
+        t->ring_sorted = t->ring_y + c->threshold_buffer;
+    }
     for (size_t i = 0; i < n; i++) t->order[i] = i;
     rng_seed(&t->order_rng, c->seed);
     memset(h->w, 0, np * sizeof(float));  // zero-initialized head (docs/DEMO.md)
@@ -137,7 +153,34 @@ void probe_trainer_destroy(probe_trainer *t) {
     optim_adam_destroy(t->adam);
     free(t->order);
     free(t->mem);
+    free(t->ring_p);
     free(t);
+}
+
+// The running threshold: the batch's p[:,0] and y[:,1] enter the ring, and the threshold is the
+// quantile of the ring's p[:,0] at the ring's mean y[:,1] (the batch rule over more rows).
+static float running_threshold(probe_trainer *t, size_t B) {
+    const size_t cap = t->c.threshold_buffer;
+    for (size_t r = 0; r < B; r++) {
+        t->ring_p[t->ring_pos] = loss_p0(t->zb + r * 2);
+        t->ring_y[t->ring_pos] = t->yb[r * 2 + 1];
+        t->ring_pos = (t->ring_pos + 1) % cap;
+        if (t->ring_n < cap) t->ring_n++;
+    }
+    double ysum = 0.0;
+    for (size_t i = 0; i < t->ring_n; i++) ysum += t->ring_y[i];
+    float q = (float)(ysum / (double)t->ring_n);
+    q = q < 0.0f ? 0.0f : q > 1.0f ? 1.0f : q;
+    return loss_quantile_linear(t->ring_p, t->ring_n, q, t->ring_sorted);
+}
+
+// The step's loss on zb/yb (B rows) into dz, with the configured logconf threshold rule.
+static int loss_step(probe_trainer *t, size_t B, float step_frac, float *loss) {
+    const loss_config *lc = &t->c.loss;
+    if (lc->kind != LOSS_LOGCONF || t->h->k != 2 || t->c.threshold == PROBE_THRESHOLD_BATCH)
+        return loss_compute(lc, t->zb, t->yb, B, t->h->k, step_frac, t->work, loss, t->dz);
+    float thr = t->c.threshold == PROBE_THRESHOLD_ARGMAX ? 0.5f : running_threshold(t, B);
+    return loss_logconf_threshold(t->zb, t->yb, B, step_frac, lc->aux_coef, lc->warmup_frac, thr, loss, t->dz);
 }
 
 int probe_trainer_step(probe_trainer *t, const float *x, const float *y, const size_t *idx, size_t B) {
@@ -153,7 +196,7 @@ int probe_trainer_step(probe_trainer *t, const float *x, const float *y, const s
     head_logits(h, t->xb, B, t->zb);
     float loss;
     float step_frac = (float)t->step / (float)t->total;
-    if (loss_compute(&t->c.loss, t->zb, t->yb, B, K, step_frac, t->work, &loss, t->dz) != 0) {
+    if (loss_step(t, B, step_frac, &loss) != 0) {
         prof_end(PROF_HEAD, prof_t);
         return w2s_error_wrap("probe training failed at step %zu", t->step);
     }

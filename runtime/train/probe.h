@@ -11,6 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// How logconf hardens K == 2 predictions (loss.h): the batch quantile of the paper's code; the
+// same quantile over a running buffer of the last `threshold_buffer` predictions and targets
+// (steadier than one batch of 64, as EleutherAI's w2s does); or argmax (0.5, no class prior).
+typedef enum { PROBE_THRESHOLD_BATCH, PROBE_THRESHOLD_RUNNING, PROBE_THRESHOLD_ARGMAX } probe_threshold;
+
 typedef struct {
     size_t epochs;        // passes over the data, reshuffled each epoch (20)
     size_t batch;         // examples per optimizer step; the last batch may be smaller (64)
@@ -20,6 +25,8 @@ typedef struct {
     float weight_decay;   // decoupled, on the weight matrix only (0)
     loss_config loss;     // the loss over each whole batch
     uint64_t seed;        // batch order
+    probe_threshold threshold;  // logconf with K == 2 (PROBE_THRESHOLD_BATCH)
+    size_t threshold_buffer;    // PROBE_THRESHOLD_RUNNING: predictions kept (1024)
     bool first_epoch_in_order;  // epoch 1 visits examples 0..N-1 in order (labels streamed in
                                 // that order by the pipeline); later epochs reshuffle
 } probe_config;

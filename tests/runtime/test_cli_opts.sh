@@ -62,7 +62,10 @@ usage_error "bad value '--precision fp16': expected bf16 or fp32" train train --
 usage_error "bad value '--precision int4': expected int8, bf16 or fp32" label label --precision int4
 usage_error "bad value '--plan x': expected auto, split or interleaved" "bench pipeline" bench pipeline --plan x
 usage_error "bad value '--seeds 1,,2': expected 1 to 64 comma-separated integers" demo demo --seeds 1,,2
-usage_error "bad value '--task foo': expected upper-body or classes" demo demo --task foo
+usage_error "bad value '--task foo': expected pullover-coat, upper-body or classes" demo demo --task foo
+usage_error "--group takes distinct Fashion-MNIST classes 0..9, got 2 twice" demo demo --group 4,2,2
+usage_error "--group takes distinct Fashion-MNIST classes 0..9, got 10 twice or out of range" demo demo --group 10
+usage_error "bad value '--threshold median': expected batch, running or argmax" demo demo --threshold median
 usage_error "bad value '--seeds 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16'" run run --seeds 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16
 usage_error "bad value '--losses xent,xent'" run run --losses xent,xent
 usage_error "bad value '--loss foo': expected xent, logconf or product" train train --loss foo

@@ -5,6 +5,7 @@
 # int8 weak-label transfer gives exactly what --no-pipeline gives. --finetune: the protocol's
 # per-seed results agree with the demo's, and a rerun reuses every fine-tuning step. --task classes:
 # the 10-class task runs on the same cached bodies, pipelined or not, to the same numbers.
+# --bootstrap: the intermediate body is cached, the direct figures stay, the chain is reported.
 set -euo pipefail
 : "${W2S_BIN:?}"
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
@@ -84,7 +85,7 @@ grep -q "10 classes" "$tmp/k.txt" || fail "the 10-class table does not name its 
 import json, sys
 tmp = sys.argv[1]
 k, k2, a = (json.load(open(f"{tmp}/{run}/results.json")) for run in ("k", "k2", "a"))
-assert k["config"]["task"] == "classes" and a["config"]["task"] == "upper-body", (k["config"], a["config"])
+assert k["config"]["task"] == "classes" and a["config"]["task"] == "pullover-coat", (k["config"], a["config"])
 seed, seed2 = k["seeds"][0], k2["seeds"][0]
 assert seed["weak_body"]["cached"] and seed["strong_body"]["cached"], "the task changed the bodies' cache key"
 assert seed["ceiling"] > seed["weak"], f"10-class ceiling {seed['ceiling']} does not beat weak {seed['weak']}"
@@ -99,3 +100,38 @@ assert wl["agreement_with_bf16"] >= 0.90 and wl["mean_abs_dp_vs_bf16"] <= 0.01, 
 print(f"demo quick 10-class ok: weak {seed['weak']:.3f} ceiling {seed['ceiling']:.3f} "
       f"xent {seed['xent']:.3f} logconf {seed['logconf']:.3f}, int8 labels agree {wl['agreement_with_bf16']:.4f}")
 PY
+
+# ---- --bootstrap: a third (intermediate) body, cached like the others; the direct figures are
+# those of the run without it; the bootstrapped student is reported with its PGR, per seed
+"$W2S_BIN" demo --quick --bootstrap --seeds 0 --out "$tmp/bs" --cache-dir "$tmp/cache" --quiet > "$tmp/bs.txt"
+"$W2S_BIN" demo --quick --bootstrap --seeds 0 --out "$tmp/bs2" --cache-dir "$tmp/cache" --quiet > "$tmp/bs2.txt"
+grep -q "PGR bootstrapped" "$tmp/bs.txt" || fail "the table has no bootstrapped line"
+/usr/bin/python3 - "$tmp" <<'PY'
+import json, math, re, sys
+tmp = sys.argv[1]
+a, bs, bs2 = (json.load(open(f"{tmp}/{run}/results.json")) for run in ("a", "bs", "bs2"))
+s, s2, direct = bs["seeds"][0], bs2["seeds"][0], a["seeds"][0]
+assert bs["config"]["probes"]["bootstrap"] and not a["config"]["probes"]["bootstrap"], bs["config"]
+assert "mid_body" in s and "mid_body" not in direct and "bootstrap" not in direct, sorted(direct)
+assert not s["mid_body"]["cached"] and s2["mid_body"]["cached"], "the intermediate body was not cached"
+assert s["weak_body"]["cached"] and s["strong_body"]["cached"]
+for k in ["weak", "ceiling", "xent", "logconf"]:
+    assert s[k] == direct[k], f"--bootstrap changed {k}: {s[k]} vs {direct[k]}"
+for k in ["mid", "bootstrap", "pgr_bootstrap"]:
+    assert s[k] == s2[k], f"{k} differs between cold and warm --bootstrap runs"
+assert 0.5 < s["mid"] < 1 and 0.5 < s["bootstrap"] < 1, s
+pgr = (s["bootstrap"] - s["weak"]) / (s["ceiling"] - s["weak"])
+assert abs(pgr - s["pgr_bootstrap"]) < 1e-5, (pgr, s["pgr_bootstrap"])
+assert bs["stats"]["pgr_bootstrap"]["n"] == 1
+html = open(f"{tmp}/bs/report.html").read()
+assert len(re.findall(r'class="pgr"', html)) == 3, "report.html should show 3 methods for the one seed"
+print(f"demo quick bootstrap ok: mid {s['mid']:.3f} bootstrapped {s['bootstrap']:.3f} (xent {s['xent']:.3f})")
+PY
+if "$W2S_BIN" demo --quick --bootstrap --finetune --out "$tmp/x" --cache-dir "$tmp/cache" 2> "$tmp/x.err"; then
+    fail "--bootstrap --finetune was accepted"
+fi
+grep -q "run --chain" "$tmp/x.err" || fail "bootstrap+finetune error: $(cat "$tmp/x.err")"
+if "$W2S_BIN" demo --quick --weak-n 3000 --transfer-n 2000 --out "$tmp/x" --cache-dir "$tmp/cache" 2> "$tmp/x.err"; then
+    fail "--weak-n + --transfer-n beyond the probe pool was accepted"
+fi
+grep -q "exceed the probe pool of 4000" "$tmp/x.err" || fail "split size error: $(cat "$tmp/x.err")"

@@ -1,7 +1,8 @@
 // test_loss.c — xent / logconf / product: hand-computed batches (threshold ties, q = 0 and 1,
-// one-class batches, multi-class argmax ties, warm-up ramp, the all-zero product row), and
-// finite-difference gradient checks against xent(z, T) with T = the loss's target computed
-// independently here in double and held fixed (the formulas say targets carry no gradient).
+// one-class batches, multi-class argmax ties, warm-up ramp, a given threshold, the all-zero
+// product row), and finite-difference gradient checks against xent(z, T) with T = the loss's
+// target computed independently here in double and held fixed (the formulas say targets carry
+// no gradient).
 #include "test_main.h"
 
 #include <math.h>
@@ -256,6 +257,42 @@ static void test_logconf_multiclass(void **state) {
     check_against_target(z, T, 4, 3, loss, dz, "logconf multi-class (hand)");
 }
 
+// loss_logconf_threshold: given the batch quantile it is loss_logconf bit for bit; given 0.5
+// (argmax hardening) its targets are (1−α)y + α·[p0 < 0.5], checked by finite differences.
+static void test_logconf_given_threshold(void **state) {
+    (void)state;
+    enum { B = 37 };
+    float z[2 * B], y[2 * B], p0[B], work[B], l1, l2, d1[2 * B], d2[2 * B];
+    rng r;
+    rng_seed(&r, 11);
+    double ysum = 0;
+    for (size_t b = 0; b < B; b++) {
+        z[2 * b] = 2.0f * rng_normal_f32(&r), z[2 * b + 1] = rng_normal_f32(&r);
+        y[2 * b + 1] = rng_uniform_f32(&r), y[2 * b] = 1.0f - y[2 * b + 1];
+        p0[b] = loss_p0(z + 2 * b);
+        ysum += y[2 * b + 1];
+    }
+    float t = loss_quantile_linear(p0, B, (float)(ysum / B), work);
+    assert_int_equal(loss_logconf(z, y, B, 2, 0.7f, 0.5f, 0.1f, work, &l1, d1), 0);
+    assert_int_equal(loss_logconf_threshold(z, y, B, 0.7f, 0.5f, 0.1f, t, &l2, d2), 0);
+    assert_true(l1 == l2);
+    assert_memory_equal(d1, d2, sizeof d1);
+
+    assert_int_equal(loss_logconf_threshold(z, y, B, 0.05f, 0.5f, 0.1f, 0.5f, &l2, d2), 0);
+    double T[2 * B];
+    size_t hard1 = 0;
+    for (size_t b = 0; b < B; b++) {
+        double p[2];
+        softmax_d(z + 2 * b, 2, p);
+        int cls = p[0] >= 0.5 ? 0 : 1;
+        hard1 += cls;
+        for (int k = 0; k < 2; k++) T[2 * b + k] = 0.75 * y[2 * b + k] + 0.25 * (k == cls);  // α = 0.5·0.05/0.1
+    }
+    assert_true(hard1 > 0 && hard1 < B);  // both classes hardened: the check covers both branches
+    check_against_target(z, T, B, 2, l2, d2, "logconf, threshold 0.5");
+    assert_int_equal(loss_logconf_threshold(z, y, 0, 1.0f, 0.5f, 0.1f, 0.5f, &l2, d2), -1);
+}
+
 static void test_quantile(void **state) {
     (void)state;
     const float v[5] = {0.7f, 0.1f, 0.9f, 0.5f, 0.3f};
@@ -344,4 +381,4 @@ static void test_random_fd(void **state) {
 }
 
 W2S_TEST_MAIN(NULL, NULL, test_xent_hand, test_errors, test_logconf_hand, test_logconf_step0_is_xent,
-              test_logconf_multiclass, test_quantile, test_product_hand, test_random_fd)
+              test_logconf_given_threshold, test_logconf_multiclass, test_quantile, test_product_hand, test_random_fd)

@@ -1,5 +1,6 @@
-// test_metrics.c — accuracy, AUROC, PGR and mean ± std against hand-computed values, and
-// AUROC against a brute-force pair count (ties = ½) on random data with many tied scores.
+// test_metrics.c — accuracy, AUROC, PGR and mean ± std against hand-computed values, the 95% t
+// quantile against a numerically integrated t CDF, and AUROC against a brute-force pair count
+// (ties = ½) on random data with many tied scores.
 #include "test_main.h"
 
 #include <math.h>
@@ -130,5 +131,32 @@ static void test_mean_std(void **state) {
     assert_true(fabs(std - 1.0) < TOL_LARGE_OFFSET);
 }
 
-W2S_TEST_MAIN(NULL, NULL, test_accuracy, test_auroc_hand, test_auroc_brute_force, test_auroc_logits, test_pgr,
+// Student's t CDF by Simpson's rule on its density (normalized with lgamma): written from the
+// definition, so the table and the series in metrics.c are checked, not copied.
+static double t_cdf(double t, double v) {
+    const double c = exp(lgamma((v + 1) / 2) - lgamma(v / 2)) / sqrt(v * M_PI);
+    const int n = 20000;  // even
+    const double h = t / n;
+    double sum = 0;
+    for (int i = 0; i <= n; i++) {
+        double x = i * h, f = c * pow(1 + x * x / v, -(v + 1) / 2);
+        sum += f * (i == 0 || i == n ? 1 : i % 2 ? 4 : 2);
+    }
+    return 0.5 + sum * h / 3;
+}
+
+static void test_t975(void **state) {
+    (void)state;
+    const size_t dfs[] = {1, 2, 3, 5, 9, 10, 19, 29, 30, 31, 40, 63, 100, 1000};
+    for (size_t i = 0; i < sizeof dfs / sizeof dfs[0]; i++) {
+        double t = metrics_t975(dfs[i]), p = t_cdf(t, (double)dfs[i]);
+        if (fabs(p - 0.975) > 2e-5) fail_msg("df %zu: t %.5f has CDF %.7f, not 0.975", dfs[i], t, p);
+    }
+    assert_true(isnan(metrics_t975(0)));
+    // 3 values with std 1: 4.3027 / sqrt(3); one value: no interval.
+    assert_true(fabs(metrics_ci95_half(3, 1.0) - 4.3027 / sqrt(3.0)) < TOL_EXACT);
+    assert_true(isnan(metrics_ci95_half(1, 0.5)));
+}
+
+W2S_TEST_MAIN(NULL, NULL, test_t975, test_accuracy, test_auroc_hand, test_auroc_brute_force, test_auroc_logits, test_pgr,
               test_mean_std)

@@ -221,6 +221,6 @@ mkdir adir
 expect_fail "--out $tmp/adir is a directory" --config config.json --data data.jsonl --out "$tmp/adir"
 expect_fail "--out $tmp/adir is a directory" --demo weak --quick --out "$tmp/adir"
 
-"$W2S_BIN" pretrain --help | grep -q -- "--demo weak|strong"
+"$W2S_BIN" pretrain --help | grep -q -- "--demo weak|strong|mid"
 "$W2S_BIN" --help | grep -q "pretrain"
 echo "pretrain cli ok"

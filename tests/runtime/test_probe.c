@@ -1,5 +1,5 @@
 // test_probe.c — linear probes: learning a known linear rule, standardization statistics,
-// determinism in the seed, and every loss running end to end.
+// determinism in the seed, every loss running end to end, and logconf's threshold rules.
 #include "test_main.h"
 
 #include "probe.h"
@@ -125,4 +125,44 @@ static void test_stepwise_equals_probe_train(void **state) {
     free(x); free(y); free(lab);
 }
 
-W2S_TEST_MAIN(NULL, NULL, test_learns_linear_rule, test_standardizer_and_determinism, test_stepwise_equals_probe_train)
+// The running threshold over a buffer of exactly one batch is the batch rule (every full batch
+// replaces the whole ring, in the same order); over a longer buffer, and with argmax hardening,
+// the weights differ but the probe still learns the rule.
+static void test_threshold_rules(void **state) {
+    (void)state;
+    enum { N = 1984 };  // 31 full batches: no short last batch
+    float *x = malloc(N * D * sizeof(float)), *y = malloc(N * K * sizeof(float));
+    float *xt = malloc(N_TEST * D * sizeof(float)), *yt = malloc(N_TEST * K * sizeof(float));
+    int *lab = malloc(N * sizeof(int)), *labt = malloc(N_TEST * sizeof(int));
+    make_data(5, N, x, y, lab);
+    make_data(6, N_TEST, xt, yt, labt);
+    probe_config c;
+    probe_config_default(&c, LOSS_LOGCONF);
+    probe_head batch, ring_b, ring_long, argmax;
+    const size_t np = K * D + K;
+    assert_int_equal(probe_head_init(&batch, D, K), 0);
+    assert_int_equal(probe_train(&batch, &c, x, y, N), 0);
+    c.threshold = PROBE_THRESHOLD_RUNNING;
+    c.threshold_buffer = c.batch;
+    assert_int_equal(probe_head_init(&ring_b, D, K), 0);
+    assert_int_equal(probe_train(&ring_b, &c, x, y, N), 0);
+    assert_memory_equal(batch.w, ring_b.w, np * sizeof(float));
+    c.threshold_buffer = 1024;
+    assert_int_equal(probe_head_init(&ring_long, D, K), 0);
+    assert_int_equal(probe_train(&ring_long, &c, x, y, N), 0);
+    assert_memory_not_equal(batch.w, ring_long.w, np * sizeof(float));
+    c.threshold = PROBE_THRESHOLD_ARGMAX;
+    assert_int_equal(probe_head_init(&argmax, D, K), 0);
+    assert_int_equal(probe_train(&argmax, &c, x, y, N), 0);
+    assert_memory_not_equal(batch.w, argmax.w, np * sizeof(float));
+    assert_true(accuracy(&ring_long, xt, labt, N_TEST) > 0.97);
+    assert_true(accuracy(&argmax, xt, labt, N_TEST) > 0.97);
+    c.threshold = PROBE_THRESHOLD_RUNNING;
+    c.threshold_buffer = 0;
+    assert_null(probe_trainer_create(&argmax, &c, N));
+    probe_head_free(&batch); probe_head_free(&ring_b); probe_head_free(&ring_long); probe_head_free(&argmax);
+    free(x); free(y); free(xt); free(yt); free(lab); free(labt);
+}
+
+W2S_TEST_MAIN(NULL, NULL, test_learns_linear_rule, test_standardizer_and_determinism, test_stepwise_equals_probe_train,
+              test_threshold_rules)
