@@ -10,14 +10,12 @@
 #include "pretrain.h"
 
 #include "error.h"
-#include "fileio.h"
 #include "optim.h"
 #include "progress.h"
 #include "rng.h"
-#include "safetensors.h"
+#include "train_ckpt.h"
 #include "world.h"
 
-#include <inttypes.h>
 #include <omp.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -112,13 +110,10 @@ static int batch_step(gpt2_model *const *rep, const pretrain_batch *pb, double *
     return 0;
 }
 
-// ---- checkpoints: params and AdamW state (raw F32, so a resume is bit-exact), the step and
-// the tail-loss sums in metadata; the batch order is replayed from the seed, not stored.
+// ---- checkpoints (train_ckpt.h): the step and the tail-loss sums beside params and AdamW
+// state; the batch order is replayed from the seed, not stored.
 
-#define CKPT_META_KEY "w2s_pretrain_key"
-#define CKPT_META_STEP "w2s_pretrain_step"
-#define CKPT_META_TOTAL "w2s_pretrain_total_steps"
-#define CKPT_META_TAIL "w2s_pretrain_tail"  // "loss_sum targets": hex double, count
+static const train_ckpt_kind pretrain_ckpt = {.prefix = "w2s_pretrain", .extra = "tail", .what = "pretraining"};
 
 typedef struct {
     size_t step;
@@ -128,76 +123,21 @@ typedef struct {
 
 static int ckpt_save(const char *path, const gpt2_model *m, const optim_adam *o, uint64_t key, size_t total,
                      const pretrain_progress *pp) {
-    safetensors_writer *w = safetensors_writer_create();
-    if (!w) return W2S_FAIL("pretrain: out of memory");
-    size_t shape[1] = {m->num_params};
-    char skey[32], sstep[32], stotal[32], stail[64];
-    snprintf(skey, sizeof skey, "%016" PRIx64, key);
-    snprintf(sstep, sizeof sstep, "%zu", pp->step);
-    snprintf(stotal, sizeof stotal, "%zu", total);
-    snprintf(stail, sizeof stail, "%a %zu", pp->tail_loss, pp->tail_targets);
-    int rc = safetensors_writer_add(w, "params", SAFETENSORS_F32, 1, shape, m->params_memory);
-    if (!rc) rc = safetensors_writer_add(w, "adam.m", SAFETENSORS_F32, 1, shape, o->m);
-    if (!rc) rc = safetensors_writer_add(w, "adam.v", SAFETENSORS_F32, 1, shape, o->v);
-    if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_KEY, skey);
-    if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_STEP, sstep);
-    if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_TOTAL, stotal);
-    if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_TAIL, stail);
-    if (!rc) rc = safetensors_writer_write(w, path);
-    safetensors_writer_destroy(w);
-    return rc ? w2s_error_wrap("writing pretraining checkpoint %s", path) : 0;
+    char tail[64];  // "loss_sum targets": hex double (exact), count
+    snprintf(tail, sizeof tail, "%a %zu", pp->tail_loss, pp->tail_targets);
+    return train_ckpt_save(&pretrain_ckpt, path, m, o, key, pp->step, total, tail);
 }
 
-// Restores params, AdamW state and *pp from `path` if it is a checkpoint of this run.
-// Returns 1 if resumed, 0 without a usable checkpoint (absent or another run's), -1 on a
-// damaged file of this run.
-static int ckpt_load(const char *path, gpt2_model *m, optim_adam *o, uint64_t key, size_t total,
-                     pretrain_progress *pp) {
-    if (!w2s_file_exists(path)) return 0;
-    safetensors_file *f = safetensors_open(path);
-    if (!f) return w2s_error_wrap("reading pretraining checkpoint (delete it to start over)");
-    char skey[32], stotal[32];
-    snprintf(skey, sizeof skey, "%016" PRIx64, key);
-    snprintf(stotal, sizeof stotal, "%zu", total);
-    const char *k = safetensors_metadata(f, CKPT_META_KEY), *s = safetensors_metadata(f, CKPT_META_STEP),
-               *t = safetensors_metadata(f, CKPT_META_TOTAL), *tail = safetensors_metadata(f, CKPT_META_TAIL);
-    int rc = 0;
-    if (k && s && t && !strcmp(k, skey) && !strcmp(t, stotal)) {
-        size_t shape[1] = {m->num_params};
-        char *end;
-        unsigned long long sv = strtoull(s, &end, 10);
-        pretrain_progress got = {.step = (size_t)sv};
-        rc = *end || sv > total ? W2S_FAIL("%s: bad step '%s'", path, s) : 0;
-        if (!rc && (!tail || sscanf(tail, "%la %zu", &got.tail_loss, &got.tail_targets) != 2))
-            rc = W2S_FAIL("%s: bad or missing %s", path, CKPT_META_TAIL);
-        if (!rc) rc = safetensors_read_f32(f, "params", 1, shape, m->params_memory);
-        if (!rc) rc = safetensors_read_f32(f, "adam.m", 1, shape, o->m);
-        if (!rc) rc = safetensors_read_f32(f, "adam.v", 1, shape, o->v);
-        if (!rc) {
-            *pp = got;
-            o->step = got.step;
-            rc = 1;
-        }
-    }
-    safetensors_close(f);
-    return rc;
+// train_ckpt_extra_fn: the tail sums are state (the reported loss depends on them): required.
+static int tail_parse(void *arg, const char *s) {
+    pretrain_progress *pp = arg;
+    return s && sscanf(s, "%la %zu", &pp->tail_loss, &pp->tail_targets) == 2 ? 0
+                                                                              : W2S_FAIL("expected 'loss_sum targets'");
 }
 
-// ckpt_load on rank 0, its outcome and (when it resumed) the state broadcast to every rank, so
-// the ranks need no shared file system for it. Returns 0 or -1.
 static int ckpt_load_shared(const char *path, gpt2_model *m, optim_adam *o, uint64_t key, size_t total,
                             pretrain_progress *pp) {
-    int r = dist_is_root() ? ckpt_load(path, m, o, key, total, pp) : 0;
-    if (dist_size() == 1) return r < 0 ? -1 : 0;
-    if (dist_agree(r < 0)) return -1;
-    int rc = dist_bcast(&r, sizeof r, 0);
-    if (rc || r != 1) return rc;
-    rc = dist_bcast(pp, sizeof *pp, 0);
-    o->step = pp->step;
-    if (!rc) rc = dist_bcast(m->params_memory, m->num_params * sizeof(float), 0);
-    if (!rc) rc = dist_bcast(o->m, m->num_params * sizeof(float), 0);
-    if (!rc) rc = dist_bcast(o->v, m->num_params * sizeof(float), 0);
-    return rc;
+    return train_ckpt_load_shared(&pretrain_ckpt, path, m, o, key, total, &pp->step, tail_parse, pp, pp, sizeof *pp);
 }
 
 // ---- the loop

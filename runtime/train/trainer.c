@@ -11,10 +11,9 @@
 #include "optim.h"
 #include "progress.h"
 #include "reducer.h"
-#include "safetensors.h"
+#include "train_ckpt.h"
 #include "world.h"
 
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,12 +92,10 @@ static const float *target_of(const trainer_data *d, size_t pos) {
 
 // ---- checkpoints
 
-#define CKPT_META_KEY "w2s_trainer_key"
-#define CKPT_META_STEP "w2s_trainer_step"
-#define CKPT_META_TOTAL "w2s_trainer_total_steps"
-#define CKPT_META_CURVE "w2s_trainer_curve"  // "step accuracy loss;" per point, hex floats (exact)
+// The learning curve rides in the checkpoint as text: "step accuracy loss;" per point, hex
+// floats, so a resumed curve is bit-exact.
+static const train_ckpt_kind trainer_ckpt = {.prefix = "w2s_trainer", .extra = "curve", .what = "training"};
 
-// The learning curve as checkpoint metadata text: hex floats, so a resumed curve is bit-exact.
 static void curve_format(const trainer_stats *st, char *buf, size_t cap) {
     size_t len = 0;
     buf[0] = 0;
@@ -107,7 +104,9 @@ static void curve_format(const trainer_stats *st, char *buf, size_t cap) {
                                 st->curve[i].loss);
 }
 
-static void curve_parse(const char *s, trainer_stats *st) {
+// train_ckpt_extra_fn: a curve that does not parse ends where it stops (it is a report, not state).
+static int curve_parse(void *arg, const char *s) {
+    trainer_stats *st = arg;
     st->n_curve = 0;
     while (s && *s && st->n_curve < TRAINER_MAX_CURVE) {
         trainer_curve_point p;
@@ -116,85 +115,16 @@ static void curve_parse(const char *s, trainer_stats *st) {
         st->curve[st->n_curve++] = p;
         s += used;
     }
+    return 0;
 }
 
 static int ckpt_save(const char *path, const gpt2_model *m, const optim_adam *o, uint64_t key, size_t step,
                      size_t total, const trainer_stats *st) {
-    safetensors_writer *w = safetensors_writer_create();
-    if (!w) return W2S_FAIL("trainer: out of memory");
-    size_t shape[1] = {m->num_params};
-    char skey[32], sstep[32], stotal[32];
-    snprintf(skey, sizeof skey, "%016" PRIx64, key);
-    snprintf(sstep, sizeof sstep, "%zu", step);
-    snprintf(stotal, sizeof stotal, "%zu", total);
-    int rc = safetensors_writer_add(w, "params", SAFETENSORS_F32, 1, shape, m->params_memory);
-    if (!rc) rc = safetensors_writer_add(w, "adam.m", SAFETENSORS_F32, 1, shape, o->m);
-    if (!rc) rc = safetensors_writer_add(w, "adam.v", SAFETENSORS_F32, 1, shape, o->v);
-    if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_KEY, skey);
-    if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_STEP, sstep);
-    if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_TOTAL, stotal);
-    if (!rc && st->n_curve) {
-        char *curve = malloc(st->n_curve * 96 + 1);
-        rc = curve ? 0 : W2S_FAIL("trainer: out of memory");
-        if (curve) curve_format(st, curve, st->n_curve * 96 + 1);
-        if (!rc) rc = safetensors_writer_set_metadata(w, CKPT_META_CURVE, curve);
-        free(curve);
-    }
-    if (!rc) rc = safetensors_writer_write(w, path);
-    safetensors_writer_destroy(w);
-    return rc ? w2s_error_wrap("writing training checkpoint %s", path) : 0;
-}
-
-// Restores params, Adam state and *step from `path` if it is a checkpoint of this run.
-// Returns 1 if resumed, 0 if there is no usable checkpoint (absent or another run's), -1 on
-// a damaged file of this run.
-static int ckpt_load(const char *path, gpt2_model *m, optim_adam *o, uint64_t key, size_t total, size_t *step,
-                     trainer_stats *st) {
-    FILE *probe = fopen(path, "rb");
-    if (!probe) return 0;
-    fclose(probe);
-    safetensors_file *f = safetensors_open(path);
-    if (!f) return w2s_error_wrap("reading training checkpoint (delete it to start over)");
-    char skey[32], stotal[32];
-    snprintf(skey, sizeof skey, "%016" PRIx64, key);
-    snprintf(stotal, sizeof stotal, "%zu", total);
-    const char *k = safetensors_metadata(f, CKPT_META_KEY), *s = safetensors_metadata(f, CKPT_META_STEP),
-               *t = safetensors_metadata(f, CKPT_META_TOTAL);
-    int rc = 0;
-    if (k && s && t && !strcmp(k, skey) && !strcmp(t, stotal)) {
-        size_t shape[1] = {m->num_params};
-        char *end;
-        unsigned long long sv = strtoull(s, &end, 10);
-        rc = *end || sv > total ? W2S_FAIL("%s: bad step '%s'", path, s) : 0;
-        if (!rc) rc = safetensors_read_f32(f, "params", 1, shape, m->params_memory);
-        if (!rc) rc = safetensors_read_f32(f, "adam.m", 1, shape, o->m);
-        if (!rc) rc = safetensors_read_f32(f, "adam.v", 1, shape, o->v);
-        if (!rc) {
-            *step = (size_t)sv;
-            o->step = (size_t)sv;
-            curve_parse(safetensors_metadata(f, CKPT_META_CURVE), st);
-            rc = 1;
-        }
-    }
-    safetensors_close(f);
-    return rc;
-}
-
-// ckpt_load on rank 0, its outcome and (when it resumed) the state broadcast to every rank,
-// so ranks agree without a shared file system. Returns 0 or -1.
-static int ckpt_load_shared(const char *path, gpt2_model *m, optim_adam *o, uint64_t key, size_t total,
-                            size_t *step, trainer_stats *stats) {
-    int r = dist_is_root() ? ckpt_load(path, m, o, key, total, step, stats) : 0;
-    if (dist_size() == 1) return r < 0 ? -1 : 0;
-    if (dist_agree(r < 0)) return -1;
-    uint64_t st[2] = {(uint64_t)r, (uint64_t)*step};
-    int rc = dist_bcast(st, sizeof st, 0);
-    if (rc || st[0] != 1) return rc;
-    *step = (size_t)st[1];
-    o->step = (size_t)st[1];
-    rc = dist_bcast(m->params_memory, m->num_params * sizeof(float), 0);
-    if (!rc) rc = dist_bcast(o->m, m->num_params * sizeof(float), 0);
-    if (!rc) rc = dist_bcast(o->v, m->num_params * sizeof(float), 0);
+    char *curve = NULL;
+    if (st->n_curve && (curve = malloc(st->n_curve * 96 + 1)) == NULL) return W2S_FAIL("trainer: out of memory");
+    if (curve) curve_format(st, curve, st->n_curve * 96 + 1);
+    int rc = train_ckpt_save(&trainer_ckpt, path, m, o, key, step, total, curve);
+    free(curve);
     return rc;
 }
 
@@ -302,7 +232,8 @@ int trainer_train(gpt2_model *m, const trainer_config *c, const trainer_data *d,
     size_t step = 0;
     trainer_stats stats_local, *sx = st ? st : &stats_local;
     memset(sx, 0, sizeof *sx);
-    if (!rc && c->ckpt_path) rc = ckpt_load_shared(c->ckpt_path, m, adam, c->ckpt_key, total, &step, sx);
+    if (!rc && c->ckpt_path) rc = train_ckpt_load_shared(&trainer_ckpt, c->ckpt_path, m, adam, c->ckpt_key, total, &step,
+                                                           curve_parse, sx, NULL, 0);
     // This rank's share [lo, hi) of every batch; its logits land at z + lo·K.
     size_t lo, hi, *zcounts = malloc((size_t)dist_size() * sizeof(size_t));
     dist_shard(B, dist_rank(), dist_size(), &lo, &hi);
