@@ -69,10 +69,16 @@ static void metric_cells(const demo_results *r, const demo_metric *m, char mean_
                          char ci_s[32]) {
     double mean, std, ci;
     size_t n = metric_stats(r, m, &mean, &std, &ci);
-    snprintf(mean_s, 16, n ? "%.3f" : "n/a", mean);
-    snprintf(std_s, 16, n > 1 ? "%.3f" : n ? "-" : "", std);
-    if (n > 1) snprintf(ci_s, 32, "[%.3f, %.3f]", mean - ci, mean + ci);
-    else snprintf(ci_s, 32, n ? "-" : "");
+    const char *none = n ? "-" : "";  // one seed: no spread; none: no figure at all
+    if (n) snprintf(mean_s, 16, "%.3f", mean);
+    else snprintf(mean_s, 16, "n/a");
+    if (n > 1) {
+        snprintf(std_s, 16, "%.3f", std);
+        snprintf(ci_s, 32, "[%.3f, %.3f]", mean - ci, mean + ci);
+    } else {
+        snprintf(std_s, 16, "%s", none);
+        snprintf(ci_s, 32, "%s", none);
+    }
 }
 
 void demo_seed_pgrs(demo_seed_result *r) {

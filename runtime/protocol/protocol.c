@@ -94,7 +94,7 @@ static int load_inputs(run_ctx *x) {
     size_t P = x->cw.n_positions < x->cs.n_positions ? x->cw.n_positions : x->cs.n_positions;
     // A chain's models between the weak and the strong one: same checks, before any training.
     for (size_t j = 1; j + 1 < x->n_chain; j++) {
-        char role[32];
+        char role[48];
         snprintf(role, sizeof role, "--chain model %zu", j + 1);
         if (gpt2_checkpoint_config(x->chain_dir[j], &x->chain_cfg[j]) != 0)
             return w2s_error_wrap("%s %s", role, x->chain_dir[j]);
