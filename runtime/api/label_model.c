@@ -65,6 +65,7 @@ int label_load_models(label_ctx *x, size_t max_seq) {
         else gpt2_destroy(m);
     } else {
         x->lm.m = m;
+        gpt2_pack_cache(m, true);  // labeling never changes the weights: bf16 packs them once, not per batch
         if (o->check_fp32 && o->precision == LABEL_FP32) x->ref.m = m;
         else if (o->check_fp32) {
             opt.precision = GPT2_FP32;

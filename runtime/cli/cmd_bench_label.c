@@ -134,6 +134,7 @@ int bench_label(int argc, char **argv) {
         }
     } else {
         lm.m = m;
+        gpt2_pack_cache(m, true);  // as `w2s label` does: weights packed once, after the head is set
     }
     if (int8 && !n_check) {
         gpt2_destroy(m);  // the graph keeps what it needs, as `w2s label` does
