@@ -85,6 +85,15 @@ json_t *results_curve_json(const results_model *m) {
     return a;
 }
 
+// Why out->pgr (of mean accuracies weak w, ceiling c) is undefined, or "" when it is not.
+static void pgr_reason(const results_run *r, double w, double c, results_pgr *out) {
+    out->reason[0] = 0;
+    if (!r->n_done) snprintf(out->reason, sizeof out->reason, "PGR undefined: no seed has finished");
+    else if (!isfinite(out->pgr))
+        snprintf(out->reason, sizeof out->reason, "PGR undefined: the mean ceiling accuracy %.4f does not beat the "
+                 "mean weak accuracy %.4f", c, w);
+}
+
 void results_pgr_of(const results_run *r, size_t l, results_pgr *out) {
     double w, c, st, sd;
     results_stat(r, RESULTS_ROW_WEAK, false, &w, &sd);
@@ -93,11 +102,7 @@ void results_pgr_of(const results_run *r, size_t l, results_pgr *out) {
     double mean;
     out->n_seeds = results_stat(r, RESULTS_ROW_STUDENT + l, true, &mean, &out->seed_std);
     out->pgr = metrics_pgr(w, st, c, NULL);
-    out->reason[0] = 0;
-    if (!r->n_done) snprintf(out->reason, sizeof out->reason, "PGR undefined: no seed has finished");
-    else if (!isfinite(out->pgr))
-        snprintf(out->reason, sizeof out->reason, "PGR undefined: the mean ceiling accuracy %.4f does not beat the "
-                 "mean weak accuracy %.4f", c, w);
+    pgr_reason(r, w, c, out);
 }
 
 size_t results_chain_stat(const results_run *r, size_t l, size_t h, double *mean, double *std) {
@@ -114,11 +119,7 @@ void results_chain_pgr_of(const results_run *r, size_t l, results_pgr *out) {
     for (size_t s = 0; s < r->n_done; s++) v[s] = r->seeds[s].chain_pgr[l];
     out->n_seeds = metrics_mean_std(v, r->n_done, &mean, &out->seed_std);
     out->pgr = metrics_pgr(w, end, c, NULL);
-    out->reason[0] = 0;
-    if (!r->n_done) snprintf(out->reason, sizeof out->reason, "PGR undefined: no seed has finished");
-    else if (!isfinite(out->pgr))
-        snprintf(out->reason, sizeof out->reason, "PGR undefined: the mean ceiling accuracy %.4f does not beat the "
-                 "mean weak accuracy %.4f", c, w);
+    pgr_reason(r, w, c, out);
 }
 
 static json_t *model_json(const results_model *m) {
