@@ -111,7 +111,7 @@ static void act_sizes(const gpt2_config *c, gpt2_precision precision, size_t VO,
     memcpy(sizes, s, sizeof s);
 }
 
-// ---- bf16 weight packs
+// ---- weight packs
 
 const float *gpt2_block_weight(const gpt2_model *m, size_t l, gpt2_block_weight_id w, size_t *K_in, size_t *N_out) {
     size_t C = m->cfg.n_embd;
@@ -129,13 +129,16 @@ static gemm_view weight_view(const float *w, size_t N_out, bool transposed) {
     return transposed ? (gemm_view){w, 1, (ptrdiff_t)N_out} : (gemm_view){w, (ptrdiff_t)N_out, 1};
 }
 
+// bf16: every pack made now (training packs at every use, gpt2_repack). fp32: the table only;
+// W's pack is made at its first use under the cache (gpt2_repack), Wᵀ's never.
 static int alloc_packs(gpt2_model *m) {
     size_t n = m->cfg.n_layer * GPT2_BLOCK_WEIGHTS * 2;
     m->wpack = calloc(n, sizeof *m->wpack);
     m->wpack_gen = calloc(n, sizeof *m->wpack_gen);
     m->wpack_rows = calloc(n / 2, sizeof *m->wpack_rows);
     if (!m->wpack || !m->wpack_gen || !m->wpack_rows)
-        return W2S_FAIL("gpt2_create: out of memory for bf16 weight packs");
+        return W2S_FAIL("gpt2_create: out of memory for the weight packs' table");
+    if (m->opt.precision != GPT2_BF16) return 0;
     for (size_t l = 0; l < m->cfg.n_layer; l++)
         for (gpt2_block_weight_id w = 0; w < GPT2_BLOCK_WEIGHTS; w++)
             for (int t = 0; t < 2; t++) {
@@ -148,14 +151,30 @@ static int alloc_packs(gpt2_model *m) {
     return 0;
 }
 
+// fp32 keeps packs only for the forward's W under the cache: packing an fp32 B costs a pass
+// over it whose values do not change, which a product of a few rows (one example labeled)
+// cannot hide, while Wᵀ packs would double the weights' memory for training alone.
+static bool fp32_pack_wanted(const gpt2_model *m, bool transposed) { return m->pack_cache && !transposed; }
+
+static void free_fp32_packs(gpt2_model *m) {
+    for (size_t i = 0; i < m->cfg.n_layer * GPT2_BLOCK_WEIGHTS * 2; i++) gemm_packed_b_free(&m->wpack[i]);
+}
+
 const gemm_packed_b *gpt2_repack(gpt2_model *m, size_t l, gpt2_block_weight_id w, bool transposed) {
     if (!m->wpack) return NULL;
     size_t K, N;
     const float *p = gpt2_block_weight(m, l, w, &K, &N);
     size_t i = gpt2_wpack_index(l, w, transposed);
     gemm_packed_b *pb = &m->wpack[i];
-    if (m->pack_cache && m->wpack_gen[i] == m->params_gen) return pb;
-    gemm_repack_b(pb, W2S_DTYPE_F32, weight_view(p, N, transposed));
+    bool fp32 = m->opt.precision != GPT2_BF16;
+    if (fp32 && !fp32_pack_wanted(m, transposed)) return NULL;
+    if (m->pack_cache && pb->data && m->wpack_gen[i] == m->params_gen) return pb;
+    if (fp32 && !pb->data) {
+        // Out of memory leaves B packed on the fly, as without the cache: slower, same bits.
+        if (gemm_pack_b(pb, GEMM_F32, m->isa, K, N, W2S_DTYPE_F32, weight_view(p, N, false))) return NULL;
+    } else {
+        gemm_repack_b(pb, W2S_DTYPE_F32, weight_view(p, N, transposed));
+    }
     m->wpack_gen[i] = m->params_gen;
     return pb;
 }
@@ -163,6 +182,7 @@ const gemm_packed_b *gpt2_repack(gpt2_model *m, size_t l, gpt2_block_weight_id w
 void gpt2_pack_cache(gpt2_model *m, bool on) {
     m->pack_cache = on;
     m->params_gen++;
+    if (!on && m->wpack && m->opt.precision != GPT2_BF16) free_fp32_packs(m);
 }
 
 void gpt2_params_changed(gpt2_model *m) {
@@ -197,7 +217,7 @@ static gpt2_block_weight_id block_weight_at(const gpt2_model *m, size_t offset) 
 }
 
 size_t gpt2_optim_chunk(const gpt2_model *m, size_t tensor) {
-    if (!m->wpack || !m->params_memory || tensor >= GPT2_NUM_TENSORS) return 0;
+    if (!m->wpack || m->opt.precision != GPT2_BF16 || !m->params_memory || tensor >= GPT2_NUM_TENSORS) return 0;
     gpt2_block_weight_id w = block_weight_at(m, m->tensors[tensor].offset);
     if (w == GPT2_BLOCK_WEIGHTS || !m->tensors[tensor].numel) return 0;
     return strip_rows(m, w) * m->wpack[gpt2_wpack_index(0, w, false)].N;
@@ -205,7 +225,7 @@ size_t gpt2_optim_chunk(const gpt2_model *m, size_t tensor) {
 
 void gpt2_params_written(void *model, size_t offset, size_t count) {
     gpt2_model *m = model;
-    if (!m->wpack || !m->params_memory) return;
+    if (!m->wpack || m->opt.precision != GPT2_BF16 || !m->params_memory) return;
     for (gpt2_block_weight_id w = 0; w < GPT2_BLOCK_WEIGHTS; w++) {
         size_t K, N, R = strip_rows(m, w);
         const float *w0 = gpt2_block_weight(m, 0, w, &K, &N);
@@ -333,7 +353,7 @@ gpt2_model *gpt2_create(const gpt2_config *cfg, const gpt2_options *opt) {
     point_params(m, &m->grads, m->grads_memory);
     m->isa = w2s_isa_active();
     m->rk = rowops_get(m->isa);
-    if (opt->precision == GPT2_BF16 && (alloc_packs(m) || alloc_acts16(m))) {
+    if (alloc_packs(m) || (opt->precision == GPT2_BF16 && alloc_acts16(m))) {
         gpt2_destroy(m);
         return NULL;
     }

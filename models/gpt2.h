@@ -119,11 +119,13 @@ typedef struct {
     bool linear_probe;   // backward stops at the heads: only score / lm_head get gradients
     const rowops_kernels *rk;
     w2s_isa isa;
-    // bf16 only: the four block weights packed for gemm, refreshed from the f32 master weights
-    // by every forward ([0], W as B[in, out]) and backward ([1], Wᵀ for dX = dY·Wᵀ), so each
-    // step converts every weight to bf16 exactly once per use instead of once per thread —
-    // or, under gpt2_pack_cache, only on the first use after the weights changed.
-    gemm_packed_b *wpack;  // (L, 4, 2): gpt2_wpack_index (gpt2_internal.h) × {W, Wᵀ}; NULL for fp32
+    // The four block weights packed for gemm. bf16: refreshed from the f32 master weights by
+    // every forward ([0], W as B[in, out]) and backward ([1], Wᵀ for dX = dY·Wᵀ), so each step
+    // converts every weight to bf16 exactly once per use instead of once per thread — or, under
+    // gpt2_pack_cache, only on the first use after the weights changed. fp32: only W, only
+    // under the cache (made at first use, freed when the cache is turned off); otherwise empty
+    // and gemm packs B on the fly.
+    gemm_packed_b *wpack;  // (L, 4, 2): gpt2_wpack_index (gpt2_internal.h) × {W, Wᵀ}
     uint64_t *wpack_gen;   // (L, 4, 2) params_gen each pack was made from
     size_t *wpack_rows;    // (L, 4) rows of W repacked by gpt2_params_written since the last bump
     uint64_t params_gen;   // bumped by gpt2_params_changed and gpt2_pack_cache
@@ -197,12 +199,14 @@ int gpt2_backward(gpt2_model *m, const float *dlogits, float lm_weight);
 
 void gpt2_zero_grad(gpt2_model *m);
 
-// bf16 weight packs: by default every forward and backward repacks the block weights from the
-// f32 master weights, so any write to the parameters is seen. A training loop that runs
-// several forwards and backwards between optimizer steps (minibatches of one batch) turns the
-// cache on and then promises to call gpt2_params_changed after EVERY write to the parameters;
-// packs are then made once per use kind per optimizer step. Turning the cache on or off
-// invalidates every pack. The fp32 path has no packs: there they change nothing.
+// Weight packs: by default every forward and backward repacks the block weights from the f32
+// master weights (fp32: gemm packs them on the fly), so any write to the parameters is seen.
+// A training loop that runs several forwards and backwards between optimizer steps
+// (minibatches of one batch), or a labeler that never changes the weights, turns the cache on
+// and then promises to call gpt2_params_changed after EVERY write to the parameters; packs are
+// then made once per use kind per optimizer step. Turning the cache on or off invalidates
+// every pack. On fp32 the cache keeps the forward's packs only (one more copy of the block
+// weights, released when it is turned off); results are bit-identical either way.
 void gpt2_pack_cache(gpt2_model *m, bool on);
 void gpt2_params_changed(gpt2_model *m);
 
@@ -212,7 +216,7 @@ void gpt2_params_changed(gpt2_model *m);
 // repack) calls gpt2_params_written(m, offset, count) after each chunk, from any thread. The
 // caller brackets the step with gpt2_params_changed before and gpt2_params_repacked after;
 // only packs whose every row was rewritten in between count as current, the rest are made at
-// their next use. Needs gpt2_pack_cache on to be of use; no-ops on the fp32 path.
+// their next use. Needs gpt2_pack_cache on to be of use; bf16 only (no-ops on fp32).
 size_t gpt2_optim_chunk(const gpt2_model *m, size_t tensor);
 void gpt2_params_written(void *m, size_t offset, size_t count);
 void gpt2_params_repacked(gpt2_model *m);

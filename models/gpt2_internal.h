@@ -57,8 +57,8 @@ static inline size_t gpt2_wpack_index(size_t l, gpt2_block_weight_id w, bool tra
 // Layer l's [in, out] matrix of block weight w, its shape in *K_in / *N_out.
 const float *gpt2_block_weight(const gpt2_model *m, size_t l, gpt2_block_weight_id w, size_t *K_in, size_t *N_out);
 
-// The bf16 pack of block weight w of layer l (transposed: Wᵀ), refreshed from the master
-// weights; NULL on the fp32 path.
+// The pack of block weight w of layer l (transposed: Wᵀ), refreshed from the master weights
+// when stale; NULL where the fp32 path packs on the fly (gpt2.h, gpt2_model.wpack).
 const gemm_packed_b *gpt2_repack(gpt2_model *m, size_t l, gpt2_block_weight_id w, bool transposed);
 
 // Causal self-attention of one layer over real positions (gpt2_attention.c):

@@ -2,8 +2,8 @@
 // Same init, same data, same Adam: a small GPT-2 learns "next = previous + step (mod V)"
 // sequences (the step must be inferred in context, so attention has to work). The bf16 run
 // rounds every matmul operand to bf16; master weights, Adam state, LayerNorm, softmax, GELU
-// and the loss stay f32 (docs/PROTOCOL.md, "Numerics"). Also: the weight-pack cache (gpt2_pack_cache) gives
-// bit-identical gradients and really reuses packs until gpt2_params_changed, and packs remade
+// and the loss stay f32 (docs/PROTOCOL.md, "Numerics"). Also: the weight-pack cache (gpt2_pack_cache), on
+// bf16 and on fp32, gives bit-identical gradients and really reuses packs until gpt2_params_changed, and packs remade
 // inside the optimizer step give the same training bit for bit.
 #include <stdarg.h>
 #include <stddef.h>
@@ -87,9 +87,9 @@ static float loss_and_grads(gpt2_model *m, const int32_t *tok, const int32_t *tg
     return m->lm_loss;
 }
 
-static void test_pack_cache(void **state) {
-    (void)state;
-    gpt2_model *m = tiny_model(GPT2_BF16, 32, 3);
+// Cache on against off for one precision (fp32 packs only the forward's weights, at first use).
+static void check_pack_cache(gpt2_precision prec) {
+    gpt2_model *m = tiny_model(prec, 32, 3);
     int32_t tok[B * T], tgt[B * T], len[B];
     rs = 0x1234567ull;
     make_batch(tok, tgt, len);
@@ -104,6 +104,10 @@ static void test_pack_cache(void **state) {
         assert_memory_equal(&l_on, &l_off, sizeof(float));
         assert_memory_equal(g_on, g_off, n * sizeof(float));
     }
+    for (size_t i = 0; i < m->cfg.n_layer * 8; i += 2) {  // W packed (fp32 too); Wᵀ only on bf16
+        assert_non_null(m->wpack[i].data);
+        assert_true((m->wpack[i + 1].data != NULL) == (prec == GPT2_BF16));
+    }
     // A weight write the model is not told about is not seen (the packs really are reused) ...
     float saved = m->params.fcw[0];
     m->params.fcw[0] += 1.0f;
@@ -117,10 +121,21 @@ static void test_pack_cache(void **state) {
     assert_true(l_new != l_off);
     assert_memory_equal(&l_new, &l_ref, sizeof(float));
     assert_memory_equal(g_on, g_off, n * sizeof(float));
+    if (prec == GPT2_FP32) assert_null(m->wpack[0].data);  // the cache's copy is released when off
     m->params.fcw[0] = saved;
     free(g_off);
     free(g_on);
     gpt2_destroy(m);
+}
+
+static void test_pack_cache_bf16(void **state) {
+    (void)state;
+    check_pack_cache(GPT2_BF16);
+}
+
+static void test_pack_cache_fp32(void **state) {
+    (void)state;
+    check_pack_cache(GPT2_FP32);
 }
 
 // The optimizer's in-step repacking (gpt2_optim_chunk / gpt2_params_written) against plain
@@ -176,4 +191,4 @@ static void test_bf16_matches_fp32(void **state) {
     assert_true(fabs(l32 - l16) <= LOSS_GAP_TOL);
 }
 
-W2S_TEST_MAIN(NULL, NULL, test_bf16_matches_fp32, test_pack_cache, test_optimizer_repack)
+W2S_TEST_MAIN(NULL, NULL, test_bf16_matches_fp32, test_pack_cache_bf16, test_pack_cache_fp32, test_optimizer_repack)
