@@ -8,7 +8,7 @@
 // A stored transposed (K, M) and B (K, N) row-major, both bf16 and neither packed in advance
 // (they are activations and output gradients, new every step), C f32 accumulated.
 // Both libraries run under the OpenMP wait policy the w2s command uses (runtime/sched/team.h:
-// passive unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set); GOMP_SPINCOUNT=300000 gives
+// a brief spin, then sleep, unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set); GOMP_SPINCOUNT=300000 gives
 // libgomp's own default (spin, then sleep). The policy is printed in the context lines.
 // bench/compare_gemm.py runs this interleaved and prints the comparison table.
 // w2s runs the GEMM configuration stored by `w2s tune` for this CPU (else the built-in one);
@@ -252,7 +252,7 @@ int main(int argc, char **argv) {
         if (!strncmp(argv[i], "--threads=", 10)) omp_set_num_threads(atoi(argv[i] + 10));
         if (!strcmp(argv[i], "--process-cpu")) process_cpu = true;
     }
-    const int64_t Ms[] = {1, 32, 128, 512, 2048};
+    const int64_t Ms[] = {1, 32, 64, 128, 512, 2048};
     const std::pair<int64_t, int64_t> KNs[] = {{768, 2304}, {768, 768}, {768, 3072}, {3072, 768}};
     static const char *const impls[] = {"w2s_", "onednn_", "w2sbuiltin_"};
     for (dt d : {dt::f32, dt::bf16, dt::s8})

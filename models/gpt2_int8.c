@@ -227,7 +227,7 @@ size_t gpt2_int8_bytes(const gpt2_int8 *q) {
 
 // ---- steps
 
-// Below this many elements a row pass runs on the calling thread: waking a passive team costs
+// Below this many elements a row pass runs on the calling thread: waking a sleeping team costs
 // more than the work (the one-example latency path).
 #define PARALLEL_MIN_ELEMS ((size_t)1 << 17)
 

@@ -51,7 +51,7 @@ static int stdout_checked(int rc) {
 }
 
 int main(int argc, char **argv) {
-    team_wait_policy_apply(argv); // before any OpenMP region: may re-exec with OMP_WAIT_POLICY=passive
+    team_wait_policy_apply(argv); // before any OpenMP region: may re-exec with a brief spin count (team.h)
     bool profile = argc >= 2 && !strcmp(argv[1], "--profile");
     if (profile) {
         argc--;

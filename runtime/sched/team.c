@@ -74,17 +74,24 @@ int team_join(team *tm) {
 
 // ---- libgomp wait policy
 
+// Marks a GOMP_SPINCOUNT that team_wait_policy_apply set (inherited by child processes), so
+// team_wait_policy can tell it from the user's.
+#define TEAM_SPIN_MARK "W2S_BRIEF_SPIN"
+
 void team_wait_policy_apply(char **argv) {
     if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
-    if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
+    if (setenv("GOMP_SPINCOUNT", TEAM_SPIN_COUNT, 1) != 0 || setenv(TEAM_SPIN_MARK, "1", 1) != 0) return;
     execv("/proc/self/exe", argv);
-    unsetenv("OMP_WAIT_POLICY"); // exec failed (no /proc): carry on with libgomp's default
+    unsetenv("GOMP_SPINCOUNT");  // exec failed (no /proc): carry on with libgomp's default
+    unsetenv(TEAM_SPIN_MARK);
 }
 
 const char *team_wait_policy(void) {
-    const char *w = getenv("OMP_WAIT_POLICY");
+    const char *w = getenv("OMP_WAIT_POLICY"), *spin = getenv("GOMP_SPINCOUNT");
     if (w && !strcasecmp(w, "passive")) return "passive";
     if (w && !strcasecmp(w, "active")) return "active";
-    if (getenv("GOMP_SPINCOUNT")) return "spin GOMP_SPINCOUNT then sleep";
+    if (spin && getenv(TEAM_SPIN_MARK) && !strcmp(spin, TEAM_SPIN_COUNT))
+        return "brief spin (GOMP_SPINCOUNT=" TEAM_SPIN_COUNT ", ~25 us), then sleep";
+    if (spin) return "spin GOMP_SPINCOUNT then sleep";
     return "default (spin then sleep)";
 }

@@ -9,11 +9,16 @@
 // spinning worker burns a core a neighbour wants, and once preempted it wakes late. Measured
 // on 2 cores at load ~12 (2-thread empty region, medians of 7 interleaved runs): started 1 ms
 // after the previous one, 27 ms default / 26 ms active / 9 us passive; back to back, 51 us
-// default / 36 us active / 24 us passive (a quiet machine gives ~3 us active). So w2s runs
-// passive: team_wait_policy_apply(), first thing in main, re-executes the program once with
-// OMP_WAIT_POLICY=passive unless the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT (set
-// OMP_WAIT_POLICY=active on a dedicated machine). libgomp reads these in its constructor,
-// before main, so setenv alone would come too late.
+// default / 36 us active / 24 us passive (a quiet machine gives ~3 us active). Passive alone
+// pays a futex wake-up for each of the ~70 parallel regions of one example's forward, which
+// follow each other within microseconds: GPT-2 small int8, 1 x 64 tokens, 15.5 ms passive
+// against 14.3 ms with 1000 spins. So w2s spins briefly, then blocks: team_wait_policy_apply(),
+// first thing in main, re-executes the program once with GOMP_SPINCOUNT=1000 (1000 `pause`
+// iterations, ~25 us on Zen 4: longer than the gap between a forward's regions, far shorter
+// than a neighbour's time slice; with two busy neighbours on the 2 cores it was no slower than
+// passive) unless the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT (set OMP_WAIT_POLICY=active
+// on a dedicated machine). libgomp reads these in its constructor, before main, so setenv
+// alone would come too late.
 #ifndef W2S_RUNTIME_TEAM_H
 #define W2S_RUNTIME_TEAM_H
 
@@ -48,11 +53,15 @@ team *team_start(const team_config *cfg);
 // error is "<name> stage: <the team thread's message>".
 int team_join(team *tm);
 
-// Re-executes /proc/self/exe with OMP_WAIT_POLICY=passive when neither OMP_WAIT_POLICY nor
-// GOMP_SPINCOUNT is set. Returns only when no re-exec was needed or exec failed (the run then
+// The spin count team_wait_policy_apply sets (libgomp `pause` iterations before sleeping).
+#define TEAM_SPIN_COUNT "1000"
+
+// Re-executes /proc/self/exe with GOMP_SPINCOUNT=TEAM_SPIN_COUNT when neither OMP_WAIT_POLICY
+// nor GOMP_SPINCOUNT is set. Returns only when no re-exec was needed or exec failed (the run then
 // continues with libgomp's default policy).
 void team_wait_policy_apply(char **argv);
-// "passive", "active" or "default (spin then sleep)": what libgomp was started with.
+// What libgomp was started with: "passive", "active", "brief spin (...), then sleep" (w2s's
+// own), "spin GOMP_SPINCOUNT then sleep" (the user's) or "default (spin then sleep)".
 const char *team_wait_policy(void);
 
 #endif

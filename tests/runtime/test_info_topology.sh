@@ -1,18 +1,19 @@
 # test_info_topology.sh — `w2s info` shows the topology and the default placement, runs
-# OpenMP passive unless the user chose a wait policy (team_wait_policy_apply re-executes
-# the program once), honours the process affinity (taskset confines placement) and hwloc's
+# OpenMP with a brief spin before sleeping unless the user chose a wait policy
+# (team_wait_policy_apply re-executes the program once), honours the process affinity (taskset confines placement) and hwloc's
 # HWLOC_SYNTHETIC (a preview of another machine).
 set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
 scratch_dir
 out=$(env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "$W2S_BIN" info)
 echo "$out"
-echo "$out" | grep -q "wait policy passive" || fail "default run is not passive"
+echo "$out" | grep -q "wait policy brief spin (GOMP_SPINCOUNT=1000" || fail "default run does not spin briefly"
 echo "$out" | grep -q "^topology:  this machine" || fail "no topology section"
 echo "$out" | grep -q "^placement: " || fail "no placement section"
 echo "$out" | grep -q "ring slots on node" || fail "no ring node"
 OMP_WAIT_POLICY=active "$W2S_BIN" info | grep -q "wait policy active" || fail "user's OMP_WAIT_POLICY overridden"
 GOMP_SPINCOUNT=1000 "$W2S_BIN" info | grep -q "wait policy spin GOMP_SPINCOUNT" || fail "user's GOMP_SPINCOUNT overridden"
+OMP_WAIT_POLICY=passive "$W2S_BIN" info | grep -q "wait policy passive" || fail "user's passive overridden"
 # One allowed PU: a 1-core machine as far as placement is concerned.
 first=$(taskset -pc $$ | sed 's/.*: //; s/[-,].*//')
 one=$(taskset -c "$first" "$W2S_BIN" info)
