@@ -3,7 +3,8 @@
 interleaved run (docs/PERFORMANCE.md, "w2s serve against ONNX Runtime"). Each round measures, in
 an order rotated from round to round so a busy neighbour hits every item alike:
   (a) ORT int8 and fp32 from node (bench/ort_bench.js): 8×128 tokens/s, one 64-token p50;
-  (b) `w2s bench label` (the int8 kernels alone, no HTTP): 8×128 tokens/s, 1×64 p50;
+  (b) `w2s bench label` (the int8 kernels alone, no HTTP): 8×128 tokens/s, 1×64 p50; and the
+      fp32 1×64 p50, against ORT fp32's (the single-example fp32 bar of docs/PERFORMANCE.md);
   (c) `w2s serve`: one 64-token POST /predict at a time, p50 over HTTP (bench/serve_latency.py);
   (d) `w2s serve` under 32 connections, inputs of 16..128 tokens (bench/serve_load.sh), against
       `w2s bench label` at batch 8 on the same mix (tokens/s at 5 lengths spread over 16..128,
@@ -11,7 +12,7 @@ an order rotated from round to round so a busy neighbour hits every item alike:
       alone (the server's process; bench label's), which leaves out the load client's share.
 Then it prints every figure's median over the rounds and the ratios of the issue's bars, each the
 median of its per-round ratios. Not run by CI: a measurement you run and report.
-usage: bench/serve_compare.py MODEL [--rounds 3] [--threads 2] [--load-seconds 30] [--onnx DIR]
+usage: bench/serve_compare.py MODEL [--rounds 3] [--threads 2] [--load-seconds 30] [--onnx DIR] [--single]
   MODEL is a w2s GPT-2 classifier checkpoint; DIR/<stem>.{int8,fp32}.onnx are exported by
   bench/ort_export.py when missing (default DIR: MODEL's directory). Needs onnxruntime-node
   (see bench/ort_bench.js), wrk and a Release build (W2S_BIN, default build/w2s).
@@ -42,14 +43,15 @@ def ort(o, prec):
     return {f"ORT {prec} 8x128 tok/s": r["tokens_per_s"], f"ORT {prec} 1x64 p50 ms": r["single_p50_ms"]}
 
 
-def bench_label(o, batch, seq, iters):
+def bench_label(o, batch, seq, iters, precision="int8"):
     return last_json([o.w2s, "bench", "label", "--threads", str(o.threads), "--batch", str(batch),
-                      "--seq", str(seq), "--iters", str(iters)])
+                      "--seq", str(seq), "--iters", str(iters), "--precision", precision])
 
 
 def kernels(o):
     return {"w2s bench label 8x128 tok/s": bench_label(o, 8, 128, 10)["tokens_per_s"],
-            "w2s bench label 1x64 p50 ms": bench_label(o, 1, 64, 30)["p50_ms"]}
+            "w2s bench label 1x64 p50 ms": bench_label(o, 1, 64, 30)["p50_ms"],
+            "w2s bench label fp32 1x64 p50 ms": bench_label(o, 1, 64, 30, "fp32")["p50_ms"]}
 
 
 def kernels_mix(o):
@@ -113,6 +115,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--load-seconds", type=int, default=30)
     ap.add_argument("--onnx")
+    ap.add_argument("--single", action="store_true",
+                    help="only the one-example items (ORT int8 and fp32, w2s bench label, w2s serve 1x64): "
+                         "more rounds in the same time for the single-request bars")
     o = ap.parse_args()
     o.model = os.path.abspath(o.model)
     o.stem = os.path.splitext(os.path.basename(o.model))[0]
@@ -122,8 +127,9 @@ def main():
     if not all(os.path.exists(os.path.join(o.onnx, f"{o.stem}.{p}.onnx")) for p in ("int8", "fp32")):
         subprocess.run([sys.executable, os.path.join(HERE, "ort_export.py"), o.model, o.onnx], check=True)
     peak, peak_line, cpu = int8_peak(o.w2s)
-    items = [lambda: ort(o, "int8"), lambda: ort(o, "fp32"), lambda: kernels(o), lambda: serve_single(o),
-             lambda: serve_load(o), lambda: kernels_mix(o)]
+    items = [lambda: ort(o, "int8"), lambda: ort(o, "fp32"), lambda: kernels(o), lambda: serve_single(o)]
+    if not o.single:
+        items += [lambda: serve_load(o), lambda: kernels_mix(o)]
     figs, ratios = {}, {}
     t0 = time.time()
     for r in range(o.rounds):
@@ -132,21 +138,26 @@ def main():
             got.update(items[(i + r) % len(items)]())
         for k, v in got.items():
             figs.setdefault(k, []).append(v)
-        bars = {
+        load_bars = {} if o.single else {
             "served tok/s / ORT int8 8x128 tok/s (bar >= 1.3)":
                 got["w2s serve 32 conn tok/s"] / got["ORT int8 8x128 tok/s"],
-            "served 1x64 p50 / ORT int8 1x64 p50 (bar <= 0.7)":
-                got["w2s serve 1x64 p50 ms"] / got["ORT int8 1x64 p50 ms"],
-            "served 1x64 p50 / 2x int8 products at peak (bar <= 1)":
-                got["w2s serve 1x64 p50 ms"] / (2e3 * int8_gop(64) / peak),
             "served tok/s / bench label same mix (bar >= 0.8)":
                 got["w2s serve 32 conn tok/s"] / got["w2s bench label 8x(16..128) tok/s"],
             "served / bench label, tokens per CPU-s (context)":
                 got["w2s serve 32 conn tok per server CPU-s"] / got["w2s bench label 8x(16..128) tok per CPU-s"],
+        }
+        bars = {
+            **load_bars,
+            "served 1x64 p50 / ORT int8 1x64 p50 (bar <= 0.7)":
+                got["w2s serve 1x64 p50 ms"] / got["ORT int8 1x64 p50 ms"],
+            "served 1x64 p50 / 2x int8 products at peak (bar <= 1)":
+                got["w2s serve 1x64 p50 ms"] / (2e3 * int8_gop(64) / peak),
             "w2s bench label 8x128 / ORT int8 8x128 (context)":
                 got["w2s bench label 8x128 tok/s"] / got["ORT int8 8x128 tok/s"],
             "w2s bench label 1x64 p50 / ORT int8 1x64 p50 (context)":
                 got["w2s bench label 1x64 p50 ms"] / got["ORT int8 1x64 p50 ms"],
+            "w2s bench label fp32 1x64 p50 / ORT fp32 1x64 p50 (bar <= 1)":
+                got["w2s bench label fp32 1x64 p50 ms"] / got["ORT fp32 1x64 p50 ms"],
         }
         for k, v in bars.items():
             ratios.setdefault(k, []).append(v)
