@@ -211,14 +211,15 @@ typedef struct {
 // Splits T threads into tm × tn over the tile grid, minimising the padded area per thread.
 // Ties: when B is packed on the fly (weight gradients), take the split that packs the fewest
 // elements per thread (each thread packs all of B for its columns and all of A for its rows,
-// so the larger operand should be the one divided). Otherwise, when every thread would get at
-// least a full mc block of rows, split M (each thread then packs only its own rows of A; the
-// shared weights are read from L3); otherwise split N (each thread streams only its share of
-// the weights, the decode / small-batch case).
+// so the larger operand should be the one divided). Otherwise as the configuration says
+// (k->split); automatically, when every thread would get at least a full mc block of rows,
+// split M (each thread then packs only its own rows of A; the shared weights are read from
+// L3), else split N (each thread streams only its share of the weights, the decode /
+// small-batch case).
 static void split_threads(size_t T, size_t M, size_t mt, size_t nt, const gemm_kernel *k, bool fly_b,
                           size_t *tm, size_t *tn) {
     size_t best = (size_t)-1, best_pack = (size_t)-1;
-    bool prefer_m = M / T >= k->mc;
+    bool prefer_m = k->split == GEMM_SPLIT_AUTO ? M / T >= k->mc : k->split == GEMM_SPLIT_ROWS;
     *tm = 1;
     *tn = T;
     for (size_t a = 1; a <= T; a++) {

@@ -149,6 +149,20 @@ static void set_entry(gemm_config *c, const gemm_kernel *k, size_t kc, size_t mc
     c->kc = clamp_sz(round_down(kc, 16 * k->kgroup), 16 * k->kgroup, 8192);  // whole cache lines of A rows
     c->mc = clamp_sz(round_down(mc, k->mr), k->mr, 1024);
     c->nc = clamp_sz(round_down(nc, k->nr), k->nr, 8192);
+    c->split = GEMM_SPLIT_AUTO;
+}
+
+static const char *const split_names[GEMM_SPLIT_COUNT] = {"auto", "rows", "cols"};
+
+const char *gemm_split_name(gemm_split s) { return (unsigned)s < GEMM_SPLIT_COUNT ? split_names[s] : "?"; }
+
+int gemm_split_parse(const char *name, gemm_split *s) {
+    for (int i = 0; i < GEMM_SPLIT_COUNT; i++)
+        if (name && !strcmp(name, split_names[i])) {
+            *s = (gemm_split)i;
+            return 0;
+        }
+    return -1;
 }
 
 void gemm_config_builtin(gemm_config_set *s, gemm_core_kind kind) {
@@ -179,7 +193,8 @@ void gemm_config_builtin(gemm_config_set *s, gemm_core_kind kind) {
 }
 
 static bool same_config(const gemm_config *a, const gemm_config *b) {
-    return !strcmp(a->kernel, b->kernel) && a->kc == b->kc && a->mc == b->mc && a->nc == b->nc;
+    return !strcmp(a->kernel, b->kernel) && a->kc == b->kc && a->mc == b->mc && a->nc == b->nc &&
+           a->split == b->split;
 }
 
 static size_t add_candidate(gemm_config *out, size_t n, size_t cap, const gemm_config *c) {
@@ -209,6 +224,11 @@ size_t gemm_config_candidates(gemm_type type, gemm_config *out, size_t cap) {
             n = add_candidate(out, n, cap, &c);
         }
     }
+    for (gemm_split sp = GEMM_SPLIT_ROWS; sp < GEMM_SPLIT_COUNT && builtin.type[type].kernel[0]; sp++) {
+        gemm_config c = builtin.type[type];
+        c.split = sp;
+        n = add_candidate(out, n, cap, &c);
+    }
     return n;
 }
 
@@ -229,6 +249,7 @@ static void install_unchecked(const gemm_config_set *s, const char *source) {
         installed[t].kc = s->type[t].kc;
         installed[t].mc = s->type[t].mc;
         installed[t].nc = s->type[t].nc;
+        installed[t].split = s->type[t].split;
         installed_ok[t] = true;
     }
     installed_set = *s;
@@ -256,10 +277,10 @@ int gemm_config_check(const gemm_config_set *s) {
             return W2S_FAIL("gemm config: %s kernel '%.47s' is not a %s tile of this CPU's level %s", tn[t],
                             c->kernel, tn[t], w2s_isa_name(w2s_isa_active()));
         if (c->kc < k->kgroup || c->kc % k->kgroup || c->kc > 8192 || c->mc < k->mr || c->mc % k->mr ||
-            c->mc > 4096 || c->nc < k->nr || c->nc % k->nr || c->nc > 65536)
-            return W2S_FAIL("gemm config: %s blocking kc=%zu mc=%zu nc=%zu does not fit %s (kc a multiple of %zu, "
-                            "mc of %zu, nc of %zu)",
-                            tn[t], c->kc, c->mc, c->nc, k->name, k->kgroup, k->mr, k->nr);
+            c->mc > 4096 || c->nc < k->nr || c->nc % k->nr || c->nc > 65536 || (unsigned)c->split >= GEMM_SPLIT_COUNT)
+            return W2S_FAIL("gemm config: %s blocking kc=%zu mc=%zu nc=%zu split %d does not fit %s (kc a multiple "
+                            "of %zu, mc of %zu, nc of %zu, split auto, rows or cols)",
+                            tn[t], c->kc, c->mc, c->nc, (int)c->split, k->name, k->kgroup, k->mr, k->nr);
     }
     return 0;
 }
@@ -290,6 +311,7 @@ const gemm_kernel *gemm_kernel_find(gemm_type type, w2s_isa isa) {
 }
 
 char *gemm_config_format(const gemm_config *c, char *buf, size_t cap) {
-    snprintf(buf, cap, "%s kc=%zu mc=%zu nc=%zu", c->kernel[0] ? c->kernel : "(none)", c->kc, c->mc, c->nc);
+    snprintf(buf, cap, "%s kc=%zu mc=%zu nc=%zu split=%s", c->kernel[0] ? c->kernel : "(none)", c->kc, c->mc, c->nc,
+             gemm_split_name(c->split));
     return buf;
 }

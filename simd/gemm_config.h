@@ -25,12 +25,29 @@ typedef enum {
     GEMM_CORE_KIND_COUNT
 } gemm_core_kind;
 
+// How a product against prepacked B (the models' weights) splits its threads over C when both
+// ways give every thread the same padded area. Rows: each thread reads all of B for its own
+// rows of A (B's traffic from L3 grows with the threads, A's does not). Columns: each thread
+// streams only its share of B and reads all of A. Auto: rows when every thread gets at least a
+// full mc block of rows, else columns (gemm.c, split_threads). Results are bit-identical
+// whichever is used.
+typedef enum {
+    GEMM_SPLIT_AUTO = 0,
+    GEMM_SPLIT_ROWS,
+    GEMM_SPLIT_COLS,
+    GEMM_SPLIT_COUNT
+} gemm_split;
+
+const char *gemm_split_name(gemm_split s);            // "auto", "rows", "cols"
+int gemm_split_parse(const char *name, gemm_split *s);  // 0, or -1 (not one of the names)
+
 // One GEMM type's configuration. kernel names a registered micro-kernel of that type whose isa
 // is the one the active ISA level selects by default (only the tile differs); kc is a multiple
 // of the kernel's kgroup, mc of its mr, nc of its nr.
 typedef struct {
     char kernel[48];
     size_t kc, mc, nc;
+    gemm_split split;
 } gemm_config;
 
 typedef struct {
@@ -52,7 +69,8 @@ size_t gemm_config_tiles(gemm_type type, const struct gemm_kernel **out, size_t 
 
 // The configurations `w2s tune` times for `type` (and tests/simd checks against the reference):
 // each tile of gemm_config_tiles with its registered blocking, with kc from L1 (the B
-// micro-panel in half of L1) and 4× that, mc then from L2; the built-in one is among them.
+// micro-panel in half of L1) and 4× that, mc then from L2, all with the automatic thread
+// split; and the built-in one with rows and with columns split. The built-in one comes first.
 // Fills up to cap, returns how many were written.
 size_t gemm_config_candidates(gemm_type type, gemm_config *out, size_t cap);
 
@@ -70,7 +88,7 @@ int gemm_config_install(const gemm_config_set *s, const char *source);
 // and its source.
 void gemm_config_active(gemm_config_set *s, const char **source);
 
-// "gemm_f32_avx512_8x48 kc=768 mc=128 nc=3072" into buf; returns buf.
+// "gemm_f32_avx512_8x48 kc=768 mc=128 nc=3072 split=auto" into buf; returns buf.
 char *gemm_config_format(const gemm_config *c, char *buf, size_t cap);
 
 #endif

@@ -7,6 +7,7 @@
 #define W2S_SIMD_GEMM_KERNEL_H
 
 #include "gemm.h"
+#include "gemm_config.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -111,6 +112,7 @@ typedef struct gemm_kernel {
     size_t mr, nr, kgroup;  // register tile and K grouping
     size_t kc, mc, nc;      // cache blocking: K block (multiple of kgroup), rows of A per
                             // packed block (multiple of mr), columns per B block (multiple of nr)
+    gemm_split split;       // thread split over C against prepacked B (gemm_config.h)
     gemm_ukernel_fn ukernel;
     gemm_pack_a_fn pack_a;  // gemm_pack_a_generic works for every layout
     // Optional: packs m > MR rows (consecutive micro-panels) in one call, faster than pack_a

@@ -17,12 +17,13 @@
 
 static void usage(FILE *f) {
     fprintf(f, "usage: w2s tune [--arch gpt2|gpt2-medium|gpt2-large|gpt2-xl] [--reps N] [--dry-run]\n"
-               "  Times the GEMM configurations (register tile, K/M/N blocking) this CPU can run on the\n"
+               "  Times the GEMM configurations (register tile, K/M/N blocking, thread split) this CPU\n"
+               "  can run on the\n"
                "  model's linear layers (M = 32 and 512 rows), interleaved, --reps times (default 5;\n"
                "  medians), and stores the fastest per type (f32, bf16, int8) for this CPU in\n"
                "  $XDG_CACHE_HOME/w2s/ (~/.cache/w2s); every later w2s command then uses it\n"
                "  (`w2s info` shows which). Scored by CPU time (all threads); a built-in choice\n"
-               "  is kept unless another is 2%% faster.\n"
+               "  is kept unless another is 2%% faster in sum and no shape is more than 3%% slower.\n"
                "  --dry-run times and prints without storing. Takes ~10-30 s for gpt2 on 2 cores.\n");
 }
 
@@ -50,16 +51,17 @@ int cmd_tune(int argc, char **argv) {
     printf("tuning GEMM configurations for %s (%zu shapes, M = 32 and 512), %d threads, %zu interleaved reps\n",
            arch, n, omp_get_max_threads(), reps);
     printf("cpu: %s\ncore: %s (%s)\n", sig, gemm_core_name(kind), how);
-    tune_options opt = {.reps = (int)reps, .min_gain = 0.02, .progress = stdout};
+    tune_options opt = {.reps = (int)reps, .min_gain = 0.02, .max_shape_loss = 0.03, .progress = stdout};
     tune_result r;
     if (tune_run(shapes, n, &opt, &r)) return cli_fail("tune", NULL);
-    printf("\n%-5s %-52s %12s %8s\n", "type", "configuration", "Σ med CPU ms", "vs built-in");
+    printf("\n%-5s %-62s %12s %8s %11s\n", "type", "configuration", "Σ med CPU ms", "vs built-in", "worst shape");
     for (int t = 0; t < GEMM_TYPE_COUNT; t++) {
         const tune_type_result *tr = &r.type[t];
         for (size_t c = 0; c < tr->n; c++) {
             char buf[128];
-            printf("%-5s %-52s %12.3f %7.3fx%s%s\n", type_label(t), gemm_config_format(&tr->cand[c], buf, sizeof buf),
-                   1e3 * tr->seconds[c], tr->seconds[tr->builtin] / tr->seconds[c], c == tr->builtin ? " built-in" : "",
+            printf("%-5s %-62s %12.3f %7.3fx %10.3fx%s%s\n", type_label(t),
+                   gemm_config_format(&tr->cand[c], buf, sizeof buf), 1e3 * tr->seconds[c],
+                   tr->seconds[tr->builtin] / tr->seconds[c], tr->worst[c], c == tr->builtin ? " built-in" : "",
                    c == tr->chosen ? " <- chosen" : "");
         }
     }

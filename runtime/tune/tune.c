@@ -122,6 +122,13 @@ static int time_one(gemm_type type, const gemm_config_set *c, const tune_shape *
     return rc;
 }
 
+size_t tune_choose(const double *seconds, const double *worst, size_t n, const tune_options *opt) {
+    size_t best = 0;
+    for (size_t c = 1; c < n; c++)
+        if (worst[c] >= 1.0 - opt->max_shape_loss && seconds[c] < seconds[best]) best = c;
+    return n && seconds[0] > seconds[best] * (1.0 + opt->min_gain) ? best : 0;
+}
+
 static int tune_type(gemm_type type, const tune_shape *shapes, size_t n_shapes, const tune_options *opt,
                      const gemm_config_set *base, tune_type_result *tr) {
     memset(tr, 0, sizeof *tr);
@@ -140,14 +147,18 @@ static int tune_type(gemm_type type, const tune_shape *shapes, size_t n_shapes, 
                     return -1;
                 }
             }
-        for (size_t c = 0; c < tr->n; c++) tr->seconds[c] += median(times[c], reps);
+        // candidates[0] is the built-in configuration (gemm_config_candidates puts it first).
+        double med[TUNE_MAX_CANDIDATES];
+        for (size_t c = 0; c < tr->n; c++) {
+            med[c] = median(times[c], reps);
+            tr->seconds[c] += med[c];
+            double ratio = med[c] > 0 ? med[0] / med[c] : 1.0;
+            if (s == 0 || ratio < tr->worst[c]) tr->worst[c] = ratio;
+        }
         operands_free(&o);
     }
-    // candidates[0] is the built-in configuration (gemm_config_candidates puts it first).
-    tr->builtin = tr->chosen = 0;
-    for (size_t c = 1; c < tr->n; c++)
-        if (tr->seconds[c] < tr->seconds[tr->chosen]) tr->chosen = c;
-    if (tr->seconds[tr->builtin] <= tr->seconds[tr->chosen] * (1.0 + opt->min_gain)) tr->chosen = tr->builtin;
+    tr->builtin = 0;
+    tr->chosen = tune_choose(tr->seconds, tr->worst, tr->n, opt);
     return 0;
 }
 

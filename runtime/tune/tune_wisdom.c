@@ -84,7 +84,8 @@ int tune_wisdom_load(gemm_config_set *s, tune_wisdom_meta *meta, char *note, siz
         const char *kernel = json_string_value(json_object_get(c, "kernel"));
         gemm_config *g = &cs.type[t];
         if (!kernel || strlen(kernel) >= sizeof g->kernel || !get_size(c, "kc", &g->kc) ||
-            !get_size(c, "mc", &g->mc) || !get_size(c, "nc", &g->nc)) {
+            !get_size(c, "mc", &g->mc) || !get_size(c, "nc", &g->nc) ||
+            gemm_split_parse(json_string_value(json_object_get(c, "split")), &g->split)) {
             snprintf(note, note_cap, "ignoring %s: configs.%s is missing or malformed; `w2s tune` rewrites it", path,
                      type_key[t]);
             goto done;
@@ -119,9 +120,9 @@ int tune_wisdom_save(const gemm_config_set *s, const tune_wisdom_meta *meta) {
     json_t *configs = json_object();
     for (int t = 0; t < GEMM_TYPE_COUNT; t++)
         json_object_set_new(configs, type_key[t],
-                            json_pack("{s:s, s:I, s:I, s:I}", "kernel", s->type[t].kernel, "kc",
+                            json_pack("{s:s, s:I, s:I, s:I, s:s}", "kernel", s->type[t].kernel, "kc",
                                       (json_int_t)s->type[t].kc, "mc", (json_int_t)s->type[t].mc, "nc",
-                                      (json_int_t)s->type[t].nc));
+                                      (json_int_t)s->type[t].nc, "split", gemm_split_name(s->type[t].split)));
     json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:s, s:o}", "format", WISDOM_FORMAT, "w2s_version",
                              W2S_VERSION_STRING, "cpu", sig, "arch", meta->arch, "threads", meta->threads,
                              "seconds", meta->seconds, "tuned_utc", meta->when, "configs", configs);

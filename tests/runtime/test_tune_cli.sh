@@ -20,7 +20,7 @@ secs=$(sed -n 's/^tuned in \([0-9.]*\) s$/\1/p' tune.txt)
 grep -q "^gemm from: wisdom $stored (w2s tune --arch gpt2, " info1.txt || fail "stored choice not used: $(cat info1.txt)"
 [ ! -s err1.txt ] || fail "notes on a valid wisdom file: $(cat err1.txt)"
 # The chosen f32 configuration is the one info shows.
-chosen=$(grep "^f32 .*<- chosen" tune.txt | awk '{print $2, $3, $4, $5}')
+chosen=$(grep "^f32 .*<- chosen" tune.txt | awk '{print $2, $3, $4, $5, $6}')
 grep -q "^gemm f32   $chosen\$" info1.txt || fail "info shows another f32 configuration than '$chosen'"
 echo '{"format": "w2s-gemm-wisdom", "configs": ' > "$stored"
 "$W2S_BIN" info > info2.txt 2> err2.txt

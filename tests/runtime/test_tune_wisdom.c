@@ -2,7 +2,7 @@
 // $XDG_CACHE_HOME: a saved choice is loaded and installed (gemm() then runs its kernel and
 // blocking, `source` names the file); a corrupt file, a file for another CPU, for another w2s
 // version, or naming a kernel this CPU cannot run is ignored with a note naming the reason,
-// and the built-in configuration stays.
+// and the built-in configuration stays. Also the tuner's choice rule (tune_choose).
 #include "gemm_config.h"
 #include "gemm_kernel.h"
 #include "tune.h"
@@ -120,6 +120,7 @@ static void test_stored_choice_used(void **state) {
         assert_string_equal(k->name, want.type[t].kernel);
         assert_int_equal(k->kc, want.type[t].kc);
         assert_int_equal(k->mc, want.type[t].mc);
+        assert_int_equal(k->split, want.type[t].split);
     }
     assert_int_equal(gemm_config_install(&builtin, builtin_src), 0);
 }
@@ -135,6 +136,8 @@ static void test_corrupt(void **state) {
     save_then_edit("\"kc\"", "\"kc_\"");
     expect_ignored("malformed");
     save_then_edit("\"mc\": ", "\"mc\": -");
+    expect_ignored("malformed");
+    save_then_edit("\"split\": \"", "\"split\": \"x");
     expect_ignored("malformed");
 }
 
@@ -152,4 +155,20 @@ static void test_foreign(void **state) {
     expect_ignored("gemm_f32_neon_8x12");
 }
 
-W2S_TEST_MAIN(setup, teardown, test_absent, test_stored_choice_used, test_corrupt, test_foreign)
+// The tuner keeps the built-in (candidate 0) unless another is min_gain faster in sum without
+// losing any shape by more than max_shape_loss.
+static void test_choose(void **state) {
+    (void)state;
+    const tune_options opt = {.min_gain = 0.02, .max_shape_loss = 0.03};
+    const double secs[4] = {10.0, 9.0, 9.5, 9.9}, worst_ok[4] = {1.0, 0.98, 0.99, 1.0};
+    assert_int_equal(tune_choose(secs, worst_ok, 4, &opt), 1);          // fastest, no shape lost
+    const double worst_bad[4] = {1.0, 0.90, 0.99, 1.0};
+    assert_int_equal(tune_choose(secs, worst_bad, 4, &opt), 2);         // 1 loses a shape by 10%
+    const double worst_all_bad[4] = {1.0, 0.90, 0.96, 1.0};
+    assert_int_equal(tune_choose(secs, worst_all_bad, 4, &opt), 0);     // 3 is under min_gain
+    const double close[2] = {10.0, 9.85}, worst2[2] = {1.0, 1.0};
+    assert_int_equal(tune_choose(close, worst2, 2, &opt), 0);           // 1.5% is not enough
+    assert_int_equal(tune_choose(secs, worst_ok, 1, &opt), 0);          // only the built-in
+}
+
+W2S_TEST_MAIN(setup, teardown, test_absent, test_stored_choice_used, test_corrupt, test_foreign, test_choose)

@@ -74,6 +74,7 @@ static void test_every_candidate(void **state) {
             assert_string_equal(k->name, cand[i].kernel);
             assert_int_equal(k->kc, cand[i].kc);
             assert_int_equal(k->mc, cand[i].mc);
+            assert_int_equal(k->split, cand[i].split);
             int f = check_config((gemm_type)t);
             char buf[128];
             printf("  %-60s %s\n", gemm_config_format(&cand[i], buf, sizeof buf), f ? "FAILED" : "ok");
