@@ -153,7 +153,7 @@ int cmd_profile(int argc, char **argv) {
     }
     optim_adam_config oc = {.beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
     optim_adam *o = train ? optim_adam_create(&oc, m->num_params) : NULL;
-    gpt2_pack_cache(m, train);
+    gpt2_pack_cache(m, true);  // as the trainer and the labeling model: weights packed once per step / load
     int32_t *tokens = malloc(B * T * sizeof(int32_t)), *lengths = malloc(B * sizeof(int32_t));
     float *dlogits = malloc(B * 2 * sizeof(float));
     double *t_step = malloc(a.steps * sizeof(double));
