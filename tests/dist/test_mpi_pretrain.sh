@@ -7,18 +7,8 @@ set -eu
 . "$W2S_SOURCE_DIR/tests/support/common.sh"
 . "$W2S_SOURCE_DIR/tests/support/mpi.sh"
 scratch_dir_bg
-cat > config.json <<'EOF'
-{"model_type": "gpt2", "n_layer": 2, "n_head": 2, "n_embd": 32, "vocab_size": 64, "n_positions": 24}
-EOF
-# 512 arithmetic progressions mod 64 (as test_pretrain_cli.sh): a rule the model can learn.
-/usr/bin/python3 - <<'PY'
-import random
-r = random.Random(1)
-with open("data.jsonl", "w") as f:
-    for i in range(512):
-        n, k, s = r.randint(2, 20), r.randint(1, 3), r.randrange(64)
-        f.write('{"input_ids": [%s]}\n' % ", ".join(str((s + k * t) % 64) for t in range(n)))
-PY
+. "$W2S_SOURCE_DIR/tests/support/progressions.sh"
+write_progressions  # as test_pretrain_cli.sh: a rule the model can learn
 PT="pretrain --config config.json --data data.jsonl --lr 3e-3 --quiet"
 
 # ---- same world, same bits (bf16, the default)

@@ -6,25 +6,14 @@
 # continues, "txt" lines go through a tokenizer, long sequences are dropped or truncated and
 # counted, and every error is one line naming the problem (FILE:LINE for data) with a non-zero exit.
 set -euo pipefail
-: "${W2S_BIN:?}" "${W2S_BUILD_DIR:?}"
+: "${W2S_BIN:?}" "${W2S_BUILD_DIR:?}" "${W2S_SOURCE_DIR:?}"
 FIX="$W2S_BUILD_DIR/tests/probe_w2s_fixture"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 
-cat > config.json <<'EOF'
-{"model_type": "gpt2", "n_layer": 2, "n_head": 2, "n_embd": 32, "vocab_size": 64, "n_positions": 24}
-EOF
-# 512 sequences of 2..20 tokens: start s, stride k in 1..3, token t = (s + k t) mod 64. After
-# two tokens the rest is determined, so a model that learns the rule gets far below ln 64.
-/usr/bin/python3 - <<'PY'
-import random
-r = random.Random(1)
-with open("data.jsonl", "w") as f:
-    for i in range(512):
-        n, k, s = r.randint(2, 20), r.randint(1, 3), r.randrange(64)
-        f.write('{"input_ids": [%s], "id": %d}\n' % (", ".join(str((s + k * t) % 64) for t in range(n)), i))
-PY
+. "$W2S_SOURCE_DIR/tests/support/progressions.sh"
+write_progressions
 train() { "$W2S_BIN" pretrain --config config.json --data data.jsonl --batch 16 --lr 3e-3 --quiet "$@"; }
 field() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
 
